@@ -1,0 +1,119 @@
+// Every user-facing error goes through here: one catalog of codes, one error type, one format
+// (`FILE:LINE:COL: error NNxxxx: message`, then the source line and a caret).
+
+/** The catalog: a stable code per kind of error. */
+export const codes = {
+  NN1001: "syntax error",
+  NN2001: "unknown name",
+  NN2002: "name defined twice",
+  NN2003: "unknown function",
+  NN2004: "bad argument",
+  NN2005: "missing declaration",
+  NN2006: "bad declaration",
+  NN2007: "unknown model",
+  NN3001: "shapes do not broadcast",
+  NN3002: "axis out of range",
+  NN3003: "matrix sizes do not agree",
+  NN3004: "loss is not a scalar",
+  NN3005: "bad value",
+  NN3006: "shape too large",
+  NN3007: "bad dimension",
+  NN4001: "no gradient rule",
+  NN4002: "output depends on a target",
+  NN5001: "bad option",
+} as const;
+
+export type Code = keyof typeof codes;
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  code: Code;
+  message: string;
+}
+
+/** Thrown by `compile` for bad source; `diagnostics` lists every error found. */
+export class NnError extends Error {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    readonly source = "",
+  ) {
+    super(diagnostics.map((d) => formatDiagnostic(d, source)).join("\n"));
+    this.name = "NnError";
+  }
+}
+
+export interface At {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** Collects the diagnostics of one compilation. */
+export class Diagnostics {
+  readonly list: Diagnostic[] = [];
+  constructor(readonly source: string) {}
+
+  error(code: Code, at: At, message: string): void {
+    const dup = this.list.some(
+      (d) => d.line === at.line && d.col === at.col && d.code === code && d.message === message,
+    );
+    if (!dup) this.list.push({ file: at.file, line: at.line, col: at.col, code, message });
+  }
+
+  /** Records an error unless `condition` holds; returns the condition. */
+  must(condition: boolean, code: Code, at: At, message: () => string): boolean {
+    if (!condition) this.error(code, at, message());
+    return condition;
+  }
+
+  throwIfAny(): void {
+    if (this.list.length > 0) {
+      const sorted = [...this.list].sort((a, b) => a.line - b.line || a.col - b.col);
+      throw new NnError(sorted, this.source);
+    }
+  }
+}
+
+/** `FILE:LINE:COL: error CODE: message`, the source line, and a caret under the column. */
+export function formatDiagnostic(d: Diagnostic, source: string): string {
+  const text = (source.split(/\r?\n/)[d.line - 1] ?? "").replace(/\t/g, " ");
+  const head = `${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`;
+  if (!text.trim()) return head;
+  const gutter = `${d.line} | `;
+  const caret = " ".repeat(gutter.length + Math.max(0, d.col - 1)) + "^";
+  return `${head}\n${gutter}${text}\n${caret}`;
+}
+
+/** The closest name to `wanted` among `candidates`, for "did you mean ...?". */
+export function suggest(wanted: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(wanted.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) [best, bestDist] = [c, d];
+  }
+  const limit = Math.max(1, Math.floor(wanted.length / 3));
+  return bestDist <= limit ? best : undefined;
+}
+
+export function didYouMean(wanted: string, candidates: Iterable<string>): string {
+  const s = suggest(wanted, candidates);
+  return s ? ` (did you mean \`${s}\`?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

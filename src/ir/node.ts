@@ -1,0 +1,95 @@
+// The IR: immutable, hash-consed nodes. Building the same node twice returns the first one, so
+// common subexpressions are shared for free and `toBe` compares graphs.
+import type { OpName } from "../ops/names.ts";
+
+/** A dimension: a literal size, or a name (`batch`) bound at run time from the data. */
+export type Dim = number | string;
+export type Shape = readonly Dim[];
+
+/** Attribute values are plain JSON so that they can be part of a node's key. */
+export type AttrValue = number | string | boolean | null | readonly AttrValue[];
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+export interface Node {
+  readonly id: number;
+  readonly op: OpName;
+  readonly inputs: readonly Node[];
+  readonly attrs: Attrs;
+  readonly shape: Shape;
+  readonly key: string;
+}
+
+/** Where a node came from in the `.nn` source; the first origin recorded wins. */
+export interface Origin {
+  file: string;
+  line: number;
+  col: number;
+  /** the source line, for comments in generated code */
+  text: string;
+}
+
+const interned = new Map<string, WeakRef<Node>>();
+const collector = new FinalizationRegistry<string>((key) => {
+  const ref = interned.get(key);
+  if (ref && ref.deref() === undefined) interned.delete(key);
+});
+let nextId = 1;
+const origins = new WeakMap<Node, Origin>();
+const names = new WeakMap<Node, string>();
+
+function attrsKey(attrs: Attrs): string {
+  const keys = Object.keys(attrs).sort();
+  return keys.map((k) => `${k}=${JSON.stringify(attrs[k])}`).join(",");
+}
+
+/** Returns the unique node for (op, inputs, attrs); `shape` is computed only for a new node. */
+export function intern(
+  op: OpName,
+  inputs: readonly Node[],
+  attrs: Attrs,
+  shape: () => Shape,
+): Node {
+  const key = `${op}(${attrsKey(attrs)})[${inputs.map((i) => i.id).join(",")}]`;
+  const existing = interned.get(key)?.deref();
+  if (existing) return existing;
+  const node: Node = Object.freeze({
+    id: nextId++,
+    op,
+    inputs: Object.freeze([...inputs]),
+    attrs: Object.freeze({ ...attrs }),
+    shape: Object.freeze([...shape()]),
+    key,
+  });
+  interned.set(key, new WeakRef(node));
+  collector.register(node, key);
+  return node;
+}
+
+export function setOrigin(node: Node, origin: Origin): Node {
+  if (!origins.has(node)) origins.set(node, origin);
+  return node;
+}
+export function originOf(node: Node): Origin | undefined {
+  return origins.get(node);
+}
+
+/** A readable name for the node in generated code (`h`, `h.W`); the first one given wins. */
+export function setName(node: Node, name: string): Node {
+  if (!names.has(node)) names.set(node, name);
+  return node;
+}
+export function nameOf(node: Node): string | undefined {
+  return names.get(node);
+}
+
+export function isScalar(shape: Shape): boolean {
+  return shape.length === 0;
+}
+
+export function shapeToString(shape: Shape): string {
+  return shape.length === 0 ? "scalar" : `[${shape.join(", ")}]`;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

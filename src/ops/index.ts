@@ -1,0 +1,79 @@
+// The op registry: every op of the IR, by name. Adding an op is one file and one line here.
+import type { OpDef } from "./op.ts";
+import type { OpName } from "./names.ts";
+import { constOp } from "./const.ts";
+import { dimsizeOp, dropoutMaskOp, inputOp, paramOp, stateOp } from "./leaves.ts";
+import { addOp, divOp, mulOp, negOp, subOp } from "./arith.ts";
+import { powOp } from "./pow.ts";
+import { absOp, expOp, logOp, softplusOp, sqrtOp, tanhOp } from "./math.ts";
+import { eluOp, leakyReluOp, reluOp, sigmoidOp, stepOp } from "./activations.ts";
+import { eluDerivOp, eqOp, gt0Op, leakyDerivOp, signOp } from "./masks.ts";
+import { bceDpOp, bceDyOp, bceOp, xentDpOp, xentDyOp, xentOp } from "./losses.ts";
+import { maxOp, meanOp, sumOp } from "./reduce.ts";
+import { expandOp, reshapeOp, transposeOp } from "./shape.ts";
+import { matmulOp } from "./matmul.ts";
+import { logSoftmaxOp, softmaxOp } from "./softmax.ts";
+
+export const registry: Record<OpName, OpDef> = {
+  const: constOp,
+  input: inputOp,
+  param: paramOp,
+  state: stateOp,
+  dimsize: dimsizeOp,
+  dropout_mask: dropoutMaskOp,
+  add: addOp,
+  sub: subOp,
+  mul: mulOp,
+  div: divOp,
+  neg: negOp,
+  pow: powOp,
+  exp: expOp,
+  log: logOp,
+  sqrt: sqrtOp,
+  abs: absOp,
+  tanh: tanhOp,
+  softplus: softplusOp,
+  sigmoid: sigmoidOp,
+  relu: reluOp,
+  leaky_relu: leakyReluOp,
+  elu: eluOp,
+  step: stepOp,
+  gt0: gt0Op,
+  sign: signOp,
+  leaky_deriv: leakyDerivOp,
+  elu_deriv: eluDerivOp,
+  eq: eqOp,
+  bce: bceOp,
+  bce_dp: bceDpOp,
+  bce_dy: bceDyOp,
+  xent: xentOp,
+  xent_dp: xentDpOp,
+  xent_dy: xentDyOp,
+  sum: sumOp,
+  mean: meanOp,
+  max: maxOp,
+  expand: expandOp,
+  reshape: reshapeOp,
+  transpose: transposeOp,
+  matmul: matmulOp,
+  softmax: softmaxOp,
+  log_softmax: logSoftmaxOp,
+};
+
+export function opDef(name: OpName): OpDef {
+  return registry[name];
+}
+
+export * from "./const.ts";
+export * from "./leaves.ts";
+export * from "./arith.ts";
+export * from "./pow.ts";
+export * from "./math.ts";
+export * from "./activations.ts";
+export * from "./masks.ts";
+export * from "./losses.ts";
+export * from "./reduce.ts";
+export * from "./shape.ts";
+export * from "./matmul.ts";
+export * from "./softmax.ts";
+export { ShapeError, type OpDef, type Tensor, type EvalEnv } from "./op.ts";

@@ -1,0 +1,72 @@
+// The named leaves of a model: data fed in (input, target), trainable params, non-trainable state.
+import type { Dim, Node, Shape } from "../ir/node.ts";
+import { defineOp, make, sizeOf, ShapeError } from "./op.ts";
+
+export type LeafRole = "input" | "target" | "param" | "state";
+
+function leafOp(name: "input" | "param" | "state") {
+  return defineOp({
+    name,
+    kind: "leaf",
+    arity: 0,
+    shape: (_i, attrs) => attrs["shape"] as Dim[],
+    evaluate: (_i, _a, _s, env, node) => env.leaf(node),
+    grad: () => [],
+  });
+}
+
+export const inputOp = leafOp("input");
+export const paramOp = leafOp("param");
+export const stateOp = leafOp("state");
+
+/** An input (`role` input or target) named `name`. */
+export const input = (name: string, shape: Shape, role: "input" | "target" = "input"): Node =>
+  make(inputOp, [], { name, shape: [...shape], role });
+export const param = (name: string, shape: Shape): Node =>
+  make(paramOp, [], { name, shape: [...shape] });
+export const state = (name: string, shape: Shape): Node =>
+  make(stateOp, [], { name, shape: [...shape] });
+
+export function leafName(node: Node): string {
+  return node.attrs["name"] as string;
+}
+
+/** The number of elements of a shape as a scalar node, for `mean`; symbolic dims are read at run time. */
+export const dimsizeOp = defineOp({
+  name: "dimsize",
+  kind: "leaf",
+  arity: 0,
+  shape: () => [],
+  evaluate: (_i, attrs, _s, env) =>
+    Float64Array.of(
+      (attrs["dims"] as Dim[]).reduce<number>(
+        (a, d) => a * (typeof d === "number" ? d : env.dim(d)),
+        1,
+      ),
+    ),
+  grad: () => [],
+});
+
+export function dimsize(dims: readonly Dim[]): Node {
+  const fixed = dims.filter((d): d is number => typeof d === "number");
+  const named = dims.filter((d): d is string => typeof d === "string").sort();
+  return make(dimsizeOp, [], { dims: [sizeOf(fixed), ...named] });
+}
+
+/** Dropout's keep-mask: 0 or 1/(1-rate) per element, drawn afresh at every training call. */
+export const dropoutMaskOp = defineOp({
+  name: "dropout_mask",
+  kind: "leaf",
+  arity: 0,
+  shape: (_i, attrs) => {
+    const rate = attrs["rate"] as number;
+    if (!(rate >= 0 && rate < 1))
+      throw new ShapeError(`dropout rate must be in [0, 1), got ${rate}`, "NN3005");
+    return attrs["shape"] as Dim[];
+  },
+  evaluate: (_i, _a, _s, env, node) => env.leaf(node),
+  grad: () => [],
+});
+
+export const dropoutMask = (shape: Shape, rate: number, id: string): Node =>
+  make(dropoutMaskOp, [], { shape: [...shape], rate, id });
