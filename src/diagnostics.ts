@@ -18,9 +18,12 @@ export const codes = {
   NN3005: "bad value",
   NN3006: "shape too large",
   NN3007: "bad dimension",
+  NN3008: "wrong rank",
   NN4001: "no gradient rule",
   NN4002: "output depends on a target",
+  NN4003: "param does not affect the loss",
   NN5001: "bad option",
+  NN9000: "internal compiler error",
 } as const;
 
 export type Code = keyof typeof codes;

@@ -34,8 +34,15 @@ const collector = new FinalizationRegistry<string>((key) => {
   if (ref && ref.deref() === undefined) interned.delete(key);
 });
 let nextId = 1;
-const origins = new WeakMap<Node, Origin>();
-const names = new WeakMap<Node, string>();
+// Origins and names belong to one compilation: nodes are shared across compilations (a constant,
+// a param of the same name and shape), so lowering starts each one with fresh tables.
+let origins = new WeakMap<Node, Origin>();
+let names = new WeakMap<Node, string>();
+
+export function beginCompilation(): void {
+  origins = new WeakMap();
+  names = new WeakMap();
+}
 
 function attrsKey(attrs: Attrs): string {
   const keys = Object.keys(attrs).sort();

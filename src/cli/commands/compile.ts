@@ -1,0 +1,33 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
+import { defineCommand, out } from "../command.ts";
+import { compileFile, compileFlags, compileFlagsHelp } from "../common.ts";
+import { formatJs, formatTs } from "../format.ts";
+
+const usage = `usage: nnc compile FILE.nn -o OUT.js [options]
+
+Writes OUT.js, an ES module with no imports (createModel, meta), and OUT.d.ts beside it.
+
+${compileFlagsHelp}
+  -o, --out FILE   where to write the module`;
+
+export const compileCommand = defineCommand({
+  name: "compile",
+  summary: "compile a model to a JavaScript module and its .d.ts",
+  usage,
+  options: { ...compileFlags, out: { type: "string", short: "o" } },
+  async run(argv) {
+    const p = parse(argv, this.options, usage);
+    const file = oneFile(p, usage);
+    const target = stringOpt(p, "out");
+    if (!target) throw new UsageError(`missing -o OUT.js\n\n${usage}`);
+    const compiled = compileFile(p, file);
+    const dtsPath = target.replace(/\.(m?js)$/, "") + ".d.ts";
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, await formatJs(compiled.js));
+    writeFileSync(dtsPath, await formatTs(compiled.dts));
+    await out(`wrote ${target} and ${dtsPath} (model ${compiled.model.name})`);
+    return 0;
+  },
+});

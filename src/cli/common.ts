@@ -1,0 +1,55 @@
+// What several commands share: reading a source file and turning common flags into compile options.
+import { readFileSync } from "node:fs";
+import { compile, type CompileOptions, type Compiled } from "../compile.ts";
+import { parseAssignments, stringOpt, UsageError, type Options, type Parsed } from "./args.ts";
+
+export const compileFlags: Options = {
+  model: { type: "string" },
+  dtype: { type: "string" },
+  "no-fuse": { type: "boolean" },
+  wrt: { type: "string" },
+  bind: { type: "string" },
+};
+
+export const compileFlagsHelp = `  --model NAME     which model of the file (default: the first)
+  --dtype f32|f64  the float type of the generated code (default: f32)
+  --wrt NAMES|all  also differentiate these inputs/targets (comma-separated)
+  --bind D=N,...   bake named dimensions into the code (batch=64)
+  --no-fuse        turn off fusion of sigmoid, batchnorm and softmax+cross-entropy`;
+
+export function readSource(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT"
+        ? `${file}: no such file`
+        : `${file}: cannot read (${(e as Error).message})`,
+    );
+  }
+}
+
+export function compileOptions(p: Parsed, file: string): CompileOptions {
+  const dtype = stringOpt(p, "dtype") ?? "f32";
+  if (dtype !== "f32" && dtype !== "f64")
+    throw new UsageError(`--dtype must be f32 or f64, got ${dtype}`);
+  const wrt = stringOpt(p, "wrt");
+  const bind = stringOpt(p, "bind");
+  const model = stringOpt(p, "model");
+  return {
+    file,
+    dtype,
+    ...(model ? { model } : {}),
+    ...(wrt ? { wrt: wrt === "all" ? "all" : wrt.split(",").map((s) => s.trim()) } : {}),
+    ...(bind ? { bind: Object.fromEntries(parseAssignments(bind, "--bind")) } : {}),
+  };
+}
+
+export function compileFile(
+  p: Parsed,
+  file: string,
+  extra: Partial<CompileOptions> = {},
+): Compiled {
+  return compile(readSource(file), { ...compileOptions(p, file), ...extra });
+}

@@ -1,0 +1,64 @@
+// nnc's command line: dispatch to a command; user errors print cleanly with exit code 1, internal
+// ones with exit code 2, and never a stack trace.
+import { NnError } from "../diagnostics.ts";
+import { UsageError } from "./args.ts";
+import type { Command } from "./command.ts";
+import { compileCommand } from "./commands/compile.ts";
+import { gradCommand } from "./commands/grad.ts";
+import { graphCommand } from "./commands/graph.ts";
+import { traceCommand } from "./commands/trace.ts";
+import { checkCommand } from "./commands/check.ts";
+import { statsCommand } from "./commands/stats.ts";
+
+export const commands: Command[] = [
+  compileCommand,
+  gradCommand,
+  graphCommand,
+  traceCommand,
+  checkCommand,
+  statsCommand,
+];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    "usage: nnc COMMAND [options]   (nnc COMMAND --help for each)",
+    "",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(help() + "\n");
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (!command) throw new UsageError(`unknown command \`${name}\`\n\n${help()}`);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      process.stdout.write(command.usage + "\n");
+      return 0;
+    }
+    return await command.run(rest);
+  } catch (e) {
+    return report(e);
+  }
+}
+
+function report(e: unknown): number {
+  if (e instanceof NnError) {
+    process.stderr.write(e.message + "\n");
+    return e.diagnostics.some((d) => d.code === "NN9000") ? 2 : 1;
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`nnc: ${e.message}\n`);
+    return 1;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(
+    `nnc: internal error: ${message}\n(this is a bug in nnc; please report it with the input that caused it)\n`,
+  );
+  return 2;
+}

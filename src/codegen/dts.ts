@@ -1,0 +1,81 @@
+// The module's type declarations: createModel's options, the params and state by their exact
+// names, and the feed and result types of each entry point.
+import { isScalar, type Shape } from "../ir/node.ts";
+import type { Leaf } from "../ir/model.ts";
+import { str } from "./names.ts";
+import type { Plan } from "./plan.ts";
+
+const field = (name: string, type: string, optional = false) =>
+  `  ${str(name)}${optional ? "?" : ""}: ${type};`;
+
+export function emitDts(plan: Plan): string {
+  const arr = plan.array;
+  const m = plan.model;
+  const feedType = (l: Leaf) => (isScalar(l.shape) ? "number" : `${arr} | ArrayLike<number>`);
+  const valueType = (s: Shape) => (isScalar(s) ? "number" : arr);
+  const iface = (name: string, fields: string[], ext = "") =>
+    [`export interface ${name}${ext} {`, ...fields, "}"].join("\n");
+  return [
+    `// ${str(m.name)}: the interface of the generated module.`,
+    iface(
+      "Params",
+      m.params.map((p) => field(p.name, arr)),
+    ),
+    iface(
+      "State",
+      m.state.map((s) => field(s.name, arr)),
+    ),
+    iface(
+      "Feed",
+      m.inputs.map((l) => field(l.name, feedType(l))),
+    ),
+    iface(
+      "TrainFeed",
+      m.targets.map((l) => field(l.name, feedType(l))),
+      " extends Feed",
+    ),
+    iface(
+      "Outputs",
+      m.infer.outputs.map((o) => field(o.name, valueType(o.node.shape))),
+    ),
+    iface(
+      "Grads",
+      plan.opts.grads.map((g) => field(g.name, arr)),
+    ),
+    iface("CreateOptions", [
+      "  /** seed of the initializers and of dropout (default 0) */",
+      "  seed?: number;",
+      "  /** initial values by param name, row-major */",
+      "  params?: { [K in keyof Params]?: ArrayLike<number> };",
+      "  /** size the buffers of the named dim up front */",
+      "  batch?: number;",
+      "  /** the optimizer's learning rate */",
+      "  lr?: number;",
+    ]),
+    iface("Model", [
+      "  readonly params: Params;",
+      "  readonly state: State;",
+      "  forward(feed: Feed): Outputs;",
+      "  loss(feed: TrainFeed): number;",
+      "  grad(feed: TrainFeed): { loss: number; grads: Grads };",
+      "  trainStep(feed: TrainFeed): number;",
+      "  /** restarts the random numbers (dropout masks) from `seed` */",
+      "  reseed(seed: number): void;",
+      "  readonly meta: typeof meta;",
+    ]),
+    iface("Meta", [
+      "  name: string;",
+      '  inputs: { name: string; shape: (number | string)[]; role: "input" | "target" }[];',
+      "  params: { name: string; shape: (number | string)[] }[];",
+      "  state: { name: string; shape: (number | string)[] }[];",
+      "  outputs: { name: string; shape: (number | string)[] }[];",
+      '  grads: { name: string; kind: "param" | "input" | "target" }[];',
+      "  dims: string[];",
+      '  dtype: "f32" | "f64";',
+      '  optimizer: { kind: "sgd" | "rmsprop" | "adam"; lr: number; [hyper: string]: number | string };',
+    ]),
+    "export declare function createModel(options?: CreateOptions): Model;",
+    "export declare const meta: Meta;",
+    "",
+  ].join("\n\n");
+}

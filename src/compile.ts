@@ -1,0 +1,136 @@
+// compile(source, options): text -> IR (both modes) -> gradients -> JS module. The one entry point
+// the CLI and the library share.
+import { lower } from "./parse/index.ts";
+import { emitModule, loadModule, type GradTarget } from "./codegen/index.ts";
+import { gradients, NoGradientError } from "./autodiff/grad.ts";
+import { Diagnostics, NnError, type At } from "./diagnostics.ts";
+import { originOf, type Node } from "./ir/node.ts";
+import type { ModelIR } from "./ir/model.ts";
+import { toposort } from "./ir/toposort.ts";
+
+export interface CompileOptions {
+  /** the file name used in diagnostics and comments */
+  file?: string;
+  /** which model of the file (default: the first) */
+  model?: string;
+  dtype?: "f32" | "f64";
+  /** inputs and targets to differentiate too, or "all" of them */
+  wrt?: readonly string[] | "all";
+  /** named dims baked into the code as literals */
+  bind?: Readonly<Record<string, number>>;
+}
+
+export interface Compiled {
+  js: string;
+  dts: string;
+  /** the generated `grad` function, for reading */
+  gradSource: string;
+  model: ModelIR;
+  grads: GradTarget[];
+  /** the module's exports, evaluated in-process */
+  load(): ReturnType<typeof loadModule>;
+}
+
+export function compile(source: string, options: CompileOptions = {}): Compiled {
+  try {
+    const file = options.file ?? "<source>";
+    const model = lower(source, { file, ...(options.model ? { model: options.model } : {}) });
+    const grads = gradTargets(model, options, file, source);
+    const bind = { ...(options.bind ?? {}) };
+    const { js, dts, gradSource } = emitModule(model, {
+      dtype: options.dtype ?? "f32",
+      bind,
+      grads,
+    });
+    return { js, dts, gradSource, model, grads, load: () => loadModule(js) };
+  } catch (e) {
+    throw asNnError(e, options.file ?? "<source>", source);
+  }
+}
+
+/** What `grad` differentiates: every param, and the inputs named by `--wrt`. */
+export function gradTargets(
+  model: ModelIR,
+  options: CompileOptions,
+  file: string,
+  source: string,
+): GradTarget[] {
+  const loss = model.train.loss;
+  const diags = new Diagnostics(source);
+  const top: At = { file, line: 1, col: 1 };
+  const data = [...model.inputs, ...model.targets];
+  const wrtNames = options.wrt === "all" ? data.map((d) => d.name) : [...(options.wrt ?? [])];
+  for (const name of wrtNames)
+    diags.must(
+      data.some((d) => d.name === name),
+      "NN5001",
+      top,
+      () =>
+        `--wrt names \`${name}\`, which is not an input or target of model \`${model.name}\` ` +
+        `(it has ${data.map((d) => d.name).join(", ") || "none"})`,
+    );
+  for (const [name, size] of Object.entries(options.bind ?? {}))
+    diags.must(
+      model.dims.includes(name) && Number.isInteger(size) && size > 0,
+      "NN5001",
+      top,
+      () =>
+        `--bind ${name}=${size}: ` +
+        (model.dims.includes(name)
+          ? "the size must be a positive integer"
+          : `the model has no dimension \`${name}\` (its dimensions: ${model.dims.join(", ") || "none"})`),
+    );
+  diags.throwIfAny();
+  if (!loss) return [];
+  const targets = [
+    ...model.params.map((p) => ({ name: p.name, kind: "param" as const, leaf: p.node })),
+    ...data
+      .filter((d) => wrtNames.includes(d.name))
+      .map((d) => ({
+        name: d.name,
+        kind: d.node.attrs["role"] as "input" | "target",
+        leaf: d.node,
+      })),
+  ];
+  const reached = new Set(toposort([loss]));
+  for (const p of model.params)
+    diags.must(
+      reached.has(p.node),
+      "NN4003",
+      p.origin,
+      () =>
+        `the loss does not depend on the param \`${p.name}\`, so its gradient would always be zero; ` +
+        `use it in the loss or remove it`,
+    );
+  diags.throwIfAny();
+  const map = gradientsOrError(
+    loss,
+    targets.map((t) => t.leaf),
+    file,
+    source,
+  );
+  return targets.map((t) => ({ name: t.name, kind: t.kind, node: map.get(t.leaf)! }));
+}
+
+function gradientsOrError(loss: Node, wrt: Node[], file: string, source: string) {
+  try {
+    return gradients(loss, wrt);
+  } catch (e) {
+    if (!(e instanceof NoGradientError)) throw e;
+    const at = originOf(e.node) ?? { file, line: 1, col: 1 };
+    const diags = new Diagnostics(source);
+    diags.error("NN4001", at, `${e.message}, so the loss cannot be differentiated through it`);
+    diags.throwIfAny();
+    throw e;
+  }
+}
+
+/** Any failure becomes an NnError; one that is not the user's fault says so (code NN9000). */
+function asNnError(e: unknown, file: string, source: string): NnError {
+  if (e instanceof NnError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new NnError(
+    [{ file, line: 1, col: 1, code: "NN9000", message: `internal compiler error: ${message}` }],
+    source,
+  );
+}

@@ -1,0 +1,163 @@
+// Binding a call's arguments (positional, then named) to a signature, and evaluating each as its
+// parameter needs: a tensor, a number known at compile time, axes, an initializer, or any value.
+import { didYouMean } from "../diagnostics.ts";
+import { shapeToString, type Node } from "../ir/node.ts";
+import type { Arg, Expr } from "./ast.ts";
+import { asNumber, POISON, report, toNode, type Cx, type Val } from "./context.ts";
+import { lowerExpr } from "./exprs.ts";
+import { evalInit, type ParsedInit } from "./types.ts";
+
+export type ParamKind = "tensor" | "number" | "axes" | "init" | "value";
+
+export interface ParamSpec {
+  name: string;
+  kind: ParamKind;
+  /** a number's default; `optional` without a default leaves the argument absent */
+  default?: number;
+  optional?: boolean;
+}
+
+// (function declarations, so that signatures can be built while the modules load)
+export function tensor(name: string): ParamSpec {
+  return { name, kind: "tensor" };
+}
+export function number(name: string, dflt?: number): ParamSpec {
+  return dflt === undefined ? { name, kind: "number" } : { name, kind: "number", default: dflt };
+}
+export function axes(name: string): ParamSpec {
+  return { name, kind: "axes", optional: true };
+}
+export function init(name: string): ParamSpec {
+  return { name, kind: "init", optional: true };
+}
+
+type CallExpr = Extract<Expr, { kind: "call" }>;
+
+/** The evaluated arguments of a call, by parameter name. */
+export class Args {
+  constructor(private readonly values: Map<string, unknown>) {}
+  t(name: string): Node {
+    return this.values.get(name) as Node;
+  }
+  n(name: string): number {
+    return this.values.get(name) as number;
+  }
+  axes(name: string): number[] | undefined {
+    return this.values.get(name) as number[] | undefined;
+  }
+  init(name: string): ParsedInit | undefined {
+    return this.values.get(name) as ParsedInit | undefined;
+  }
+  value(name: string): Node | number {
+    return this.values.get(name) as Node | number;
+  }
+}
+
+function signature(fname: string, specs: ParamSpec[]): string {
+  return `${fname}(${specs.map((s) => s.name).join(", ")})`;
+}
+
+/** Matches arguments to parameters; reports every mismatch and returns null if there was one. */
+export function bindArgs(
+  cx: Cx,
+  fname: string,
+  specs: ParamSpec[],
+  call: CallExpr,
+): Map<string, Arg> | null {
+  const bound = new Map<string, Arg>();
+  let ok = true;
+  let next = 0;
+  let named = false;
+  const fail = (at: Arg["at"], message: string) => {
+    report(cx.m, "NN2004", at, message);
+    ok = false;
+  };
+  for (const arg of call.args) {
+    if (arg.name === null) {
+      const spec = specs[next++];
+      if (named) fail(arg.at, `a positional argument cannot follow a named one`);
+      else if (!spec) {
+        const given = call.args.filter((a) => a.name === null).length;
+        const piped = call.piped ? ", counting the piped value" : "";
+        const n = specs.length === 1 ? "1 argument" : `${specs.length} arguments`;
+        fail(arg.at, `\`${signature(fname, specs)}\` takes ${n}, got ${given}${piped}`);
+      } else bound.set(spec.name, arg);
+      continue;
+    }
+    named = true;
+    const spec = specs.find((s) => s.name === arg.name);
+    if (!spec) {
+      const hint = didYouMean(
+        arg.name,
+        specs.map((s) => s.name),
+      );
+      fail(
+        arg.at,
+        `\`${fname}\` has no argument \`${arg.name}\`${hint}; it is \`${signature(fname, specs)}\``,
+      );
+    } else if (bound.has(spec.name)) fail(arg.at, `the argument \`${spec.name}\` is given twice`);
+    else bound.set(spec.name, arg);
+  }
+  for (const spec of specs)
+    if (!bound.has(spec.name) && spec.default === undefined && !spec.optional)
+      fail(
+        call.at,
+        `\`${fname}\` needs the argument \`${spec.name}\`: \`${signature(fname, specs)}\``,
+      );
+  return ok ? bound : null;
+}
+
+/** Binds and evaluates a call's arguments; null if any failed (already reported). */
+export function evalArgs(cx: Cx, fname: string, specs: ParamSpec[], call: CallExpr): Args | null {
+  const bound = bindArgs(cx, fname, specs, call);
+  if (!bound) return null;
+  const values = new Map<string, unknown>();
+  let ok = true;
+  for (const spec of specs) {
+    const arg = bound.get(spec.name);
+    if (!arg) {
+      if (spec.default !== undefined) values.set(spec.name, spec.default);
+      continue;
+    }
+    const v = evalArg(cx, fname, spec, arg.value);
+    if (v === POISON) ok = false;
+    else values.set(spec.name, v);
+  }
+  return ok ? new Args(values) : null;
+}
+
+function evalArg(cx: Cx, fname: string, spec: ParamSpec, e: Expr): unknown {
+  switch (spec.kind) {
+    case "tensor":
+    case "value": {
+      const v = lowerExpr(e, cx);
+      if (v === POISON) return POISON;
+      return spec.kind === "tensor" ? toNode(v) : (asNumber(v) ?? v);
+    }
+    case "number":
+      return staticNumber(cx, e, `\`${spec.name}\` of \`${fname}\``);
+    case "axes": {
+      const items = e.kind === "list" ? e.items : [e];
+      const ns = items.map((item) => staticNumber(cx, item, `the axis of \`${fname}\``));
+      return ns.includes(POISON) ? POISON : ns;
+    }
+    case "init":
+      return evalInit(cx, e) ?? POISON;
+  }
+}
+
+/** An expression that must be known at compile time. */
+export function staticNumber(cx: Cx, e: Expr, what: string): number | typeof POISON {
+  const v: Val = lowerExpr(e, cx);
+  if (v === POISON) return POISON;
+  if (typeof v === "number") return v;
+  const n = asNumber(v);
+  if (n !== null) return n;
+  report(
+    cx.m,
+    "NN2004",
+    e.at,
+    `${what} must be a number known at compile time, not a tensor of shape ${shapeToString(v.shape)}`,
+  );
+  return POISON;
+}

@@ -1,0 +1,39 @@
+// User-defined layers: a block's arguments are bound by position or name (the first is the piped
+// tensor; others may be numbers), and its body is lowered in a scope of its own whose params are
+// named `<prefix>.<param>`, the prefix coming from the calling statement's binding.
+import type { BlockDecl, Expr } from "./ast.ts";
+import { POISON, report, toNode, type Cx, type Frame, type Val } from "./context.ts";
+import { evalArgs, type ParamSpec } from "./args.ts";
+import { definitions, lowerBody } from "./statements.ts";
+
+export function callBlock(block: BlockDecl, call: Extract<Expr, { kind: "call" }>, cx: Cx): Val {
+  const name = block.name.name;
+  if (cx.m.calls.some((c) => c.block === name)) {
+    report(
+      cx.m,
+      "NN2006",
+      call.at,
+      `the block \`${name}\` calls itself; blocks cannot be recursive`,
+    );
+    return POISON;
+  }
+  const specs: ParamSpec[] = block.params.map((p, i) => ({
+    name: p.name,
+    kind: i === 0 ? "tensor" : "value",
+  }));
+  const args = evalArgs(cx, name, specs, call);
+  if (!args) return POISON;
+  const frame: Frame = {
+    scope: new Map(block.params.map((p) => [p.name, { value: args.value(p.name), at: p.at }])),
+    prefix: cx.namer.next(name),
+    block,
+    later: definitions(block.body),
+  };
+  cx.m.calls.push({ block: name, at: call.at });
+  try {
+    const result = lowerBody(block.body, frame, cx.m, null);
+    return result === null || result === POISON ? POISON : toNode(result);
+  } finally {
+    cx.m.calls.pop();
+  }
+}

@@ -1,0 +1,412 @@
+// The op table: every op of the registry, its shape rule, its emitted expression against a plain
+// reference written here, and its gradient against central finite differences in f64.
+import { describe, expect, it } from "vitest";
+import * as ops from "../src/ops/index.ts";
+import { registry, type OpDef } from "../src/ops/index.ts";
+import type { Node, Shape } from "../src/ir/node.ts";
+import type { OpName } from "../src/ops/names.ts";
+import { checkGradient, randomArray, relError, rng, size } from "./helpers.ts";
+
+const { param: P } = ops;
+
+type Build = (xs: Node[]) => Node;
+interface Row {
+  op: OpName;
+  scenario: string;
+  shapes: Shape[];
+  build: Build;
+  out: Shape;
+  /** inputs are drawn from [lo, hi] */
+  domain?: [number, number];
+  /** no gradient check (internal derivative ops) */
+  noGrad?: boolean;
+}
+
+const un =
+  (f: (x: Node) => Node): Build =>
+  ([x]) =>
+    f(x!);
+const bin =
+  (f: (a: Node, b: Node) => Node): Build =>
+  ([a, b]) =>
+    f(a!, b!);
+
+const rows: Row[] = [
+  {
+    op: "add",
+    scenario: "same shape",
+    shapes: [
+      [2, 3],
+      [2, 3],
+    ],
+    build: bin(ops.add),
+    out: [2, 3],
+  },
+  {
+    op: "add",
+    scenario: "bias row broadcast",
+    shapes: [[4, 3], [3]],
+    build: bin(ops.add),
+    out: [4, 3],
+  },
+  {
+    op: "sub",
+    scenario: "column broadcast",
+    shapes: [
+      [3, 1],
+      [3, 4],
+    ],
+    build: bin(ops.sub),
+    out: [3, 4],
+  },
+  {
+    op: "mul",
+    scenario: "scalar times matrix",
+    shapes: [[], [2, 3]],
+    build: bin(ops.mul),
+    out: [2, 3],
+  },
+  {
+    op: "div",
+    scenario: "outer broadcast",
+    shapes: [
+      [3, 1],
+      [1, 2],
+    ],
+    build: bin(ops.div),
+    out: [3, 2],
+    domain: [0.5, 2],
+  },
+  { op: "neg", scenario: "vector", shapes: [[5]], build: un(ops.neg), out: [5] },
+  {
+    op: "pow",
+    scenario: "constant exponent",
+    shapes: [[4]],
+    build: ([x]) => ops.pow(x!, ops.c(3)),
+    out: [4],
+  },
+  {
+    op: "pow",
+    scenario: "tensor exponent",
+    shapes: [[3], [3]],
+    build: bin(ops.pow),
+    out: [3],
+    domain: [0.5, 2],
+  },
+  { op: "exp", scenario: "matrix", shapes: [[2, 2]], build: un(ops.exp), out: [2, 2] },
+  {
+    op: "log",
+    scenario: "positive",
+    shapes: [[4]],
+    build: un(ops.log),
+    out: [4],
+    domain: [0.2, 3],
+  },
+  {
+    op: "sqrt",
+    scenario: "positive",
+    shapes: [[4]],
+    build: un(ops.sqrt),
+    out: [4],
+    domain: [0.2, 3],
+  },
+  { op: "abs", scenario: "signed", shapes: [[6]], build: un(ops.abs), out: [6] },
+  { op: "tanh", scenario: "vector", shapes: [[5]], build: un(ops.tanh), out: [5], domain: [-3, 3] },
+  {
+    op: "softplus",
+    scenario: "wide range",
+    shapes: [[5]],
+    build: un(ops.softplus),
+    out: [5],
+    domain: [-30, 30],
+  },
+  {
+    op: "sigmoid",
+    scenario: "vector",
+    shapes: [[5]],
+    build: un(ops.sigmoid),
+    out: [5],
+    domain: [-4, 4],
+  },
+  { op: "relu", scenario: "signed", shapes: [[6]], build: un(ops.relu), out: [6] },
+  {
+    op: "leaky_relu",
+    scenario: "alpha 0.1",
+    shapes: [[6]],
+    build: un((x) => ops.leakyRelu(x, 0.1)),
+    out: [6],
+  },
+  { op: "elu", scenario: "alpha 1", shapes: [[6]], build: un((x) => ops.elu(x, 1)), out: [6] },
+  { op: "step", scenario: "signed", shapes: [[6]], build: un(ops.step), out: [6], noGrad: true },
+  { op: "gt0", scenario: "mask", shapes: [[4]], build: un(ops.gt0), out: [4], noGrad: true },
+  { op: "sign", scenario: "mask", shapes: [[4]], build: un(ops.sign), out: [4], noGrad: true },
+  {
+    op: "leaky_deriv",
+    scenario: "mask",
+    shapes: [[4]],
+    build: un((x) => ops.leakyDeriv(x, 0.2)),
+    out: [4],
+    noGrad: true,
+  },
+  {
+    op: "elu_deriv",
+    scenario: "mask",
+    shapes: [[4]],
+    build: un((x) => ops.eluDeriv(x, 1)),
+    out: [4],
+    noGrad: true,
+  },
+  { op: "eq", scenario: "mask", shapes: [[4], [4]], build: bin(ops.eq), out: [4], noGrad: true },
+  {
+    op: "bce",
+    scenario: "probabilities",
+    shapes: [
+      [4, 1],
+      [4, 1],
+    ],
+    build: bin(ops.bce),
+    out: [4, 1],
+    domain: [0.1, 0.9],
+  },
+  {
+    op: "xent",
+    scenario: "probabilities",
+    shapes: [
+      [2, 3],
+      [2, 3],
+    ],
+    build: bin(ops.xent),
+    out: [2, 3],
+    domain: [0.1, 0.9],
+  },
+  { op: "sum", scenario: "all axes", shapes: [[2, 3]], build: un((x) => ops.sum(x)), out: [] },
+  { op: "sum", scenario: "axis 0", shapes: [[2, 3]], build: un((x) => ops.sum(x, [0])), out: [3] },
+  {
+    op: "sum",
+    scenario: "axis 1 kept",
+    shapes: [[2, 3]],
+    build: un((x) => ops.sum(x, [1], true)),
+    out: [2, 1],
+  },
+  {
+    op: "sum",
+    scenario: "middle axis of 3-D",
+    shapes: [[2, 3, 2]],
+    build: un((x) => ops.sum(x, [1])),
+    out: [2, 2],
+  },
+  { op: "mean", scenario: "all axes", shapes: [[3, 2]], build: un((x) => ops.mean(x)), out: [] },
+  {
+    op: "mean",
+    scenario: "axis 0",
+    shapes: [[3, 2]],
+    build: un((x) => ops.mean(x, [0])),
+    out: [2],
+  },
+  {
+    op: "mean",
+    scenario: "axis 1",
+    shapes: [[3, 2]],
+    build: un((x) => ops.mean(x, [1])),
+    out: [3],
+  },
+  { op: "max", scenario: "axis 1", shapes: [[3, 4]], build: un((x) => ops.max(x, [1])), out: [3] },
+  { op: "max", scenario: "axis 0", shapes: [[3, 4]], build: un((x) => ops.max(x, [0])), out: [4] },
+  { op: "max", scenario: "all axes", shapes: [[3, 4]], build: un((x) => ops.max(x)), out: [] },
+  {
+    op: "expand",
+    scenario: "row to matrix",
+    shapes: [[3]],
+    build: un((x) => ops.expand(x, [2, 3])),
+    out: [2, 3],
+  },
+  {
+    op: "reshape",
+    scenario: "matrix to vector",
+    shapes: [[2, 3]],
+    build: un((x) => ops.reshape(x, [6])),
+    out: [6],
+  },
+  {
+    op: "transpose",
+    scenario: "matrix",
+    shapes: [[2, 3]],
+    build: un((x) => ops.transpose(x)),
+    out: [3, 2],
+  },
+  {
+    op: "transpose",
+    scenario: "3-D permutation",
+    shapes: [[2, 3, 4]],
+    build: un((x) => ops.transpose(x, [1, 2, 0])),
+    out: [3, 4, 2],
+  },
+  {
+    op: "matmul",
+    scenario: "plain",
+    shapes: [
+      [2, 3],
+      [3, 4],
+    ],
+    build: bin((a, b) => ops.matmul(a, b)),
+    out: [2, 4],
+  },
+  {
+    op: "matmul",
+    scenario: "left transposed",
+    shapes: [
+      [3, 2],
+      [3, 4],
+    ],
+    build: bin((a, b) => ops.matmul(a, b, true)),
+    out: [2, 4],
+  },
+  {
+    op: "matmul",
+    scenario: "right transposed",
+    shapes: [
+      [2, 3],
+      [4, 3],
+    ],
+    build: bin((a, b) => ops.matmul(a, b, false, true)),
+    out: [2, 4],
+  },
+  {
+    op: "matmul",
+    scenario: "both transposed",
+    shapes: [
+      [3, 2],
+      [4, 3],
+    ],
+    build: bin((a, b) => ops.matmul(a, b, true, true)),
+    out: [2, 4],
+  },
+  {
+    op: "softmax",
+    scenario: "last axis",
+    shapes: [[2, 4]],
+    build: un((x) => ops.softmax(x)),
+    out: [2, 4],
+  },
+  {
+    op: "softmax",
+    scenario: "axis 0",
+    shapes: [[3, 2]],
+    build: un((x) => ops.softmax(x, 0)),
+    out: [3, 2],
+  },
+  {
+    op: "log_softmax",
+    scenario: "last axis",
+    shapes: [[2, 4]],
+    build: un((x) => ops.logSoftmax(x)),
+    out: [2, 4],
+  },
+  {
+    op: "log_softmax",
+    scenario: "axis 0",
+    shapes: [[3, 2]],
+    build: un((x) => ops.logSoftmax(x, 0)),
+    out: [3, 2],
+  },
+];
+
+/** Plain references for the elementwise ops' emitted expressions, written independently. */
+const scalarRef: Partial<Record<OpName, (a: number, b: number) => number>> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  neg: (a) => -a,
+  pow: (a, b) => a ** b,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  tanh: Math.tanh,
+  softplus: (a) => Math.log(1 + Math.exp(a)),
+  sigmoid: (a) => 1 / (1 + Math.exp(-a)),
+  relu: (a) => Math.max(a, 0),
+  step: (a) => (a > 0 ? 1 : 0),
+  gt0: (a) => (a > 0 ? 1 : 0),
+  sign: Math.sign,
+  eq: (a, b) => (a === b ? 1 : 0),
+  bce: (p, y) => -(y * Math.log(p) + (1 - y) * Math.log(1 - p)),
+  xent: (p, y) => -y * Math.log(p),
+  bce_dp: (p, y) => (p - y) / (p * (1 - p)),
+  bce_dy: (p) => Math.log(1 - p) - Math.log(p),
+  xent_dp: (p, y) => -y / p,
+  xent_dy: (p) => -Math.log(p),
+  leaky_relu: (a) => (a > 0 ? a : 0.1 * a),
+  elu: (a) => (a > 0 ? a : Math.exp(a) - 1),
+  leaky_deriv: (a) => (a > 0 ? 1 : 0.1),
+  elu_deriv: (a) => (a > 0 ? 1 : Math.exp(a)),
+};
+const refAttrs: Partial<Record<OpName, Record<string, number>>> = {
+  leaky_relu: { alpha: 0.1 },
+  leaky_deriv: { alpha: 0.1 },
+  elu: { alpha: 1 },
+  elu_deriv: { alpha: 1 },
+};
+
+function leaves(shapes: Shape[], tag: string): Node[] {
+  return shapes.map((s, i) => P(`${tag}${i}`, s));
+}
+
+describe("op registry", () => {
+  it("every op has a row in the table or is a leaf", () => {
+    const tested = new Set(rows.map((r) => r.op));
+    const untested = (Object.keys(registry) as OpName[]).filter(
+      (name) => registry[name].kind !== "leaf" && !tested.has(name) && !(name in scalarRef),
+    );
+    expect(untested).toEqual([]);
+  });
+});
+
+describe.each(rows)("$op ($scenario)", (row) => {
+  it("has the expected output shape", () => {
+    expect(row.build(leaves(row.shapes, "s")).shape).toEqual(row.out);
+  });
+
+  it.skipIf(row.noGrad)("has a gradient that matches central differences at several points", () => {
+    for (const seed of [1, 2, 3]) {
+      const rand = rng(seed * 7919 + row.op.length);
+      const xs = leaves(row.shapes, `g${seed}_`);
+      const out = row.build(xs);
+      // a random linear functional makes every output element matter
+      const r = P(`r${seed}`, out.shape);
+      const loss = ops.sum(ops.mul(out, r));
+      const [lo, hi] = row.domain ?? [-2, 2];
+      const values = new Map<string, Float64Array>();
+      xs.forEach((x, i) =>
+        values.set(`g${seed}_${i}`, randomArray(size(row.shapes[i]!), rand, lo, hi)),
+      );
+      values.set(`r${seed}`, randomArray(size(out.shape), rand));
+      for (const { name, symbolic, numeric } of checkGradient(loss, xs, values)) {
+        expect(relError(symbolic, numeric), `${name} at seed ${seed}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+});
+
+describe("elementwise emission", () => {
+  const points = [-1.7, -0.3, 0.4, 0.9, 2.2];
+  it.each(Object.keys(scalarRef) as OpName[])(
+    "%s emits the same value as the plain reference",
+    (name) => {
+      const def: OpDef = registry[name];
+      const attrs = refAttrs[name] ?? {};
+      const expr = def.emit!(["a", "b"], attrs);
+      const f = new Function("a", "b", `return ${expr};`) as (a: number, b: number) => number;
+      const ref = scalarRef[name]!;
+      // probabilities for the losses, positive numbers where the function needs them
+      const domain = /^(bce|xent)/.test(name)
+        ? (a: number) => Math.abs(a) / 3
+        : /^(log|sqrt|pow)$/.test(name)
+          ? Math.abs
+          : (a: number) => a;
+      for (const a of points.map(domain))
+        for (const b of [0.25, 0.6]) expect(f(a, b)).toBeCloseTo(ref(a, b), 12);
+    },
+  );
+});
