@@ -1,7 +1,7 @@
 // Reverse-mode differentiation over the IR: walk the reversed topological order, give each node
 // its adjoint (accumulated over all of its users, never overwritten), apply the op's gradient rule
 // and un-broadcast each input's share with sumTo. The result is more IR: the backward graph.
-import type { Node } from "../ir/node.ts";
+import { nameOf, originOf, setName, setOrigin, type Node } from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
 import { add, c, expand, opDef, sumTo } from "../ops/index.ts";
 
@@ -23,7 +23,9 @@ export function gradients(loss: Node, wrt: readonly Node[]): Map<Node, Node> {
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const g = adjoint.get(node);
-    if (g === undefined || node.inputs.length === 0) continue;
+    if (g === undefined) continue;
+    label(g, node);
+    if (node.inputs.length === 0) continue;
     if (!node.inputs.some((x) => needed.has(x))) continue;
     const rule = opDef(node.op).grad;
     if (!rule) throw new NoGradientError(node);
@@ -37,6 +39,15 @@ export function gradients(loss: Node, wrt: readonly Node[]): Map<Node, Node> {
     });
   }
   return new Map(wrt.map((w) => [w, adjoint.get(w) ?? expand(c(0), w.shape)]));
+}
+
+/** The adjoint of `h` reads as `d_h` in generated code, commented with `h`'s source line. */
+function label(g: Node, of: Node): void {
+  const name =
+    nameOf(of) ?? (typeof of.attrs["name"] === "string" ? (of.attrs["name"] as string) : undefined);
+  if (name !== undefined && g.inputs.length > 0) setName(g, `d_${name}`);
+  const origin = originOf(of);
+  if (origin) setOrigin(g, origin);
 }
 
 /** The nodes through which some node of `targets` reaches the loss (only they need adjoints). */
