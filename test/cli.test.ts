@@ -1,0 +1,160 @@
+// The command line: each command's output and exit code, and errors without stack traces.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { main } from "../src/cli/main.ts";
+
+let stdout = "";
+let stderr = "";
+beforeEach(() => {
+  stdout = "";
+  stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown, cb?: unknown) => {
+    stdout += String(chunk);
+    if (typeof cb === "function") cb();
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+    stderr += String(chunk);
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+const dir = mkdtempSync(join(tmpdir(), "nnc-cli-"));
+function source(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("nnc trace", () => {
+  it("prints the backprop diagram of the neuron and the params after one step", async () => {
+    expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1,x1=-2"])).toBe(0);
+    const row = (name: string) =>
+      stdout.split("\n").find((l) => new RegExp(`^%\\d+ ${name} `).test(l))!;
+    expect(row("f")).toMatch(/0\.7311\s+1\.0000$/);
+    expect(row("w0")).toMatch(/2\.0000\s+-0\.1966$/);
+    expect(row("x0")).toMatch(/-1\.0000\s+0\.3932$/);
+    expect(row("w1")).toMatch(/-0\.3932$/);
+    expect(row("x1")).toMatch(/-0\.5898$/);
+    expect(row("w2")).toMatch(/0\.1966$/);
+    // the 1/x gate's input, 1 + exp(...), is 1.37 with gradient -0.53
+    expect(stdout).toMatch(/add\(1, %\d+\)\s+1\.3679\s+-0\.5344/);
+    expect(stdout).toMatch(/w0 = 2\.0197/);
+  });
+
+  it("asks for a missing input", async () => {
+    expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1"])).toBe(1);
+    expect(stderr).toMatch(/--at x1=NUMBER/);
+  });
+});
+
+describe("nnc compile", () => {
+  it("writes the module and its .d.ts, which load and run", async () => {
+    const out = join(dir, "xor.js");
+    expect(await main(["compile", "models/xor.nn", "-o", out])).toBe(0);
+    const js = readFileSync(out, "utf8");
+    expect(js).not.toMatch(/^import /m);
+    expect(readFileSync(join(dir, "xor.d.ts"), "utf8")).toMatch(/"h\.W"/);
+    const mod = await import(out);
+    const m = mod.createModel({ seed: 1 });
+    expect(m.forward({ x: [0, 1, 1, 0] }).p).toHaveLength(2);
+  });
+
+  it("bakes --bind sizes into the code and honors --dtype", async () => {
+    const out = join(dir, "xor64.js");
+    expect(
+      await main(["compile", "models/xor.nn", "-o", out, "--bind", "batch=4", "--dtype", "f64"]),
+    ).toBe(0);
+    const js = readFileSync(out, "utf8");
+    expect(js).toMatch(/Float64Array/);
+    expect(js).not.toMatch(/Float32Array/);
+    expect(js).not.toMatch(/n_batch/);
+  });
+
+  it("needs -o", async () => {
+    expect(await main(["compile", "models/xor.nn"])).toBe(1);
+    expect(stderr).toMatch(/missing -o/);
+  });
+});
+
+describe("nnc grad, graph, stats, check", () => {
+  it("grad prints the gradient function with source comments", async () => {
+    expect(await main(["grad", "models/neuron.nn"])).toBe(0);
+    expect(stdout).toMatch(/function grad\(feed\)/);
+    expect(stdout).toMatch(/\/\/ line \d+: f = 1 \/ \(1 \+ exp/);
+    expect(stdout).not.toMatch(/for \(/); // a scalar model is straight-line code
+  });
+
+  it("grad --wrt adds input gradients", async () => {
+    expect(await main(["grad", "models/neuron.nn", "--wrt", "x0"])).toBe(0);
+    expect(stdout).toMatch(/d_x0/);
+  });
+
+  it("graph prints forward and backward IR, as text and as dot", async () => {
+    expect(await main(["graph", "models/xor.nn", "--backward"])).toBe(0);
+    expect(stdout).toMatch(/xor: forward \(inference\)/);
+    expect(stdout).toMatch(/xor: backward/);
+    expect(stdout).toMatch(/matmul\(%\d+, %\d+\)/);
+    stdout = "";
+    expect(await main(["graph", "models/xor.nn", "--format", "dot"])).toBe(0);
+    expect(stdout).toMatch(/^digraph /);
+  });
+
+  it("stats prints JSON with node counts", async () => {
+    expect(await main(["stats", "models/xor.nn"])).toBe(0);
+    const stats = JSON.parse(stdout);
+    expect(stats.forward.ops.matmul).toBe(2);
+    expect(stats.backward.nodes).toBeGreaterThan(0);
+  });
+
+  it("check passes on every model, and fails on a wrong gradient rule", async () => {
+    for (const model of ["neuron", "xor", "softmax", "perceptron"]) {
+      expect(await main(["check", `models/${model}.nn`])).toBe(0);
+    }
+    expect(stdout).toMatch(/all gradients match/);
+    expect(stdout).toMatch(/skip {2}w: its gradient passes straight through `step`/);
+  });
+});
+
+describe("errors", () => {
+  it("a source error prints FILE:LINE:COL, the code, the line and a caret; exit 1", async () => {
+    const file = source("bad.nn", "model m {\n  input x: [2]\n  h = sigmod(x)\n  output h\n}\n");
+    expect(await main(["compile", file, "-o", join(dir, "bad.js")])).toBe(1);
+    expect(stderr).toContain(`${file}:3:7: error NN2003:`);
+    expect(stderr).toMatch(/did you mean `sigmoid`/);
+    expect(stderr).toMatch(/\n3 \| {3}h = sigmod\(x\)\n {10}\^/);
+    expect(stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+  });
+
+  it("a missing file, an unknown command and a bad flag are usage errors", async () => {
+    expect(await main(["grad", join(dir, "nope.nn")])).toBe(1);
+    expect(stderr).toMatch(/no such file/);
+    expect(await main(["frobnicate"])).toBe(1);
+    expect(await main(["grad", "models/xor.nn", "--frob"])).toBe(1);
+    expect(await main(["compile", "models/xor.nn", "-o", "x.js", "--dtype", "f16"])).toBe(1);
+    expect(await main(["grad", "models/xor.nn", "--wrt", "nope"])).toBe(1);
+    expect(stderr).toMatch(/--wrt names `nope`/);
+  });
+
+  it("every command has --help", async () => {
+    for (const c of ["compile", "grad", "graph", "trace", "check", "stats"]) {
+      stdout = "";
+      expect(await main([c, "--help"])).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^usage: nnc ${c}`));
+    }
+  });
+});
+
+describe("bin/nnc.js", () => {
+  it("runs as a program with exit code 1 on bad source", () => {
+    const file = source("syntax.nn", "model m {\n  h = (1 +\n}\n");
+    const r = spawnSync(process.execPath, ["bin/nnc.js", "grad", file], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, "\\.")}:\\d+:\\d+: error NN1001`));
+    expect(r.stderr).not.toMatch(/node:internal|at Object\./);
+  });
+});
