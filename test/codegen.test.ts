@@ -9,6 +9,7 @@ import {
   type GradTarget,
 } from "../src/codegen/index.ts";
 import type { Init, ModelIR, OptimizerSpec } from "../src/ir/model.ts";
+import { at, leaf, modelOf } from "./helpers.ts";
 import { setName, setOrigin, type Node } from "../src/ir/node.ts";
 import { dropoutMask, state as stateLeaf } from "../src/ops/index.ts";
 import {
@@ -33,50 +34,6 @@ import {
   transpose,
   xent,
 } from "../src/ops/index.ts";
-
-interface Spec {
-  name?: string;
-  inputs?: Node[];
-  targets?: Node[];
-  params?: [Node, Init][];
-  outputs: Record<string, Node>;
-  loss: Node | null;
-  dims?: string[];
-  optimizer?: Partial<OptimizerSpec>;
-}
-
-const at = { file: "test.nn", line: 1, col: 1, text: "" };
-
-function leaf(node: Node) {
-  return { name: node.attrs["name"] as string, shape: node.shape, node, origin: at };
-}
-
-function modelOf(spec: Spec): ModelIR {
-  const outputs = Object.entries(spec.outputs).map(([name, node]) => ({ name, node }));
-  const graph = { outputs, loss: spec.loss, stateUpdates: [] };
-  return {
-    name: spec.name ?? "test",
-    file: "test.nn",
-    inputs: (spec.inputs ?? []).map(leaf),
-    targets: (spec.targets ?? []).map(leaf),
-    params: (spec.params ?? []).map(([node, init]) => ({ ...leaf(node), init })),
-    state: [],
-    dims: spec.dims ?? [],
-    infer: graph,
-    train: graph,
-    optimizer: {
-      kind: "sgd",
-      lr: 0.1,
-      momentum: 0,
-      rho: 0.9,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-      ...spec.optimizer,
-    },
-    source: "",
-  };
-}
 
 interface BuildOptions {
   dtype?: "f32" | "f64";

@@ -1,5 +1,6 @@
 // Shared test helpers: seeded random numbers, finite differences over the reference interpreter.
 import type { Node, Shape } from "../src/ir/node.ts";
+import type { Init, ModelIR, OptimizerSpec } from "../src/ir/model.ts";
 import { interpret } from "../src/ir/interpret.ts";
 import { gradients } from "../src/autodiff/grad.ts";
 
@@ -69,4 +70,49 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < b.length; i++)
     worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
   return worst;
+}
+
+export interface Spec {
+  name?: string;
+  inputs?: Node[];
+  targets?: Node[];
+  params?: [Node, Init][];
+  outputs: Record<string, Node>;
+  loss: Node | null;
+  dims?: string[];
+  optimizer?: Partial<OptimizerSpec>;
+}
+
+export const at = { file: "test.nn", line: 1, col: 1, text: "" };
+
+export function leaf(node: Node) {
+  return { name: node.attrs["name"] as string, shape: node.shape, node, origin: at };
+}
+
+/** A ModelIR built by hand, one graph for both modes. */
+export function modelOf(spec: Spec): ModelIR {
+  const outputs = Object.entries(spec.outputs).map(([name, node]) => ({ name, node }));
+  const graph = { outputs, loss: spec.loss, stateUpdates: [] };
+  return {
+    name: spec.name ?? "test",
+    file: "test.nn",
+    inputs: (spec.inputs ?? []).map(leaf),
+    targets: (spec.targets ?? []).map(leaf),
+    params: (spec.params ?? []).map(([node, init]) => ({ ...leaf(node), init })),
+    state: [],
+    dims: spec.dims ?? [],
+    infer: graph,
+    train: graph,
+    optimizer: {
+      kind: "sgd",
+      lr: 0.1,
+      momentum: 0,
+      rho: 0.9,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      ...spec.optimizer,
+    },
+    source: "",
+  };
 }

@@ -5,7 +5,10 @@ import * as ops from "../src/ops/index.ts";
 import { registry, type OpDef } from "../src/ops/index.ts";
 import type { Node, Shape } from "../src/ir/node.ts";
 import type { OpName } from "../src/ops/names.ts";
-import { checkGradient, randomArray, relError, rng, size } from "./helpers.ts";
+import { checkGradient, modelOf, randomArray, relError, rng, size } from "./helpers.ts";
+import { emitModule, loadModule } from "../src/codegen/index.ts";
+import { gradients } from "../src/autodiff/grad.ts";
+import { interpret } from "../src/ir/interpret.ts";
 
 const { param: P } = ops;
 
@@ -366,6 +369,41 @@ describe("op registry", () => {
 describe.each(rows)("$op ($scenario)", (row) => {
   it("has the expected output shape", () => {
     expect(row.build(leaves(row.shapes, "s")).shape).toEqual(row.out);
+  });
+
+  it("emits code that computes what the reference interpreter computes, forward and backward", () => {
+    const rand = rng(4242 + row.scenario.length);
+    const xs = row.shapes.map((shape, i) => ops.input(`e${i}`, shape));
+    const out = row.build(xs);
+    const r = ops.input("r", out.shape);
+    const differentiable = registry[row.op].grad !== undefined;
+    const loss = differentiable ? ops.sum(ops.mul(out, r)) : null;
+    const model = modelOf({ inputs: [...xs, r], outputs: { out }, loss });
+    const grads = loss
+      ? [...gradients(loss, xs).values()].map((node, i) => ({
+          name: `e${i}`,
+          kind: "input" as const,
+          node,
+        }))
+      : [];
+    const m = loadModule(emitModule(model, { dtype: "f64", bind: {}, grads }).js).createModel();
+    const [lo, hi] = row.domain ?? [-2, 2];
+    const feed: Record<string, Float64Array | number> = {};
+    const values = new Map<string, Float64Array | number>();
+    [...row.shapes, out.shape].forEach((shape, i) => {
+      const name = i < xs.length ? `e${i}` : "r";
+      const data = randomArray(size(shape), rand, lo, hi);
+      feed[name] = shape.length === 0 ? data[0]! : data;
+      values.set(name, data);
+    });
+    const ref = interpret([out, ...grads.map((g) => g.node)], { values, dims: {} });
+    const got = m.forward(feed).out as Float64Array | number;
+    expect(relError(typeof got === "number" ? [got] : got, ref.get(out)!.data)).toBeLessThan(1e-12);
+    if (grads.length > 0) {
+      const g = m.grad(feed).grads as Record<string, Float64Array>;
+      for (const t of grads)
+        expect(relError(g[t.name]!, ref.get(t.node)!.data), t.name).toBeLessThan(1e-12);
+    }
   });
 
   it.skipIf(row.noGrad)("has a gradient that matches central differences at several points", () => {
