@@ -1,29 +1,47 @@
-// `npm start`: compile models/xor.nn to build/xor.js, train it on the four XOR points, and show
-// where the generated code is.
+// `npm start`: compile models/mnist.nn to build/mnist.js, train it on the MNIST digits with a
+// progress bar, and end with the test accuracy and where the generated code is.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
 import { compile } from "../src/index.ts";
 import { formatJs, formatTs } from "../src/cli/format.ts";
+import { loadData } from "../src/train/load.ts";
+import { Trainer } from "../src/train/trainer.ts";
+import { progressHooks } from "../src/train/progress.ts";
+import { terminalCurve } from "../src/train/curve.ts";
+import { saveWeights } from "../src/train/safetensors.ts";
+import { trainingChart } from "../src/train/charts.ts";
 
-const file = "models/xor.nn";
+const file = "models/mnist.nn";
+const epochs = 10;
+const batch = 32;
+const seed = 1;
+
 const compiled = compile(readFileSync(file, "utf8"), { file });
 mkdirSync("build", { recursive: true });
-writeFileSync("build/xor.js", await formatJs(compiled.js));
-writeFileSync("build/xor.d.ts", await formatTs(compiled.dts));
-console.log(`compiled ${file} -> build/xor.js (and build/xor.d.ts)`);
+writeFileSync("build/mnist.js", await formatJs(compiled.js));
+writeFileSync("build/mnist.d.ts", await formatTs(compiled.dts));
+writeFileSync("build/mnist.grad.js", await formatJs(compiled.gradSource));
+console.log(`compiled ${file} -> build/mnist.js (and build/mnist.d.ts)`);
 
-const { createModel } = await import(pathToFileURL(resolve("build/xor.js")).href);
-const m = createModel({ seed: 1 });
-const x = Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1);
-const y = Float32Array.of(0, 1, 1, 0);
-for (let step = 0; step <= 2000; step++) {
-  const loss = m.trainStep({ x, y });
-  if (step % 400 === 0) console.log(`step ${String(step).padStart(4)}  loss ${loss.toFixed(5)}`);
-}
-const { p } = m.forward({ x });
-for (let i = 0; i < 4; i++)
-  console.log(`  xor(${x[2 * i]}, ${x[2 * i + 1]}) = ${p[i].toFixed(3)}  (want ${y[i]})`);
+const { train, test, note } = loadData("mnist", compiled.model);
+const o = compiled.model.optimizer;
+console.log(
+  `training on ${note}: ${epochs} epochs, batches of ${batch}, ${o.kind} lr ${o.lr}` +
+    `${(o.decay ?? 1) !== 1 ? ` (x${o.decay} per epoch)` : ""}, seed ${seed}`,
+);
+const trainer = new Trainer(compiled, train, test, { epochs, batch, seed });
+const history = trainer.run(progressHooks(epochs, (line) => console.log(line)));
+console.log(
+  `\ntraining loss per step\n${terminalCurve(history.steps, { x: `${history.steps.length} steps` })}`,
+);
+saveWeights("build/mnist.safetensors", compiled.model, trainer.model);
+writeFileSync("build/mnist.svg", trainingChart(history, `${compiled.model.name} on MNIST`));
+
+const last = history.epochs[history.epochs.length - 1]!;
 console.log(`
-The generated module is build/xor.js; its gradient code:  npx nnc grad ${file}
-Every node's value and gradient at a point:              npx nnc trace models/neuron.nn --at x0=-1,x1=-2`);
+test accuracy ${(100 * (last.testAccuracy ?? NaN)).toFixed(2)}% on the ${test.n} held-out digits after ${epochs} epochs (${history.seconds.toFixed(1)} s of training)
+
+generated module:   build/mnist.js (types: build/mnist.d.ts)
+its gradient code:  build/mnist.grad.js (or: npx nnc grad ${file})
+trained weights:    build/mnist.safetensors (npx nnc eval ${file} --load build/mnist.safetensors --data mnist)
+loss and accuracy:  build/mnist.svg
+the same from the command line: npx nnc train ${file} --data mnist --epochs ${epochs} --batch ${batch}`);

@@ -1,12 +1,13 @@
 // compile(source, options): text -> IR (both modes) -> gradients -> JS module. The one entry point
 // the CLI and the library share.
 import { lower } from "./parse/index.ts";
-import { emitModule, loadModule, type GradTarget } from "./codegen/index.ts";
+import { emitModule, loadModule, type GradTarget, type Schedule } from "./codegen/index.ts";
 import { gradients, NoGradientError } from "./autodiff/grad.ts";
 import { Diagnostics, NnError, type At } from "./diagnostics.ts";
 import { originOf, type Node } from "./ir/node.ts";
 import type { ModelIR } from "./ir/model.ts";
 import { toposort } from "./ir/toposort.ts";
+import { optimizeAll, optimizeForward, RewriteLog, type Missed } from "./passes/index.ts";
 
 export interface CompileOptions {
   /** the file name used in diagnostics and comments */
@@ -18,6 +19,14 @@ export interface CompileOptions {
   wrt?: readonly string[] | "all";
   /** named dims baked into the code as literals */
   bind?: Readonly<Record<string, number>>;
+  /** fuse sigmoid, batchnorm, softmax+cross-entropy and sigmoid+bce (default true) */
+  fuse?: boolean;
+}
+
+/** What the optimizing passes did: each rewrite that fired, and fusions that could not. */
+export interface PassReport {
+  fired: Record<string, number>;
+  missed: Missed[];
 }
 
 export interface Compiled {
@@ -27,6 +36,11 @@ export interface Compiled {
   gradSource: string;
   model: ModelIR;
   grads: GradTarget[];
+  passes: PassReport;
+  /** whether fusion was on */
+  fused: boolean;
+  /** the kernels and buffers emitted */
+  schedule: Schedule;
   /** the module's exports, evaluated in-process */
   load(): ReturnType<typeof loadModule>;
 }
@@ -34,15 +48,35 @@ export interface Compiled {
 export function compile(source: string, options: CompileOptions = {}): Compiled {
   try {
     const file = options.file ?? "<source>";
-    const model = lower(source, { file, ...(options.model ? { model: options.model } : {}) });
-    const grads = gradTargets(model, options, file, source);
+    const lowered = lower(source, { file, ...(options.model ? { model: options.model } : {}) });
+    const log = new RewriteLog();
+    const forward = optimizeForward(lowered, { fuse: options.fuse ?? true }, log);
+    const raw = gradTargets(forward, options, file, source);
+    const optimized = optimizeAll(
+      forward,
+      raw.map((g) => g.node),
+      log,
+    );
+    const model = optimized.model;
+    const grads = raw.map((g, i) => ({ ...g, node: optimized.grads[i]! }));
+    const passes = { fired: log.firedRecord(), missed: log.missedList() };
     const bind = { ...(options.bind ?? {}) };
-    const { js, dts, gradSource } = emitModule(model, {
+    const { js, dts, gradSource, schedule } = emitModule(model, {
       dtype: options.dtype ?? "f32",
       bind,
       grads,
     });
-    return { js, dts, gradSource, model, grads, load: () => loadModule(js) };
+    return {
+      js,
+      dts,
+      gradSource,
+      model,
+      grads,
+      passes,
+      fused: options.fuse ?? true,
+      schedule,
+      load: () => loadModule(js),
+    };
   } catch (e) {
     throw asNnError(e, options.file ?? "<source>", source);
   }

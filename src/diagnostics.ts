@@ -23,6 +23,15 @@ export const codes = {
   NN4002: "output depends on a target",
   NN4003: "param does not affect the loss",
   NN5001: "bad option",
+  NN6001: "cannot read the data",
+  NN6002: "no data",
+  NN6003: "wrong number of columns",
+  NN6004: "not a number",
+  NN6005: "data does not fit the model",
+  NN6006: "no header row",
+  NN6101: "bad weights file",
+  NN6102: "weights do not match the model",
+  NN7001: "non-finite value in training",
   NN9000: "internal compiler error",
 } as const;
 

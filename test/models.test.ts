@@ -37,13 +37,15 @@ describe.each(files)("models/%s", (name) => {
     const dims = Object.fromEntries(model.dims.map((d) => [d, 4]));
     const m = compiled.load().createModel({ seed: 7 });
     const feed = randomFeed(model, dims, 11);
+    // dropout masks: the module and the interpreter draw them from the same seeded stream
+    m.reseed(13);
     const { loss, grads } = m.grad(feed);
     const values = new Map<string, ArrayLike<number> | number>();
     for (const [k, v] of Object.entries(feed)) values.set(k, v);
     for (const p of model.params) values.set(p.name, m.params[p.name]);
     for (const s of model.state) values.set(s.name, m.state[s.name]);
     const roots = [model.train.loss!, ...compiled.grads.map((g) => g.node)];
-    const ref = interpret(roots, { values, dims });
+    const ref = interpret(roots, { values, dims, random: rng(13) });
     expect(loss).toBeCloseTo(ref.get(model.train.loss!)!.data[0]!, 9);
     for (const g of compiled.grads)
       expect(relError(grads[g.name], ref.get(g.node)!.data), g.name).toBeLessThan(1e-9);

@@ -5,6 +5,7 @@ import * as ops from "../src/ops/index.ts";
 import { registry, type OpDef } from "../src/ops/index.ts";
 import type { Node, Shape } from "../src/ir/node.ts";
 import type { OpName } from "../src/ops/names.ts";
+import { make } from "../src/ops/op.ts";
 import { checkGradient, modelOf, randomArray, relError, rng, size } from "./helpers.ts";
 import { emitModule, loadModule } from "../src/codegen/index.ts";
 import { gradients } from "../src/autodiff/grad.ts";
@@ -312,6 +313,72 @@ const rows: Row[] = [
     build: un((x) => ops.logSoftmax(x, 0)),
     out: [3, 2],
   },
+  {
+    op: "bce_logits",
+    scenario: "logits",
+    shapes: [
+      [4, 1],
+      [4, 1],
+    ],
+    build: bin(ops.bceLogits),
+    out: [4, 1],
+    domain: [-3, 3],
+  },
+  {
+    op: "bce_logits",
+    scenario: "logits of +-100",
+    shapes: [[6], [6]],
+    build: bin(ops.bceLogits),
+    out: [6],
+    domain: [-100, 100],
+  },
+  {
+    op: "softmax_xent",
+    scenario: "last axis",
+    shapes: [
+      [3, 4],
+      [3, 4],
+    ],
+    build: bin((z, y) => ops.softmaxXent(z, y)),
+    out: [3],
+  },
+  {
+    op: "softmax_xent",
+    scenario: "axis 0",
+    shapes: [
+      [3, 2],
+      [3, 2],
+    ],
+    build: bin((z, y) => ops.softmaxXent(z, y, 0)),
+    out: [2],
+  },
+  {
+    op: "batchnorm",
+    scenario: "batch statistics",
+    shapes: [[5, 3], [3], [3]],
+    build: ([x, g, b]) => {
+      const { mu, invstd } = ops.batchStats(x!, 1e-5);
+      return ops.batchnorm(x!, mu, invstd, g!, b!, true);
+    },
+    out: [5, 3],
+  },
+  {
+    op: "batchnorm",
+    scenario: "given statistics",
+    shapes: [[4, 3], [3], [3], [3], [3]],
+    build: ([x, m, s, g, b]) => ops.batchnorm(x!, m!, s!, g!, b!, false),
+    out: [4, 3],
+    domain: [0.5, 2],
+  },
+  {
+    op: "batchnorm_dx",
+    scenario: "columns",
+    shapes: [[4, 3], [4, 3], [1, 3], [1, 3], [3]],
+    build: ([g, x, m, s, gamma]) => make(ops.batchnormDxOp, [g!, x!, m!, s!, gamma!]),
+    out: [4, 3],
+    domain: [0.5, 2],
+    noGrad: true,
+  },
 ];
 
 /** Plain references for the elementwise ops' emitted expressions, written independently. */
@@ -344,6 +411,10 @@ const scalarRef: Partial<Record<OpName, (a: number, b: number) => number>> = {
   elu: (a) => (a > 0 ? a : Math.exp(a) - 1),
   leaky_deriv: (a) => (a > 0 ? 1 : 0.1),
   elu_deriv: (a) => (a > 0 ? 1 : Math.exp(a)),
+  bce_logits: (z, y) => {
+    const p = 1 / (1 + Math.exp(-z));
+    return -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+  },
 };
 const refAttrs: Partial<Record<OpName, Record<string, number>>> = {
   leaky_relu: { alpha: 0.1 },

@@ -88,10 +88,12 @@ describe("accepted sources", () => {
     expect(trainOps).not.toContain("state");
     expect(ir.optimizer).toMatchObject({
       kind: "adam",
-      lr: 0.001,
+      lr: 0.002,
       beta1: 0.9,
       beta2: 0.999,
       eps: 1e-8,
+      decay: 1,
+      schedule: "cosine",
     });
   });
 

@@ -41,6 +41,7 @@ export function compileOptions(p: Parsed, file: string): CompileOptions {
     file,
     dtype,
     ...(model ? { model } : {}),
+    ...(p.values["no-fuse"] === true ? { fuse: false } : {}),
     ...(wrt ? { wrt: wrt === "all" ? "all" : wrt.split(",").map((s) => s.trim()) } : {}),
     ...(bind ? { bind: Object.fromEntries(parseAssignments(bind, "--bind")) } : {}),
   };

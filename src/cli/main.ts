@@ -9,6 +9,8 @@ import { graphCommand } from "./commands/graph.ts";
 import { traceCommand } from "./commands/trace.ts";
 import { checkCommand } from "./commands/check.ts";
 import { statsCommand } from "./commands/stats.ts";
+import { trainCommand } from "./commands/train.ts";
+import { evalCommand } from "./commands/eval.ts";
 
 export const commands: Command[] = [
   compileCommand,
@@ -17,6 +19,8 @@ export const commands: Command[] = [
   traceCommand,
   checkCommand,
   statsCommand,
+  trainCommand,
+  evalCommand,
 ];
 
 function help(): string {

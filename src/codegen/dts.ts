@@ -61,6 +61,8 @@ export function emitDts(plan: Plan): string {
       "  trainStep(feed: TrainFeed): number;",
       "  /** restarts the random numbers (dropout masks) from `seed` */",
       "  reseed(seed: number): void;",
+      "  /** sets the learning rate of the steps that follow */",
+      "  setLearningRate(lr: number): void;",
       "  readonly meta: typeof meta;",
     ]),
     iface("Meta", [

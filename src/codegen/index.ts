@@ -2,7 +2,8 @@
 // model (params, buffers, kernels, forward / loss / grad / trainStep), plus its .d.ts.
 import type { ModelIR } from "../ir/model.ts";
 import { emitDts } from "./dts.ts";
-import { createModelBody } from "./module.ts";
+import type { Node } from "../ir/node.ts";
+import { bufferNodes, createModelBody } from "./module.ts";
 import { commentText } from "./names.ts";
 import { Plan, type EmitOptions } from "./plan.ts";
 import { helpers } from "./runtime.ts";
@@ -14,6 +15,19 @@ export interface EmittedModule {
   dts: string;
   /** the generated grad function and the kernels it calls */
   gradSource: string;
+  /** what was emitted, for statistics */
+  schedule: Schedule;
+}
+
+/** The kernels (with their loop counts) and the buffers of a module. */
+export interface Schedule {
+  kernels: { node: Node; loops: number }[];
+  buffers: Node[];
+  /** buffers that share one piece of memory (their lifetimes do not overlap) */
+  groups: Node[][];
+  /** 4 (f32) or 8 (f64) */
+  bytesPerElement: number;
+  bind: Record<string, number>;
 }
 
 const exportLines = [
@@ -23,7 +37,17 @@ const exportLines = [
 
 export function emitModule(model: ModelIR, opts: EmitOptions): EmittedModule {
   const plan = new Plan(model, opts);
-  const { lines, gradSource } = createModelBody(plan);
+  const { lines, gradSource, kernels, memory } = createModelBody(plan);
+  const schedule: Schedule = {
+    kernels: kernels.map((k) => ({
+      node: k.node,
+      loops: k.lines.join("\n").match(/\bfor \(/g)?.length ?? 0,
+    })),
+    buffers: bufferNodes(plan),
+    groups: memory.groups,
+    bytesPerElement: opts.dtype === "f32" ? 4 : 8,
+    bind: opts.bind,
+  };
   const indent = (ls: string[], by: string) => ls.map((l) => (l === "" ? l : by + l));
   const js = [
     `// model ${commentText(model.name)} from ${commentText(model.file)} (${opts.dtype})`,
@@ -39,7 +63,7 @@ export function emitModule(model: ModelIR, opts: EmitOptions): EmittedModule {
     ...exportLines,
     "",
   ].join("\n");
-  return { js, dts: emitDts(plan), gradSource };
+  return { js, dts: emitDts(plan), gradSource, schedule };
 }
 
 function metaOf(plan: Plan) {
@@ -85,6 +109,8 @@ export interface GeneratedModel {
   trainStep(feed: Record<string, unknown>): number;
   /** restarts the random numbers (dropout masks) from `seed` */
   reseed(seed: number): void;
+  /** sets the learning rate of the steps that follow */
+  setLearningRate(lr: number): void;
 }
 
 /** Evaluates a generated module's text in-process and returns its exports. */

@@ -4,7 +4,9 @@ import { isScalar, type Dim, type Node } from "../ir/node.ts";
 import { registry } from "../ops/index.ts";
 import { lit, num } from "../ops/op.ts";
 import { Exprs, makeLoop, nest, rowMajor, wrap, type Args, type Loop } from "./loops.ts";
+import { matmulLines } from "./matmul.ts";
 import type { Plan } from "./plan.ts";
+import { fusedKernel } from "./kernels-fused.ts";
 
 export interface Kernel {
   name: string;
@@ -54,7 +56,7 @@ export class Kernels {
       case "dropout_mask":
         return this.dropout(node);
       default:
-        throw new Error(`internal: no kernel for ${node.op}`);
+        return fusedKernel(node, this.plan, this.exprs, args) ?? noKernel(node);
     }
   }
 
@@ -117,35 +119,17 @@ export class Kernels {
   private matmul(node: Node): string[] {
     const [a, b] = node.inputs as [Node, Node];
     const ta = node.attrs["ta"] === true;
-    const tb = node.attrs["tb"] === true;
     const [M, N] = node.shape.map((d) => this.plan.dim(d)) as [string, string];
-    const K = this.plan.dim(ta ? a.shape[0]! : a.shape[1]!);
-    const C = this.plan.nameOf(node);
-    const A = `${this.plan.nameOf(a)}[${ta ? `k * ${M} + i` : `i * ${K} + k`}]`;
-    const B = this.plan.nameOf(b);
-    const header = `// [${M}, ${K}] @ [${K}, ${N}]${ta ? ", left side stored transposed" : ""}${tb ? ", right side stored transposed" : ""}`;
-    if (tb)
-      return [
-        header,
-        `for (let i = 0; i < ${M}; i++) {`,
-        `  for (let j = 0; j < ${N}; j++) {`,
-        `    let acc = 0;`,
-        `    for (let k = 0; k < ${K}; k++) acc += ${A} * ${B}[j * ${K} + k];`,
-        `    ${C}[i * ${N} + j] = acc;`,
-        `  }`,
-        `}`,
-      ];
-    // i-k-j order: the inner loop runs along rows of B and C
-    return [
-      header,
-      `for (let i = 0; i < ${M}; i++) {`,
-      `  for (let j = 0; j < ${N}; j++) ${C}[i * ${N} + j] = 0;`,
-      `  for (let k = 0; k < ${K}; k++) {`,
-      `    const aik = ${A};`,
-      `    for (let j = 0; j < ${N}; j++) ${C}[i * ${N} + j] += aik * ${B}[k * ${N} + j];`,
-      `  }`,
-      `}`,
-    ];
+    return matmulLines({
+      C: this.plan.nameOf(node),
+      A: this.plan.nameOf(a),
+      B: this.plan.nameOf(b),
+      M,
+      N,
+      K: this.plan.dim(ta ? a.shape[0]! : a.shape[1]!),
+      ta,
+      tb: node.attrs["tb"] === true,
+    });
   }
 
   private transpose(node: Node): string[] {
@@ -221,4 +205,8 @@ export class Kernels {
 /** The row-major index of the loops before `end` (the output index of a trailing reduction). */
 function outLoopIndex(loop: Loop, end: number): string {
   return rowMajor({ ...loop, extents: loop.extents.slice(0, end), vars: loop.vars.slice(0, end) });
+}
+
+function noKernel(node: Node): never {
+  throw new Error(`internal: no kernel for ${node.op}`);
 }

@@ -7,6 +7,7 @@ import { lit } from "../ops/op.ts";
 import { Functions } from "./functions.ts";
 import { Kernels, type Kernel } from "./kernels.ts";
 import { commentText, str } from "./names.ts";
+import { planMemory, type MemoryPlan } from "./memory.ts";
 import { optimizer } from "./optim.ts";
 import { type FnName, type Plan } from "./plan.ts";
 import { prng } from "./runtime.ts";
@@ -15,9 +16,14 @@ export interface ModelCode {
   lines: string[];
   /** the grad function and the kernels it calls */
   gradSource: string;
+  /** every kernel, for statistics */
+  kernels: Kernel[];
+  /** which buffers share memory */
+  memory: MemoryPlan;
 }
 
 export function createModelBody(plan: Plan): ModelCode {
+  const memory = planMemory(plan, bufferNodes(plan));
   const kernels = new Kernels(plan);
   const fns = new Functions(plan, kernels);
   const bodies = {} as Record<FnName, ReturnType<Functions["body"]>>;
@@ -32,7 +38,7 @@ export function createModelBody(plan: Plan): ModelCode {
     ...dims(plan),
     ...params(plan),
     ...stateDecls(plan),
-    ...buffers(plan),
+    ...buffers(plan, memory),
     ...opt.state,
     ...[...fns.viewBuffers].map(([v, buf]) => `let ${v} = ${buf};`),
     ...[...kernelText.values()].flat(),
@@ -43,11 +49,16 @@ export function createModelBody(plan: Plan): ModelCode {
     "function reseed(seed) {",
     "  rngState = seed >>> 0;",
     "}",
-    "return { params, state, forward, loss: evalLoss, grad, trainStep, reseed, meta };",
+    "/** Sets the learning rate of the steps that follow (a schedule's way in). */",
+    "function setLearningRate(value) {",
+    `  if (typeof value !== "number" || !(value >= 0)) throw new Error("lr must be a non-negative number, got " + describe(value));`,
+    "  lr = value;",
+    "}",
+    "return { params, state, forward, loss: evalLoss, grad, trainStep, reseed, setLearningRate, meta };",
   ];
   const used = [...new Set(bodies.grad.kernels)];
   const gradSource = [...used.flatMap((k) => kernelText.get(k) ?? []), ...entry.grad].join("\n");
-  return { lines, gradSource };
+  return { lines, gradSource, kernels: kernels.all(), memory };
 }
 
 function options(plan: Plan): string[] {
@@ -149,7 +160,7 @@ function stateDecls(plan: Plan): string[] {
 }
 
 /** Every materialized tensor that is not a param or state. */
-function bufferNodes(plan: Plan): Node[] {
+export function bufferNodes(plan: Plan): Node[] {
   return plan.all.filter(
     (n) =>
       !isScalar(n.shape) &&
@@ -160,18 +171,38 @@ function bufferNodes(plan: Plan): Node[] {
   );
 }
 
-function buffers(plan: Plan): string[] {
+function buffers(plan: Plan, memory: MemoryPlan): string[] {
   const nodes = bufferNodes(plan);
   const lines = ["// buffers"];
-  const dynamic = nodes.filter((n) => !plan.isStatic(n.shape));
-  for (const n of nodes)
+  // owners first: the buffers that share memory are views of their owner's start
+  const ordered = [
+    ...nodes.filter((n) => !memory.owner.has(n)),
+    ...nodes.filter((n) => memory.owner.has(n)),
+  ];
+  const dynamic = ordered.filter((n) => !plan.isStatic(n.shape));
+  const shares = (n: Node) => {
+    const o = memory.owner.get(n);
+    return o ? ` // shares memory with ${plan.nameOf(o)}` : "";
+  };
+  for (const n of ordered) {
+    const o = memory.owner.get(n);
     lines.push(
-      plan.isStatic(n.shape)
-        ? `const ${plan.nameOf(n)} = new ${plan.array}(${plan.size(n.shape)});`
-        : `let ${plan.nameOf(n)} = new ${plan.array}(0);`,
+      !plan.isStatic(n.shape)
+        ? `let ${plan.nameOf(n)} = new ${plan.array}(0);${shares(n)}`
+        : o
+          ? `const ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${plan.size(n.shape)});${shares(n)}`
+          : `const ${plan.nameOf(n)} = new ${plan.array}(${plan.size(n.shape)});`,
     );
+  }
   if (plan.dimVars.size === 0) return lines;
   const fits = [...plan.dimVars].map(([d, v]) => `${v} <= ${plan.capVars.get(d)}`).join(" && ");
+  const grow = (n: Node) => {
+    const o = memory.owner.get(n);
+    const size = plan.size(n.shape, true);
+    return o
+      ? `  ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${size});`
+      : `  ${plan.nameOf(n)} = new ${plan.array}(${size});`;
+  };
   lines.push(
     "/** Grows the buffers whose size depends on a named dim when a larger size arrives. */",
     "function ensure() {",
@@ -180,7 +211,7 @@ function buffers(plan: Plan): string[] {
       const cap = plan.capVars.get(d)!;
       return `  ${cap} = Math.max(${cap}, ${v});`;
     }),
-    ...dynamic.map((n) => `  ${plan.nameOf(n)} = new ${plan.array}(${plan.size(n.shape, true)});`),
+    ...dynamic.map(grow),
     "}",
   );
   return lines;

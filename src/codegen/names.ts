@@ -18,7 +18,7 @@ export const internalNames = `nncModule createModel meta options params state mo
   evalLoss grad trainStep ensure lr stepCount random gaussian rngState initUniform initNormal hasOwn
   takeArray takeNumber bindDim checkLength copyIn describe badInput batchnormCheck seed given
   forwardResult gradResult lossResult grads feed acc mx total base ex aik scale paramIndex
-  stateIndex nncDims reseed gi correction1 correction2`;
+  stateIndex nncDims reseed setLearningRate gi correction1 correction2 lse sumG sumGX`;
 
 const words = (s: string) => s.split(/\s+/).filter((w) => w.length > 0);
 

@@ -41,6 +41,10 @@ export interface OptimizerSpec {
   beta2: number;
   /** rmsprop, adam */
   eps: number;
+  /** the learning rate is multiplied by this after every epoch of `nnc train` (1 when absent) */
+  decay?: number;
+  /** `cosine`: `nnc train` anneals the learning rate from lr to 0 over its epochs */
+  schedule?: "cosine";
 }
 
 export interface Output {

@@ -13,6 +13,9 @@ import { maxOp, meanOp, sumOp } from "./reduce.ts";
 import { expandOp, reshapeOp, transposeOp } from "./shape.ts";
 import { matmulOp } from "./matmul.ts";
 import { logSoftmaxOp, softmaxOp } from "./softmax.ts";
+import { bceLogitsOp } from "./bce-logits.ts";
+import { softmaxXentOp } from "./softmax-xent.ts";
+import { batchnormDxOp, batchnormOp } from "./batchnorm.ts";
 
 export const registry: Record<OpName, OpDef> = {
   const: constOp,
@@ -58,6 +61,10 @@ export const registry: Record<OpName, OpDef> = {
   matmul: matmulOp,
   softmax: softmaxOp,
   log_softmax: logSoftmaxOp,
+  bce_logits: bceLogitsOp,
+  softmax_xent: softmaxXentOp,
+  batchnorm: batchnormOp,
+  batchnorm_dx: batchnormDxOp,
 };
 
 export function opDef(name: OpName): OpDef {
@@ -76,4 +83,7 @@ export * from "./reduce.ts";
 export * from "./shape.ts";
 export * from "./matmul.ts";
 export * from "./softmax.ts";
+export * from "./bce-logits.ts";
+export * from "./softmax-xent.ts";
+export * from "./batchnorm.ts";
 export { ShapeError, type OpDef, type Tensor, type EvalEnv } from "./op.ts";

@@ -43,4 +43,8 @@ export type OpName =
   | "transpose"
   | "matmul"
   | "softmax"
-  | "log_softmax";
+  | "log_softmax"
+  | "bce_logits"
+  | "softmax_xent"
+  | "batchnorm"
+  | "batchnorm_dx";

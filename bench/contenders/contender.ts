@@ -1,0 +1,23 @@
+// What a contender can run. Every workload is optional: ONNX Runtime only infers, and the small
+// models run on nnc and TensorFlow.js only.
+import type { Weights } from "../common.ts";
+
+export interface Trainer {
+  step(x: Float32Array, y: Float32Array): void;
+  /** the current weights, by the names of bench/models/mlp.nn */
+  weights(): Weights;
+}
+
+export interface Contender {
+  name: string;
+  /** workload 1: the MLP with SGD */
+  mlp?(init: Weights, batch: number): Promise<Trainer>;
+  /** workload 2: the MLP with batchnorm and Adam */
+  mlpBn?(init: Weights, batch: number): Promise<Trainer>;
+  /** workload 3: inference; the function may return a promise (ONNX Runtime) */
+  infer?(w: Weights, batch: number): Promise<(x: Float32Array) => unknown>;
+  inferIsAsync?: boolean;
+  /** workload 4: xor.nn trainStep at batch 4, and neuron.nn grad */
+  xor?(init: Weights): Promise<(x: Float32Array, y: Float32Array) => void>;
+  neuron?(): Promise<() => void>;
+}

@@ -1,0 +1,84 @@
+// nnc: the generated modules, compiled in-process with the batch size bound as a literal (the way
+// `nnc compile --bind batch=64` ships a model), or left dynamic (`nnc-dynamic`).
+import { readFileSync } from "node:fs";
+import { compile } from "../../src/index.ts";
+import type { Weights } from "../common.ts";
+import type { Contender, Trainer } from "./contender.ts";
+
+interface Model {
+  params: Record<string, Float32Array>;
+  forward(feed: Record<string, unknown>): Record<string, Float32Array>;
+  grad(feed: Record<string, unknown>): unknown;
+  trainStep(feed: Record<string, unknown>): number;
+}
+type Exports = { createModel(options: Record<string, unknown>): Model };
+
+export function source(file: string): string {
+  return readFileSync(new URL(file, import.meta.url), "utf8");
+}
+
+async function load(file: string, batch: number | null): Promise<Exports> {
+  const bind: Record<string, number> = batch === null ? {} : { batch };
+  const compiled = compile(source(file), { file, dtype: "f32", bind });
+  return (await compiled.load()) as unknown as Exports;
+}
+
+function copy(w: Weights): Weights {
+  return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Float32Array.from(v)]));
+}
+
+function trainer(m: Model, rename: Record<string, string> = {}): Trainer {
+  const feed: Record<string, Float32Array> = { x: new Float32Array(0), y: new Float32Array(0) };
+  return {
+    step(x, y) {
+      feed.x = x;
+      feed.y = y;
+      m.trainStep(feed);
+    },
+    weights: () =>
+      Object.fromEntries(Object.entries(m.params).map(([k, v]) => [rename[k] ?? k, v.slice()])),
+  };
+}
+
+export function nnc(dynamic: boolean): Contender {
+  const bound = (batch: number) => (dynamic ? null : batch);
+  return {
+    name: dynamic ? "nnc-dynamic" : "nnc",
+    async mlp(init, batch) {
+      const mod = await load("../models/mlp.nn", bound(batch));
+      return trainer(mod.createModel({ params: copy(init), batch }));
+    },
+    async mlpBn(init, batch) {
+      const mod = await load("../models/mlp_bn.nn", bound(batch));
+      return trainer(mod.createModel({ params: copy(init), batch }), {
+        "h.dense.W": "h.W",
+        "h.dense.b": "h.b",
+      });
+    },
+    async infer(w, batch) {
+      const mod = await load("../models/mlp.nn", bound(batch));
+      const m = mod.createModel({ params: copy(w), batch });
+      const feed: Record<string, Float32Array> = { x: new Float32Array(0) };
+      return (x) => {
+        feed.x = x;
+        return m.forward(feed)["p"];
+      };
+    },
+    async xor(init) {
+      const mod = await load("../../models/xor.nn", bound(4));
+      const m = mod.createModel({ params: copy(init), batch: 4 });
+      const feed: Record<string, Float32Array> = { x: new Float32Array(0), y: new Float32Array(0) };
+      return (x, y) => {
+        feed.x = x;
+        feed.y = y;
+        m.trainStep(feed);
+      };
+    },
+    async neuron() {
+      const mod = await load("../../models/neuron.nn", null);
+      const m = mod.createModel({});
+      const feed = { x0: -1, x1: -2 };
+      return () => m.grad(feed);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Softmax and cross-entropy as one node: the per-line loss -sum(y log softmax(z)) along one axis,
+// computed with log-sum-exp (so logits of any size give a finite loss), the axis dropped.
+import type { Node } from "../ir/node.ts";
+import { defineOp, make, normAxis, ShapeError, sizeOf } from "./op.ts";
+import { mul, neg, sub } from "./arith.ts";
+import { sum } from "./reduce.ts";
+import { expand, reshape } from "./shape.ts";
+import { logSoftmax, softmax } from "./softmax.ts";
+import { sameShape, shapeToString } from "../ir/node.ts";
+
+export const softmaxXentOp = defineOp({
+  name: "softmax_xent",
+  kind: "special",
+  arity: 2,
+  shape: ([z, y], attrs) => {
+    if (!sameShape(z!, y!))
+      throw new ShapeError(
+        `softmax_xent needs z and y of the same shape: ${shapeToString(z!)} and ${shapeToString(y!)}`,
+      );
+    const axis = attrs["axis"] as number;
+    return z!.filter((_, i) => i !== axis);
+  },
+  // loss = sum_j y_j (lse - z_j), lse = m + ln sum_j e^(z_j - m), m = max_j z_j
+  evaluate: ([z, y], attrs) => {
+    const axis = attrs["axis"] as number;
+    const n = z!.shape[axis]!;
+    const inner = sizeOf(z!.shape.slice(axis + 1));
+    const outer = sizeOf(z!.shape.slice(0, axis));
+    const out = new Float64Array(outer * inner);
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        const at = (j: number) => (o * n + j) * inner + i;
+        let m = -Infinity;
+        for (let j = 0; j < n; j++) m = Math.max(m, z!.data[at(j)]!);
+        let s = 0;
+        for (let j = 0; j < n; j++) s += Math.exp(z!.data[at(j)]! - m);
+        const lse = m + Math.log(s);
+        let loss = 0;
+        for (let j = 0; j < n; j++) loss += y!.data[at(j)]! * (lse - z!.data[at(j)]!);
+        out[o * inner + i] = loss;
+      }
+    return out;
+  },
+  // dz = g (softmax(z) sum(y) - y), which is p - y for a one-hot y; dy = -g log_softmax(z)
+  grad: (g, out) => {
+    const [z, y] = out.inputs as [Node, Node];
+    const axis = out.attrs["axis"] as number;
+    const kept = z.shape.map((d, i) => (i === axis ? 1 : d));
+    const gz = expand(reshape(g, kept), z.shape);
+    const total = expand(sum(y, [axis], true), z.shape);
+    return [mul(gz, sub(mul(softmax(z, axis), total), y)), neg(mul(gz, logSoftmax(z, axis)))];
+  },
+});
+
+export const softmaxXent = (z: Node, y: Node, axis = -1): Node =>
+  make(softmaxXentOp, [z, y], { axis: normAxis(axis, z.shape.length) });

@@ -1,0 +1,53 @@
+// Fusions of the forward graph, applied before differentiation so that each fused node brings
+// its closed-form gradient:
+//   1/(1+exp(-z)), 1/(1+exp(z)), (1+exp(-z))^-1, exp(z)/(1+exp(z))  -> sigmoid      (s (1 - s))
+//   bce(sigmoid(z), y)                                                -> bce_logits   (s - y)
+//   sum(xent(softmax(z), y)) along the softmax's axis                 -> softmax_xent (p - y)
+//   log(softmax(z)) -> log_softmax(z);  log(sigmoid(z)) -> -softplus(-z);  log(1 - sigmoid(z)) -> -softplus(z)
+// The `0 - z` and `-1 * z` spellings of -z become `neg` by simplification first.
+import { sameShape, type Node } from "../ir/node.ts";
+import {
+  bceLogits,
+  logSoftmax,
+  neg,
+  reshape,
+  sigmoid,
+  softmaxXent,
+  softplus,
+} from "../ops/index.ts";
+import { k, p, P, v, type Bindings } from "./pattern.ts";
+import { rules, type RewriteContext, type Rule } from "./rewrite.ts";
+
+const z = v("z");
+const y = v("y");
+const one = k(1);
+
+export const fuseActivations: Rule[] = rules([
+  ["sigmoid", P.div(one, P.add(one, P.exp(P.neg(z)))), ({ z }) => sigmoid(z!)], //     1/(1+e^-z) = s(z)
+  ["sigmoid", P.div(one, P.add(one, P.exp(z))), ({ z }) => sigmoid(neg(z!))], //       1/(1+e^z) = s(-z)
+  ["sigmoid", P.pow(P.add(one, P.exp(P.neg(z))), k(-1)), ({ z }) => sigmoid(z!)], //   (1+e^-z)^-1 = s(z)
+  ["sigmoid", P.div(P.exp(z), P.add(one, P.exp(z))), ({ z }) => sigmoid(z!)], //       e^z/(1+e^z) = s(z)
+  ["bce-logits", p("bce", [P.sigmoid(z), y]), ({ z, y }) => bceLogits(z!, y!)], //      bce(s(z), y) from z
+  ["softmax-xent", p("sum", [p("xent", [p("softmax", [z], {}, "s"), y])]), softmaxXentOf], // -sum(y log p)
+  ["log-softmax", P.log(p("softmax", [z], {}, "s")), ({ z, s }) => logSoftmax(z!, axis(s!))], // log p = z - lse
+  ["log-sigmoid", P.log(P.sigmoid(z)), ({ z }) => neg(softplus(neg(z!)))], //              log s(z) = -softplus(-z)
+  ["log-1-sigmoid", P.log(P.sub(one, P.sigmoid(z))), ({ z }) => neg(softplus(z!))], //     log(1-s(z)) = -softplus(z)
+]);
+
+const axis = (n: Node) => n.attrs["axis"] as number;
+
+/** sum(xent(softmax(z), y)) over exactly the softmax's axis is the fused loss of each line. */
+function softmaxXentOf({ z, y, s }: Bindings, n: Node, cx: RewriteContext): Node | null {
+  const axes = n.attrs["axes"] as number[];
+  const a = axis(s!);
+  if (axes.length !== 1 || axes[0] !== a) {
+    cx.miss(
+      "softmax-xent",
+      n,
+      `the cross-entropy sums over axes [${axes.join(", ")}] but the softmax normalizes axis ${a}`,
+    );
+    return null;
+  }
+  const fused = softmaxXent(z!, y!, a);
+  return sameShape(fused.shape, n.shape) ? fused : reshape(fused, n.shape);
+}

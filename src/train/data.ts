@@ -1,0 +1,140 @@
+// Data for training: a table of numbers (from a CSV file or the MNIST digits), fitted to a model's
+// inputs and targets. Columns fill the inputs and then the targets in declaration order, each by
+// its width (the product of its sizes after the batch dimension); a one-hot target may instead be
+// given as one column holding the class index.
+import type { Leaf, ModelIR } from "../ir/model.ts";
+import { dataError } from "./errors.ts";
+
+export type FloatArray = Float32Array | Float64Array;
+
+/** Rows of numbers, row-major; `lines[r]` is the source line of row r (for error messages). */
+export interface Table {
+  file: string;
+  header: string[];
+  columns: number;
+  rows: number;
+  values: FloatArray;
+  lines: Int32Array;
+}
+
+/** One input or target of the model, filled for every example. */
+export interface Field {
+  name: string;
+  role: "input" | "target";
+  width: number;
+  shape: readonly (number | string)[];
+  data: FloatArray;
+}
+
+export interface Dataset {
+  /** where it came from, for messages: `mnist (train)`, `data/xor.csv` */
+  source: string;
+  n: number;
+  fields: Field[];
+}
+
+interface Slot {
+  leaf: Leaf;
+  role: "input" | "target";
+  width: number;
+}
+
+/** The inputs and targets of `model`, with their widths; an error if one has no batch dim. */
+export function slots(model: ModelIR, file: string): Slot[] {
+  const leaves = [
+    ...model.inputs.map((leaf) => ({ leaf, role: "input" as const })),
+    ...model.targets.map((leaf) => ({ leaf, role: "target" as const })),
+  ];
+  const batchDim = leaves[0]?.leaf.shape[0];
+  return leaves.map(({ leaf, role }) => {
+    const [first, ...rest] = leaf.shape;
+    const ok =
+      typeof first === "string" && first === batchDim && rest.every((d) => typeof d === "number");
+    if (!ok)
+      throw dataError(
+        "NN6005",
+        { file, line: 1, col: 1 },
+        `\`${leaf.name}: [${leaf.shape.join(", ")}]\` cannot be filled from rows of data: ` +
+          `training needs every input and target to be [${typeof batchDim === "string" ? batchDim : "batch"}, ...] ` +
+          `with fixed sizes after the batch dimension`,
+      );
+    return { leaf, role, width: (rest as number[]).reduce((a, b) => a * b, 1) };
+  });
+}
+
+/** What the model takes, for messages: `x (784 columns), then y (10, or 1 class column)`. */
+export function describeColumns(ss: Slot[]): string {
+  return ss
+    .map((s) =>
+      s.role === "target" && s.width > 1
+        ? `${s.leaf.name} (${s.width} columns, or 1 class column)`
+        : `${s.leaf.name} (${s.width} column${s.width === 1 ? "" : "s"})`,
+    )
+    .join(", then ");
+}
+
+/** Fits `table` to the model's inputs and targets. */
+export function fit(table: Table, model: ModelIR, source = table.file): Dataset {
+  const ss = slots(model, table.file);
+  const full = ss.reduce((a, s) => a + s.width, 0);
+  const compact = ss.reduce((a, s) => a + (s.role === "target" && s.width > 1 ? 1 : s.width), 0);
+  const asClass = table.columns !== full && table.columns === compact;
+  if (table.columns !== full && !asClass)
+    throw dataError(
+      "NN6003",
+      { file: table.file, line: 1, col: 1 },
+      `the model \`${model.name}\` takes ${full === compact ? full : `${full} (or ${compact})`} ` +
+        `columns: ${describeColumns(ss)}; the data has ${table.columns}`,
+    );
+  const Array_ = table.values instanceof Float32Array ? Float32Array : Float64Array;
+  const fields: Field[] = [];
+  let col = 0;
+  for (const s of ss) {
+    const data = new Array_(table.rows * s.width);
+    if (asClass && s.role === "target" && s.width > 1) {
+      fillOneHot(table, col, s.width, data, s.leaf.name);
+      col += 1;
+    } else {
+      for (let r = 0; r < table.rows; r++)
+        for (let j = 0; j < s.width; j++)
+          data[r * s.width + j] = table.values[r * table.columns + col + j]!;
+      col += s.width;
+    }
+    fields.push({ name: s.leaf.name, role: s.role, width: s.width, shape: s.leaf.shape, data });
+  }
+  return { source, n: table.rows, fields };
+}
+
+function fillOneHot(table: Table, col: number, width: number, out: FloatArray, name: string) {
+  for (let r = 0; r < table.rows; r++) {
+    const k = table.values[r * table.columns + col]!;
+    if (!Number.isInteger(k) || k < 0 || k >= width)
+      throw dataError(
+        "NN6005",
+        { file: table.file, line: table.lines[r]!, col: 1 },
+        `column ${col + 1} (${table.header[col] ?? "?"}) holds the class of \`${name}\`, ` +
+          `an integer from 0 to ${width - 1}; got ${k}`,
+      );
+    out[r * width + k] = 1;
+  }
+}
+
+/** The examples `order[from..to)` of `data`, as a new dataset. */
+export function subset(
+  data: Dataset,
+  order: ArrayLike<number>,
+  from: number,
+  to: number,
+  source: string,
+): Dataset {
+  const n = Math.max(0, to - from);
+  const fields = data.fields.map((f) => {
+    const out = new (f.data instanceof Float32Array ? Float32Array : Float64Array)(n * f.width);
+    for (let i = 0; i < n; i++) {
+      const r = order[from + i]!;
+      out.set(f.data.subarray(r * f.width, (r + 1) * f.width), i * f.width);
+    }
+    return { ...f, data: out };
+  });
+  return { source, n, fields };
+}

@@ -1,0 +1,62 @@
+// `--data mnist|FILE.csv` (and `--test FILE.csv`): the training and held-out data sets, fitted to
+// the model.
+import type { ModelIR } from "../ir/model.ts";
+import { readCsv } from "./csv.ts";
+import { fit, subset, type Dataset } from "./data.ts";
+import { mnist, type MnistOptions } from "./mnist.ts";
+import { mulberry32, permutation } from "./rng.ts";
+
+export interface DataOptions {
+  /** a separate CSV file of held-out examples */
+  test?: string;
+  /** the fraction of a CSV file's rows held out when there is no `test` file (default 0.2) */
+  holdout?: number;
+  /** sizes for MNIST, to train on a part of it */
+  mnist?: MnistOptions;
+}
+
+export interface Data {
+  train: Dataset;
+  test: Dataset;
+  /** how the held-out set was chosen, for the user */
+  note: string;
+}
+
+/** Below this many rows nothing is held out: the test set is the training set. */
+export const smallData = 10;
+const holdoutSeed = 1998;
+
+export function loadData(spec: string, model: ModelIR, options: DataOptions = {}): Data {
+  if (spec === "mnist") {
+    const split = mnist(options.mnist);
+    const train = fit(split.train, model, "mnist");
+    const test = fit(split.test, model, "mnist (held out)");
+    return { train, test, note: `MNIST: ${train.n} digits for training, ${test.n} held out` };
+  }
+  const all = fit(readCsv(spec), model, spec);
+  if (options.test !== undefined) {
+    const test = fit(readCsv(options.test), model, options.test);
+    return {
+      train: all,
+      test,
+      note: `${spec}: ${all.n} rows for training; ${options.test}: ${test.n} held out`,
+    };
+  }
+  const fraction = options.holdout ?? 0.2;
+  const held = Math.round(all.n * fraction);
+  if (all.n < smallData || held === 0 || held >= all.n)
+    return {
+      train: all,
+      test: all,
+      note: `${spec}: ${all.n} rows, used for training and for testing (nothing held out)`,
+    };
+  // a fixed permutation (not the training seed) picks the held-out rows: every run tests on the same
+  const order = permutation(all.n, mulberry32(holdoutSeed));
+  const train = subset(all, order, 0, all.n - held, spec);
+  const test = subset(all, order, all.n - held, all.n, `${spec} (held out)`);
+  return {
+    train,
+    test,
+    note: `${spec}: ${train.n} rows for training, ${test.n} held out at random`,
+  };
+}

@@ -1,0 +1,175 @@
+// Weight files in the safetensors format, as the Python library writes and reads them: an 8-byte
+// little-endian header length N, then N bytes of JSON (`{"name": {"dtype": "F32", "shape": [784,
+// 128], "data_offsets": [begin, end]}, "__metadata__": {...}}`, padded with spaces to a multiple
+// of 8), then the tensors' raw little-endian bytes, back to back, offsets relative to the data.
+// nnc stores a model's params and its state (batchnorm running statistics) in one file.
+import { readFileSync, writeFileSync } from "node:fs";
+import type { ModelIR } from "../ir/model.ts";
+import type { FloatArray } from "./data.ts";
+import { dataError } from "./errors.ts";
+
+export interface Tensor {
+  name: string;
+  shape: number[];
+  data: FloatArray;
+}
+
+const dtypes = { F32: 4, F64: 8 } as const;
+type Dtype = keyof typeof dtypes;
+/** the Python library refuses headers larger than this */
+const maxHeader = 100_000_000;
+
+export function encodeSafetensors(
+  tensors: Tensor[],
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header["__metadata__"] = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    const dtype: Dtype = t.data instanceof Float32Array ? "F32" : "F64";
+    const end = offset + t.data.length * dtypes[dtype];
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, end] };
+    offset = end;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const headerBytes = Buffer.from(json, "utf8");
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  for (const t of tensors) {
+    const f32 = t.data instanceof Float32Array;
+    for (let i = 0; i < t.data.length; i++, at += f32 ? 4 : 8)
+      if (f32) view.setFloat32(at, t.data[i]!, true);
+      else view.setFloat64(at, t.data[i]!, true);
+  }
+  return out;
+}
+
+/** Reads every tensor of a safetensors file; any defect is an error naming the file. */
+export function decodeSafetensors(bytes: Uint8Array, file: string): Map<string, Tensor> {
+  const fail = (message: string) => dataError("NN6101", { file, line: 1, col: 1 }, message);
+  if (bytes.length < 8) throw fail(`${bytes.length} bytes is too short for a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  if (n > maxHeader || 8 + n > bytes.length)
+    throw fail(
+      `the header length ${n} does not fit in the file's ${bytes.length} bytes: not a safetensors file`,
+    );
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString("utf8"));
+  } catch (e) {
+    throw fail(`the header is not JSON (${(e as Error).message}): not a safetensors file`);
+  }
+  if (header === null || typeof header !== "object" || Array.isArray(header))
+    throw fail("the header is not a JSON object");
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+  const out = new Map<string, Tensor>();
+  const spans: [number, number][] = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") continue;
+    const { dtype, shape, data_offsets: offsets } = (info ?? {}) as Record<string, unknown>;
+    if (typeof dtype !== "string" || !(dtype in dtypes))
+      throw fail(`tensor \`${name}\` has dtype ${JSON.stringify(dtype)}; nnc reads F32 and F64`);
+    const okShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+    const okOffsets =
+      Array.isArray(offsets) && offsets.length === 2 && offsets.every((d) => Number.isInteger(d));
+    if (!okShape || !okOffsets) throw fail(`tensor \`${name}\` needs a shape and two data_offsets`);
+    const [begin, end] = offsets as [number, number];
+    const size = (shape as number[]).reduce((a, b) => a * b, 1);
+    const width = dtypes[dtype as Dtype];
+    if (begin < 0 || end > dataLength || end - begin !== size * width)
+      throw fail(
+        `tensor \`${name}\` (${dtype} [${(shape as number[]).join(", ")}]) has data_offsets ` +
+          `[${begin}, ${end}], which do not hold its ${size * width} bytes in the ${dataLength} bytes of data`,
+      );
+    spans.push([begin, end]);
+    const data = dtype === "F32" ? new Float32Array(size) : new Float64Array(size);
+    for (let i = 0; i < size; i++) {
+      const at = dataStart + begin + i * width;
+      data[i] = dtype === "F32" ? view.getFloat32(at, true) : view.getFloat64(at, true);
+    }
+    out.set(name, { name, shape: shape as number[], data });
+  }
+  // as the Python library checks: the tensors tile the data, without gaps or overlaps
+  spans.sort((a, b) => a[0] - b[0]);
+  let next = 0;
+  for (const [b, e] of spans) {
+    if (b !== next) throw fail("the tensors' data_offsets leave a gap or overlap");
+    next = e;
+  }
+  if (next !== dataLength) throw fail(`${dataLength - next} bytes after the last tensor`);
+  return out;
+}
+
+interface Weighted {
+  params: Record<string, FloatArray>;
+  state: Record<string, FloatArray>;
+}
+
+/** The params and state of `model`, in declaration order, with their shapes. */
+function tensorsOf(ir: ModelIR, m: Weighted): Tensor[] {
+  return [
+    ...ir.params.map((p) => ({
+      name: p.name,
+      shape: p.shape as number[],
+      data: m.params[p.name]!,
+    })),
+    ...ir.state.map((s) => ({ name: s.name, shape: s.shape as number[], data: m.state[s.name]! })),
+  ];
+}
+
+export function saveWeights(file: string, ir: ModelIR, m: Weighted): void {
+  const bytes = encodeSafetensors(tensorsOf(ir, m), { format: "nnc", model: ir.name });
+  try {
+    writeFileSync(file, bytes);
+  } catch (e) {
+    throw dataError(
+      "NN6101",
+      { file, line: 1, col: 1 },
+      `cannot write the weights (${(e as Error).message})`,
+    );
+  }
+}
+
+/** Reads a weights file and checks that its names and shapes are the model's params and state. */
+export function loadWeights(file: string, ir: ModelIR): Map<string, FloatArray> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
+    throw dataError(
+      "NN6101",
+      { file, line: 1, col: 1 },
+      missing ? "no such file" : `cannot read the weights (${(e as Error).message})`,
+    );
+  }
+  const tensors = decodeSafetensors(bytes, file);
+  const wanted = [...ir.params, ...ir.state];
+  const problems: string[] = [];
+  const missing = wanted.filter((l) => !tensors.has(l.name)).map((l) => `\`${l.name}\``);
+  if (missing.length > 0) problems.push(`the file has no ${missing.join(", ")}`);
+  const known = new Set(wanted.map((l) => l.name));
+  const extra = [...tensors.keys()].filter((k) => !known.has(k)).map((k) => `\`${k}\``);
+  if (extra.length > 0) problems.push(`the model has no ${extra.join(", ")}`);
+  for (const l of wanted) {
+    const t = tensors.get(l.name);
+    if (t && t.shape.join(",") !== l.shape.join(","))
+      problems.push(
+        `\`${l.name}\` is [${t.shape.join(", ")}] in the file, [${l.shape.join(", ")}] in the model`,
+      );
+  }
+  if (problems.length > 0)
+    throw dataError(
+      "NN6102",
+      { file, line: 1, col: 1 },
+      `these weights do not fit the model \`${ir.name}\` (${ir.file}): ${problems.join("; ")}`,
+    );
+  return new Map(wanted.map((l) => [l.name, tensors.get(l.name)!.data]));
+}

@@ -1,0 +1,149 @@
+// `nnc train` and `nnc eval` from the command line: output, files written, and exit codes.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { main } from "../src/cli/main.ts";
+
+let stdout = "";
+let stderr = "";
+beforeEach(() => {
+  stdout = "";
+  stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown, cb?: unknown) => {
+    stdout += String(chunk);
+    if (typeof cb === "function") cb();
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
+    stderr += String(chunk);
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+const dir = mkdtempSync(join(tmpdir(), "nnc-train-cli-"));
+const path = (name: string) => join(dir, name);
+const lastLine = () => stdout.trimEnd().split("\n").at(-1)!;
+
+describe("nnc train", () => {
+  it("trains XOR from a CSV file and ends with the JSON summary", async () => {
+    const args = ["train", "models/xor.nn", "--data", "data/xor.csv", "--epochs", "300"];
+    expect(await main([...args, "--batch", "4", "--json"])).toBe(0);
+    const summary = JSON.parse(lastLine());
+    expect(Object.keys(summary)).toEqual([
+      "epochs",
+      "train_loss",
+      "test_loss",
+      "test_accuracy",
+      "seconds",
+    ]);
+    expect(summary.epochs).toBe(300);
+    expect(summary.test_accuracy).toBe(1);
+    expect(summary.train_loss).toBeLessThan(0.1);
+    expect(stdout).toMatch(/epoch 300\/300 {2}train loss \d\.\d{4} {2}test loss/);
+    expect(stdout).toMatch(/training loss per step\n.*┤/);
+    expect(stdout).toMatch(/test accuracy 100\.00%/);
+  });
+
+  it("saves weights that nnc eval loads, and writes an SVG chart", async () => {
+    const weights = path("xor.safetensors");
+    const chart = path("xor.svg");
+    const args = ["train", "models/xor.nn", "--data", "data/xor.csv", "--epochs", "300"];
+    expect(await main([...args, "--save", weights, "--plot", chart, "--seed", "3"])).toBe(0);
+    expect(stdout).toContain(`saved to ${weights}`);
+    const svg = readFileSync(chart, "utf8");
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg).toContain("test accuracy");
+    expect(svg.match(/<path d="M/g)?.length).toBe(3);
+    stdout = "";
+    expect(
+      await main(["eval", "models/xor.nn", "--load", weights, "--data", "data/xor.csv", "--json"]),
+    ).toBe(0);
+    expect(JSON.parse(lastLine())).toMatchObject({ examples: 4, test_accuracy: 1 });
+  });
+
+  it("prints each layer's gradient norm", async () => {
+    const args = [
+      "train",
+      "models/xor.nn",
+      "--data",
+      "data/xor.csv",
+      "--epochs",
+      "2",
+      "--grad-norms",
+    ];
+    expect(await main(args)).toBe(0);
+    expect(stdout).toMatch(/grad norms: h \d\.\d\de[-+]\d+ {2}p \d\.\d\de[-+]\d+/);
+    expect(stdout).toMatch(/\(before training\) {2}grad norms:/);
+  });
+
+  it("continues from saved weights with --load", async () => {
+    const weights = path("xor2.safetensors");
+    const args = ["train", "models/xor.nn", "--data", "data/xor.csv", "--json"];
+    expect(await main([...args, "--epochs", "300", "--save", weights])).toBe(0);
+    const first = JSON.parse(lastLine());
+    stdout = "";
+    expect(await main([...args, "--epochs", "1", "--load", weights])).toBe(0);
+    expect(JSON.parse(lastLine()).train_loss).toBeLessThan(first.train_loss * 1.01);
+  });
+
+  const errors: [string, string[], RegExp][] = [
+    ["no --data", ["models/xor.nn"], /--data mnist\|FILE\.csv is required/],
+    [
+      "a missing CSV file",
+      ["models/xor.nn", "--data", "nope.csv"],
+      /^nope\.csv:1:1: error NN6001: no such file/,
+    ],
+    [
+      "a bad --epochs",
+      ["models/xor.nn", "--data", "data/xor.csv", "--epochs", "two"],
+      /--epochs expects an integer/,
+    ],
+    [
+      "a bad --lr",
+      ["models/xor.nn", "--data", "data/xor.csv", "--lr=-1"],
+      /--lr expects a number of at least 0/,
+    ],
+    [
+      "data of the wrong width",
+      ["models/softmax.nn", "--data", "test/data/four.csv"],
+      /four\.csv:1:1: error NN6003: the model `softmax` takes 5 \(or 3\) columns/,
+    ],
+    [
+      "MNIST for a model of another width",
+      ["models/xor.nn", "--data", "mnist"],
+      /^mnist:1:1: error NN6003: the model `xor` takes 3 columns: .*; the data has 785/,
+    ],
+    [
+      "weights of another model",
+      ["models/softmax.nn", "--data", "data/xor.csv", "--load", "models/xor.nn"],
+      /NN6101/,
+    ],
+  ];
+  it.each(errors)("exits 1 on %s, without a stack trace", async (_, args, message) => {
+    expect(await main(["train", ...args])).toBe(1);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("exits 1 with the step and the line when the loss is not finite", async () => {
+    const model = path("log.nn");
+    writeFileSync(
+      model,
+      "model m {\n  input x: [batch, 1]\n  target y: [batch, 1]\n  param w: [1, 1] = ones\n  p = log(x @ w)\n  output p\n  loss = mean(mse(p, y))\n}\n",
+    );
+    const data = path("neg.csv");
+    writeFileSync(data, "x,y\n-1,0\n-2,0\n");
+    expect(await main(["train", model, "--data", data])).toBe(1);
+    expect(stderr).toMatch(/log\.nn:5:\d+: error NN7001: training stopped at step 1 \(epoch 1\)/);
+    expect(stderr).toMatch(/`p` \(op `log`\)/);
+  });
+});
+
+describe("nnc eval", () => {
+  it("needs --load", async () => {
+    expect(await main(["eval", "models/xor.nn", "--data", "data/xor.csv"])).toBe(1);
+    expect(stderr).toMatch(/--load W\.safetensors is required/);
+  });
+});

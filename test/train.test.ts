@@ -1,0 +1,392 @@
+// Training: CSV data and every way it can be wrong, weight files byte for byte, determinism, a
+// short MNIST run, the non-finite-loss diagnosis, and XOR from many seeds.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compile, NnError } from "../src/index.ts";
+import { parseCsv, readCsv } from "../src/train/csv.ts";
+import { fit } from "../src/train/data.ts";
+import { loadData } from "../src/train/load.ts";
+import { mnist, mnistTable } from "../src/train/mnist.ts";
+import { Trainer } from "../src/train/trainer.ts";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadWeights,
+  saveWeights,
+} from "../src/train/safetensors.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "nnc-train-"));
+const file = (name: string, text: string | Uint8Array) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const model = (path: string) => compile(readFileSync(path, "utf8"), { file: path });
+const xor = model("models/xor.nn");
+const softmax = model("models/softmax.nn");
+const mnistModel = model("models/mnist.nn");
+
+/** The diagnostic an NnError carries, or a failure if `fn` does not throw one. */
+function diagnostic(fn: () => unknown) {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof NnError) return { ...e.diagnostics[0]!, text: e.message };
+    throw e;
+  }
+  throw new Error("expected an NnError");
+}
+
+describe("CSV data", () => {
+  it("reads a header and rows of numbers, skipping blank lines and a BOM", () => {
+    const t = parseCsv("\uFEFFx1, x2 ,y\r\n0,1,1\n\n1, 1e-1, -0.5\n", "a.csv");
+    expect(t.header).toEqual(["x1", "x2", "y"]);
+    expect([t.rows, t.columns]).toEqual([2, 3]);
+    expect(Array.from(t.values)).toEqual([0, 1, 1, 1, 0.1, -0.5]);
+    expect(Array.from(t.lines)).toEqual([2, 4]);
+  });
+
+  it("fills inputs then targets by width, and a one-hot target from a class column", () => {
+    const full = fit(parseCsv("a,b,c0,c1,c2\n1,2,0,0,1\n3,4,1,0,0\n", "f.csv"), softmax.model);
+    const compact = fit(parseCsv("a,b,class\n1,2,2\n3,4,0\n", "c.csv"), softmax.model);
+    for (const d of [full, compact]) {
+      expect(d.fields.map((f) => [f.name, f.width])).toEqual([
+        ["x", 2],
+        ["y", 3],
+      ]);
+      expect(Array.from(d.fields[0]!.data)).toEqual([1, 2, 3, 4]);
+      expect(Array.from(d.fields[1]!.data)).toEqual([0, 0, 1, 1, 0, 0]);
+    }
+  });
+
+  const bad: [string, string, RegExp, string, number, number][] = [
+    ["an empty file", "", /the file is empty/, "NN6002", 1, 1],
+    ["blank lines only", "\n  \n", /the file is empty/, "NN6002", 1, 1],
+    ["a header and no rows", "x1,x2,y\n", /no rows of data/, "NN6002", 2, 1],
+    ["no header", "0,1,1\n1,1,0\n", /header of column names/, "NN6006", 1, 1],
+    ["too few columns", "x1,x2,y\n0,1,1\n1,1\n", /has 2 columns, the header has 3/, "NN6003", 3, 4],
+    ["too many columns", "x1,x2,y\n0,1,1,7\n", /has 4 columns, the header has 3/, "NN6003", 2, 7],
+    [
+      "a word",
+      "x1,x2,y\n0,1,1\n1,abc,0\n",
+      /column 2 \(x2\) is `abc`; expected a finite number/,
+      "NN6004",
+      3,
+      3,
+    ],
+    ["an empty cell", "x1,x2,y\n0,,1\n", /column 2 \(x2\) is empty/, "NN6004", 2, 3],
+    ["NaN", "x1,x2,y\nNaN,0,1\n", /is `NaN`/, "NN6004", 2, 1],
+    ["an overflow", "x1,x2,y\n1e999,0,1\n", /is `1e999`/, "NN6004", 2, 1],
+    ["hex", "x1,x2,y\n0x10,0,1\n", /is `0x10`/, "NN6004", 2, 1],
+  ];
+  it.each(bad)("rejects %s with file, line and column", (_, text, message, code, line, col) => {
+    const d = diagnostic(() => parseCsv(text, "bad.csv"));
+    expect(d.message).toMatch(message);
+    expect([d.file, d.code, d.line, d.col]).toEqual(["bad.csv", code, line, col]);
+    expect(d.text).toMatch(new RegExp(`^bad\\.csv:${line}:${col}: error ${code}: `));
+  });
+
+  it("rejects a missing file and a directory", () => {
+    expect(diagnostic(() => readCsv(join(dir, "nope.csv"))).text).toMatch(
+      /nope\.csv:1:1: error NN6001: no such file/,
+    );
+    expect(diagnostic(() => readCsv(dir)).message).toMatch(/is a directory/);
+  });
+
+  it("rejects a file whose columns do not fit the model, saying what it takes", () => {
+    const d = diagnostic(() => fit(parseCsv("a,b\n1,2\n", "w.csv"), xor.model));
+    expect(d.code).toBe("NN6003");
+    expect(d.message).toMatch(
+      /takes 3 columns: x \(2 columns\), then y \(1 column\); the data has 2/,
+    );
+    const s = diagnostic(() => fit(parseCsv("a\n1\n", "s.csv"), softmax.model));
+    expect(s.message).toMatch(
+      /takes 5 \(or 3\) columns: x \(2 columns\), then y \(3 columns, or 1 class column\)/,
+    );
+  });
+
+  it("rejects a class index out of range, at its line", () => {
+    const d = diagnostic(() => fit(parseCsv("a,b,class\n1,2,0\n3,4,3\n", "k.csv"), softmax.model));
+    expect([d.code, d.line]).toEqual(["NN6005", 3]);
+    expect(d.message).toMatch(/an integer from 0 to 2; got 3/);
+  });
+
+  it("holds out a fixed fifth of a larger file, and nothing of a tiny one", () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `${i},${i % 7},${i % 2}`).join("\n");
+    const path = file("fifty.csv", `x1,x2,y\n${rows}\n`);
+    const a = loadData(path, xor.model);
+    const b = loadData(path, xor.model);
+    expect([a.train.n, a.test.n]).toEqual([40, 10]);
+    expect(Array.from(a.test.fields[0]!.data)).toEqual(Array.from(b.test.fields[0]!.data));
+    const tiny = loadData("data/xor.csv", xor.model);
+    expect(tiny.test).toBe(tiny.train);
+  });
+});
+
+describe("MNIST", () => {
+  it("ships 10,000 digits, split into 8,000 and 2,000 the same way every time", () => {
+    const all = mnistTable();
+    expect([all.rows, all.columns]).toEqual([10000, 785]);
+    const a = mnist();
+    expect([a.train.rows, a.test.rows]).toEqual([8000, 2000]);
+    const b = mnist({ train: 10, test: 10 });
+    expect(Array.from(b.train.values)).toEqual(Array.from(a.train.values.subarray(0, 7850)));
+    const labels = new Set(Array.from({ length: 2000 }, (_, i) => a.test.values[i * 785 + 784]));
+    expect(labels.size).toBe(10);
+  });
+
+  it("trains models/mnist.nn on a small part well above chance", () => {
+    const c = mnistModel;
+    const { train, test } = loadData("mnist", c.model, { mnist: { train: 640, test: 200 } });
+    const h = new Trainer(c, train, test, { epochs: 2, batch: 32, seed: 1 }).run();
+    const last = h.epochs[2]!;
+    expect(last.trainLoss).toBeLessThan(h.steps[0]!);
+    expect(last.testAccuracy).toBeGreaterThan(0.75);
+  });
+});
+
+describe("determinism", () => {
+  const run = (seed: number) => {
+    const c = mnistModel;
+    const { train, test } = loadData("mnist", c.model, { mnist: { train: 96, test: 16 } });
+    const t = new Trainer(c, train, test, { epochs: 2, batch: 32, seed });
+    t.run();
+    return encodeSafetensors(
+      Object.entries({ ...t.model.params, ...t.model.state }).map(([name, data]) => ({
+        name,
+        shape: [data.length],
+        data,
+      })),
+    );
+  };
+  it("the same seed gives bit-identical weights; another seed does not", () => {
+    const a = run(7);
+    expect(Buffer.from(run(7)).equals(Buffer.from(a))).toBe(true);
+    expect(Buffer.from(run(8)).equals(Buffer.from(a))).toBe(false);
+  });
+});
+
+describe("safetensors", () => {
+  it("writes the format byte for byte: u64 LE header length, padded JSON, LE data", () => {
+    const bytes = encodeSafetensors(
+      [
+        { name: "w", shape: [2], data: Float32Array.of(1, -2) },
+        { name: "s", shape: [], data: Float64Array.of(0.5) },
+      ],
+      { format: "nnc" },
+    );
+    const json =
+      '{"__metadata__":{"format":"nnc"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},' +
+      '"s":{"dtype":"F64","shape":[],"data_offsets":[8,16]}}';
+    const padded = json + " ".repeat((8 - (json.length % 8)) % 8);
+    const view = new DataView(bytes.buffer);
+    expect(Number(view.getBigUint64(0, true))).toBe(padded.length);
+    expect(padded.length % 8).toBe(0);
+    expect(Buffer.from(bytes.subarray(8, 8 + padded.length)).toString()).toBe(padded);
+    const data = Array.from(bytes.subarray(8 + padded.length));
+    // 1.0f = 0x3f800000, -2.0f = 0xc0000000, 0.5 = 0x3fe0000000000000, little-endian
+    expect(data).toEqual([0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f]);
+    const back = decodeSafetensors(bytes, "t.safetensors");
+    expect(Array.from(back.get("w")!.data)).toEqual([1, -2]);
+    expect(back.get("s")!.shape).toEqual([]);
+    expect(back.get("s")!.data).toBeInstanceOf(Float64Array);
+  });
+
+  it("round-trips a model's params and state", () => {
+    const c = mnistModel;
+    const m = c.load().createModel({ seed: 3 });
+    m.state["h.batchnorm.running_mean"]!.fill(0.25);
+    const path = join(dir, "mnist.safetensors");
+    saveWeights(path, c.model, m);
+    const w = loadWeights(path, c.model);
+    expect([...w.keys()]).toEqual([...c.model.params, ...c.model.state].map((l) => l.name));
+    expect(Array.from(w.get("h.dense.W")!)).toEqual(Array.from(m.params["h.dense.W"]!));
+    expect(w.get("h.batchnorm.running_mean")![5]).toBe(0.25);
+  });
+
+  it("rejects weights whose names or shapes do not match the model", () => {
+    const path = join(dir, "xor.safetensors");
+    saveWeights(path, xor.model, xor.load().createModel({ seed: 1 }));
+    const d = diagnostic(() => loadWeights(path, softmax.model));
+    expect(d.code).toBe("NN6102");
+    expect(d.message).toMatch(/the file has no `z.W`, `z.b`; the model has no `h.W`/);
+    const bad = encodeSafetensors([
+      { name: "h.W", shape: [4, 2], data: new Float32Array(8) },
+      { name: "h.b", shape: [4], data: new Float32Array(4) },
+      { name: "p.W", shape: [4, 1], data: new Float32Array(4) },
+      { name: "p.b", shape: [1], data: new Float32Array(1) },
+    ]);
+    const s = diagnostic(() => loadWeights(file("shape.safetensors", bad), xor.model));
+    expect(s.message).toMatch(/`h.W` is \[4, 2\] in the file, \[2, 4\] in the model/);
+  });
+
+  const broken: [string, Uint8Array, RegExp][] = [
+    ["too short", Uint8Array.of(1, 2), /too short/],
+    ["a header past the end", Uint8Array.of(200, 0, 0, 0, 0, 0, 0, 0, 123), /does not fit/],
+    ["a header that is not JSON", withHeader("{oops"), /not JSON/],
+    [
+      "an unsupported dtype",
+      withHeader('{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}', 2),
+      /nnc reads F32 and F64/,
+    ],
+    [
+      "offsets past the data",
+      withHeader('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', 4),
+      /do not hold/,
+    ],
+    [
+      "bytes left over",
+      withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', 8),
+      /4 bytes after the last tensor/,
+    ],
+  ];
+  it.each(broken)("rejects a file with %s", (_, bytes, message) => {
+    const d = diagnostic(() => decodeSafetensors(bytes, "b.safetensors"));
+    expect([d.code, d.file]).toEqual(["NN6101", "b.safetensors"]);
+    expect(d.message).toMatch(message);
+  });
+
+  it("rejects a missing file", () => {
+    expect(diagnostic(() => loadWeights(join(dir, "none.safetensors"), xor.model)).message).toMatch(
+      /no such file/,
+    );
+  });
+});
+
+function withHeader(json: string, dataBytes = 0): Uint8Array {
+  const h = Buffer.from(json);
+  const out = new Uint8Array(8 + h.length + dataBytes);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  return out;
+}
+
+describe("a loss that is not finite", () => {
+  it("stops training, naming the step and the first node that is not finite, at its line", () => {
+    const src = file(
+      "sqrt.nn",
+      [
+        "model m {",
+        "  input  x: [batch, 1]",
+        "  target y: [batch, 1]",
+        "  param  w: [1, 1] = ones",
+        "  p = sqrt(x @ w)",
+        "  output p",
+        "  loss = mean(mse(p, y))",
+        "}",
+      ].join("\n"),
+    );
+    const data = file("neg.csv", "x,y\n1,1\n4,2\n-9,3\n");
+    const c = model(src);
+    const { train, test } = loadData(data, c.model);
+    // one example per step: the step that meets x = -9 takes the square root of -9
+    const t = new Trainer(c, train, test, { epochs: 3, batch: 1, seed: 1 });
+    const d = diagnostic(() => t.run());
+    expect(d.code).toBe("NN7001");
+    expect(d.message).toMatch(/^training stopped at step \d+ \(epoch 1\): the loss is NaN/);
+    expect(d.message).toMatch(
+      /the first value that is not finite is `p` \(op `sqrt`\) in the forward pass/,
+    );
+    expect([d.file, d.line]).toEqual([src, 5]);
+    expect(d.text).toMatch(/5 \|\s+p = sqrt\(x @ w\)/);
+  });
+});
+
+describe("models/xor.nn", () => {
+  it("gets all four points right from at least 9 of 10 seeds", () => {
+    const { train, test } = loadData("data/xor.csv", xor.model);
+    let solved = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const h = new Trainer(xor, train, test, { epochs: 500, batch: 4, seed }).run();
+      if (h.epochs.at(-1)!.testAccuracy === 1) solved++;
+    }
+    expect(solved).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe("learning-rate schedules", () => {
+  const withOptimizer = (line: string) =>
+    compile(
+      `model m {\n  input x: [batch, 2]\n  target y: [batch, 1]\n  p = x |> dense(1) |> sigmoid\n  output p\n  loss = mean(bce(p, y))\n  optimizer = ${line}\n}\n`,
+      { file: "s.nn" },
+    );
+  const { train, test } = loadData("data/and.csv", xor.model);
+
+  it("decay multiplies the rate after every epoch; cosine anneals it to 0 over the run", () => {
+    const decay = new Trainer(withOptimizer("sgd(lr: 0.5, decay: 0.5)"), train, test, {
+      epochs: 4,
+      batch: 4,
+      seed: 1,
+    });
+    expect([1, 2, 3].map((e) => decay.learningRate(e))).toEqual([0.5, 0.25, 0.125]);
+    const cosine = withOptimizer("adam(lr: 0.01, schedule: cosine)");
+    const t = new Trainer(cosine, train, test, { epochs: 4, batch: 4, seed: 1, lr: 0.02 });
+    expect(t.learningRate(1)).toBe(0.02);
+    expect(t.learningRate(3)).toBeCloseTo(0.01, 12);
+    expect(t.learningRate(5)).toBeCloseTo(0, 12);
+  });
+
+  it("rejects a schedule that is not one and a decay out of (0, 1]", () => {
+    expect(diagnostic(() => withOptimizer("adam(lr: 0.01, schedule: linear)")).message).toMatch(
+      /`schedule` must be `constant` or `cosine`/,
+    );
+    expect(diagnostic(() => withOptimizer("sgd(lr: 0.1, decay: 1.5)")).message).toMatch(
+      /`decay` of `sgd`/,
+    );
+  });
+
+  it("the generated module's setLearningRate changes the steps that follow", () => {
+    const m = withOptimizer("sgd(lr: 0.5)").load().createModel({ seed: 1 });
+    const feed = { x: Float32Array.of(0, 1, 1, 0), y: Float32Array.of(1, 0) };
+    m.setLearningRate(0);
+    const before = Float32Array.from(m.params["p.W"]!);
+    m.trainStep(feed);
+    expect(m.params["p.W"]).toEqual(before);
+    m.setLearningRate(0.5);
+    m.trainStep(feed);
+    expect(m.params["p.W"]).not.toEqual(before);
+    expect(() => m.setLearningRate(-1)).toThrow(/lr must be a non-negative number/);
+  });
+});
+
+describe("models/experiments", () => {
+  const files = readdirSync("models/experiments").filter((f) => f.endsWith(".nn"));
+  it.each(files)("every model of %s compiles", (name) => {
+    const path = `models/experiments/${name}`;
+    const source = readFileSync(path, "utf8");
+    const names = [...source.matchAll(/^model (\w+)/gm)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(0);
+    for (const m of names)
+      expect(compile(source, { file: path, model: m }).grads.length).toBeGreaterThan(0);
+  });
+});
+
+describe("--grad-norms", () => {
+  it("measures each layer without changing how the model trains", () => {
+    const c = model("models/experiments/deep.nn");
+    const { train, test } = loadData("data/spirals.csv", c.model);
+    const run = (gradNorms: boolean) => {
+      const t = new Trainer(c, train, test, { epochs: 2, batch: 32, seed: 4, gradNorms });
+      return { history: t.run(), w: Float32Array.from(t.model.params["h1.W"]!) };
+    };
+    const a = run(true);
+    const b = run(false);
+    expect(a.w).toEqual(b.w);
+    const norms = a.history.epochs[0]!.gradNorms!;
+    expect(norms.map((g) => g.layer)).toEqual(["h1", "h2", "h3", "h4", "h5", "h6", "h7", "out"]);
+    // the sigmoid network's gradient shrinks layer by layer on the way back
+    expect(norms[0]!.norm).toBeLessThan(norms[6]!.norm / 100);
+  });
+
+  it("leaves the dropout masks of the model being trained alone", () => {
+    const { train, test } = loadData("mnist", mnistModel.model, { mnist: { train: 64, test: 16 } });
+    const run = (gradNorms: boolean) => {
+      const t = new Trainer(mnistModel, train, test, { epochs: 2, batch: 32, seed: 4, gradNorms });
+      t.run();
+      return Float32Array.from(t.model.params["z.W"]!);
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+});
