@@ -35,7 +35,7 @@ for (let round = 0; round < 5; round++)
       for (let i = 0; i < n; i++) f();
       const t0 = process.cpuUsage();
       for (let i = 0; i < n; i++) f();
-      const gf = (2 * c.M * c.N * c.K * n) / ((process.cpuUsage(t0).user) / 1e6) / 1e9;
+      const gf = (2 * c.M * c.N * c.K * n) / (process.cpuUsage(t0).user / 1e6) / 1e9;
       (res[`${c.name} ${block.join("x")}`] ??= []).push(gf);
     }
 for (const [k, v] of Object.entries(res))

@@ -185,13 +185,17 @@ function markdown(results: Result[], table: Row[], goals: Target[], when: string
     "",
     `Inference outputs at batch 64 agree across contenders (a weighted checksum, relative spread ${spread(results.map((r) => r.inferCheck)).toExponential(1)}).`,
     "",
-    "Bytes allocated per training step in steady state (workload 1, heap used after a full GC and after N steps):",
+    "Bytes allocated per call in steady state (workload 1, after warm-up; every object V8's sampling heap profiler saw allocated under the calls, also those collected again, and the growth of array buffers):",
     "",
     ...results
       .filter((r) => r.alloc)
+      .flatMap((r) => [
+        [`${label(r)} training step`, r.alloc!] as const,
+        ...(r.gradAlloc ? [[`${label(r)} grad`, r.gradAlloc] as const] : []),
+      ])
       .map(
-        (r) =>
-          `- ${r.contender}${r.backend ? ` (${r.backend})` : ""}: ${r.alloc!.bytesPerStep.toFixed(1)} B heap, ${r.alloc!.arrayBytesPerStep.toFixed(1)} B array buffers, ${r.alloc!.gcs} GCs over ${r.alloc!.steps} steps`,
+        ([what, a]) =>
+          `- ${what}: ${a.bytesPerStep.toFixed(1)} B heap, ${a.arrayBytesPerStep.toFixed(1)} B array buffers, over ${a.steps} calls`,
       ),
     "",
     "Compile time (`compile()` in-process, ms; cold is the first compile of the process, warm the median of 9 after 5):",
@@ -212,6 +216,10 @@ function markdown(results: Result[], table: Row[], goals: Target[], when: string
     ),
   ];
   return lines.join("\n") + "\n";
+}
+
+function label(r: Result): string {
+  return r.backend ? `tfjs-${r.backend}` : r.contender;
 }
 
 /** (max - min) / |max| of the values that are there. */

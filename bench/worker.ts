@@ -1,8 +1,7 @@
 // One contender's run of every workload it supports, in its own process (started by run.ts with
 // --expose-gc). It prints one line `RESULT {json}`.
 import { readdirSync } from "node:fs";
-import { PerformanceObserver } from "node:perf_hooks";
-import v8 from "node:v8";
+import { Session } from "node:inspector/promises";
 import { compile } from "../src/index.ts";
 import {
   accuracy,
@@ -17,6 +16,12 @@ import {
 } from "./common.ts";
 import type { Contender, Trainer } from "./contenders/contender.ts";
 
+export interface Alloc {
+  bytesPerStep: number;
+  arrayBytesPerStep: number;
+  steps: number;
+}
+
 export interface WorkerResult {
   contender: string;
   backend?: string;
@@ -26,7 +31,9 @@ export interface WorkerResult {
   accuracy?: number;
   /** a weighted sum of the inference outputs at batch 64, to check that contenders agree */
   inferCheck?: number;
-  alloc?: { bytesPerStep: number; arrayBytesPerStep: number; gcs: number; steps: number };
+  alloc?: Alloc;
+  /** the same for `grad` calls, where the contender has them */
+  gradAlloc?: Alloc;
   compileMs?: Record<string, { cold: number; warm: number }>;
 }
 
@@ -63,32 +70,59 @@ function stepper(t: Trainer, train: Split) {
   };
 }
 
+interface ProfileNode {
+  callFrame: { functionName: string };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+/** Runs `step` `n` times under a frame the heap profile can be searched for. */
+function measuredSteps(step: () => void, n: number): void {
+  for (let i = 0; i < n; i++) step();
+}
+
 /**
- * Bytes allocated per training step in steady state: a full collection, a re-warm (a full
- * collection may drop optimized code), then the growth of the JS heap (new and old space; code
- * space is the JIT's) and of array buffers over `steps` steps, with the collections that ran.
+ * Bytes allocated per call in steady state, by V8's sampling heap profiler (every object counted,
+ * also those a collection has freed again): after warm-up, the bytes allocated under
+ * `measuredSteps`, that is by the calls and nothing else, divided by the number of calls. Array
+ * buffers (typed arrays' storage) are counted by the growth of `arrayBuffers` as well.
  */
-function allocation(step: () => void, steps: number): WorkerResult["alloc"] {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error("run the worker with --expose-gc");
-  let gcs = 0;
-  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
-  gc();
-  for (let i = 0; i < 200; i++) step();
-  const heap = () =>
-    v8
-      .getHeapSpaceStatistics()
-      .filter((s) => s.space_name === "new_space" || s.space_name === "old_space")
-      .reduce((a, s) => a + s.space_used_size, 0);
-  obs.observe({ entryTypes: ["gc"] });
-  const h0 = heap();
-  const a0 = process.memoryUsage().arrayBuffers;
+async function allocation(step: () => void, steps: number): Promise<WorkerResult["alloc"]> {
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 16,
+    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMajorGC: true,
+  });
+  // starting the profiler drops optimized code (V8 turns inline allocation off): warm up again
   for (let i = 0; i < steps; i++) step();
-  const h1 = heap();
+  const a0 = process.memoryUsage().arrayBuffers;
+  measuredSteps(step, steps);
   const a1 = process.memoryUsage().arrayBuffers;
-  gcs += obs.takeRecords().length;
-  obs.disconnect();
-  return { bytesPerStep: (h1 - h0) / steps, arrayBytesPerStep: (a1 - a0) / steps, gcs, steps };
+  const { profile } = (await session.post("HeapProfiler.stopSampling")) as {
+    profile: { head: ProfileNode };
+  };
+  session.disconnect();
+  const total = (n: ProfileNode): number => n.children.reduce((s, c) => s + total(c), n.selfSize);
+  const under = (n: ProfileNode): number =>
+    n.callFrame.functionName === "measuredSteps"
+      ? total(n)
+      : n.children.reduce((s, c) => s + under(c), 0);
+  if (process.env["BENCH_ALLOC_DEBUG"]) {
+    const dump = (n: ProfileNode, path: string[]): void => {
+      const p = [...path, n.callFrame.functionName];
+      if (n.selfSize > 0 && p.includes("measuredSteps"))
+        console.error(n.selfSize / steps, p.slice(p.indexOf("measuredSteps")).join(" > "));
+      n.children.forEach((c) => dump(c, p));
+    };
+    dump(profile.head, []);
+  }
+  return {
+    bytesPerStep: under(profile.head) / steps,
+    arrayBytesPerStep: Math.max(0, a1 - a0) / steps,
+    steps,
+  };
 }
 
 function compileTimes(): WorkerResult["compileMs"] {
@@ -139,18 +173,22 @@ async function main(name: string, first: boolean): Promise<WorkerResult> {
   if (name === "nnc" && first) result.compileMs = compileTimes();
   const { train, test } = loadMnist();
   if (c.mlp) {
+    // from the shared initial weights, in the shared order (one model per process, as a user has)
+    const trainer = await c.mlp(mlpWeights(), BATCH);
+    const step = stepper(trainer, train);
     if (first) {
-      // one epoch from the shared initial weights, in the shared order
-      const t = await c.mlp(mlpWeights(), BATCH);
+      // one epoch, for the accuracy
       const epoch = Math.floor(train.n / BATCH);
-      const step = stepper(t, train);
       for (let b = 0; b < epoch; b++) step();
-      result.accuracy = accuracy(t.weights(), test);
+      result.accuracy = accuracy(trainer.weights(), test);
     }
-    // the speed, on a fresh copy
-    const fresh = stepper(await c.mlp(mlpWeights(), BATCH), train);
-    record(result, "train", await timeFor(fresh, 0.4));
-    if (first) result.alloc = allocation(fresh, name.startsWith("tfjs") ? 20 : 1000);
+    record(result, "train", await timeFor(step, 0.4));
+    if (first) result.alloc = await allocation(step, name.startsWith("tfjs") ? 20 : 300);
+    if (first && trainer.grad) {
+      const d = batchOf(train, 0, BATCH);
+      const grad = trainer.grad.bind(trainer, d.x, d.y);
+      result.gradAlloc = await allocation(grad, 300);
+    }
   }
   if (c.mlpBn) {
     const step = stepper(await c.mlpBn(mlpBnWeights(), BATCH), train);

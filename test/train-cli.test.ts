@@ -75,7 +75,7 @@ describe("nnc train", () => {
     ];
     expect(await main(args)).toBe(0);
     expect(stdout).toMatch(/grad norms: h \d\.\d\de[-+]\d+ {2}p \d\.\d\de[-+]\d+/);
-    expect(stdout).toMatch(/\(before training\) {2}grad norms:/);
+    expect(stdout).toMatch(/^before training {2}test loss .*\n {2}grad norms: h /m);
   });
 
   it("continues from saved weights with --load", async () => {
@@ -138,6 +138,24 @@ describe("nnc train", () => {
     expect(await main(["train", model, "--data", data])).toBe(1);
     expect(stderr).toMatch(/log\.nn:5:\d+: error NN7001: training stopped at step 1 \(epoch 1\)/);
     expect(stderr).toMatch(/`p` \(op `log`\)/);
+  });
+});
+
+describe("a regression", () => {
+  it("reports the loss and no accuracy", async () => {
+    const data = path("linear.csv");
+    const rows = Array.from(
+      { length: 20 },
+      (_, i) => `${i / 10},${1 - i / 20},${i % 3},${(2 * i) / 10 + 1}`,
+    );
+    writeFileSync(data, ["a,b,c,y", ...rows].join("\n"));
+    expect(
+      await main(["train", "models/linreg.nn", "--data", data, "--epochs", "50", "--json"]),
+    ).toBe(0);
+    const summary = JSON.parse(lastLine());
+    expect(summary.test_accuracy).toBeNull();
+    expect(summary.test_loss).toBeLessThan(1);
+    expect(stdout).not.toMatch(/accuracy \d/);
   });
 });
 

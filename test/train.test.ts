@@ -10,6 +10,8 @@ import { fit } from "../src/train/data.ts";
 import { loadData } from "../src/train/load.ts";
 import { mnist, mnistTable } from "../src/train/mnist.ts";
 import { Trainer } from "../src/train/trainer.ts";
+import { terminalCurve } from "../src/train/curve.ts";
+import { svg } from "../src/train/plot.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -294,6 +296,26 @@ describe("a loss that is not finite", () => {
   });
 });
 
+describe("an overflow", () => {
+  it("is found where it happens, in f64 as in f32", () => {
+    const text =
+      "model m {\n  input x: [batch, 1]\n  target y: [batch, 1]\n  param w: [1, 1] = ones\n" +
+      "  e = exp(x @ w)\n  p = e * 2\n  output p\n  loss = mean(mse(p, y))\n}\n";
+    const data = file("big.csv", "x,y\n800,1\n900,1\n");
+    for (const dtype of ["f32", "f64"] as const) {
+      const c = compile(text, { file: "big.nn", dtype });
+      const { train, test } = loadData(data, c.model);
+      const d = diagnostic(() =>
+        new Trainer(c, train, test, { epochs: 1, batch: 2, seed: 1 }).run(),
+      );
+      expect(d.message).toMatch(
+        /the loss is Infinity; the first value that is not finite is `e` \(op `exp`\)/,
+      );
+      expect(d.line).toBe(5);
+    }
+  });
+});
+
 describe("models/xor.nn", () => {
   it("gets all four points right from at least 9 of 10 seeds", () => {
     const { train, test } = loadData("data/xor.csv", xor.model);
@@ -388,5 +410,64 @@ describe("--grad-norms", () => {
       return Float32Array.from(t.model.params["z.W"]!);
     };
     expect(run(true)).toEqual(run(false));
+  });
+});
+
+describe("charts", () => {
+  it("draws a loss curve in the terminal, high values on top", () => {
+    const lines = terminalCurve([4, 3, 2, 1], { height: 4, x: "4 steps" }).split("\n");
+    expect(lines).toEqual([
+      "4.00 ┤•",
+      "     ┤ •",
+      "     ┤  •",
+      "1.00 ┤   •",
+      "     └────",
+      "      4 steps",
+    ]);
+  });
+
+  it("writes an SVG document with one path per series and log-scale ticks", () => {
+    const doc = svg([
+      {
+        kind: "line",
+        title: "loss",
+        x: "epoch",
+        y: "loss",
+        logY: true,
+        series: [
+          {
+            name: "a",
+            points: [
+              [1, 1],
+              [2, 0.01],
+            ],
+          },
+          {
+            name: "b <&>",
+            points: [
+              [1, 0.5],
+              [2, NaN],
+              [3, 0.1],
+            ],
+            dashed: true,
+          },
+        ],
+      },
+      {
+        kind: "bar",
+        title: "norms",
+        y: "norm",
+        categories: ["h1", "h2"],
+        series: [{ name: "n", values: [1e-5, 1] }],
+        logY: true,
+      },
+    ]);
+    expect(doc).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="1040"/);
+    expect(doc.trimEnd().endsWith("</svg>")).toBe(true);
+    expect(doc.match(/<path /g)).toHaveLength(2);
+    expect(doc).toContain("b &lt;&amp;&gt;");
+    expect(doc).toMatch(/>1e-5</);
+    expect(doc.match(/<rect x=/g)).toHaveLength(2);
+    expect(doc).not.toMatch(/NaN/);
   });
 });

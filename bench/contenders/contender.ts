@@ -6,6 +6,8 @@ export interface Trainer {
   step(x: Float32Array, y: Float32Array): void;
   /** the current weights, by the names of bench/models/mlp.nn */
   weights(): Weights;
+  /** the gradients only, without the update (nnc's `grad`) */
+  grad?(x: Float32Array, y: Float32Array): void;
 }
 
 export interface Contender {

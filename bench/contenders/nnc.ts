@@ -35,6 +35,11 @@ function trainer(m: Model, rename: Record<string, string> = {}): Trainer {
       feed.y = y;
       m.trainStep(feed);
     },
+    grad(x, y) {
+      feed.x = x;
+      feed.y = y;
+      m.grad(feed);
+    },
     weights: () =>
       Object.fromEntries(Object.entries(m.params).map(([k, v]) => [rename[k] ?? k, v.slice()])),
   };

@@ -15,7 +15,7 @@ export const compileFlagsHelp = `  --model NAME     which model of the file (def
   --dtype f32|f64  the float type of the generated code (default: f32)
   --wrt NAMES|all  also differentiate these inputs/targets (comma-separated)
   --bind D=N,...   bake named dimensions into the code (batch=64)
-  --no-fuse        turn off fusion of sigmoid, batchnorm and softmax+cross-entropy`;
+  --no-fuse        turn off fusion (sigmoid, batchnorm, softmax+cross-entropy, sigmoid+bce)`;
 
 export function readSource(file: string): string {
   try {

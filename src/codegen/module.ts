@@ -306,12 +306,25 @@ function entryPoints(
       ? [`${plan.storage.get(leaf.node)}[0] = ${fns.kernels.exprs.scalar(u.node)};`]
       : [`${plan.nameOf(leaf.node)}.set(${plan.nameOf(u.node)});`];
   });
-  const trainStep = fn("trainStep", "trainStep", [
-    "// the optimizer's step",
-    ...step,
-    ...(updates.length > 0 ? ["// the new state", ...updates] : []),
-    `return ${lossValue};`,
-  ]);
+  const lossOut = plan.namer.fresh("lossOut");
+  const stepBody = plan.namer.fresh("step");
+  const trainStep = [
+    "/**",
+    " * The loss leaves the step through a one-element array: a caller into which V8 inlines this",
+    " * small function reads it unboxed, so that steady-state training allocates nothing.",
+    " */",
+    `const ${lossOut} = new Float64Array(1);`,
+    "function trainStep(feed) {",
+    `  ${stepBody}(feed);`,
+    `  return ${lossOut}[0];`,
+    "}",
+    ...fn(stepBody, "trainStep", [
+      "// the optimizer's step",
+      ...step,
+      ...(updates.length > 0 ? ["// the new state", ...updates] : []),
+      `${lossOut}[0] = ${lossValue};`,
+    ]),
+  ];
   return { lines: [...forward, ...evalLoss, ...grad, ...trainStep], grad };
 }
 

@@ -15,7 +15,8 @@ export const softmaxXentOp = defineOp({
   shape: ([z, y], attrs) => {
     if (!sameShape(z!, y!))
       throw new ShapeError(
-        `softmax_xent needs z and y of the same shape: ${shapeToString(z!)} and ${shapeToString(y!)}`,
+        `softmax_xent needs z and y of the same shape: ` +
+          `${shapeToString(z!)} and ${shapeToString(y!)}`,
       );
     const axis = attrs["axis"] as number;
     return z!.filter((_, i) => i !== axis);

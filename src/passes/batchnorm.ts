@@ -5,10 +5,10 @@
 //     with per-feature mu and var that are not x's batch statistics (running statistics)
 //     -> batchnorm(..., batch: false)  (inference: a plain per-feature affine map)
 //   gamma * batchnorm(...) + beta, with per-feature gamma and beta -> one batchnorm node
-//   batchnorm(x @ W + b) in inference -> (x @ W) * s + b', s = gamma invstd, b' = (b - mu) s + beta:
+//   batchnorm(x @ W + b) in inference -> (x @ W) s + c, s = gamma invstd, c = (b - mu) s + beta:
 //     the normalization folded into the dense layer's weights, on the output side, recomputed
 //     per call from the current params and state in O(features).
-import type { Node } from "../ir/node.ts";
+import { originOf, setName, setOrigin, type Node } from "../ir/node.ts";
 import { add, batchAxes, batchnorm, c, invStd, mul, sub } from "../ops/index.ts";
 import { constValue, k, p, P, v, type Bindings } from "./pattern.ts";
 import { rules, type RewriteContext, type Rule } from "./rewrite.ts";
@@ -18,24 +18,23 @@ const s = v("s");
 const bn = p("batchnorm", [v("x"), v("m"), v("is"), v("g"), v("b")], {}, "bn");
 
 export const fuseBatchnorm: Rule[] = rules([
-  ["batchnorm", P.div(d, P.sqrt(s)), normalize], //                     (x - mu) / sqrt(s)
-  ["batchnorm", P.div(d, P.pow(s, k(0.5))), normalize], //              (x - mu) / s^0.5
-  ["batchnorm", P.mul(d, P.pow(s, k(-0.5))), normalize], //             (x - mu) s^-0.5
-  ["batchnorm", P.mul(d, P.div(k(1), P.sqrt(s))), normalize], //        (x - mu) (1 / sqrt(s))
-  ["batchnorm-scale", P.mul(v("gamma"), bn), scale], //                 gamma bn(x) = bn(x; gamma)
-  ["batchnorm-shift", P.add(bn, v("beta")), shift], //                  bn(x) + beta = bn(x; beta)
+  ["batchnorm", P.div(d, P.sqrt(s)), normalize], // (x - mu) / sqrt(s)
+  ["batchnorm", P.div(d, P.pow(s, k(0.5))), normalize], // (x - mu) / s^0.5
+  ["batchnorm", P.mul(d, P.pow(s, k(-0.5))), normalize], // (x - mu) s^-0.5
+  ["batchnorm", P.mul(d, P.div(k(1), P.sqrt(s))), normalize], // (x - mu) (1 / sqrt(s))
+  ["batchnorm-scale", P.mul(v("gamma"), bn), scale], // gamma bn(x) = bn(x; gamma)
+  ["batchnorm-shift", P.add(bn, v("beta")), shift], // bn(x) + beta = bn(x; beta)
 ]);
 
+const dense = P.add(p("matmul", [v("a"), v("W")], {}, "mm"), v("bias"));
+
 export const foldBatchnormIntoDense: Rule[] = rules([
+  // bn(xW + bias) = (xW) s + (bias - mu) s + beta, s = gamma invstd
   [
     "batchnorm-into-dense",
-    p(
-      "batchnorm",
-      [P.add(p("matmul", [v("a"), v("W")], {}, "mm"), v("bias")), v("m"), v("is"), v("g"), v("b")],
-      { batch: false },
-    ),
+    p("batchnorm", [dense, v("m"), v("is"), v("g"), v("b")], { batch: false }),
     intoDense,
-  ], // bn(xW + bias) = (xW) s + (bias - mu) s + beta, s = gamma invstd
+  ],
 ]);
 
 /** Axes as a string for messages. */
@@ -103,11 +102,24 @@ function normalize({ x, m, s }: Bindings, n: Node, cx: RewriteContext): Node | n
       );
       return null;
     }
-    return batchnorm(x!, m!, invStd(variance, eps), c(1), c(0), true);
+    return batchnorm(x!, named(m!, "batch_mean", n), stdOf(variance, eps, n), c(1), c(0), true);
   }
   // running statistics: a per-feature shift and scale
   if (!perFeature(m!, x!) || !perFeature(variance, x!)) return null;
-  return batchnorm(x!, m!, invStd(variance, eps), c(1), c(0), false);
+  return batchnorm(x!, m!, stdOf(variance, eps, n), c(1), c(0), false);
+}
+
+/** 1/sqrt(var + eps), named for the generated code and commented with the statement's line. */
+function stdOf(variance: Node, eps: number, at: Node): Node {
+  return named(invStd(variance, eps), "invstd", at);
+}
+
+function named(node: Node, name: string, at: Node): Node {
+  if (node.inputs.length === 0) return node;
+  setName(node, name);
+  const origin = originOf(at);
+  if (origin) setOrigin(node, origin);
+  return node;
 }
 
 function absorbable(node: Node, what: string, n: Node, cx: RewriteContext): boolean {

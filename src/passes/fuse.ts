@@ -3,7 +3,8 @@
 //   1/(1+exp(-z)), 1/(1+exp(z)), (1+exp(-z))^-1, exp(z)/(1+exp(z))  -> sigmoid      (s (1 - s))
 //   bce(sigmoid(z), y)                                                -> bce_logits   (s - y)
 //   sum(xent(softmax(z), y)) along the softmax's axis                 -> softmax_xent (p - y)
-//   log(softmax(z)) -> log_softmax(z);  log(sigmoid(z)) -> -softplus(-z);  log(1 - sigmoid(z)) -> -softplus(z)
+//   log(softmax(z)) -> log_softmax(z);  log(sigmoid(z)) -> -softplus(-z);
+//   log(1 - sigmoid(z)) -> -softplus(z)
 // The `0 - z` and `-1 * z` spellings of -z become `neg` by simplification first.
 import { sameShape, type Node } from "../ir/node.ts";
 import {
@@ -15,23 +16,26 @@ import {
   softmaxXent,
   softplus,
 } from "../ops/index.ts";
-import { k, p, P, v, type Bindings } from "./pattern.ts";
+import { k, p, P, v, type Bindings, type Pattern } from "./pattern.ts";
 import { rules, type RewriteContext, type Rule } from "./rewrite.ts";
 
 const z = v("z");
+const ez = P.exp(z);
+const enz = P.exp(P.neg(z));
 const y = v("y");
 const one = k(1);
+const softmaxOf = (t: Pattern) => p("softmax", [t], {}, "s");
 
 export const fuseActivations: Rule[] = rules([
-  ["sigmoid", P.div(one, P.add(one, P.exp(P.neg(z)))), ({ z }) => sigmoid(z!)], //     1/(1+e^-z) = s(z)
-  ["sigmoid", P.div(one, P.add(one, P.exp(z))), ({ z }) => sigmoid(neg(z!))], //       1/(1+e^z) = s(-z)
-  ["sigmoid", P.pow(P.add(one, P.exp(P.neg(z))), k(-1)), ({ z }) => sigmoid(z!)], //   (1+e^-z)^-1 = s(z)
-  ["sigmoid", P.div(P.exp(z), P.add(one, P.exp(z))), ({ z }) => sigmoid(z!)], //       e^z/(1+e^z) = s(z)
-  ["bce-logits", p("bce", [P.sigmoid(z), y]), ({ z, y }) => bceLogits(z!, y!)], //      bce(s(z), y) from z
-  ["softmax-xent", p("sum", [p("xent", [p("softmax", [z], {}, "s"), y])]), softmaxXentOf], // -sum(y log p)
-  ["log-softmax", P.log(p("softmax", [z], {}, "s")), ({ z, s }) => logSoftmax(z!, axis(s!))], // log p = z - lse
-  ["log-sigmoid", P.log(P.sigmoid(z)), ({ z }) => neg(softplus(neg(z!)))], //              log s(z) = -softplus(-z)
-  ["log-1-sigmoid", P.log(P.sub(one, P.sigmoid(z))), ({ z }) => neg(softplus(z!))], //     log(1-s(z)) = -softplus(z)
+  ["sigmoid", P.div(one, P.add(one, enz)), ({ z }) => sigmoid(z!)], // 1/(1+e^-z) = s(z)
+  ["sigmoid", P.div(one, P.add(one, ez)), ({ z }) => sigmoid(neg(z!))], // 1/(1+e^z) = s(-z)
+  ["sigmoid", P.pow(P.add(one, enz), k(-1)), ({ z }) => sigmoid(z!)], // (1+e^-z)^-1 = s(z)
+  ["sigmoid", P.div(ez, P.add(one, ez)), ({ z }) => sigmoid(z!)], // e^z/(1+e^z) = s(z)
+  ["bce-logits", p("bce", [P.sigmoid(z), y]), ({ z, y }) => bceLogits(z!, y!)], // from z
+  ["softmax-xent", p("sum", [p("xent", [softmaxOf(z), y])]), softmaxXentOf], // -sum(y log p)
+  ["log-softmax", P.log(softmaxOf(z)), ({ z, s }) => logSoftmax(z!, axis(s!))], // z - lse
+  ["log-sigmoid", P.log(P.sigmoid(z)), ({ z }) => neg(softplus(neg(z!)))], // -softplus(-z)
+  ["log-1-sigmoid", P.log(P.sub(one, P.sigmoid(z))), ({ z }) => neg(softplus(z!))], // -softplus(z)
 ]);
 
 const axis = (n: Node) => n.attrs["axis"] as number;

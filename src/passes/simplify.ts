@@ -1,7 +1,8 @@
 // Simplification, applied to the forward and backward graphs together:
 //   x*1 -> x, x+0 -> x, x-0 -> x, 0-x -> -x, -1*x -> -x, --x -> x, x/1 -> x, x^1 -> x,
 //   constant folding of elementwise ops on constants, sum/mean of a broadcast constant,
-//   transpose of transpose, expand of expand, a sum over no elements.
+//   transpose of transpose, expand of expand, reshape of a broadcast scalar, and an elementwise
+//   op over broadcast scalars computed once on the scalars.
 // Common subexpressions need no rule: hash-consing builds each distinct node once.
 import { isScalar, type Node } from "../ir/node.ts";
 import { c, dimsize, expand, mul, neg, opDef, transpose, type Tensor } from "../ops/index.ts";
@@ -10,23 +11,24 @@ import { k, p, P, v } from "./pattern.ts";
 import { rules, type Rule } from "./rewrite.ts";
 
 const x = v("x");
+const broadcastConst = P.expand(k(null, "a"));
 
 export const simplify: Rule[] = rules([
-  ["x*1", P.mul(x, k(1)), ({ x }) => x!], //                         x * 1 = x
-  ["x+0", P.add(x, k(0)), ({ x }) => x!], //                         x + 0 = x
-  ["x-0", P.sub(x, k(0)), ({ x }) => x!], //                         x - 0 = x
-  ["0-x", P.sub(k(0), x), ({ x }) => neg(x!)], //                    0 - x = -x
-  ["-1*x", P.mul(k(-1), x), ({ x }) => neg(x!)], //                  (-1) x = -x
-  ["--x", P.neg(P.neg(x)), ({ x }) => x!], //                        -(-x) = x
-  ["x/1", P.div(x, k(1)), ({ x }) => x!], //                         x / 1 = x
-  ["x^1", P.pow(x, k(1)), ({ x }) => x!], //                         x^1 = x
-  ["fold", v("n"), ({ n }) => fold(n!)], //                          f(constants) = constant
-  ["sum-of-broadcast", p("sum", [p("expand", [k(null, "a")])]), (b, n) => sumConst(b, n, false)], // sum(a) = a N
-  ["mean-of-broadcast", p("mean", [p("expand", [k(null, "a")])]), (b, n) => sumConst(b, n, true)], // mean(a) = a
+  ["x*1", P.mul(x, k(1)), ({ x }) => x!], // x * 1 = x
+  ["x+0", P.add(x, k(0)), ({ x }) => x!], // x + 0 = x
+  ["x-0", P.sub(x, k(0)), ({ x }) => x!], // x - 0 = x
+  ["0-x", P.sub(k(0), x), ({ x }) => neg(x!)], // 0 - x = -x
+  ["-1*x", P.mul(k(-1), x), ({ x }) => neg(x!)], // (-1) x = -x
+  ["--x", P.neg(P.neg(x)), ({ x }) => x!], // -(-x) = x
+  ["x/1", P.div(x, k(1)), ({ x }) => x!], // x / 1 = x
+  ["x^1", P.pow(x, k(1)), ({ x }) => x!], // x^1 = x
+  ["fold", v("n"), ({ n }) => fold(n!)], // f(constants) = constant
+  ["sum-of-broadcast", p("sum", [broadcastConst]), (b, n) => sumConst(b, n, false)], // sum(a) = a N
+  ["mean-of-broadcast", p("mean", [broadcastConst]), (b, n) => sumConst(b, n, true)], // mean(a) = a
   ["transpose-transpose", P.transpose(p("transpose", [x], {}, "t")), twice], // (x^T)^T = x
   ["expand-expand", P.expand(P.expand(x)), ({ x }, n) => expand(x!, n.shape)], // one broadcast
-  ["reshape-of-broadcast", p("reshape", [x]), ({ x }, n) => unbroadcast(x!, n)], // reshape(a broadcast) = a broadcast
-  ["scalar-broadcast", v("n"), ({ n }) => scalarize(n!)], //            f(bcast a, bcast b) = bcast f(a, b)
+  ["reshape-of-broadcast", p("reshape", [x]), ({ x }, n) => unbroadcast(x!, n)], // same values
+  ["scalar-broadcast", v("n"), ({ n }) => scalarize(n!)], // f(bcast a, bcast b) = bcast f(a, b)
 ]);
 
 /** The scalar a broadcast node repeats, if it is one. */

@@ -105,7 +105,7 @@ function firstNonFinite(info: GraphInfo, f: Failure) {
     let example = 0;
     for (let i = 0; i < data.length; i++) {
       const v = data[i]!;
-      if (!(Math.abs(v) <= limit)) {
+      if (!Number.isFinite(v) || Math.abs(v) > limit) {
         if (bad === 0) example = v;
         bad++;
       }

@@ -6,6 +6,8 @@ export interface Series {
   name: string;
   points: [number, number][];
   dashed?: boolean;
+  /** an index into the palette, to give related series one color (default: the series' index) */
+  color?: number;
 }
 
 export interface LineChart {
@@ -30,8 +32,9 @@ export type Chart = LineChart | BarChart;
 
 const palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
 const panelWidth = 520;
-const panelHeight = 360;
-const margin = { left: 64, right: 16, top: 36, bottom: 78 };
+const colorOf = (s: Series, i: number) => palette[(s.color ?? i) % palette.length]!;
+const panelHeight = 380;
+const margin = { left: 64, right: 16, top: 36, bottom: 100 };
 
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -125,9 +128,9 @@ function frame(title: string, xLabel: string, yLabel: string, y: Scale): string[
 /** Legend entries in rows under the chart, wrapped at the panel's width. */
 function legend(names: { name: string; color: string; dashed?: boolean }[]): string[] {
   let x = margin.left;
-  let y = panelHeight - 34;
+  let y = panelHeight - margin.bottom + 54;
   return names.map(({ name, color, dashed }) => {
-    const width = 44 + 7.5 * name.length;
+    const width = 44 + 8 * name.length;
     if (x > margin.left && x + width > panelWidth - margin.right) {
       x = margin.left;
       y += 16;
@@ -150,7 +153,7 @@ function line(c: LineChart): string {
     const d = ok
       .map(([px, py], k) => `${k === 0 ? "M" : "L"}${x.at(px).toFixed(1)},${y.at(py).toFixed(1)}`)
       .join(" ");
-    const color = palette[i % palette.length]!;
+    const color = colorOf(s, i);
     const dots =
       ok.length <= 40
         ? ok.map(
@@ -173,7 +176,7 @@ function line(c: LineChart): string {
     ...legend(
       c.series.map((s, i) => ({
         name: s.name,
-        color: palette[i % palette.length]!,
+        color: colorOf(s, i),
         ...(s.dashed ? { dashed: true } : {}),
       })),
     ),

@@ -16,7 +16,14 @@ export function formatEpoch(r: EpochReport, epochs: number): string {
     r.testAccuracy === null ? "" : `  test accuracy ${(100 * r.testAccuracy).toFixed(2)}%`;
   const train = Number.isNaN(r.trainLoss) ? "" : `  train loss ${r.trainLoss.toFixed(4)}`;
   const head = r.epoch === 0 ? "before training" : `epoch ${r.epoch}/${epochs}`;
-  return `${head}${train}  test loss ${r.testLoss.toFixed(4)}${acc}  (${r.seconds.toFixed(1)} s)`;
+  const time = r.epoch === 0 ? "" : `  (${r.seconds.toFixed(1)} s)`;
+  return `${head}${train}  test loss ${r.testLoss.toFixed(4)}${acc}${time}`;
+}
+
+/** Which epochs get a line: all of up to 50, else about 20 of them, and always the last. */
+export function shownEpochs(epochs: number): (epoch: number) => boolean {
+  const every = epochs <= 50 ? 1 : Math.ceil(epochs / 20);
+  return (epoch) => epoch % every === 0 || epoch === epochs;
 }
 
 export function progressHooks(
@@ -29,6 +36,7 @@ export function progressHooks(
   let examples = 0;
   let started = 0;
   let lastPlain = 0;
+  const shown = shownEpochs(epochs);
   const state = (info: StepInfo) => {
     const seconds = (performance.now() - started) / 1000;
     return {
@@ -73,9 +81,7 @@ export function progressHooks(
     epochEnd(report) {
       bar?.stop();
       bar = undefined;
-      // many short epochs (XOR for 2000 epochs): about 20 lines, and always the last
-      const every = epochs <= 50 ? 1 : Math.ceil(epochs / 20);
-      if (report.epoch % every === 0 || report.epoch === epochs) write(formatEpoch(report, epochs));
+      if (shown(report.epoch)) write(formatEpoch(report, epochs));
     },
   };
 }

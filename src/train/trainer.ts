@@ -52,6 +52,7 @@ export interface StepInfo {
 export interface TrainHooks {
   epochStart?(epoch: number, steps: number): void;
   step?(info: StepInfo): void;
+  /** after every epoch, and once before training with epoch 0 */
   epochEnd?(report: EpochReport): void;
 }
 
@@ -139,6 +140,7 @@ export class Trainer {
         ...(this.options.gradNorms ? { gradNorms: this.gradNorms() } : {}),
       },
     ];
+    hooks.epochEnd?.(epochs[0]!);
     for (let epoch = 1; epoch <= this.options.epochs; epoch++) {
       const losses = this.epoch(epoch, hooks);
       steps.push(...losses);

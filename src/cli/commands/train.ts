@@ -4,7 +4,7 @@ import { defineCommand, out } from "../command.ts";
 import { compileFile } from "../common.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
-import { progressHooks } from "../../train/progress.ts";
+import { progressHooks, shownEpochs } from "../../train/progress.ts";
 import { loadWeights, saveWeights } from "../../train/safetensors.ts";
 import { terminalCurve } from "../../train/curve.ts";
 import { trainingChart } from "../../train/charts.ts";
@@ -104,18 +104,15 @@ export const trainCommand = defineCommand({
         { file, line: 1, col: 1 },
         `the model \`${compiled.model.name}\` has no \`loss\` to train on`,
       );
-    const test = stringOpt(p, "test");
-    const {
-      train,
-      test: held,
-      note,
-    } = loadData(data, compiled.model, {
+    const testFile = stringOpt(p, "test");
+    const sets = loadData(data, compiled.model, {
       holdout,
-      ...(test !== undefined ? { test } : {}),
+      ...(testFile !== undefined ? { test: testFile } : {}),
     });
+    const { train, test, note } = sets;
     const load = stringOpt(p, "load");
     const weights = load !== undefined ? loadWeights(load, compiled.model) : undefined;
-    const trainer = new Trainer(compiled, train, held, {
+    const trainer = new Trainer(compiled, train, test, {
       epochs,
       batch,
       seed,
@@ -132,6 +129,7 @@ export const trainCommand = defineCommand({
         `${o.kind} lr ${lr ?? o.lr}, seed ${seed}${load ? `, from ${load}` : ""}`,
     );
     const hooks = progressHooks(epochs, write);
+    const shown = shownEpochs(epochs);
     const normsOf = (r: EpochReport) =>
       r.gradNorms
         ? `  grad norms: ${r.gradNorms.map((g) => `${g.layer} ${g.norm.toExponential(2)}`).join("  ")}`
@@ -140,11 +138,9 @@ export const trainCommand = defineCommand({
       ...hooks,
       epochEnd(r) {
         hooks.epochEnd?.(r);
-        if (r.gradNorms) write(normsOf(r));
+        if (r.gradNorms && shown(r.epoch)) write(normsOf(r));
       },
     });
-    const first = history.epochs[0]!;
-    if (first.gradNorms) write(`(before training)${normsOf(first)}`);
     const last = history.epochs[history.epochs.length - 1]!;
     write(
       `\ntraining loss per step\n${terminalCurve(history.steps, { x: `${history.steps.length} steps` })}`,
