@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
+import * as prettier from "prettier";
 import { flops } from "./common.ts";
 import type { WorkerResult } from "./worker.ts";
 
@@ -38,14 +39,20 @@ const WORKLOADS: { key: string; label: string; batch?: number; flop?: number }[]
 /** Rounds over all contenders; each worker times every workload REPS times per round. */
 const ROUNDS = 3;
 
-function runWorker(name: string, round: number): WorkerResult {
-  process.stderr.write(`bench: round ${round + 1}/${ROUNDS}, ${name}\n`);
+function runWorker(name: string, round: number | "alloc"): WorkerResult {
+  process.stderr.write(
+    round === "alloc"
+      ? `bench: allocation, ${name}`
+      : `bench: round ${round + 1}/${ROUNDS}, ${name}`,
+  );
+  const t0 = performance.now();
   const worker = new URL("./worker.ts", import.meta.url).pathname;
   const out = execFileSync(
     process.execPath,
     ["--expose-gc", "--import", "tsx", worker, name, String(round)],
     { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 },
   );
+  process.stderr.write(` (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
   const line = out.split("\n").find((l) => l.startsWith("RESULT "));
   if (!line) throw new Error(`the ${name} worker printed no result`);
   return JSON.parse(line.slice("RESULT ".length)) as WorkerResult;
@@ -185,7 +192,7 @@ function markdown(results: Result[], table: Row[], goals: Target[], when: string
     "",
     `Inference outputs at batch 64 agree across contenders (a weighted checksum, relative spread ${spread(results.map((r) => r.inferCheck)).toExponential(1)}).`,
     "",
-    "Bytes allocated per call in steady state (workload 1, after warm-up; every object V8's sampling heap profiler saw allocated under the calls, also those collected again, and the growth of array buffers):",
+    "Bytes allocated per call in steady state (workload 1 at batch 4, in a process of its own with one model, after warm-up: the heap's growth over 2n calls minus its growth over n calls, over n):",
     "",
     ...results
       .filter((r) => r.alloc)
@@ -195,7 +202,7 @@ function markdown(results: Result[], table: Row[], goals: Target[], when: string
       ])
       .map(
         ([what, a]) =>
-          `- ${what}: ${a.bytesPerStep.toFixed(1)} B heap, ${a.arrayBytesPerStep.toFixed(1)} B array buffers, over ${a.steps} calls`,
+          `- ${what}: ${Math.max(0, a.bytesPerStep).toFixed(1)} B heap, ${Math.max(0, a.arrayBytesPerStep).toFixed(1)} B array buffers, over ${a.steps} calls${a.gcs > 0 ? ` (${a.gcs} collections ran: a lower bound)` : ""}`,
       ),
     "",
     "Compile time (`compile()` in-process, ms; cold is the first compile of the process, warm the median of 9 after 5):",
@@ -228,7 +235,21 @@ function spread(values: (number | undefined)[]): number {
   return (Math.max(...v) - Math.min(...v)) / Math.abs(Math.max(...v));
 }
 
-function updateReadme(md: string): void {
+const README_INTRO = `\`npm run bench\` (about 4 minutes) runs every contender in its own process, in three rounds
+that take turns: the generated code (\`nnc\`, compiled with the batch size bound as with \`--bind
+batch=64\`, and \`nnc-dynamic\` without), a hand-written JS baseline (bench/contenders/handwritten.ts:
+preallocated buffers, i-k-j matmuls unrolled by 4, fused bias+relu and softmax+cross-entropy),
+TensorFlow.js 4 on its \`cpu\` and \`wasm\` (SIMD) backends, and ONNX Runtime (\`onnxruntime-node\`,
+inference only, from an ONNX file the bench builds from the same weights). All train on the same
+real MNIST digits (the \`mnist\` package: 85% of each class for training, the rest for testing),
+from the same initial weights, in the same order. "nnc speed-up" is the contender's time over
+nnc's; GFLOP/s counts 2·m·n·k per matrix product. The models are bench/models/mlp.nn (workloads
+1 and 3), bench/models/mlp_bn.nn (2), models/xor.nn and models/neuron.nn (4). Results:
+bench/results/latest.md and latest.json (with wall-clock times too).
+`;
+
+/** Writes the table into README between its markers, formatted as `npm run format` would. */
+async function updateReadme(md: string): Promise<void> {
   const url = new URL("../README.md", import.meta.url);
   const readme = readFileSync(url, "utf8");
   const start = "<!-- bench:start -->";
@@ -238,11 +259,12 @@ function updateReadme(md: string): void {
     ? readme.slice(0, readme.indexOf(start)) +
       block +
       readme.slice(readme.indexOf(end) + end.length)
-    : `${readme.trimEnd()}\n\n## Performance\n\n\`npm run bench\` compares the generated code with TensorFlow.js (cpu and wasm backends), ONNX Runtime and a hand-written JS baseline; see bench/.\n\n${block}\n`;
-  writeFileSync(url, next);
+    : `${readme.trimEnd()}\n\n## Performance\n\n${README_INTRO}\n${block}\n`;
+  const config = (await prettier.resolveConfig(url)) ?? {};
+  writeFileSync(url, await prettier.format(next, { ...config, parser: "markdown" }));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const names =
     only.length > 0 ? CONTENDERS.filter((c) => c === "nnc" || only.includes(c)) : CONTENDERS;
@@ -250,6 +272,10 @@ function main(): void {
   const byName = new Map<string, WorkerResult[]>(names.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++)
     for (const n of names) byName.get(n)!.push(runWorker(n, round));
+  for (const n of names.filter((n) => n !== "ort")) {
+    const { alloc, gradAlloc } = runWorker(n, "alloc");
+    Object.assign(byName.get(n)![0]!, { alloc, gradAlloc });
+  }
   const results = names.map((n) => merge(byName.get(n)!));
   const when = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const table = rows(results);
@@ -265,7 +291,7 @@ function main(): void {
     JSON.stringify({ when, machine: machine(), results, table, targets: goals }, null, 2) + "\n",
   );
   writeFileSync(new URL("latest.md", dir), `# nnc benchmark\n\n${md}`);
-  updateReadme(md);
+  await updateReadme(md);
 }
 
-main();
+await main();

@@ -1,7 +1,8 @@
 // One contender's run of every workload it supports, in its own process (started by run.ts with
 // --expose-gc). It prints one line `RESULT {json}`.
 import { readdirSync } from "node:fs";
-import { Session } from "node:inspector/promises";
+import { PerformanceObserver } from "node:perf_hooks";
+import v8 from "node:v8";
 import { compile } from "../src/index.ts";
 import {
   accuracy,
@@ -20,6 +21,8 @@ export interface Alloc {
   bytesPerStep: number;
   arrayBytesPerStep: number;
   steps: number;
+  /** collections during the measurement (then the bytes are a lower bound) */
+  gcs: number;
 }
 
 export interface WorkerResult {
@@ -70,59 +73,66 @@ function stepper(t: Trainer, train: Split) {
   };
 }
 
-interface ProfileNode {
-  callFrame: { functionName: string };
-  selfSize: number;
-  children: ProfileNode[];
+/** Warm-up: at least `n` calls and a second (for the optimizing compiler on a busy machine). */
+function warmUp(fn: () => void, n: number): void {
+  const t0 = performance.now();
+  for (let i = 0; i < n || performance.now() - t0 < 1000; i++) fn();
 }
 
-/** Runs `step` `n` times under a frame the heap profile can be searched for. */
-function measuredSteps(step: () => void, n: number): void {
-  for (let i = 0; i < n; i++) step();
+/** Bytes in use in the young generation, where new objects are allocated (the old generation's
+ * number moves with concurrent sweeping). */
+function heapUsed(): number {
+  return v8
+    .getHeapSpaceStatistics()
+    .filter((s) => s.space_name.startsWith("new_"))
+    .reduce((a, s) => a + s.space_used_size, 0);
 }
 
 /**
- * Bytes allocated per call in steady state, by V8's sampling heap profiler (every object counted,
- * also those a collection has freed again): after warm-up, the bytes allocated under
- * `measuredSteps`, that is by the calls and nothing else, divided by the number of calls. Array
- * buffers (typed arrays' storage) are counted by the growth of `arrayBuffers` as well.
+ * Bytes allocated per call in steady state: after warm-up (and no forced collection, which would
+ * drop optimized code), the growth of the heap over `n` calls and over 2n calls; their difference
+ * over n is the calls' allocation alone (the measurement's own allocations cancel). A collection
+ * during the measurement frees memory and makes the number a lower bound: `gcs` counts them.
  */
-async function allocation(step: () => void, steps: number): Promise<WorkerResult["alloc"]> {
-  const session = new Session();
-  session.connect();
-  await session.post("HeapProfiler.startSampling", {
-    samplingInterval: 16,
-    includeObjectsCollectedByMinorGC: true,
-    includeObjectsCollectedByMajorGC: true,
-  });
-  // starting the profiler drops optimized code (V8 turns inline allocation off): warm up again
-  for (let i = 0; i < steps; i++) step();
-  const a0 = process.memoryUsage().arrayBuffers;
-  measuredSteps(step, steps);
-  const a1 = process.memoryUsage().arrayBuffers;
-  const { profile } = (await session.post("HeapProfiler.stopSampling")) as {
-    profile: { head: ProfileNode };
+async function allocation(fn: () => void, n: number): Promise<Alloc> {
+  warmUp(fn, n);
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+  obs.observe({ entryTypes: ["gc"] });
+  const grow = (calls: number) => {
+    const h0 = heapUsed();
+    const a0 = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < calls; i++) fn();
+    return [heapUsed() - h0, process.memoryUsage().arrayBuffers - a0] as const;
   };
-  session.disconnect();
-  const total = (n: ProfileNode): number => n.children.reduce((s, c) => s + total(c), n.selfSize);
-  const under = (n: ProfileNode): number =>
-    n.callFrame.functionName === "measuredSteps"
-      ? total(n)
-      : n.children.reduce((s, c) => s + under(c), 0);
-  if (process.env["BENCH_ALLOC_DEBUG"]) {
-    const dump = (n: ProfileNode, path: string[]): void => {
-      const p = [...path, n.callFrame.functionName];
-      if (n.selfSize > 0 && p.includes("measuredSteps"))
-        console.error(n.selfSize / steps, p.slice(p.indexOf("measuredSteps")).join(" > "));
-      n.children.forEach((c) => dump(c, p));
-    };
-    dump(profile.head, []);
+  const [h1, a1] = grow(n);
+  const [h2, a2] = grow(2 * n);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  obs.disconnect();
+  return { bytesPerStep: (h2 - h1) / n, arrayBytesPerStep: (a2 - a1) / n, steps: n, gcs };
+}
+
+/**
+ * The allocation run, in a process of its own with one model, as a user's program has. The batch
+ * is small (buffers are sized once, so allocation does not depend on it) so that many calls fit in
+ * a short time, which makes the measurement fine-grained.
+ */
+async function allocationRun(c: Contender, result: WorkerResult): Promise<void> {
+  if (!c.mlp) return;
+  const batch = 4;
+  const { train } = loadMnist();
+  const trainer = await c.mlp(mlpWeights(), batch);
+  const n = c.name.startsWith("nnc") ? 1500 : c.name.startsWith("tfjs") ? 30 : 500;
+  const batches = Array.from({ length: 64 }, (_, b) => batchOf(train, b, batch));
+  let b = 0;
+  result.alloc = await allocation(() => {
+    const d = batches[b++ & 63]!;
+    trainer.step(d.x, d.y);
+  }, n);
+  if (trainer.grad) {
+    const d = batches[0]!;
+    result.gradAlloc = await allocation(trainer.grad.bind(trainer, d.x, d.y), n);
   }
-  return {
-    bytesPerStep: under(profile.head) / steps,
-    arrayBytesPerStep: Math.max(0, a1 - a0) / steps,
-    steps,
-  };
 }
 
 function compileTimes(): WorkerResult["compileMs"] {
@@ -162,7 +172,7 @@ function checksum(p: ArrayLike<number>): number {
  * The first round also trains one epoch for the accuracy, measures allocation and compile times;
  * later rounds only time, so that the contenders' rounds interleave over the run.
  */
-async function main(name: string, first: boolean): Promise<WorkerResult> {
+async function main(name: string, round: string): Promise<WorkerResult> {
   const { c, backend } = await contender(name);
   const result: WorkerResult = {
     contender: c.name,
@@ -170,6 +180,11 @@ async function main(name: string, first: boolean): Promise<WorkerResult> {
     wallReps: {},
     ...(backend ? { backend } : {}),
   };
+  if (round === "alloc") {
+    await allocationRun(c, result);
+    return result;
+  }
+  const first = round === "0";
   if (name === "nnc" && first) result.compileMs = compileTimes();
   const { train, test } = loadMnist();
   if (c.mlp) {
@@ -183,12 +198,6 @@ async function main(name: string, first: boolean): Promise<WorkerResult> {
       result.accuracy = accuracy(trainer.weights(), test);
     }
     record(result, "train", await timeFor(step, 0.4));
-    if (first) result.alloc = await allocation(step, name.startsWith("tfjs") ? 20 : 300);
-    if (first && trainer.grad) {
-      const d = batchOf(train, 0, BATCH);
-      const grad = trainer.grad.bind(trainer, d.x, d.y);
-      result.gradAlloc = await allocation(grad, 300);
-    }
   }
   if (c.mlpBn) {
     const step = stepper(await c.mlpBn(mlpBnWeights(), BATCH), train);
@@ -215,8 +224,8 @@ async function main(name: string, first: boolean): Promise<WorkerResult> {
 }
 
 const name = process.argv[2];
-if (!name) throw new Error("usage: worker.ts CONTENDER [ROUND]");
-main(name, (process.argv[3] ?? "0") === "0").then(
+if (!name) throw new Error("usage: worker.ts CONTENDER [ROUND | alloc]");
+main(name, process.argv[3] ?? "0").then(
   (r) => process.stdout.write(`RESULT ${JSON.stringify(r)}\n`),
   (e: unknown) => {
     console.error(e);
