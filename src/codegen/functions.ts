@@ -62,6 +62,7 @@ export class Functions {
     const k = this.kernels.of(node);
     called.push(k.name);
     const call = `${k.name}(${k.args.join(", ")})`;
+    if (scalar && k.result) return `${call}; const ${p.nameOf(node)} = ${k.result}[0];`;
     return scalar ? `const ${p.nameOf(node)} = ${call};` : `${call};`;
   }
 

@@ -14,6 +14,11 @@ export interface Kernel {
   /** the scalars it reads, in order: its parameters, and the caller's locals of the same names */
   args: string[];
   lines: string[];
+  /**
+   * For a kernel computing a scalar: the one-element Float64Array it stores the value in. A double
+   * returned from a call that V8 does not inline is boxed on the heap; a stored one is not.
+   */
+  result?: string;
 }
 
 export class Kernels {
@@ -32,6 +37,11 @@ export class Kernels {
       const body = this.body(node, args);
       const name = this.plan.namer.fresh(`compute_${this.plan.nameOf(node)}`);
       k = { name, node, args: [...args], lines: body };
+      if (isScalar(node.shape)) {
+        const result = this.plan.namer.fresh(`${this.plan.nameOf(node)}_result`);
+        const store = (l: string) => l.replace(/^(\s*)return (.+);$/, `$1${result}[0] = $2;`);
+        k = { ...k, lines: body.map(store), result };
+      }
       this.built.set(node, k);
     }
     return k;

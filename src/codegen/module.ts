@@ -221,6 +221,7 @@ function kernelLines(k: Kernel): string[] {
   const origin = originOf(k.node);
   return [
     ...(origin ? [`// line ${origin.line}: ${commentText(origin.text)}`] : []),
+    ...(k.result ? [`const ${k.result} = new Float64Array(1);`] : []),
     `function ${k.name}(${k.args.join(", ")}) {`,
     ...k.lines.map((l) => `  ${l}`),
     "}",

@@ -66,8 +66,18 @@ export function optimizer(plan: Plan, exprs: Exprs): OptimizerCode {
     step.push(`// ${commentText(g.name)}`);
     if (scalar && body.length === 1) step.push(body[0]!);
     else if (scalar) step.push("{", ...body.map((l) => `  ${l}`), "}");
-    else if (body.length === 1) step.push(`for (let i = 0; i < ${size}; i++) ${body[0]}`);
-    else step.push(`for (let i = 0; i < ${size}; i++) {`, ...body.map((l) => `  ${l}`), "}");
+    else {
+      // a tensor's update is a small function of its own: a long loop inside trainStep would be
+      // compiled on its own (on-stack replacement) before the loops after it have run
+      const fn = plan.namer.fresh(`update_${leaf.name}`);
+      const params = o.kind === "adam" ? "correction1, correction2" : "";
+      const loop =
+        body.length === 1
+          ? [`for (let i = 0; i < ${size}; i++) ${body[0]}`]
+          : [`for (let i = 0; i < ${size}; i++) {`, ...body.map((l) => `  ${l}`), "}"];
+      state.push(`function ${fn}(${params}) {`, ...loop.map((l) => `  ${l}`), "}");
+      step.push(`${fn}(${params});`);
+    }
   }
   return { state, step };
 }
