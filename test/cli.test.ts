@@ -32,8 +32,8 @@ function source(name: string, text: string): string {
 
 describe("nnc trace", () => {
   it("prints the backprop diagram of the neuron and the params after one step", async () => {
-    // --no-fuse: every gate of the diagram as written, the 1/x gate included
-    expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1,x1=-2", "--no-fuse"])).toBe(0);
+    // by default, every gate of the diagram as written, the 1/x gate included
+    expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1,x1=-2"])).toBe(0);
     const row = (name: string) =>
       stdout.split("\n").find((l) => new RegExp(`^%\\d+ ${name} `).test(l))!;
     expect(row("f")).toMatch(/0\.7311\s+1\.0000$/);
@@ -47,8 +47,8 @@ describe("nnc trace", () => {
     expect(stdout).toMatch(/w0 = 2\.0197/);
   });
 
-  it("shows the sigmoid gate as one node when fused", async () => {
-    expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1,x1=-2"])).toBe(0);
+  it("shows the sigmoid gate as one node with --fuse", async () => {
+    expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1,x1=-2", "--fuse"])).toBe(0);
     expect(stdout).toMatch(/%\d+ f\s+sigmoid\(%\d+\)\s+0\.7311\s+1\.0000/);
     expect(stdout).toMatch(/add\(%\d+, w2\)\s+1\.0000\s+0\.1966/);
     expect(stdout).not.toMatch(/exp\(/);

@@ -5,8 +5,10 @@ import { statsOf } from "../../stats.ts";
 
 const usage = `usage: nnc stats FILE.nn [options]
 
-Prints JSON: node counts per op of the forward (training) and backward graphs, and the loops
-and buffers of the generated code.
+Prints JSON: for the forward (training) graph, the backward graph and what inference adds, the
+nodes per op, loops, buffers and their bytes (named dims at 64 unless bound with --bind); the
+code's loops, buffers and buffer bytes before and after planning by liveness; every rewrite that
+fired, with its count; and every fusion that was possible but did not fire, with the reason.
 
 ${compileFlagsHelp}`;
 

@@ -7,24 +7,35 @@ const usage = `usage: nnc trace FILE.nn --at NAME=VALUE,... [options]
 
 Runs one forward and backward pass in f64 and prints every node with its value and its gradient
 (the adjoint of the loss with respect to it), as in a backprop diagram; then the params after one
-trainStep. Inputs and targets need a value; params start from their initializers unless given.
+trainStep. The graph is the one you wrote, gate by gate; --fuse shows it after fusion (the sigmoid
+gate as one node). Inputs and targets need a value; params start from their initializers unless given.
 A tensor input given one number is filled with it; named dims are 1 unless bound with --bind.
 
 ${compileFlagsHelp}
   --at NAME=V,...  values of inputs, targets and params
+  --fuse           trace the fused graph instead of the graph as written
   --seed N         seed for initializing params that --at does not give (default 0)`;
 
 export const traceCommand = defineCommand({
   name: "trace",
   summary: "print every node's value and gradient",
   usage,
-  options: { ...compileFlags, at: { type: "string" }, seed: { type: "string" } },
+  options: {
+    ...compileFlags,
+    at: { type: "string" },
+    seed: { type: "string" },
+    fuse: { type: "boolean" },
+  },
   async run(argv) {
     const p = parse(argv, this.options, usage);
     const at = parseAssignments(stringOpt(p, "at") ?? "", "--at");
     const seed = Number(stringOpt(p, "seed") ?? "0");
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer`);
-    const compiled = compileFile(p, oneFile(p, usage), { dtype: "f64", wrt: "all" });
+    const compiled = compileFile(p, oneFile(p, usage), {
+      dtype: "f64",
+      wrt: "all",
+      fuse: p.values["fuse"] === true,
+    });
     await out(traceModel(compiled, at, seed));
     return 0;
   },
