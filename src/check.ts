@@ -4,6 +4,7 @@ import type { Compiled } from "./compile.ts";
 import type { ModelIR } from "./ir/model.ts";
 import type { Node } from "./ir/node.ts";
 import { toposort } from "./ir/toposort.ts";
+import { mulberry32 } from "./train/rng.ts";
 
 export interface CheckRow {
   name: string;
@@ -116,15 +117,4 @@ function pick(n: number, k: number, rand: () => number): number[] {
   const set = new Set<number>();
   while (set.size < k) set.add(Math.floor(rand() * n));
   return [...set].sort((a, b) => a - b);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -3,25 +3,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { captureStdio } from "./capture.ts";
 import { main } from "../src/cli/main.ts";
 
-let stdout = "";
-let stderr = "";
-beforeEach(() => {
-  stdout = "";
-  stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown, cb?: unknown) => {
-    stdout += String(chunk);
-    if (typeof cb === "function") cb();
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
-    stderr += String(chunk);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureStdio();
 
 const dir = mkdtempSync(join(tmpdir(), "nnc-cli-"));
 function source(name: string, text: string): string {
@@ -35,7 +21,7 @@ describe("nnc trace", () => {
     // by default, every gate of the diagram as written, the 1/x gate included
     expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1,x1=-2"])).toBe(0);
     const row = (name: string) =>
-      stdout.split("\n").find((l) => new RegExp(`^%\\d+ ${name} `).test(l))!;
+      io.out.split("\n").find((l) => new RegExp(`^%\\d+ ${name} `).test(l))!;
     expect(row("f")).toMatch(/0\.7311\s+1\.0000$/);
     expect(row("w0")).toMatch(/2\.0000\s+-0\.1966$/);
     expect(row("x0")).toMatch(/-1\.0000\s+0\.3932$/);
@@ -43,20 +29,20 @@ describe("nnc trace", () => {
     expect(row("x1")).toMatch(/-0\.5898$/);
     expect(row("w2")).toMatch(/0\.1966$/);
     // the 1/x gate's input, 1 + exp(...), is 1.37 with gradient -0.53
-    expect(stdout).toMatch(/add\(1, %\d+\)\s+1\.3679\s+-0\.5344/);
-    expect(stdout).toMatch(/w0 = 2\.0197/);
+    expect(io.out).toMatch(/add\(1, %\d+\)\s+1\.3679\s+-0\.5344/);
+    expect(io.out).toMatch(/w0 = 2\.0197/);
   });
 
   it("shows the sigmoid gate as one node with --fuse", async () => {
     expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1,x1=-2", "--fuse"])).toBe(0);
-    expect(stdout).toMatch(/%\d+ f\s+sigmoid\(%\d+\)\s+0\.7311\s+1\.0000/);
-    expect(stdout).toMatch(/add\(%\d+, w2\)\s+1\.0000\s+0\.1966/);
-    expect(stdout).not.toMatch(/exp\(/);
+    expect(io.out).toMatch(/%\d+ f\s+sigmoid\(%\d+\)\s+0\.7311\s+1\.0000/);
+    expect(io.out).toMatch(/add\(%\d+, w2\)\s+1\.0000\s+0\.1966/);
+    expect(io.out).not.toMatch(/exp\(/);
   });
 
   it("asks for a missing input", async () => {
     expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1"])).toBe(1);
-    expect(stderr).toMatch(/--at x1=NUMBER/);
+    expect(io.err).toMatch(/--at x1=NUMBER/);
   });
 });
 
@@ -85,36 +71,36 @@ describe("nnc compile", () => {
 
   it("needs -o", async () => {
     expect(await main(["compile", "models/xor.nn"])).toBe(1);
-    expect(stderr).toMatch(/missing -o/);
+    expect(io.err).toMatch(/missing -o/);
   });
 });
 
 describe("nnc grad, graph, stats, check", () => {
   it("grad prints the gradient function with source comments", async () => {
     expect(await main(["grad", "models/neuron.nn"])).toBe(0);
-    expect(stdout).toMatch(/function grad\(feed\)/);
-    expect(stdout).toMatch(/\/\/ line \d+: f = 1 \/ \(1 \+ exp/);
-    expect(stdout).not.toMatch(/for \(/); // a scalar model is straight-line code
+    expect(io.out).toMatch(/function grad\(feed\)/);
+    expect(io.out).toMatch(/\/\/ line \d+: f = 1 \/ \(1 \+ exp/);
+    expect(io.out).not.toMatch(/for \(/); // a scalar model is straight-line code
   });
 
   it("grad --wrt adds input gradients", async () => {
     expect(await main(["grad", "models/neuron.nn", "--wrt", "x0"])).toBe(0);
-    expect(stdout).toMatch(/d_x0/);
+    expect(io.out).toMatch(/d_x0/);
   });
 
   it("graph prints forward and backward IR, as text and as dot", async () => {
     expect(await main(["graph", "models/xor.nn", "--backward"])).toBe(0);
-    expect(stdout).toMatch(/xor: forward \(inference\)/);
-    expect(stdout).toMatch(/xor: backward/);
-    expect(stdout).toMatch(/matmul\(%\d+, %\d+\)/);
-    stdout = "";
+    expect(io.out).toMatch(/xor: forward \(inference\)/);
+    expect(io.out).toMatch(/xor: backward/);
+    expect(io.out).toMatch(/matmul\(%\d+, %\d+\)/);
+    io.out = "";
     expect(await main(["graph", "models/xor.nn", "--format", "dot"])).toBe(0);
-    expect(stdout).toMatch(/^digraph /);
+    expect(io.out).toMatch(/^digraph /);
   });
 
   it("stats prints JSON with node counts", async () => {
     expect(await main(["stats", "models/xor.nn"])).toBe(0);
-    const stats = JSON.parse(stdout);
+    const stats = JSON.parse(io.out);
     expect(stats.forward.ops.matmul).toBe(2);
     expect(stats.backward.nodes).toBeGreaterThan(0);
   });
@@ -123,8 +109,8 @@ describe("nnc grad, graph, stats, check", () => {
     for (const model of ["neuron", "xor", "softmax", "perceptron"]) {
       expect(await main(["check", `models/${model}.nn`])).toBe(0);
     }
-    expect(stdout).toMatch(/all gradients match/);
-    expect(stdout).toMatch(/skip {2}w: its gradient passes straight through `step`/);
+    expect(io.out).toMatch(/all gradients match/);
+    expect(io.out).toMatch(/skip {2}w: its gradient passes straight through `step`/);
   });
 });
 
@@ -132,27 +118,27 @@ describe("errors", () => {
   it("a source error prints FILE:LINE:COL, the code, the line and a caret; exit 1", async () => {
     const file = source("bad.nn", "model m {\n  input x: [2]\n  h = sigmod(x)\n  output h\n}\n");
     expect(await main(["compile", file, "-o", join(dir, "bad.js")])).toBe(1);
-    expect(stderr).toContain(`${file}:3:7: error NN2003:`);
-    expect(stderr).toMatch(/did you mean `sigmoid`/);
-    expect(stderr).toMatch(/\n3 \| {3}h = sigmod\(x\)\n {10}\^/);
-    expect(stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+    expect(io.err).toContain(`${file}:3:7: error NN2003:`);
+    expect(io.err).toMatch(/did you mean `sigmoid`/);
+    expect(io.err).toMatch(/\n3 \| {3}h = sigmod\(x\)\n {10}\^/);
+    expect(io.err).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   });
 
   it("a missing file, an unknown command and a bad flag are usage errors", async () => {
     expect(await main(["grad", join(dir, "nope.nn")])).toBe(1);
-    expect(stderr).toMatch(/no such file/);
+    expect(io.err).toMatch(/no such file/);
     expect(await main(["frobnicate"])).toBe(1);
     expect(await main(["grad", "models/xor.nn", "--frob"])).toBe(1);
     expect(await main(["compile", "models/xor.nn", "-o", "x.js", "--dtype", "f16"])).toBe(1);
     expect(await main(["grad", "models/xor.nn", "--wrt", "nope"])).toBe(1);
-    expect(stderr).toMatch(/--wrt names `nope`/);
+    expect(io.err).toMatch(/--wrt names `nope`/);
   });
 
   it("every command has --help", async () => {
     for (const c of ["compile", "grad", "graph", "trace", "check", "stats"]) {
-      stdout = "";
+      io.out = "";
       expect(await main([c, "--help"])).toBe(0);
-      expect(stdout).toMatch(new RegExp(`^usage: nnc ${c}`));
+      expect(io.out).toMatch(new RegExp(`^usage: nnc ${c}`));
     }
   });
 });

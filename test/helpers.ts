@@ -3,18 +3,10 @@ import type { Node, Shape } from "../src/ir/node.ts";
 import type { Init, ModelIR, OptimizerSpec } from "../src/ir/model.ts";
 import { interpret } from "../src/ir/interpret.ts";
 import { gradients } from "../src/autodiff/grad.ts";
+import { mulberry32 } from "../src/train/rng.ts";
 
-/** mulberry32: small, seeded, good enough for test data */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** seeded uniform [0, 1) numbers (mulberry32) */
+export const rng = mulberry32;
 
 export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float64Array {
   return Float64Array.from({ length: n }, () => lo + (hi - lo) * rand());

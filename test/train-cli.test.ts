@@ -2,29 +2,15 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { captureStdio } from "./capture.ts";
 import { main } from "../src/cli/main.ts";
 
-let stdout = "";
-let stderr = "";
-beforeEach(() => {
-  stdout = "";
-  stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown, cb?: unknown) => {
-    stdout += String(chunk);
-    if (typeof cb === "function") cb();
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => {
-    stderr += String(chunk);
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureStdio();
 
 const dir = mkdtempSync(join(tmpdir(), "nnc-train-cli-"));
 const path = (name: string) => join(dir, name);
-const lastLine = () => stdout.trimEnd().split("\n").at(-1)!;
+const lastLine = () => io.out.trimEnd().split("\n").at(-1)!;
 
 describe("nnc train", () => {
   it("trains XOR from a CSV file and ends with the JSON summary", async () => {
@@ -41,9 +27,9 @@ describe("nnc train", () => {
     expect(summary.epochs).toBe(300);
     expect(summary.test_accuracy).toBe(1);
     expect(summary.train_loss).toBeLessThan(0.1);
-    expect(stdout).toMatch(/epoch 300\/300 {2}train loss \d\.\d{4} {2}test loss/);
-    expect(stdout).toMatch(/training loss per step\n.*┤/);
-    expect(stdout).toMatch(/test accuracy 100\.00%/);
+    expect(io.out).toMatch(/epoch 300\/300 {2}train loss \d\.\d{4} {2}test loss/);
+    expect(io.out).toMatch(/training loss per step\n.*┤/);
+    expect(io.out).toMatch(/test accuracy 100\.00%/);
   });
 
   it("saves weights that nnc eval loads, and writes an SVG chart", async () => {
@@ -51,12 +37,12 @@ describe("nnc train", () => {
     const chart = path("xor.svg");
     const args = ["train", "models/xor.nn", "--data", "data/xor.csv", "--epochs", "300"];
     expect(await main([...args, "--save", weights, "--plot", chart, "--seed", "3"])).toBe(0);
-    expect(stdout).toContain(`saved to ${weights}`);
+    expect(io.out).toContain(`saved to ${weights}`);
     const svg = readFileSync(chart, "utf8");
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(svg).toContain("test accuracy");
     expect(svg.match(/<path d="M/g)?.length).toBe(3);
-    stdout = "";
+    io.out = "";
     expect(
       await main(["eval", "models/xor.nn", "--load", weights, "--data", "data/xor.csv", "--json"]),
     ).toBe(0);
@@ -74,8 +60,8 @@ describe("nnc train", () => {
       "--grad-norms",
     ];
     expect(await main(args)).toBe(0);
-    expect(stdout).toMatch(/grad norms: h \d\.\d\de[-+]\d+ {2}p \d\.\d\de[-+]\d+/);
-    expect(stdout).toMatch(/^before training {2}test loss .*\n {2}grad norms: h /m);
+    expect(io.out).toMatch(/grad norms: h \d\.\d\de[-+]\d+ {2}p \d\.\d\de[-+]\d+/);
+    expect(io.out).toMatch(/^before training {2}test loss .*\n {2}grad norms: h /m);
   });
 
   it("continues from saved weights with --load", async () => {
@@ -83,7 +69,7 @@ describe("nnc train", () => {
     const args = ["train", "models/xor.nn", "--data", "data/xor.csv", "--json"];
     expect(await main([...args, "--epochs", "300", "--save", weights])).toBe(0);
     const first = JSON.parse(lastLine());
-    stdout = "";
+    io.out = "";
     expect(await main([...args, "--epochs", "1", "--load", weights])).toBe(0);
     expect(JSON.parse(lastLine()).train_loss).toBeLessThan(first.train_loss * 1.01);
   });
@@ -123,8 +109,8 @@ describe("nnc train", () => {
   ];
   it.each(errors)("exits 1 on %s, without a stack trace", async (_, args, message) => {
     expect(await main(["train", ...args])).toBe(1);
-    expect(stderr).toMatch(message);
-    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(io.err).toMatch(message);
+    expect(io.err).not.toMatch(/\n\s+at /);
   });
 
   it("exits 1 with the step and the line when the loss is not finite", async () => {
@@ -136,8 +122,8 @@ describe("nnc train", () => {
     const data = path("neg.csv");
     writeFileSync(data, "x,y\n-1,0\n-2,0\n");
     expect(await main(["train", model, "--data", data])).toBe(1);
-    expect(stderr).toMatch(/log\.nn:5:\d+: error NN7001: training stopped at step 1 \(epoch 1\)/);
-    expect(stderr).toMatch(/`p` \(op `log`\)/);
+    expect(io.err).toMatch(/log\.nn:5:\d+: error NN7001: training stopped at step 1 \(epoch 1\)/);
+    expect(io.err).toMatch(/`p` \(op `log`\)/);
   });
 });
 
@@ -155,13 +141,13 @@ describe("a regression", () => {
     const summary = JSON.parse(lastLine());
     expect(summary.test_accuracy).toBeNull();
     expect(summary.test_loss).toBeLessThan(1);
-    expect(stdout).not.toMatch(/accuracy \d/);
+    expect(io.out).not.toMatch(/accuracy \d/);
   });
 });
 
 describe("nnc eval", () => {
   it("needs --load", async () => {
     expect(await main(["eval", "models/xor.nn", "--data", "data/xor.csv"])).toBe(1);
-    expect(stderr).toMatch(/--load W\.safetensors is required/);
+    expect(io.err).toMatch(/--load W\.safetensors is required/);
   });
 });
