@@ -10,6 +10,8 @@ import {
 } from "../src/codegen/index.ts";
 import type { Init, ModelIR, OptimizerSpec } from "../src/ir/model.ts";
 import { at, leaf, modelOf } from "./helpers.ts";
+import { compile, NnError } from "../src/index.ts";
+import { checkGradients } from "../src/check.ts";
 import { setName, setOrigin, type Node } from "../src/ir/node.ts";
 import { dropoutMask, state as stateLeaf } from "../src/ops/index.ts";
 import {
@@ -660,5 +662,118 @@ describe("state and training mode", () => {
     const kept = a.filter((v) => v !== 0).length / 1000;
     expect(kept).toBeGreaterThan(0.68);
     expect(kept).toBeLessThan(0.82);
+  });
+});
+
+describe("vector operands of @ and named dims read from the feeds, from source", () => {
+  const source = [
+    "model mv {",
+    "  input x: [batch, 4]",
+    "  input v: [4]",
+    "  param M: [4, 3]",
+    "  param k: [4] = [1, 2, 3, 4]",
+    "  vm = v @ M",
+    "  xk = x @ k",
+    "  output vm, xk",
+    "  loss = sum(vm * vm) + sum(xk * xk)",
+    "}",
+  ].join("\n");
+
+  it("keeps the gradients of [k] @ [k,n] and [m,k] @ [k] valid across calls", () => {
+    const compiled = compile(source, { file: "mv.nn", dtype: "f64", wrt: "all" });
+    const m = compiled.load().createModel({ seed: 2 });
+    const feed = { x: [1, -2, 3, 0.5, -1, 2, 0, 1], v: [0.5, -1, 2, 1] };
+    const before = Object.fromEntries(
+      Object.entries(m.grad(feed).grads).map(([n, g]) => [n, Array.from(g as Float64Array)]),
+    );
+    const { grads } = m.grad(feed);
+    m.loss({ x: [9, 9, 9, 9], v: [7, 7, 7, 7] });
+    m.forward({ x: [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8], v: [6, 6, 6, 6] });
+    for (const [name, g] of Object.entries(grads))
+      expect(Array.from(g as Float64Array), name).toEqual(before[name]);
+    const k = m.params["k"] as Float64Array;
+    const xk = [0, 1].map((i) => [0, 1, 2, 3].reduce((s, j) => s + feed.x[i * 4 + j]! * k[j]!, 0));
+    expectClose(
+      grads["v"] as Float64Array,
+      [0, 1, 2, 3].map((i) => {
+        const M = m.params["M"] as Float64Array;
+        const vm = [0, 1, 2].map((j) =>
+          [0, 1, 2, 3].reduce((s, r) => s + feed.v[r]! * M[r * 3 + j]!, 0),
+        );
+        return vm.reduce((s, y, j) => s + 2 * y * M[i * 3 + j]!, 0);
+      }),
+    );
+    expectClose(
+      grads["k"] as Float64Array,
+      [0, 1, 2, 3].map((j) => xk.reduce((s, y, i) => s + 2 * y * feed.x[i * 4 + j]!, 0)),
+    );
+    expect(checkGradients(compiled).every((r) => r.ok)).toBe(true);
+  });
+
+  it("reads a named dim from whichever feed gives it, in any declaration order", () => {
+    const src =
+      "model m {\n  input x: [a, b]\n  input y: [b]\n  s = sum(x * y, axis: 1)\n  output s\n}\n";
+    const m = compile(src).load().createModel();
+    expectClose(m.forward({ x: [1, 2, 3, 4, 5, 6], y: [1, 1, 2] })["s"] as Float32Array, [9, 21]);
+    expectClose(m.forward({ x: [1, 2, 3, 4], y: [1, -1] })["s"] as Float32Array, [-1, -1]);
+    // `forward` does not use `y`, but reads it for the size of `b`
+    const only =
+      "model m {\n  input x: [a, b]\n  input y: [b]\n  output x\n  loss = sum(x * y)\n}\n";
+    const m2 = compile(only).load().createModel();
+    expect(m2.forward({ x: [1, 2, 3, 4, 5, 6], y: [0, 0, 0] })["x"]).toHaveLength(6);
+    expect(m2.loss({ x: [1, 2, 3, 4, 5, 6], y: [1, 0] })).toBe(9);
+    // `dim(x, 0)` reads the size from `x` at every call, though no value of `x` is used
+    const size =
+      "model m {\n  input x: [batch, 2]\n  n = dim(x, 0)\n  output n\n  loss = sum(x)\n}\n";
+    const m3 = compile(size).load().createModel();
+    expect(m3.forward({ x: [1, 2, 3, 4, 5, 6] })["n"]).toBe(3);
+    expect(m3.forward({ x: [1, 2] })["n"]).toBe(1);
+  });
+
+  it("rejects, at the declaration, data whose named dims no length can give", () => {
+    const src = (shape: string) => `model m {\n  input x: ${shape}\n  output x\n}\n`;
+    for (const shape of ["[batch, batch]", "[a, b]"]) {
+      let error: unknown;
+      try {
+        compile(src(shape), { file: "d.nn" });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(NnError);
+      expect((error as NnError).diagnostics).toMatchObject([
+        { file: "d.nn", code: "NN3007", line: 2, col: 9 },
+      ]);
+    }
+    const m = compile(src("[batch, batch]"), { bind: { batch: 2 } })
+      .load()
+      .createModel();
+    expectClose(m.forward({ x: [1, 2, 3, 4] })["x"] as Float32Array, [1, 2, 3, 4]);
+  });
+});
+
+describe("long chains of elementwise ops", () => {
+  it("are cut into statements, so deep chains compile and stay readable", () => {
+    const x = input("x", []);
+    const w = param("w", []);
+    const v = input("v", [3]);
+    let y: Node = x;
+    let t: Node = v;
+    for (let i = 0; i < 2000; i++) y = add(mul(y, w), c(0.001));
+    for (let i = 0; i < 200; i++) t = add(mul(t, w), c(0.001));
+    const mod = build(
+      modelOf({
+        inputs: [x, v],
+        params: [[w, { kind: "values", values: [0.5] }]],
+        outputs: { y, t },
+        loss: add(y, sum(t)),
+      }),
+    );
+    expect(Math.max(...mod.js.split("\n").map((l) => l.length))).toBeLessThan(4000);
+    const m = mod.createModel();
+    const r = m.forward({ x: 1, v: [1, 2, 3] });
+    expect(r["y"]).toBeCloseTo(0.002, 12);
+    expectClose(r["t"] as Float64Array, [0.002, 0.002, 0.002]);
+    // d/dw of the fixed point 0.001 / (1 - w) is 0.001 / (1 - w)^2, for y and each of t's 3
+    expect(m.grad({ x: 1, v: [1, 2, 3] }).grads["w"]![0]).toBeCloseTo(4 * 0.004, 9);
   });
 });

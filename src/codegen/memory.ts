@@ -19,6 +19,8 @@ type Interval = [number, number];
 
 export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
   const lifetimes = liveness(plan, new Set(buffers));
+  // the buffers holding results, directly or under a reshape that aliases them
+  const results = new Set([...plan.roots].map((r) => storageOf(plan, r)));
   const conflict = (a: Node, b: Node) =>
     lifetimes.some((life) => {
       const [x, y] = [life.get(a), life.get(b)];
@@ -28,14 +30,13 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
   for (const b of buffers) {
     // results (outputs, gradients, new state) keep their own memory: they stay valid while the
     // caller calls the other functions
-    if (plan.roots.has(b)) {
+    if (results.has(b)) {
       groups.push([b]);
       continue;
     }
     const key = sizeKey(plan, b);
     const fits = groups.filter(
-      (g) =>
-        !plan.roots.has(g[0]!) && sizeKey(plan, g[0]!) === key && g.every((m) => !conflict(m, b)),
+      (g) => !results.has(g[0]!) && sizeKey(plan, g[0]!) === key && g.every((m) => !conflict(m, b)),
     );
     // the group whose largest member is closest in size wastes the least
     const best = fits.sort(
@@ -52,6 +53,12 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
     for (const m of g.slice(1)) owner.set(m, g[0]!);
   }
   return { groups, owner };
+}
+
+/** The node whose buffer holds `n`'s values: `n`, or what the reshape `n` aliases. */
+function storageOf(plan: Plan, n: Node): Node {
+  for (let a = plan.alias.get(n); a !== undefined; a = plan.alias.get(n)) n = a;
+  return n;
 }
 
 /** Buffers may share only if their sizes scale with the same named dims (after binding). */
@@ -73,10 +80,7 @@ function fixedSize(plan: Plan, n: Node): number {
 /** For each function, each buffer's [first write, last read] by statement index. */
 function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
   const exprs = new Exprs(plan);
-  const ownerOf = (n: Node): Node => {
-    const a = plan.alias.get(n);
-    return a ? ownerOf(a) : n;
-  };
+  const ownerOf = (n: Node): Node => storageOf(plan, n);
   return Object.values(plan.fns).map((fn) => {
     const life = new Map<Node, Interval>();
     const end = fn.order.length;
