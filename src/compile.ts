@@ -4,7 +4,8 @@ import { lower } from "./parse/index.ts";
 import { emitModule, loadModule, type GradTarget, type Schedule } from "./codegen/index.ts";
 import { gradients, NoGradientError } from "./autodiff/grad.ts";
 import { Diagnostics, NnError, type At } from "./diagnostics.ts";
-import { originOf, type Node } from "./ir/node.ts";
+import { originOf, shapeToString, type Node } from "./ir/node.ts";
+import { bindingOrder } from "./ir/dims.ts";
 import type { ModelIR } from "./ir/model.ts";
 import { toposort } from "./ir/toposort.ts";
 import { optimizeAll, optimizeForward, RewriteLog, type Missed } from "./passes/index.ts";
@@ -113,6 +114,19 @@ export function gradTargets(
         (model.dims.includes(name)
           ? "the size must be a positive integer"
           : `the model has no dimension \`${name}\` (its dimensions: ${model.dims.join(", ") || "none"})`),
+    );
+  const known = (d: string) => options.bind?.[d] !== undefined;
+  const unreadable = new Set([
+    ...bindingOrder(model.inputs, known).stuck,
+    ...bindingOrder(data, known).stuck,
+  ]);
+  for (const leaf of unreadable)
+    diags.error(
+      "NN3007",
+      { file: leaf.origin.file, line: leaf.origin.line, col: leaf.origin.col },
+      `the named dimensions of \`${leaf.name}\` (${shapeToString(leaf.shape)}) cannot be read ` +
+        "from its length: a feed's length gives one named dimension that appears once in its " +
+        "shape; give the others with another input or fix them with --bind",
     );
   diags.throwIfAny();
   if (!loss) return [];

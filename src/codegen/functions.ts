@@ -3,6 +3,7 @@
 // constants and tensors by calling their kernels, each statement under its `.nn` source line.
 import { isScalar, originOf, shapeToString, type Node, type Shape } from "../ir/node.ts";
 import type { Leaf } from "../ir/model.ts";
+import { bindingOrder } from "../ir/dims.ts";
 import { registry } from "../ops/index.ts";
 import type { Kernels } from "./kernels.ts";
 import { commentText, str } from "./names.ts";
@@ -71,8 +72,11 @@ export class Functions {
     const p = this.plan;
     const lines: string[] = [];
     const copies: string[] = [];
-    const bound = new Set<string>();
-    for (const leaf of fn.feeds) {
+    const used = new Set(fn.order);
+    const { order, stuck } = bindingOrder(fn.feeds, (d) => !p.dimVars.has(d));
+    if (stuck.length > 0)
+      throw new Error(`cannot bind the named dims of ${stuck.map((l) => l.name).join(", ")}`);
+    for (const { leaf, binds } of order) {
       const name = str(leaf.name);
       if (isScalar(leaf.shape)) {
         lines.push(`const ${p.nameOf(leaf.node)} = takeNumber(feed, ${name});`);
@@ -81,23 +85,14 @@ export class Functions {
       const v = this.feedName(leaf);
       const shape = str(shapeToString(leaf.shape));
       lines.push(`const ${v} = takeArray(feed, ${name}, ${shape});`);
-      const unbound = [...new Set(leaf.shape.filter((d) => typeof d === "string"))].filter(
-        (d) => p.dimVars.has(d) && !bound.has(d),
-      );
-      if (unbound.length > 1)
-        throw new Error(
-          `cannot bind the dims ${unbound.join(", ")} from the one input ${leaf.name}`,
-        );
-      const d = unbound[0];
-      if (d !== undefined && leaf.shape.filter((x) => x === d).length === 1) {
-        const per = p.size(leaf.shape.filter((x) => x !== d));
-        lines.push(`${p.dim(d)} = bindDim(${v}, ${name}, ${shape}, ${str(d)}, ${per});`);
-        bound.add(d);
+      if (binds !== undefined) {
+        const per = p.size(leaf.shape.filter((x) => x !== binds));
+        lines.push(`${p.dim(binds)} = bindDim(${v}, ${name}, ${shape}, ${str(binds)}, ${per});`);
       } else {
-        if (d !== undefined) throw new Error(`cannot bind the dim ${d} from ${leaf.name}`);
         lines.push(`checkLength(${v}, ${name}, ${shape}, ${p.size(leaf.shape)});`);
       }
-      copies.push(`${p.nameOf(leaf.node)}.set(${v});`);
+      // a feed read only for the size of a named dim has no buffer
+      if (used.has(leaf.node)) copies.push(`${p.nameOf(leaf.node)}.set(${v});`);
     }
     if (fn.training) lines.push(...this.batchnormCheck());
     if (p.dimVars.size > 0) lines.push("ensure();");

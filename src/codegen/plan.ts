@@ -4,6 +4,7 @@
 import { isScalar, nameOf, sameShape, type Dim, type Node, type Shape } from "../ir/node.ts";
 import type { Leaf, ModelIR } from "../ir/model.ts";
 import { toposort } from "../ir/toposort.ts";
+import { bindingOrder } from "../ir/dims.ts";
 import { registry } from "../ops/index.ts";
 import { lit } from "../ops/op.ts";
 import { Namer } from "./names.ts";
@@ -86,7 +87,25 @@ export class Plan {
   private fn(name: FnName, roots: Node[], training: boolean): FnPlan {
     const order = toposort(roots);
     const used = new Set(order);
-    const feeds = [...this.model.inputs, ...this.model.targets].filter((l) => used.has(l.node));
+    const data = [...this.model.inputs, ...this.model.targets];
+    let feeds = data.filter((l) => used.has(l.node));
+    // the named dims the function's values are sized by, or read as numbers (`dim(x, 0)`)
+    const needed = new Set<string>();
+    for (const n of order) {
+      const dims = n.op === "dimsize" ? [...n.shape, ...(n.attrs["dims"] as Dim[])] : n.shape;
+      for (const d of dims)
+        if (typeof d === "string" && this.opts.bind[d] === undefined) needed.add(d);
+    }
+    const binding = bindingOrder(feeds, (d) => this.opts.bind[d] !== undefined);
+    for (const b of binding.order) if (b.binds !== undefined) needed.delete(b.binds);
+    // data the function does not use is still read where it gives the size of a named dim
+    if (binding.stuck.length > 0 || needed.size > 0)
+      feeds = data.filter(
+        (l) =>
+          used.has(l.node) ||
+          ((training || l.node.attrs["role"] !== "target") &&
+            l.shape.some((d) => typeof d === "string")),
+      );
     return { name, order, feeds, training };
   }
 
@@ -95,11 +114,18 @@ export class Plan {
     const consumers = new Map<Node, Node[]>();
     for (const n of this.all)
       for (const x of n.inputs) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+    // how deeply the expression computing each node nests the ones computed inside it
+    const depth = new Map<Node, number>();
+    const inside = (x: Node) => this.fused.has(x) || this.inlined.has(x);
     for (const n of this.all) {
       const users = consumers.get(n) ?? [];
       if (n.op === "reshape" && !isScalar(n.shape) && !isScalar(n.inputs[0]!.shape))
         this.alias.set(n, n.inputs[0]!);
       if (registry[n.op].kind !== "elementwise" || this.roots.has(n)) continue;
+      const d = 1 + Math.max(0, ...n.inputs.map((x) => (inside(x) ? depth.get(x)! : 0)));
+      depth.set(n, d);
+      // a long chain is cut into statements, so the code stays readable and parseable
+      if (d >= MAX_NESTING) continue;
       if (isScalar(n.shape)) {
         const only = users.length === 1 ? users[0]! : undefined;
         if (only && nameOf(n) === undefined && isScalar(only.shape) && isElementwise(only))
@@ -163,6 +189,9 @@ export class Plan {
     return shape.every((d) => typeof d === "number" || this.opts.bind[d] !== undefined);
   }
 }
+
+/** The most elementwise ops one generated expression nests. */
+const MAX_NESTING = 64;
 
 export function isElementwise(n: Node): boolean {
   return registry[n.op].kind === "elementwise";
