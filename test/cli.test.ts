@@ -73,6 +73,12 @@ describe("nnc compile", () => {
     expect(await main(["compile", "models/xor.nn"])).toBe(1);
     expect(io.err).toMatch(/missing -o/);
   });
+
+  it("an output it cannot write is the user's error: exit 1, no stack trace", async () => {
+    expect(await main(["compile", "models/xor.nn", "-o", dir])).toBe(1);
+    expect(io.err).toMatch(/cannot write the module/);
+    expect(io.err).not.toMatch(/internal error|\n\s+at /);
+  });
 });
 
 describe("nnc grad, graph, stats, check", () => {
@@ -111,6 +117,17 @@ describe("nnc grad, graph, stats, check", () => {
     }
     expect(io.out).toMatch(/all gradients match/);
     expect(io.out).toMatch(/skip {2}w: its gradient passes straight through `step`/);
+  });
+
+  it("check says why there is nothing to check, and checks inputs with --wrt", async () => {
+    const file = source(
+      "noparams.nn",
+      "model m {\n  input x: [batch, 2]\n  y = x * x\n  output y\n  loss = sum(y)\n}\n",
+    );
+    expect(await main(["check", file])).toBe(0);
+    expect(io.out).toMatch(/model m has no params, and --wrt names no inputs: nothing to check/);
+    expect(await main(["check", file, "--wrt", "all"])).toBe(0);
+    expect(io.out).toMatch(/ok {4}x: 6 elements/);
   });
 });
 

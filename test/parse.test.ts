@@ -169,6 +169,13 @@ describe("accepted sources", () => {
     expect(e.op).toBe("exp");
   });
 
+  it("accepts a byte-order mark at the start of the file, with columns unchanged after it", () => {
+    const source = "\uFEFFmodel m {\r\n  input x: scalar\r\n  output x\r\n}\r\n";
+    expect(lower(source, { file }).inputs.map((i) => i.name)).toEqual(["x"]);
+    const e = errors("\uFEFFmodel m {\n  output zz\n}\n");
+    expect(e.diagnostics[0]).toMatchObject({ code: "NN2001", line: 2, col: 10 });
+  });
+
   it("accepts any identifier as a name, including JavaScript's own", () => {
     const source = [
       "model constructor {",
@@ -543,6 +550,14 @@ const rows: Row[] = [
     12,
   ],
   ["output defined twice", model("  output x, x"), /already an output/, "NN2002", 4, 13],
+  [
+    "number literal beyond a double",
+    model("  param w: scalar = 1e400\n  q = x * w ^ 2e999\n  output q"),
+    /the number 1e400 is too large/,
+    "NN3005",
+    4,
+    21,
+  ],
 ];
 
 describe("errors", () => {
@@ -551,6 +566,14 @@ describe("errors", () => {
     expect(e.diagnostics[0]).toMatchObject({ file, code, line, col });
     expect(e.diagnostics[0]!.message).toMatch(message);
     expect(e.message).toContain(`${file}:${line}:${col}: error ${code}:`);
+  });
+
+  it("reports every number literal too large for a double", () => {
+    const e = errors(model("  param w: scalar = 1e400\n  q = x * w ^ 2e999\n  output q"));
+    expect(e.diagnostics.map((d) => [d.code, d.line, d.col])).toEqual([
+      ["NN3005", 4, 21],
+      ["NN3005", 5, 15],
+    ]);
   });
 
   it("reports an unknown model with the names the file defines", () => {
@@ -569,6 +592,13 @@ describe("errors", () => {
       ["NN2003", 4, 7],
       ["NN2001", 5, 11],
       ["NN3001", 6, 9],
+    ]);
+  });
+
+  it("reports too many arguments once, at the first one too many", () => {
+    const e = errors(model("  h = leaky_relu(x, 0.1, 0.2, 0.3)\n  output h"));
+    expect(e.diagnostics.map((d) => [d.code, d.line, d.col, d.message])).toEqual([
+      ["NN2004", 4, 26, "`leaky_relu(x, alpha)` takes 2 arguments, got 4"],
     ]);
   });
 

@@ -1,5 +1,6 @@
 // What several commands share: reading a source file and turning common flags into compile options.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { compile, type CompileOptions, type Compiled } from "../compile.ts";
 import { parseAssignments, stringOpt, UsageError, type Options, type Parsed } from "./args.ts";
 
@@ -27,6 +28,16 @@ export function readSource(file: string): string {
         ? `${file}: no such file`
         : `${file}: cannot read (${(e as Error).message})`,
     );
+  }
+}
+
+/** Writes `text` to `file`, making its directory; a failure is the user's (exit 1), naming `what`. */
+export function writeOutput(file: string, text: string, what: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new UsageError(`${file}: cannot write ${what} (${(e as Error).message})`);
   }
 }
 

@@ -77,6 +77,8 @@ export function bindArgs(
       const spec = specs[next++];
       if (named) fail(arg.at, `a positional argument cannot follow a named one`);
       else if (!spec) {
+        // once, at the first argument too many
+        if (next - 1 > specs.length) continue;
         const given = call.args.filter((a) => a.name === null).length;
         const piped = call.piped ? ", counting the piped value" : "";
         const n = specs.length === 1 ? "1 argument" : `${specs.length} arguments`;

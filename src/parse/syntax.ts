@@ -22,6 +22,8 @@ const grammar = ohm.grammar(readFileSync(new URL("../../grammar/nn.ohm", import.
 /** The line map of the parse in progress (semantics actions run synchronously inside `parse`). */
 let lines: LineMap = new LineMap("");
 const at = (node: ohm.Node): Pos => lines.pos(node.source.startIdx);
+/** The number literals of the parse in progress too large for a double. */
+let infinite: { at: Pos; text: string }[] = [];
 const named = (node: ohm.Node): Named => ({ name: node.sourceString, at: at(node) });
 
 const expr = (n: ohm.Node): Expr => n["expr"]() as Expr;
@@ -72,7 +74,9 @@ semantics.addOperation<Expr>("expr", {
     return call(callee, args, null);
   },
   number(_int, _frac, _exp) {
-    return { kind: "number", value: Number(this.sourceString), at: at(this) };
+    const value = Number(this.sourceString);
+    if (!Number.isFinite(value)) infinite.push({ at: at(this), text: this.sourceString });
+    return { kind: "number", value, at: at(this) };
   },
   name(_first, _dots, _rest) {
     return { kind: "name", name: this.sourceString, at: at(this) };
@@ -170,15 +174,27 @@ export function parseProgram(source: string, file: string): Program {
     throw e;
   }
   if (match.failed()) throw syntaxError(match, source, map, file);
-  const saved = lines;
+  const saved = { lines, infinite };
   lines = map;
+  infinite = [];
   try {
-    return { file, source, decls: semantics(match)["decls"]() as (ModelDecl | BlockDecl)[] };
+    const decls = semantics(match)["decls"]() as (ModelDecl | BlockDecl)[];
+    if (infinite.length > 0) {
+      const diags = new Diagnostics(source);
+      for (const n of infinite)
+        diags.error(
+          "NN3005",
+          { file, ...n.at },
+          `the number ${n.text} is too large (more than ${Number.MAX_VALUE})`,
+        );
+      throw new NnError(diags.list, source);
+    }
+    return { file, source, decls };
   } catch (e) {
     if (e instanceof RangeError) throw tooDeep(source, file);
     throw e;
   } finally {
-    lines = saved;
+    ({ lines, infinite } = saved);
   }
 }
 

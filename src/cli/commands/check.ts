@@ -21,7 +21,10 @@ export const checkCommand = defineCommand({
     const compiled = compileFile(p, oneFile(p, usage), { dtype: "f64" });
     const rows = checkGradients(compiled, { seed: Number(stringOpt(p, "seed") ?? "1") });
     if (rows.length === 0) {
-      await out(`model ${compiled.model.name} has no loss: nothing to check`);
+      const why = compiled.model.train.loss
+        ? "has no params, and --wrt names no inputs"
+        : "has no loss";
+      await out(`model ${compiled.model.name} ${why}: nothing to check`);
       return 0;
     }
     const lines = rows.map((r) =>

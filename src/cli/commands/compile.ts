@@ -1,8 +1,6 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile, compileFlags, compileFlagsHelp } from "../common.ts";
+import { compileFile, compileFlags, compileFlagsHelp, writeOutput } from "../common.ts";
 import { formatJs, formatTs } from "../format.ts";
 
 const usage = `usage: nnc compile FILE.nn -o OUT.js [options]
@@ -24,9 +22,8 @@ export const compileCommand = defineCommand({
     if (!target) throw new UsageError(`missing -o OUT.js\n\n${usage}`);
     const compiled = compileFile(p, file);
     const dtsPath = target.replace(/\.(m?js)$/, "") + ".d.ts";
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, await formatJs(compiled.js));
-    writeFileSync(dtsPath, await formatTs(compiled.dts));
+    writeOutput(target, await formatJs(compiled.js), "the module");
+    writeOutput(dtsPath, await formatTs(compiled.dts), "the declarations");
     await out(`wrote ${target} and ${dtsPath} (model ${compiled.model.name})`);
     return 0;
   },

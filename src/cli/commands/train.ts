@@ -1,7 +1,6 @@
-import { writeFileSync } from "node:fs";
 import { oneFile, parse, stringOpt, UsageError, type Parsed } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile } from "../common.ts";
+import { compileFile, writeOutput } from "../common.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
@@ -180,9 +179,5 @@ export function summary(history: History) {
 }
 
 export function writeChart(file: string, svg: string): void {
-  try {
-    writeFileSync(file, svg);
-  } catch (e) {
-    throw new UsageError(`${file}: cannot write the chart (${(e as Error).message})`);
-  }
+  writeOutput(file, svg, "the chart");
 }
