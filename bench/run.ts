@@ -8,7 +8,15 @@ import * as prettier from "prettier";
 import { flops } from "./common.ts";
 import type { WorkerResult } from "./worker.ts";
 
-const CONTENDERS = ["nnc", "nnc-dynamic", "handwritten", "tfjs-cpu", "tfjs-wasm", "ort"];
+const CONTENDERS = [
+  "nnc",
+  "nnc-dynamic",
+  "nnc-unfused",
+  "handwritten",
+  "tfjs-cpu",
+  "tfjs-wasm",
+  "ort",
+];
 
 interface Row {
   workload: string;
@@ -237,7 +245,7 @@ function spread(values: (number | undefined)[]): number {
 
 const README_INTRO = `\`npm run bench\` (about 4 minutes) runs every contender in its own process, in three rounds
 that take turns: the generated code (\`nnc\`, compiled with the batch size bound as with \`--bind
-batch=64\`, and \`nnc-dynamic\` without), a hand-written JS baseline (bench/contenders/handwritten.ts:
+batch=64\`, \`nnc-dynamic\` without, and \`nnc-unfused\` bound but compiled with \`--no-fuse\`), a hand-written JS baseline (bench/contenders/handwritten.ts:
 preallocated buffers, i-k-j matmuls unrolled by 4, fused bias+relu and softmax+cross-entropy),
 TensorFlow.js 4 on its \`cpu\` and \`wasm\` (SIMD) backends, and ONNX Runtime (\`onnxruntime-node\`,
 inference only, from an ONNX file the bench builds from the same weights). All train on the same

@@ -45,8 +45,8 @@ const BATCH = 64;
 const REPS = 3;
 
 async function contender(name: string): Promise<{ c: Contender; backend?: string }> {
-  if (name === "nnc" || name === "nnc-dynamic")
-    return { c: (await import("./contenders/nnc.ts")).nnc(name === "nnc-dynamic") };
+  if (name === "nnc" || name === "nnc-dynamic" || name === "nnc-unfused")
+    return { c: (await import("./contenders/nnc.ts")).nnc(name) };
   if (name === "handwritten")
     return { c: (await import("./contenders/handwritten.ts")).handwritten };
   if (name === "ort") return { c: (await import("./contenders/ort.ts")).onnxRuntime };

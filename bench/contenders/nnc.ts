@@ -1,5 +1,6 @@
 // nnc: the generated modules, compiled in-process with the batch size bound as a literal (the way
-// `nnc compile --bind batch=64` ships a model), or left dynamic (`nnc-dynamic`).
+// `nnc compile --bind batch=64` ships a model), or left dynamic (`nnc-dynamic`), or bound but
+// compiled with fusion off (`nnc-unfused`, as `nnc compile --no-fuse`).
 import { readFileSync } from "node:fs";
 import { compile } from "../../src/index.ts";
 import type { Weights } from "../common.ts";
@@ -17,9 +18,9 @@ export function source(file: string): string {
   return readFileSync(new URL(file, import.meta.url), "utf8");
 }
 
-async function load(file: string, batch: number | null): Promise<Exports> {
+async function loadModel(file: string, batch: number | null, fuse: boolean): Promise<Exports> {
   const bind: Record<string, number> = batch === null ? {} : { batch };
-  const compiled = compile(source(file), { file, dtype: "f32", bind });
+  const compiled = compile(source(file), { file, dtype: "f32", bind, fuse });
   return (await compiled.load()) as unknown as Exports;
 }
 
@@ -45,10 +46,15 @@ function trainer(m: Model, rename: Record<string, string> = {}): Trainer {
   };
 }
 
-export function nnc(dynamic: boolean): Contender {
+export type Variant = "nnc" | "nnc-dynamic" | "nnc-unfused";
+
+export function nnc(variant: Variant): Contender {
+  const dynamic = variant === "nnc-dynamic";
+  const fuse = variant !== "nnc-unfused";
   const bound = (batch: number) => (dynamic ? null : batch);
+  const load = (file: string, batch: number | null) => loadModel(file, batch, fuse);
   return {
-    name: dynamic ? "nnc-dynamic" : "nnc",
+    name: variant,
     async mlp(init, batch) {
       const mod = await load("../models/mlp.nn", bound(batch));
       return trainer(mod.createModel({ params: copy(init), batch }));
