@@ -2,16 +2,10 @@
 // counts. Everything here is deterministic so that every process sees the same numbers.
 import { createRequire } from "node:module";
 
-/** A small seeded generator (mulberry32): the same stream in every process. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the trainer uses (mulberry32): the same stream in every process. */
+import { mulberry32 } from "../src/train/rng.ts";
+
+export const rng = mulberry32;
 
 export interface Split {
   x: Float32Array;

@@ -88,17 +88,16 @@ export function evalInit(cx: Cx, e: Expr): ParsedInit | null {
     return { kind: e.name as "zeros" | "ones" | "glorot" | "he" };
   if (e.kind === "call") return initCall(cx, e);
   if (e.kind === "name" && !bound(cx, e.name)) {
-    report(
-      cx.m,
-      "NN2003",
-      e.at,
-      `unknown initializer \`${e.name}\`${didYouMean(e.name, initNames)}`,
-    );
-    return null;
+    return unknownInit(cx, e.name, e.at);
   }
   const values = flatten(cx, e);
   if (!values) return null;
   return e.kind === "list" ? { kind: "values", values } : { kind: "fill", value: values[0]! };
+}
+
+function unknownInit(cx: Cx, name: string, at: Expr["at"]): null {
+  report(cx.m, "NN2003", at, `unknown initializer \`${name}\`${didYouMean(name, initNames)}`);
+  return null;
 }
 
 function flatten(cx: Cx, e: Expr): number[] | null {
@@ -116,13 +115,7 @@ function initCall(cx: Cx, e: Extract<Expr, { kind: "call" }>): Init | null {
     uniform: [number("low"), number("high")],
   };
   if (e.callee !== "normal" && e.callee !== "uniform") {
-    report(
-      cx.m,
-      "NN2003",
-      e.at,
-      `unknown initializer \`${e.callee}\`${didYouMean(e.callee, initNames)}`,
-    );
-    return null;
+    return unknownInit(cx, e.callee, e.at);
   }
   const args = evalArgs(cx, e.callee, specs[e.callee], e);
   if (!args) return null;
