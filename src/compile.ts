@@ -1,7 +1,13 @@
 // compile(source, options): text -> IR (both modes) -> gradients -> JS module. The one entry point
 // the CLI and the library share.
 import { lower } from "./parse/index.ts";
-import { emitModule, loadModule, type GradTarget, type Schedule } from "./codegen/index.ts";
+import {
+  emitModule,
+  loadModule,
+  type GradTarget,
+  type GradView,
+  type Schedule,
+} from "./codegen/index.ts";
 import { gradients, NoGradientError } from "./autodiff/grad.ts";
 import { Diagnostics, NnError, type At } from "./diagnostics.ts";
 import { originOf, shapeToString, type Node } from "./ir/node.ts";
@@ -22,6 +28,8 @@ export interface CompileOptions {
   bind?: Readonly<Record<string, number>>;
   /** fuse sigmoid, batchnorm, softmax+cross-entropy and sigmoid+bce (default true) */
   fuse?: boolean;
+  /** plain loops instead of register-blocked kernels, for reading (the same results) */
+  plain?: boolean;
 }
 
 /** What the optimizing passes did: each rewrite that fired, and fusions that could not. */
@@ -33,8 +41,13 @@ export interface PassReport {
 export interface Compiled {
   js: string;
   dts: string;
-  /** the generated `grad` function, for reading */
+  /** the generated `grad` function and every kernel it calls, as a file */
   gradSource: string;
+  /** the `grad` function as `nnc grad` shows it: the backward pass, and on request the forward
+   * pass and the kernels' bodies */
+  gradCode(view?: GradView): string;
+  /** the backward pass as `.nn` equations in the source's names, from `d_loss = 1` */
+  derivation: string[];
   model: ModelIR;
   grads: GradTarget[];
   passes: PassReport;
@@ -62,15 +75,19 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
     const grads = raw.map((g, i) => ({ ...g, node: optimized.grads[i]! }));
     const passes = { fired: log.firedRecord(), missed: log.missedList() };
     const bind = { ...(options.bind ?? {}) };
-    const { js, dts, gradSource, schedule } = emitModule(model, {
+    const emitted = emitModule(model, {
       dtype: options.dtype ?? "f32",
       bind,
       grads,
+      plain: options.plain ?? false,
     });
+    const { js, dts, gradSource, schedule } = emitted;
     return {
       js,
       dts,
       gradSource,
+      gradCode: (view = {}) => emitted.gradCode(view),
+      derivation: emitted.derivation,
       model,
       grads,
       passes,

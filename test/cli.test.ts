@@ -84,7 +84,7 @@ describe("nnc compile", () => {
 describe("nnc grad, graph, stats, check", () => {
   it("grad prints the gradient function with source comments", async () => {
     expect(await main(["grad", "models/neuron.nn"])).toBe(0);
-    expect(io.out).toMatch(/function grad\(feed\)/);
+    expect(io.out).toMatch(/function \$grad\(\$feed\)/);
     expect(io.out).toMatch(/\/\/ line \d+: f = 1 \/ \(1 \+ exp/);
     expect(io.out).not.toMatch(/for \(/); // a scalar model is straight-line code
   });

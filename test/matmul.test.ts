@@ -1,7 +1,7 @@
 // The matrix-product kernels, for every transposition and for sizes that do and do not divide the
 // register block, with sizes as literals and as variables, against the plain triple loop.
 import { describe, expect, it } from "vitest";
-import { matmulLines } from "../src/codegen/matmul.ts";
+import { matmulLines } from "../src/codegen/js/matmul.ts";
 
 function reference(
   a: Float64Array,

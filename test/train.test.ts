@@ -369,7 +369,7 @@ describe("learning-rate schedules", () => {
     m.setLearningRate(0.5);
     m.trainStep(feed);
     expect(m.params["p.W"]).not.toEqual(before);
-    expect(() => m.setLearningRate(-1)).toThrow(/lr must be a non-negative number/);
+    expect(() => m.setLearningRate(-1)).toThrow(/lr must be a finite non-negative number/);
   });
 });
 

@@ -1,7 +1,14 @@
 // Reverse-mode differentiation over the IR: walk the reversed topological order, give each node
 // its adjoint (accumulated over all of its users, never overwritten), apply the op's gradient rule
 // and un-broadcast each input's share with sumTo. The result is more IR: the backward graph.
-import { nameOf, originOf, setName, setOrigin, type Node } from "../ir/node.ts";
+import {
+  displayName,
+  originOf,
+  setDifferentiates,
+  setName,
+  setOrigin,
+  type Node,
+} from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
 import { add, c, expand, opDef, sumTo } from "../ops/index.ts";
 
@@ -20,6 +27,7 @@ export function gradients(loss: Node, wrt: readonly Node[]): Map<Node, Node> {
   const order = toposort([loss]);
   const needed = nodesOnPaths(order, new Set(wrt));
   const adjoint = new Map<Node, Node>([[loss, c(1)]]);
+  const built = new Provenance(order);
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const g = adjoint.get(node);
@@ -33,21 +41,46 @@ export function gradients(loss: Node, wrt: readonly Node[]): Map<Node, Node> {
     node.inputs.forEach((x, k) => {
       const share = shares[k];
       if (!share || !needed.has(x)) return;
-      const s = sumTo(share, x.shape);
       const prev = adjoint.get(x);
-      adjoint.set(x, prev ? add(prev, s) : s);
+      const s = sumTo(share, x.shape);
+      adjoint.set(x, built.by(prev ? add(prev, s) : s, node));
     });
   }
   return new Map(wrt.map((w) => [w, adjoint.get(w) ?? expand(c(0), w.shape)]));
 }
 
-/** The adjoint of `h` reads as `d_h` in generated code, commented with `h`'s source line. */
+/**
+ * Which forward node's rule built each backward node: a node first reached from the shares of
+ * `node`'s rule is commented with `node`'s line (`d_w0 = d_w2 * x0` with `f = ...`'s line, where
+ * `w0 * x0` is written, not with `param w0`'s).
+ */
+class Provenance {
+  private readonly known: Set<Node>;
+  constructor(forward: readonly Node[]) {
+    this.known = new Set(forward);
+  }
+
+  by(root: Node, node: Node): Node {
+    const origin = originOf(node);
+    const stack = [root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (this.known.has(n) || n.inputs.length === 0) continue;
+      this.known.add(n);
+      setDifferentiates(n, node);
+      if (origin) setOrigin(n, origin);
+      stack.push(...n.inputs);
+    }
+    return root;
+  }
+}
+
+/** The adjoint of `h` reads as `d_h` in generated code (of `h_pre`, `d_h_pre`). */
 function label(g: Node, of: Node): void {
   const name =
-    nameOf(of) ?? (typeof of.attrs["name"] === "string" ? (of.attrs["name"] as string) : undefined);
+    displayName(of) ??
+    (typeof of.attrs["name"] === "string" ? (of.attrs["name"] as string) : undefined);
   if (name !== undefined && g.inputs.length > 0) setName(g, `d_${name}`);
-  const origin = originOf(of);
-  if (origin) setOrigin(g, origin);
 }
 
 /** The nodes through which some node of `targets` reaches the loss (only they need adjoints). */

@@ -10,13 +10,15 @@ export const compileFlags: Options = {
   "no-fuse": { type: "boolean" },
   wrt: { type: "string" },
   bind: { type: "string" },
+  plain: { type: "boolean" },
 };
 
 export const compileFlagsHelp = `  --model NAME     which model of the file (default: the first)
   --dtype f32|f64  the float type of the generated code (default: f32)
   --wrt NAMES|all  also differentiate these inputs/targets (comma-separated)
   --bind D=N,...   bake named dimensions into the code (batch=64)
-  --no-fuse        turn off fusion (sigmoid, batchnorm, softmax+cross-entropy, sigmoid+bce)`;
+  --no-fuse        turn off fusion (sigmoid, batchnorm, softmax+cross-entropy, sigmoid+bce)
+  --plain          plain loops instead of register-blocked kernels, for reading (same results)`;
 
 export function readSource(file: string): string {
   try {
@@ -53,6 +55,7 @@ export function compileOptions(p: Parsed, file: string): CompileOptions {
     dtype,
     ...(model ? { model } : {}),
     ...(p.values["no-fuse"] === true ? { fuse: false } : {}),
+    ...(p.values["plain"] === true ? { plain: true } : {}),
     ...(wrt ? { wrt: wrt === "all" ? "all" : wrt.split(",").map((s) => s.trim()) } : {}),
     ...(bind ? { bind: Object.fromEntries(parseAssignments(bind, "--bind")) } : {}),
   };

@@ -2,8 +2,8 @@
 // names, and the feed and result types of each entry point.
 import { isScalar, type Shape } from "../ir/node.ts";
 import type { Leaf } from "../ir/model.ts";
-import { str } from "./names.ts";
-import type { Plan } from "./plan.ts";
+import { str } from "./schedule/names.ts";
+import type { Plan } from "./schedule/plan.ts";
 
 const field = (name: string, type: string, optional = false) =>
   `  ${str(name)}${optional ? "?" : ""}: ${type};`;
@@ -11,6 +11,7 @@ const field = (name: string, type: string, optional = false) =>
 export function emitDts(plan: Plan): string {
   const arr = plan.array;
   const m = plan.model;
+  const training = m.train.loss !== null;
   const feedType = (l: Leaf) => (isScalar(l.shape) ? "number" : `${arr} | ArrayLike<number>`);
   const valueType = (s: Shape) => (isScalar(s) ? "number" : arr);
   const iface = (name: string, fields: string[], ext = "") =>
@@ -55,14 +56,19 @@ export function emitDts(plan: Plan): string {
     iface("Model", [
       "  readonly params: Params;",
       "  readonly state: State;",
-      "  forward(feed: Feed): Outputs;",
-      "  loss(feed: TrainFeed): number;",
-      "  grad(feed: TrainFeed): { loss: number; grads: Grads };",
-      "  trainStep(feed: TrainFeed): number;",
+      "  /** inference mode; a Map also works as the feed */",
+      "  forward(feed: Feed | Map<string, unknown>): Outputs;",
+      ...(training
+        ? [
+            "  loss(feed: TrainFeed | Map<string, unknown>): number;",
+            "  grad(feed: TrainFeed | Map<string, unknown>): { loss: number; grads: Grads };",
+            "  trainStep(feed: TrainFeed | Map<string, unknown>): number;",
+            "  /** sets the learning rate of the steps that follow */",
+            "  setLearningRate(lr: number): void;",
+          ]
+        : ["  // inference only: the model has no `loss`, so no loss, grad or trainStep"]),
       "  /** restarts the random numbers (dropout masks) from `seed` */",
       "  reseed(seed: number): void;",
-      "  /** sets the learning rate of the steps that follow */",
-      "  setLearningRate(lr: number): void;",
       "  readonly meta: typeof meta;",
     ]),
     iface("Meta", [
@@ -74,6 +80,7 @@ export function emitDts(plan: Plan): string {
       '  grads: { name: string; kind: "param" | "input" | "target" }[];',
       "  dims: string[];",
       '  dtype: "f32" | "f64";',
+      "  training: boolean;",
       '  optimizer: { kind: "sgd" | "rmsprop" | "adam"; lr: number; [hyper: string]: number | string };',
     ]),
     "export declare function createModel(options?: CreateOptions): Model;",

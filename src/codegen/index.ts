@@ -1,20 +1,36 @@
 // Code generation: a ModelIR becomes an ES module with no imports whose createModel builds a
-// model (params, buffers, kernels, forward / loss / grad / trainStep), plus its .d.ts.
+// model (params, buffers, kernels, forward / loss / grad / trainStep), plus its .d.ts. The
+// schedule (schedule/: which values each function computes, their kernels, names, memory and
+// math) is the same for every target; js/ writes it as JavaScript.
 import type { ModelIR } from "../ir/model.ts";
-import { emitDts } from "./dts.ts";
 import type { Node } from "../ir/node.ts";
-import { bufferNodes, createModelBody } from "./module.ts";
-import { commentText } from "./names.ts";
-import { Plan, type EmitOptions } from "./plan.ts";
-import { helpers } from "./runtime.ts";
+import { emitDts } from "./dts.ts";
+import { emitJs, EXPORT_LINE } from "./js/module.ts";
+import { KernelSet } from "./schedule/kernels.ts";
+import { planMemory } from "./schedule/memory.ts";
+import { Plan, type EmitOptions } from "./schedule/plan.ts";
+import { derivation, scheduleSteps } from "./schedule/steps.ts";
+import { bufferNodes } from "./js/storage.ts";
 
-export type { EmitOptions, GradTarget } from "./plan.ts";
+export type { EmitOptions, GradTarget } from "./schedule/plan.ts";
+
+/** How `nnc grad` shows the gradient code. */
+export interface GradView {
+  /** the forward pass's statements too (else one comment stands for them) */
+  forward?: boolean;
+  /** the kernels' bodies after the function */
+  kernels?: boolean;
+}
 
 export interface EmittedModule {
   js: string;
   dts: string;
-  /** the generated grad function and the kernels it calls */
+  /** the generated grad function and the kernels it calls (everything, for a file) */
   gradSource: string;
+  /** the grad function as `nnc grad` shows it */
+  gradCode(view: GradView): string;
+  /** the backward pass as `.nn` equations, one a line, from `d_loss = 1` */
+  derivation: string[];
   /** what was emitted, for statistics */
   schedule: Schedule;
 }
@@ -30,40 +46,56 @@ export interface Schedule {
   bind: Record<string, number>;
 }
 
-const exportLines = [
-  "export const createModel = nncModule.createModel;",
-  "export const meta = nncModule.meta;",
-];
+export interface CodegenOptions extends EmitOptions {
+  /** naive loops instead of register-blocked kernels, for reading */
+  plain?: boolean;
+}
 
-export function emitModule(model: ModelIR, opts: EmitOptions): EmittedModule {
+export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule {
   const plan = new Plan(model, opts);
-  const { lines, gradSource, kernels, memory } = createModelBody(plan);
+  const kernels = new KernelSet(plan);
+  const steps = scheduleSteps(plan, kernels);
+  const memory = planMemory(plan, bufferNodes(plan));
+  const out = emitJs({
+    plan,
+    kernels,
+    steps,
+    memory,
+    meta: metaOf(plan),
+    options: { plain: opts.plain ?? false },
+  });
+  const gradCode = (view: GradView) => {
+    const g = out.grad({ forward: view.forward ?? false });
+    return [...g.code, ...(view.kernels ? ["", ...g.kernels] : [])].join("\n");
+  };
+  const full = out.grad({ forward: true });
   const schedule: Schedule = {
-    kernels: kernels.map((k) => ({
-      node: k.node,
-      loops: k.lines.join("\n").match(/\bfor \(/g)?.length ?? 0,
-    })),
+    kernels: [...Object.values(steps)]
+      .flatMap((f) => f.steps)
+      .flatMap((s) => (s.kind === "kernel" ? [s] : []))
+      .filter((s, i, all) => all.findIndex((t) => t.node === s.node) === i)
+      .map((s) => ({ node: s.node, loops: loopCount(out.js, s.call.kernel.name) })),
     buffers: bufferNodes(plan),
     groups: memory.groups,
     bytesPerElement: opts.dtype === "f32" ? 4 : 8,
     bind: opts.bind,
   };
-  const indent = (ls: string[], by: string) => ls.map((l) => (l === "" ? l : by + l));
-  const js = [
-    `// model ${commentText(model.name)} from ${commentText(model.file)} (${opts.dtype})`,
-    "const nncModule = (() => {",
-    '  "use strict";',
-    `  const meta = ${JSON.stringify(metaOf(plan))};`,
-    ...indent(helpers.split("\n"), "  "),
-    "  function createModel(options = {}) {",
-    ...indent(lines, "    "),
-    "  }",
-    "  return { createModel, meta };",
-    "})();",
-    ...exportLines,
-    "",
-  ].join("\n");
-  return { js, dts: emitDts(plan), gradSource, schedule };
+  return {
+    js: out.js,
+    dts: emitDts(plan),
+    gradSource: [...full.kernels, ...full.code].join("\n"),
+    gradCode,
+    derivation: derivation(steps.grad, plan),
+    schedule,
+  };
+}
+
+/** The `for` loops in the body of the kernel function `name`. */
+function loopCount(js: string, name: string): number {
+  const start = js.indexOf(`function ${name}(`);
+  if (start < 0) return 0;
+  const end = js.indexOf("\n}\n", start);
+  return js.slice(start, end).match(/\bfor \(/g)?.length ?? 0;
 }
 
 function metaOf(plan: Plan) {
@@ -88,6 +120,7 @@ function metaOf(plan: Plan) {
     dims: m.dims,
     bind: plan.opts.bind,
     dtype: plan.opts.dtype,
+    training: m.train.loss !== null,
     optimizer: { kind: o.kind, lr: o.lr, ...hyper },
   };
 }
@@ -97,16 +130,19 @@ export interface LoadedModule {
   meta: Record<string, unknown>;
 }
 
+/** The inputs of a call, by name: an object (own properties only) or a Map. */
+export type FeedArg = Record<string, unknown> | Map<string, unknown>;
+
 export interface GeneratedModel {
   params: Record<string, Float32Array | Float64Array>;
   state: Record<string, Float32Array | Float64Array>;
-  forward(feed: Record<string, unknown>): Record<string, Float32Array | Float64Array | number>;
-  loss(feed: Record<string, unknown>): number;
-  grad(feed: Record<string, unknown>): {
+  forward(feed: FeedArg): Record<string, Float32Array | Float64Array | number>;
+  loss(feed: FeedArg): number;
+  grad(feed: FeedArg): {
     loss: number;
     grads: Record<string, Float32Array | Float64Array>;
   };
-  trainStep(feed: Record<string, unknown>): number;
+  trainStep(feed: FeedArg): number;
   /** restarts the random numbers (dropout masks) from `seed` */
   reseed(seed: number): void;
   /** sets the learning rate of the steps that follow */
@@ -115,7 +151,6 @@ export interface GeneratedModel {
 
 /** Evaluates a generated module's text in-process and returns its exports. */
 export function loadModule(js: string): LoadedModule {
-  let body = js;
-  for (const line of exportLines) body = body.replace(line, "");
-  return new Function(`${body}\nreturn nncModule;`)() as LoadedModule;
+  const body = js.replace(EXPORT_LINE, "return { createModel: $createModel, meta: $meta };");
+  return new Function(body)() as LoadedModule;
 }

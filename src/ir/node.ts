@@ -26,6 +26,8 @@ export interface Origin {
   col: number;
   /** the source line, for comments in generated code */
   text: string;
+  /** the name the statement defines (`h` for `h = ...`, `loss`), to name what it computes */
+  binding?: string;
 }
 
 const interned = new Map<string, WeakRef<Node>>();
@@ -38,10 +40,14 @@ let nextId = 1;
 // a param of the same name and shape), so lowering starts each one with fresh tables.
 let origins = new WeakMap<Node, Origin>();
 let names = new WeakMap<Node, string>();
+let roles = new WeakMap<Node, string>();
+let differentiated = new WeakMap<Node, Node>();
 
 export function beginCompilation(): void {
   origins = new WeakMap();
   names = new WeakMap();
+  roles = new WeakMap();
+  differentiated = new WeakMap();
 }
 
 function attrsKey(attrs: Attrs): string {
@@ -87,6 +93,31 @@ export function setName(node: Node, name: string): Node {
 }
 export function nameOf(node: Node): string | undefined {
   return names.get(node);
+}
+
+/**
+ * A name for a value the source computes but does not name, after its statement and its role
+ * (`h_pre` for `x @ W + b` in `h = x |> dense(4) |> relu`); weaker than a name from the source.
+ */
+export function setRole(node: Node, name: string): Node {
+  // constants are shared by every statement: they keep their values as names
+  if (node.op !== "const" && node.op !== "dimsize" && !roles.has(node)) roles.set(node, name);
+  return node;
+}
+
+/** The name a reader knows the value by: its name in the source, else its role name. */
+export function displayName(node: Node): string | undefined {
+  return names.get(node) ?? roles.get(node);
+}
+
+/** Records that the backward node `node` was built by the gradient rule of the forward node `of`. */
+export function setDifferentiates(node: Node, of: Node): void {
+  if (!differentiated.has(node)) differentiated.set(node, of);
+}
+
+/** The forward node whose gradient rule built `node`, for backward nodes. */
+export function differentiates(node: Node): Node | undefined {
+  return differentiated.get(node);
 }
 
 export function isScalar(shape: Shape): boolean {

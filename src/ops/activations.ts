@@ -12,6 +12,7 @@ export const sigmoidOp = unaryOp({
   fn: ([x]) => 1 / (1 + Math.exp(-x!)),
   emit: ([x]) => `1 / (1 + Math.exp(-${x}))`,
   grad: (g, out) => [mul(g, mul(out, sub(c(1), out)))], // the sigmoid gate: s (1 - s)
+  gradNote: "the sigmoid gate: its local gradient s * (1 - s) reuses its output",
 });
 
 export const reluOp = unaryOp({

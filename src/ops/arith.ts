@@ -3,9 +3,11 @@
 import type { Node } from "../ir/node.ts";
 import { make } from "./op.ts";
 import { binaryOp, unaryOp } from "./elementwise.ts";
+import { infix, prefix, PREC } from "./notation.ts";
 
 export const addOp = binaryOp({
   name: "add",
+  notation: infix("+", PREC.sum),
   fn: ([a, b]) => a! + b!,
   emit: ([a, b]) => `${a} + ${b}`,
   grad: (g) => [g, g], // d(a+b) = da + db
@@ -13,6 +15,7 @@ export const addOp = binaryOp({
 
 export const subOp = binaryOp({
   name: "sub",
+  notation: infix("-", PREC.sum),
   fn: ([a, b]) => a! - b!,
   emit: ([a, b]) => `${a} - ${b}`,
   grad: (g) => [g, neg(g)],
@@ -20,6 +23,7 @@ export const subOp = binaryOp({
 
 export const mulOp = binaryOp({
   name: "mul",
+  notation: infix("*", PREC.product),
   fn: ([a, b]) => a! * b!,
   emit: ([a, b]) => `${a} * ${b}`,
   grad: (g, out) => [mul(g, out.inputs[1]!), mul(g, out.inputs[0]!)], // d(ab) = b da + a db
@@ -27,6 +31,7 @@ export const mulOp = binaryOp({
 
 export const divOp = binaryOp({
   name: "div",
+  notation: infix("/", PREC.product),
   fn: ([a, b]) => a! / b!,
   emit: ([a, b]) => `${a} / ${b}`,
   // d(a/b) = da/b - (a/b) db/b
@@ -38,6 +43,7 @@ export const divOp = binaryOp({
 
 export const negOp = unaryOp({
   name: "neg",
+  notation: prefix("-", PREC.unary),
   fn: ([a]) => -a!,
   emit: ([a]) => `-${a}`,
   grad: (g) => [neg(g)],

@@ -9,6 +9,7 @@ import { c } from "./const.ts";
 import { add, div, mul, neg, sub } from "./arith.ts";
 import { sqrt } from "./math.ts";
 import { mean } from "./reduce.ts";
+import { binary, PREC } from "./notation.ts";
 
 export const batchnormOp = defineOp({
   name: "batchnorm",
@@ -20,6 +21,14 @@ export const batchnormOp = defineOp({
       return gamma! * ((x! - mu!) * invstd!) + beta!;
     }),
   emit: ([x, mu, invstd, gamma, beta]) => `${gamma} * ((${x} - ${mu}) * ${invstd}) + ${beta}`,
+  // `gamma * (x - mean) * invstd + beta`, without a `* 1` or `+ 0`
+  notation: ([x, mu, invstd, gamma, beta]) => {
+    let t = binary("*", PREC.product, binary("-", PREC.sum, x!, mu!), invstd!);
+    if (gamma!.text !== "1") t = binary("*", PREC.product, gamma!, t);
+    return beta!.text === "0" ? t : binary("+", PREC.sum, t, beta!);
+  },
+  gradNote:
+    "batchnorm fused: d_x = gamma * invstd / N * (N * d_y - sum(d_y) - x_hat * sum(d_y * x_hat))",
   grad: (g, out) => {
     const [x, mu, invstd, gamma] = out.inputs as [Node, Node, Node, Node, Node];
     const xhat = mul(sub(x, mu), invstd);

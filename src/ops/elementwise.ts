@@ -3,6 +3,7 @@
 import type { Attrs, Node } from "../ir/node.ts";
 import { broadcastShapes, defineOp, mapElementwise, type OpDef } from "./op.ts";
 import type { OpName } from "./names.ts";
+import type { Notation } from "./notation.ts";
 
 interface ElementwiseSpec {
   name: OpName;
@@ -10,6 +11,8 @@ interface ElementwiseSpec {
   fn: (xs: number[], attrs: Attrs) => number;
   emit: (args: string[], attrs: Attrs) => string;
   grad?: (g: Node, out: Node) => (Node | null)[];
+  notation?: Notation;
+  gradNote?: string;
 }
 
 export function unaryOp(spec: ElementwiseSpec): OpDef {
@@ -22,6 +25,8 @@ export function unaryOp(spec: ElementwiseSpec): OpDef {
       mapElementwise(inputs, outShape, (...xs) => spec.fn(xs, attrs)),
     emit: spec.emit,
     ...(spec.grad ? { grad: spec.grad } : {}),
+    ...(spec.notation ? { notation: spec.notation } : {}),
+    ...(spec.gradNote ? { gradNote: spec.gradNote } : {}),
   });
 }
 
@@ -35,5 +40,7 @@ export function binaryOp(spec: ElementwiseSpec): OpDef {
       mapElementwise(inputs, outShape, (...xs) => spec.fn(xs, attrs)),
     emit: spec.emit,
     ...(spec.grad ? { grad: spec.grad } : {}),
+    ...(spec.notation ? { notation: spec.notation } : {}),
+    ...(spec.gradNote ? { gradNote: spec.gradNote } : {}),
   });
 }

@@ -1,6 +1,8 @@
 // The named leaves of a model: data fed in (input, target), trainable params, non-trainable state.
 import type { Dim, Node, Shape } from "../ir/node.ts";
 import { defineOp, make, sizeOf, ShapeError } from "./op.ts";
+import { PREC } from "./notation.ts";
+import { c } from "./const.ts";
 
 export type LeafRole = "input" | "target" | "param" | "state";
 
@@ -11,6 +13,7 @@ function leafOp(name: "input" | "param" | "state") {
     arity: 0,
     shape: (_i, attrs) => attrs["shape"] as Dim[],
     evaluate: (_i, _a, _s, env, node) => env.leaf(node),
+    notation: (_a, attrs) => ({ text: attrs["name"] as string, prec: PREC.primary }),
     grad: () => [],
   });
 }
@@ -44,12 +47,20 @@ export const dimsizeOp = defineOp({
         1,
       ),
     ),
+  // `batch`, `784 * batch`
+  notation: (_a, attrs) => {
+    const dims = (attrs["dims"] as Dim[]).filter((d, i) => !(i === 0 && d === 1));
+    const text = dims.length === 0 ? "1" : dims.join(" * ");
+    return { text, prec: dims.length > 1 ? PREC.product : PREC.primary };
+  },
   grad: () => [],
 });
 
 export function dimsize(dims: readonly Dim[]): Node {
   const fixed = dims.filter((d): d is number => typeof d === "number");
   const named = dims.filter((d): d is string => typeof d === "string").sort();
+  // a size known at compile time is a constant, which the simplifier can fold
+  if (named.length === 0) return c(sizeOf(fixed));
   return make(dimsizeOp, [], { dims: [sizeOf(fixed), ...named] });
 }
 

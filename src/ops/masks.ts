@@ -3,9 +3,11 @@
 import type { Node } from "../ir/node.ts";
 import { binaryOp, unaryOp } from "./elementwise.ts";
 import { make, num } from "./op.ts";
+import { call } from "./notation.ts";
 
 export const gt0Op = unaryOp({
   name: "gt0",
+  notation: call("step"),
   fn: ([x]) => (x! > 0 ? 1 : 0),
   emit: ([x]) => `${x} > 0 ? 1 : 0`,
   grad: () => [null],

@@ -2,10 +2,17 @@
 // needs A^T g and g B^T; reading the operand transposed avoids materializing the transpose).
 import { shapeToString, type Node } from "../ir/node.ts";
 import { defineOp, make, ShapeError } from "./op.ts";
+import { operand, PREC } from "./notation.ts";
 
 export const matmulOp = defineOp({
   name: "matmul",
   kind: "special",
+  // `transpose(x) @ d_h`: the stored operand, read transposed
+  notation: ([a, b], attrs) => {
+    const left = attrs["ta"] === true ? `transpose(${a!.text})` : operand(a!, PREC.product);
+    const right = attrs["tb"] === true ? `transpose(${b!.text})` : operand(b!, PREC.product + 1);
+    return { text: `${left} @ ${right}`, prec: PREC.product };
+  },
   arity: 2,
   shape: ([a, b], attrs) => {
     if (a!.length !== 2 || b!.length !== 2)

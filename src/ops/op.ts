@@ -2,6 +2,7 @@
 // definition, NumPy broadcasting of shapes, and the reference evaluation of elementwise ops.
 import { intern, shapeToString, type Attrs, type Dim, type Node, type Shape } from "../ir/node.ts";
 import type { OpName } from "./names.ts";
+import type { Notation } from "./notation.ts";
 
 /** A user-facing shape error; lowering turns it into a diagnostic at the statement's position. */
 export class ShapeError extends Error {
@@ -55,6 +56,10 @@ export interface OpDef {
    * Absent: the op has no gradient rule, and differentiating through it is a compile error.
    */
   grad?(g: Node, out: Node): (Node | null)[];
+  /** How it reads in `.nn` notation (default: `name(args, attr: value)`). */
+  notation?: Notation;
+  /** What a reader should know of its gradient rule, shown beside the backward code. */
+  gradNote?: string;
 }
 
 export function defineOp<T extends OpDef>(def: T): T {

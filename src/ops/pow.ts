@@ -1,6 +1,7 @@
 // a ^ b. With a constant exponent the gradient is b a^(b-1); otherwise the log term joins in.
 import type { Node } from "../ir/node.ts";
 import { binaryOp } from "./elementwise.ts";
+import { infix, PREC } from "./notation.ts";
 import { make } from "./op.ts";
 import { c } from "./const.ts";
 import { mul, sub } from "./arith.ts";
@@ -8,6 +9,7 @@ import { log } from "./math.ts";
 
 export const powOp = binaryOp({
   name: "pow",
+  notation: infix("^", PREC.power, true),
   fn: ([a, b]) => Math.pow(a!, b!),
   emit: ([a, b]) => (b === "2" ? `${a} * ${a}` : `Math.pow(${a}, ${b})`),
   grad: (g, out) => {

@@ -6,6 +6,7 @@ import { div, mul } from "./arith.ts";
 import { dimsize } from "./leaves.ts";
 import { eq } from "./masks.ts";
 import { expand, reshape } from "./shape.ts";
+import { axesArg, call, type Shown } from "./notation.ts";
 
 function axesOf(attrs: Attrs): number[] {
   return attrs["axes"] as number[];
@@ -53,6 +54,7 @@ function reduceShape([x]: Shape[], attrs: Attrs): Shape {
 export const sumOp: OpDef = defineOp({
   name: "sum",
   kind: "reduce",
+  notation: (args, attrs, node) => reduceNotation("sum", args, attrs, node),
   arity: 1,
   shape: reduceShape,
   evaluate: ([x], attrs) => reduceRef(x!, attrs, 0, (a, v) => a + v).out,
@@ -63,6 +65,7 @@ export const sumOp: OpDef = defineOp({
 export const meanOp: OpDef = defineOp({
   name: "mean",
   kind: "reduce",
+  notation: (args, attrs, node) => reduceNotation("mean", args, attrs, node),
   arity: 1,
   shape: reduceShape,
   evaluate: ([x], attrs) => {
@@ -81,6 +84,7 @@ export const meanOp: OpDef = defineOp({
 export const maxOp: OpDef = defineOp({
   name: "max",
   kind: "reduce",
+  notation: (args, attrs, node) => reduceNotation("max", args, attrs, node),
   arity: 1,
   shape: reduceShape,
   evaluate: ([x], attrs) => reduceRef(x!, attrs, -Infinity, (a, v) => Math.max(a, v)).out,
@@ -93,6 +97,12 @@ export const maxOp: OpDef = defineOp({
     return [mul(spread(g, out), div(hit, ties))];
   },
 });
+
+/** `sum(x, axis: 0)`; over every axis, `sum(x)` */
+function reduceNotation(name: string, args: Shown[], attrs: Attrs, node?: Node): Shown {
+  const rank = node?.inputs[0]?.shape.length ?? -1;
+  return call(name, axesArg(axesOf(attrs), rank))(args, {}, node);
+}
 
 function reducedDims(out: Node): Dim[] {
   const x = out.inputs[0]!;

@@ -11,10 +11,12 @@ import {
   ShapeError,
 } from "./op.ts";
 import { sum } from "./reduce.ts";
+import { same } from "./notation.ts";
 
 export const expandOp = defineOp({
   name: "expand",
   kind: "elementwise",
+  notation: same,
   arity: 1,
   shape: ([x], attrs) => {
     const target = attrs["shape"] as Dim[];
@@ -44,6 +46,7 @@ function countKey(shape: Shape): string {
 export const reshapeOp = defineOp({
   name: "reshape",
   kind: "special",
+  notation: same,
   arity: 1,
   shape: ([x], attrs) => {
     const target = attrs["shape"] as Dim[];

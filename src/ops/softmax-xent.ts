@@ -6,11 +6,18 @@ import { mul, neg, sub } from "./arith.ts";
 import { sum } from "./reduce.ts";
 import { expand, reshape } from "./shape.ts";
 import { logSoftmax, softmax } from "./softmax.ts";
-import { sameShape, shapeToString } from "../ir/node.ts";
+import { displayName, sameShape, setRole, shapeToString } from "../ir/node.ts";
+import { call, lastAxisArg, PREC } from "./notation.ts";
 
 export const softmaxXentOp = defineOp({
   name: "softmax_xent",
   kind: "special",
+  notation: ([z, y], attrs, node) => {
+    const axis = lastAxisArg(attrs["axis"] as number, node?.inputs[0]?.shape.length ?? -1);
+    const p = call("softmax", axis)([z!], {}, node).text;
+    return call("cross_entropy", axis)([{ text: p, prec: PREC.primary }, y!], {}, node);
+  },
+  gradNote: "softmax + cross_entropy fused: d_z = p - y per example, p = softmax(z)",
   arity: 2,
   shape: ([z, y], attrs) => {
     if (!sameShape(z!, y!))
@@ -48,7 +55,8 @@ export const softmaxXentOp = defineOp({
     const axis = out.attrs["axis"] as number;
     const kept = z.shape.map((d, i) => (i === axis ? 1 : d));
     const gz = expand(reshape(g, kept), z.shape);
-    const total = expand(sum(y, [axis], true), z.shape);
+    // 1 for a one-hot y (or any distribution); named so the gradient code reads `p * y_sum - y`
+    const total = expand(setRole(sum(y, [axis], true), `${displayName(y) ?? "y"}_sum`), z.shape);
     return [mul(gz, sub(mul(softmax(z, axis), total), y)), neg(mul(gz, logSoftmax(z, axis)))];
   },
 });

@@ -5,6 +5,7 @@ import { mul, sub } from "./arith.ts";
 import { exp } from "./math.ts";
 import { sum } from "./reduce.ts";
 import { expand } from "./shape.ts";
+import { call, lastAxisArg } from "./notation.ts";
 
 /** Applies `f` to every line along `axis`, as [outer, n, inner]. */
 function alongAxis(x: Tensor, attrs: Attrs, f: (line: number[]) => number[]): Float64Array {
@@ -35,6 +36,8 @@ function sumAlong(v: Node, axis: number): Node {
 export const softmaxOp = defineOp({
   name: "softmax",
   kind: "special",
+  notation: (args, attrs, node) =>
+    call("softmax", lastAxisArg(attrs["axis"] as number, node?.shape.length ?? -1))(args, {}, node),
   arity: 1,
   shape: ([x]) => x!,
   evaluate: ([x], attrs) =>
@@ -49,6 +52,12 @@ export const softmaxOp = defineOp({
 export const logSoftmaxOp = defineOp({
   name: "log_softmax",
   kind: "special",
+  notation: (args, attrs, node) =>
+    call("log_softmax", lastAxisArg(attrs["axis"] as number, node?.shape.length ?? -1))(
+      args,
+      {},
+      node,
+    ),
   arity: 1,
   shape: ([x]) => x!,
   evaluate: ([x], attrs) =>

@@ -1,6 +1,13 @@
 // The built-in layers. They create params (and state) named after the binding, through the
 // statement's LayerNamer, and build different graphs for training and inference where needed.
-import { shapeToString, type Dim, type Node, type Shape } from "../ir/node.ts";
+import {
+  displayName,
+  setRole,
+  shapeToString,
+  type Dim,
+  type Node,
+  type Shape,
+} from "../ir/node.ts";
 import {
   add,
   c,
@@ -90,7 +97,8 @@ export function dense(call: CallExpr, cx: Cx): Val {
       call.at,
     );
     const b = makeParam(cx, `${prefix}.b`, [units], { kind: "zeros" }, call.at);
-    return add(matmulAny(x, W), b);
+    // the pre-activation: `h_pre` of `h = x |> dense(4) |> relu`
+    return setRole(add(matmulAny(x, W), b), `${cx.namer.base}_pre`);
   });
 }
 
@@ -118,13 +126,16 @@ export function batchnorm(call: CallExpr, cx: Cx): Val {
     const beta = makeParam(cx, `${prefix}.beta`, [C], { kind: "zeros" }, call.at);
     const rm = makeState(cx, `${prefix}.running_mean`, [C], 0, call.at);
     const rv = makeState(cx, `${prefix}.running_var`, [C], 1, call.at);
-    const scale = (centered: Node, variance: Node) =>
-      add(mul(gamma, div(centered, sqrt(add(variance, c(eps))))), beta);
+    const role = (node: Node, what: string) => setRole(node, `${cx.namer.base}_${what}`);
+    const scale = (centered: Node, variance: Node) => {
+      const std = role(sqrt(add(variance, c(eps))), "std");
+      return role(add(mul(gamma, role(div(centered, std), "norm")), beta), "bn");
+    };
     if (cx.m.mode === "infer") return scale(sub(x, rm), rv);
     const axes = Array.from({ length: rank - 1 }, (_, i) => i);
-    const mu = mean(x, axes, true);
-    const xc = sub(x, mu);
-    const v = mean(mul(xc, xc), axes, true);
+    const mu = role(mean(x, axes, true), "mean");
+    const xc = role(sub(x, mu), "centered");
+    const v = role(mean(mul(xc, xc), axes, true), "var");
     // running <- m * running + (1 - m) * batch statistic
     const update = (running: Node, stat: Node) =>
       add(mul(c(m), running), mul(c(1 - m), reshape(stat, [C])));
@@ -149,6 +160,7 @@ export function dropout(call: CallExpr, cx: Cx): Val {
     if (cx.m.mode === "infer") return x;
     const where = `${cx.m.file}:${call.at.line}:${call.at.col}`;
     const id = cx.frame.prefix ? `${where}:${cx.frame.prefix}` : where;
-    return mul(x, dropoutMask(x.shape, rate, id));
+    const of = displayName(x) ?? cx.namer.base;
+    return setRole(mul(x, setRole(dropoutMask(x.shape, rate, id), `${of}_mask`)), `${of}_dropped`);
   });
 }

@@ -50,9 +50,18 @@ export function lowerBody(
     const mark = m.touched.length;
     const v = lowerStmt(s, frame, m, out);
     if (s.kind === "return" && result === null) result = v;
-    markOrigins(m, mark, originAt(m, s.at));
+    const binding = bindingOf(s, frame);
+    markOrigins(m, mark, { ...originAt(m, s.at), ...(binding ? { binding } : {}) });
   }
   return result;
+}
+
+/** The name a statement's values are named after (`h` for `h = ...`), if it defines one. */
+function bindingOf(s: Stmt, frame: Frame): string | undefined {
+  if (s.kind === "assign") return qualified(frame, s.name.name);
+  if (s.kind === "loss") return "loss";
+  if (s.kind === "return") return frame.prefix ?? undefined;
+  return undefined;
 }
 
 /** Counts the layer calls of an expression by kind, to name their params. */

@@ -8,7 +8,7 @@
 //   batchnorm(x @ W + b) in inference -> (x @ W) s + c, s = gamma invstd, c = (b - mu) s + beta:
 //     the normalization folded into the dense layer's weights, on the output side, recomputed
 //     per call from the current params and state in O(features).
-import { originOf, setName, setOrigin, type Node } from "../ir/node.ts";
+import { originOf, setOrigin, setRole, type Node } from "../ir/node.ts";
 import { add, batchAxes, batchnorm, c, invStd, mul, sub } from "../ops/index.ts";
 import { constValue, k, p, P, v, type Bindings } from "./pattern.ts";
 import { rules, type RewriteContext, type Rule } from "./rewrite.ts";
@@ -102,7 +102,7 @@ function normalize({ x, m, s }: Bindings, n: Node, cx: RewriteContext): Node | n
       );
       return null;
     }
-    return batchnorm(x!, named(m!, "batch_mean", n), stdOf(variance, eps, n), c(1), c(0), true);
+    return batchnorm(x!, named(m!, "mean", n), stdOf(variance, eps, n), c(1), c(0), true);
   }
   // running statistics: a per-feature shift and scale
   if (!perFeature(m!, x!) || !perFeature(variance, x!)) return null;
@@ -114,10 +114,11 @@ function stdOf(variance: Node, eps: number, at: Node): Node {
   return named(invStd(variance, eps), "invstd", at);
 }
 
-function named(node: Node, name: string, at: Node): Node {
+/** Names a value the fusion materializes after the statement of `at` (`h_mean`, `h_invstd`). */
+function named(node: Node, role: string, at: Node): Node {
   if (node.inputs.length === 0) return node;
-  setName(node, name);
   const origin = originOf(at);
+  setRole(node, `${origin?.binding ?? "batch"}_${role}`);
   if (origin) setOrigin(node, origin);
   return node;
 }

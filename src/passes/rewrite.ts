@@ -2,7 +2,18 @@
 // is a pattern and a replacement; the replacement returns null where the rule does not apply after
 // all. Nodes are never mutated: a node whose inputs were rewritten is rebuilt (hash-consing finds
 // it again if it exists), and a replacement inherits the name and source line of what it replaces.
-import { nameOf, originOf, sameShape, setName, setOrigin, type Node } from "../ir/node.ts";
+import {
+  differentiates,
+  displayName,
+  nameOf,
+  originOf,
+  sameShape,
+  setName,
+  setOrigin,
+  setDifferentiates,
+  setRole,
+  type Node,
+} from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
 import { registry } from "../ops/index.ts";
 import { broadcastShapes, make } from "../ops/op.ts";
@@ -145,6 +156,10 @@ function inherit(to: Node, from: Node): Node {
   if (to.inputs.length === 0) return to; // leaves keep their own name and line
   const name = nameOf(from);
   if (name !== undefined) setName(to, name);
+  const role = displayName(from);
+  if (role !== undefined) setRole(to, role);
+  const of = differentiates(from);
+  if (of) setDifferentiates(to, of);
   const origin = originOf(from);
   if (origin) setOrigin(to, origin);
   return to;

@@ -1,12 +1,22 @@
 // The schedule: which nodes each generated function computes, which tensor nodes are fused into
 // their consumer's loop, which scalars are inlined into their consumer's expression, which
 // reshapes alias their input's buffer, and the name of every value.
-import { isScalar, nameOf, sameShape, type Dim, type Node, type Shape } from "../ir/node.ts";
-import type { Leaf, ModelIR } from "../ir/model.ts";
-import { toposort } from "../ir/toposort.ts";
-import { bindingOrder } from "../ir/dims.ts";
-import { registry } from "../ops/index.ts";
-import { lit } from "../ops/op.ts";
+import {
+  differentiates,
+  displayName,
+  isScalar,
+  nameOf,
+  originOf,
+  sameShape,
+  type Dim,
+  type Node,
+  type Shape,
+} from "../../ir/node.ts";
+import type { Leaf, ModelIR } from "../../ir/model.ts";
+import { toposort } from "../../ir/toposort.ts";
+import { bindingOrder } from "../../ir/dims.ts";
+import { registry } from "../../ops/index.ts";
+import { lit } from "../../ops/op.ts";
 import { Namer } from "./names.ts";
 
 export interface GradTarget {
@@ -35,7 +45,10 @@ export interface FnPlan {
 }
 
 export class Plan {
-  readonly namer = new Namer();
+  /** names from the source, and names derived from them */
+  readonly namer = new Namer("");
+  /** the compiler's own names, all starting with `$` */
+  readonly sys = new Namer("$");
   readonly array: string;
   readonly fns: Record<FnName, FnPlan>;
   /** every node of every function, in one topological order */
@@ -46,16 +59,21 @@ export class Plan {
   /** reshape (tensor to tensor) -> the node whose buffer it shares */
   readonly alias = new Map<Node, Node>();
   readonly names = new Map<Node, string>();
+  /** the name of each materialized value as the source writes it (`d_h.dense.W`), for comments */
+  readonly sourceNames = new Map<Node, string>();
   /** scalar params and state: the length-1 array that stores them */
   readonly storage = new Map<Node, string>();
   readonly dimVars = new Map<string, string>();
   readonly capVars = new Map<string, string>();
   readonly paramGrads: GradTarget[];
+  private readonly constants = new Set<Node>();
+  private readonly binds: Map<string, number>;
 
   constructor(
     readonly model: ModelIR,
     readonly opts: EmitOptions,
   ) {
+    this.binds = new Map(Object.entries(opts.bind));
     this.array = opts.dtype === "f32" ? "Float32Array" : "Float64Array";
     this.paramGrads = opts.grads.filter((g) => g.kind === "param");
     const train = model.train;
@@ -76,9 +94,17 @@ export class Plan {
     for (const r of [...inferRoots, ...gradRoots, ...stepRoots]) this.roots.add(r);
     this.all = toposort([...inferRoots, ...gradRoots, ...stepRoots]);
     for (const d of model.dims) {
-      if (opts.bind[d] !== undefined) continue;
+      if (this.bound(d) !== undefined) continue;
       this.dimVars.set(d, this.namer.fresh(`n_${d}`));
       this.capVars.set(d, this.namer.fresh(`cap_${d}`));
+    }
+    for (const n of this.all) {
+      const leaf = n.op === "const" || n.op === "dimsize";
+      if (
+        leaf ||
+        (isScalar(n.shape) && n.inputs.length > 0 && n.inputs.every((x) => this.constants.has(x)))
+      )
+        this.constants.add(n);
     }
     this.schedule();
     this.nameNodes();
@@ -93,10 +119,9 @@ export class Plan {
     const needed = new Set<string>();
     for (const n of order) {
       const dims = n.op === "dimsize" ? [...n.shape, ...(n.attrs["dims"] as Dim[])] : n.shape;
-      for (const d of dims)
-        if (typeof d === "string" && this.opts.bind[d] === undefined) needed.add(d);
+      for (const d of dims) if (typeof d === "string" && this.bound(d) === undefined) needed.add(d);
     }
-    const binding = bindingOrder(feeds, (d) => this.opts.bind[d] !== undefined);
+    const binding = bindingOrder(feeds, (d) => this.bound(d) !== undefined);
     for (const b of binding.order) if (b.binds !== undefined) needed.delete(b.binds);
     // data the function does not use is still read where it gives the size of a named dim
     if (binding.stuck.length > 0 || needed.size > 0)
@@ -136,21 +161,59 @@ export class Plan {
     }
   }
 
+  /**
+   * Names, most telling first: the source's own names (leaves, then statements), the gradients
+   * (`d_h.W`), then values named after their statement and role (`h_pre`, `d_h_pre`, `h_relu`).
+   */
   private nameNodes(): void {
     const leaves = [...this.model.inputs, ...this.model.targets, ...this.model.params];
     for (const l of [...leaves, ...this.model.state]) this.setName(l.node, l.name);
+    // the training functions first: where the forward and the training graph each hold a
+    // value of the same name (`z` after a batchnorm), the one the gradient code reads gets it
+    const f = this.fns;
+    const order = [
+      ...new Set([...f.grad.order, ...f.trainStep.order, ...f.loss.order, ...this.all]),
+    ];
+    const named = order.filter((n) => this.materialized(n) && nameOf(n) !== undefined);
+    for (const n of named) this.setName(n, nameOf(n)!);
     for (const g of this.opts.grads) this.setName(g.node, `d_${g.name}`);
-    for (const n of this.all) {
-      if (n.op === "const" || n.op === "dimsize") continue;
-      if (this.fused.has(n) || this.inlined.has(n) || this.alias.has(n)) continue;
-      this.setName(n, nameOf(n) ?? `${n.op}${n.id}`);
-    }
+    for (const n of order) if (this.materialized(n)) this.setName(n, roleName(n));
     for (const l of [...this.model.params, ...this.model.state])
       if (isScalar(l.shape)) this.storage.set(l.node, this.namer.fresh(`${l.name}_store`));
   }
 
+  private materialized(n: Node): boolean {
+    if (n.op === "const" || n.op === "dimsize") return false;
+    return !this.fused.has(n) && !this.inlined.has(n) && !this.alias.has(n);
+  }
+
   private setName(node: Node, name: string): void {
-    if (!this.names.has(node)) this.names.set(node, this.namer.fresh(name));
+    if (this.names.has(node)) return;
+    this.names.set(node, this.namer.fresh(name));
+    this.sourceNames.set(node, name);
+  }
+
+  /** The name of a materialized value as the source would write it (`d_h.W`, `h_pre`). */
+  sourceName(node: Node): string {
+    const owner = this.alias.get(node);
+    if (owner) return this.sourceName(owner);
+    return this.sourceNames.get(node) ?? this.nameOf(node);
+  }
+
+  /** A number computed from constants and sizes alone (`1 / batch`), which math shows inline. */
+  isConstant(node: Node): boolean {
+    return this.constants.has(node);
+  }
+
+  /** The node whose buffer holds `node`'s values (a reshape shares its input's). */
+  storageOf(node: Node): Node {
+    for (let a = this.alias.get(node); a !== undefined; a = this.alias.get(node)) node = a;
+    return node;
+  }
+
+  /** A shape with the bound dims as their sizes; the other named dims stay names. */
+  dims(shape: Shape): Dim[] {
+    return shape.map((d) => (typeof d === "number" ? d : (this.bound(d) ?? d)));
   }
 
   /** The identifier of a materialized value: a buffer, or a scalar local. */
@@ -162,10 +225,23 @@ export class Plan {
     return name;
   }
 
+  /** The materialized tensors an expression tree rooted at `node` reads. */
+  reads(node: Node, out: Node[] = []): Node[] {
+    if (isScalar(node.shape)) return out;
+    if (this.fused.has(node)) node.inputs.forEach((x) => this.reads(x, out));
+    else out.push(node);
+    return out;
+  }
+
+  /** The size a named dim is bound to (`--bind`), if it is; any name is a key, `constructor` too. */
+  bound(d: string): number | undefined {
+    return this.binds.get(d);
+  }
+
   /** A dim's size: a literal, or the variable holding it. */
   dim(d: Dim, capacity = false): string {
     if (typeof d === "number") return lit(d);
-    const bound = this.opts.bind[d];
+    const bound = this.bound(d);
     if (bound !== undefined) return lit(bound);
     const v = (capacity ? this.capVars : this.dimVars).get(d);
     if (v === undefined) throw new Error(`internal: unknown dim ${d}`);
@@ -186,8 +262,42 @@ export class Plan {
   }
 
   isStatic(shape: Shape): boolean {
-    return shape.every((d) => typeof d === "number" || this.opts.bind[d] !== undefined);
+    return shape.every((d) => typeof d === "number" || this.bound(d) !== undefined);
   }
+}
+
+/**
+ * A value the source does not name is named after its statement and op (`h_relu`); a backward
+ * value after the forward value whose rule built it (`d_h_relu_mul`). Only a value with neither
+ * (a constant folded from several statements) gets its op and number.
+ */
+function roleName(n: Node): string {
+  const shown = displayName(n);
+  if (shown !== undefined) return shown;
+  const of = differentiates(n);
+  if (of) return `d_${displayName(of) ?? roleName(of)}_${n.op}`;
+  const binding = originOf(n)?.binding;
+  if (binding !== undefined) return `${binding}_${n.op}`;
+  return describe(n) ?? `${n.op}${n.id}`;
+}
+
+/** A name from what a value is, for one the source gives nothing to name after: `inv_batch`. */
+function describe(n: Node): string | undefined {
+  const [a, b] = n.inputs;
+  const named = (x: Node | undefined): string | undefined =>
+    x === undefined
+      ? undefined
+      : x.op === "dimsize"
+        ? (x.attrs["dims"] as Dim[]).filter((d) => d !== 1).join("_") || undefined
+        : x.op === "const"
+          ? undefined
+          : displayName(x);
+  if (n.op === "div" && a?.op === "const" && a.attrs["value"] === 1 && named(b))
+    return `inv_${named(b)}`;
+  const parts = n.inputs.map(named);
+  return parts.every((p) => p !== undefined) && parts.length > 0
+    ? `${n.op}_${parts.join("_")}`
+    : undefined;
 }
 
 /** The most elementwise ops one generated expression nests. */

@@ -114,3 +114,20 @@ function block(s: MatmulSpec, rows: number, cols: number, i: string, j: string):
   }
   return lines;
 }
+
+/** The same product as three plain loops with one accumulator (`--plain`, for reading). It sums
+ * over k in the same order as the blocked form, so the two give the same bits. */
+export function plainMatmulLines(s: MatmulSpec): string[] {
+  const a = s.ta ? `${s.A}[k * ${s.M} + i]` : `${s.A}[i * ${s.K} + k]`;
+  const b = s.tb ? `${s.B}[j * ${s.K} + k]` : `${s.B}[k * ${s.N} + j]`;
+  return [
+    `// [${s.M}, ${s.K}] @ [${s.K}, ${s.N}], plain loops`,
+    `for (let i = 0; i < ${s.M}; i++) {`,
+    `  for (let j = 0; j < ${s.N}; j++) {`,
+    "    let acc = 0;",
+    `    for (let k = 0; k < ${s.K}; k++) acc += ${a} * ${b};`,
+    `    ${s.C}[i * ${s.N} + j] = acc;`,
+    "  }",
+    "}",
+  ];
+}

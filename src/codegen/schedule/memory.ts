@@ -3,9 +3,8 @@
 // updates and gradients). Buffers whose lifetimes overlap in no function share one allocation:
 // the largest member owns the memory and the others are views of its start. Only buffers whose
 // sizes grow with the same named dims share, so that the owner stays the largest at any size.
-import { isScalar, type Node } from "../ir/node.ts";
-import { registry } from "../ops/index.ts";
-import { Exprs } from "./loops.ts";
+import { isScalar, type Node } from "../../ir/node.ts";
+import { registry } from "../../ops/index.ts";
 import type { Plan } from "./plan.ts";
 
 export interface MemoryPlan {
@@ -64,7 +63,7 @@ function storageOf(plan: Plan, n: Node): Node {
 /** Buffers may share only if their sizes scale with the same named dims (after binding). */
 function sizeKey(plan: Plan, n: Node): string {
   return n.shape
-    .filter((d): d is string => typeof d === "string" && plan.opts.bind[d] === undefined)
+    .filter((d): d is string => typeof d === "string" && plan.bound(d) === undefined)
     .sort()
     .join("*");
 }
@@ -72,14 +71,13 @@ function sizeKey(plan: Plan, n: Node): string {
 /** The size, counting the named dims that are not bound as 1. */
 function fixedSize(plan: Plan, n: Node): number {
   return n.shape.reduce<number>(
-    (a, d) => a * (typeof d === "number" ? d : (plan.opts.bind[d] ?? 1)),
+    (a, d) => a * (typeof d === "number" ? d : (plan.bound(d) ?? 1)),
     1,
   );
 }
 
 /** For each function, each buffer's [first write, last read] by statement index. */
 function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
-  const exprs = new Exprs(plan);
   const ownerOf = (n: Node): Node => storageOf(plan, n);
   return Object.values(plan.fns).map((fn) => {
     const life = new Map<Node, Interval>();
@@ -89,7 +87,7 @@ function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
         const start = node.op === "input" ? -1 : i; // inputs are copied in before anything runs
         life.set(node, [start, plan.roots.has(node) ? end : start]);
       }
-      for (const r of readsOf(plan, exprs, node)) {
+      for (const r of readsOf(plan, node)) {
         const o = ownerOf(r);
         const span = life.get(o);
         if (span && span[1] < i) span[1] = i;
@@ -106,11 +104,10 @@ function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
 }
 
 /** The tensors the statement computing `node` reads (none for nodes computed inside others). */
-function readsOf(plan: Plan, exprs: Exprs, node: Node): Node[] {
+function readsOf(plan: Plan, node: Node): Node[] {
   if (plan.fused.has(node) || plan.inlined.has(node) || plan.alias.has(node)) return [];
   if (node.inputs.length === 0) return [];
   const kind = registry[node.op].kind;
-  if (kind === "elementwise" || kind === "reduce")
-    return node.inputs.flatMap((x) => exprs.reads(x));
+  if (kind === "elementwise" || kind === "reduce") return node.inputs.flatMap((x) => plan.reads(x));
   return node.inputs.filter((x) => !isScalar(x.shape));
 }

@@ -1,0 +1,195 @@
+// The statements of the entry points (forward, loss, grad, trainStep): read and check the feed,
+// bind the named dims, then one statement per step of the schedule (a kernel call, or a number
+// computed inline), each under its `.nn` line and its math, and the results.
+import { isScalar, shapeToString, type Node, type Shape } from "../../ir/node.ts";
+import type { Leaf } from "../../ir/model.ts";
+import { bindingOrder } from "../../ir/dims.ts";
+import { registry } from "../../ops/index.ts";
+import { lit, num } from "../../ops/op.ts";
+import type { FnSteps, Step } from "../schedule/steps.ts";
+import type { FnPlan, Plan } from "../schedule/plan.ts";
+import { commentText, sourceText, str } from "../schedule/names.ts";
+import { dropDoubleParens, wrap } from "./loops.ts";
+
+export interface BodyOptions {
+  /** the steps of the forward pass; without, one comment stands for them (for reading) */
+  forward: boolean;
+}
+
+export class Entries {
+  private readonly feedNames = new Map<Leaf, string>();
+  /** result views of dynamically sized buffers: `${target}.${buffer}` -> view variable */
+  private readonly views = new Map<string, string>();
+  /** view variable -> the buffer it views */
+  readonly viewBuffers = new Map<string, string>();
+
+  constructor(readonly plan: Plan) {}
+
+  /** The value of a number in the function that computes it: a literal, a local, or inline. */
+  scalar(node: Node): string {
+    const p = this.plan;
+    if (node.op === "const") return lit(num(node.attrs, "value"));
+    if (node.op === "dimsize") return p.size(node.attrs["dims"] as Shape);
+    if (p.inlined.has(node)) return this.inline(node);
+    return p.nameOf(node);
+  }
+
+  private inline(node: Node): string {
+    const emit = registry[node.op].emit;
+    if (!emit) throw new Error(`internal: ${node.op} has no emit`);
+    return dropDoubleParens(
+      emit(
+        node.inputs.map((x) => wrap(this.scalar(x))),
+        node.attrs,
+      ),
+    );
+  }
+
+  /** The statements of a function's steps, grouped under their `.nn` lines. */
+  body(steps: FnSteps, opts: BodyOptions): string[] {
+    const lines: string[] = [];
+    let lastLine = -1;
+    const notes = new Set<string>();
+    const hidden = steps.steps.filter((s) => !s.backward).length;
+    let skipped = false;
+    for (const step of steps.steps) {
+      if (!opts.forward && !step.backward) {
+        if (!skipped && hidden > 0)
+          lines.push(`// the forward pass: ${hidden} statements (--forward shows them)`);
+        skipped = true;
+        lastLine = -1;
+        continue;
+      }
+      const o = step.origin;
+      if (o && o.line !== lastLine) {
+        lines.push(`// line ${o.line}: ${sourceText(o.text)}`);
+        lastLine = o.line;
+      }
+      if (step.note && !notes.has(step.note)) lines.push(`//   ${commentText(step.note)}`);
+      if (step.note) notes.add(step.note);
+      const echo = o !== undefined && sourceText(o.text) === step.math;
+      if (step.math !== "" && step.kind !== "scalar" && !echo)
+        lines.push(`//   ${commentText(step.math)}`);
+      lines.push(...this.statement(step));
+    }
+    return lines;
+  }
+
+  private statement(step: Step): string[] {
+    const p = this.plan;
+    const node = step.node;
+    const name = p.nameOf(node);
+    switch (step.kind) {
+      case "leaf":
+        return [`const ${name} = ${p.storage.get(node)}[0];`];
+      case "scalar":
+        return [`const ${name} = ${this.inline(node)};`];
+      case "reshape": {
+        const x = node.inputs[0]!;
+        if (isScalar(node.shape)) return [`const ${name} = ${p.nameOf(x)}[0];`];
+        return [`${name}[0] = ${this.scalar(x)};`];
+      }
+      case "kernel": {
+        const { kernel, tensors, scalars } = step.call;
+        const result = isScalar(node.shape) ? ["$cell"] : [];
+        const rng = kernel.spec.kind === "dropout_mask" ? ["$rng"] : [];
+        const args = [
+          ...tensors.map((t) => p.nameOf(t)),
+          ...result,
+          ...rng,
+          ...scalars.map((s) => this.scalar(s)),
+          ...kernel.dims.map((d) => p.dim(d)),
+        ];
+        const call = `${kernel.name}(${args.join(", ")});`;
+        return result.length > 0 ? [call, `const ${name} = $cell[0];`] : [call];
+      }
+    }
+  }
+
+  /** Reads and checks the feed, binds the named dims, grows the buffers, copies the inputs in. */
+  prologue(fn: FnPlan): string[] {
+    const p = this.plan;
+    const lines: string[] = [];
+    const copies: string[] = [];
+    const used = new Set(fn.order);
+    const { order, stuck } = bindingOrder(fn.feeds, (d) => !p.dimVars.has(d));
+    if (stuck.length > 0)
+      throw new Error(`cannot bind the named dims of ${stuck.map((l) => l.name).join(", ")}`);
+    for (const { leaf, binds } of order) {
+      const name = str(leaf.name);
+      if (isScalar(leaf.shape)) {
+        lines.push(`const ${p.nameOf(leaf.node)} = $takeNumber($feed, ${name});`);
+        continue;
+      }
+      const v = this.feedName(leaf);
+      const shape = str(shapeToString(leaf.shape));
+      lines.push(`const ${v} = $takeArray($feed, ${name}, ${shape});`);
+      if (binds !== undefined) {
+        const per = p.size(leaf.shape.filter((x) => x !== binds));
+        lines.push(`${p.dim(binds)} = $bindDim(${v}, ${name}, ${shape}, ${str(binds)}, ${per});`);
+      } else {
+        lines.push(`$checkLength(${v}, ${name}, ${shape}, ${p.size(leaf.shape)});`);
+      }
+      // a feed read only for the size of a named dim has no buffer
+      if (used.has(leaf.node)) copies.push(`${p.nameOf(leaf.node)}.set(${v});`);
+    }
+    if (fn.training) lines.push(...this.batchnormCheck());
+    if (p.dimVars.size > 0) lines.push("$ensure();");
+    return [...lines, ...copies];
+  }
+
+  private feedName(leaf: Leaf): string {
+    let n = this.feedNames.get(leaf);
+    if (n === undefined) {
+      n = this.plan.sys.fresh(`${leaf.name}_in`);
+      this.feedNames.set(leaf, n);
+    }
+    return n;
+  }
+
+  /**
+   * Batch statistics need two examples: with state (batchnorm's running stats) in the model,
+   * every named dim that a training-mode mean reduces over axis 0 must be at least 2.
+   */
+  private batchnormCheck(): string[] {
+    const p = this.plan;
+    if (p.model.state.length === 0) return [];
+    const dims = new Set<string>();
+    for (const n of p.fns.trainStep.order) {
+      const axis0 = n.inputs[0]?.shape[0];
+      if (n.op === "mean" && (n.attrs["axes"] as number[]).includes(0) && typeof axis0 === "string")
+        dims.add(axis0);
+    }
+    return [...dims]
+      .filter((d) => p.dimVars.has(d))
+      .map(
+        (d) =>
+          `if (${p.dim(d)} < 2) throw new Error("batchnorm needs a batch of at least 2 in training (got " + ${p.dim(d)} + " for " + ${str(d)} + ")");`,
+      );
+  }
+
+  /** `target[key] = value` for a result: a number, or a view of a grown buffer (null: static). */
+  resultAssign(target: string, key: string, node: Node): string | null {
+    const p = this.plan;
+    if (isScalar(node.shape)) return `${target}[${str(key)}] = ${this.scalar(node)};`;
+    if (p.isStatic(node.shape)) return null;
+    const buf = p.nameOf(node);
+    const view = this.viewOf(buf, target);
+    const size = p.size(node.shape);
+    return (
+      `if (${view}.buffer !== ${buf}.buffer || ${view}.length !== ${size}) ` +
+      `${target}[${str(key)}] = ${view} = ${buf}.subarray(0, ${size});`
+    );
+  }
+
+  private viewOf(buf: string, target: string): string {
+    const key = `${target}.${buf}`;
+    let v = this.views.get(key);
+    if (v === undefined) {
+      v = this.plan.sys.fresh(`${buf}_view`);
+      this.views.set(key, v);
+      this.viewBuffers.set(v, buf);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,187 @@
+// The JS body of each kind of kernel: a function at module scope whose parameters are its tensors
+// (`x0`, `out`, `a`, `b`, `c`, ...), its scalars (`s0`, ...) and the sizes of its named dims
+// (`n_batch`). It reads nothing else but the module's helpers, so no name from the source can
+// reach its locals.
+import type { Dim, Shape } from "../../ir/node.ts";
+import { registry } from "../../ops/index.ts";
+import { lit } from "../../ops/op.ts";
+import type { KExpr, Kernel, KernelSpec } from "../schedule/kernels.ts";
+import { kernelMath } from "../schedule/math.ts";
+import { commentText, sanitize } from "../schedule/names.ts";
+import {
+  exprAt,
+  makeLoop,
+  nest,
+  readsAllFull,
+  rowMajor,
+  sizeOf,
+  wrap,
+  type Scope,
+} from "./loops.ts";
+import { matmulLines, plainMatmulLines } from "./matmul.ts";
+import { softmaxLines, softmaxXentLines, batchnormDxLines } from "./kernels-fused.ts";
+
+export interface KernelOptions {
+  /** naive loops, for reading (no register blocking) */
+  plain: boolean;
+}
+
+/**
+ * The parameter names of a kernel, in call order: its tensors (the output last; a kernel whose
+ * result is one number stores it in `result[0]` instead), its scalars, the sizes of its dims.
+ */
+export function kernelParams(k: Kernel): { tensors: string[]; scalars: string[]; dims: string[] } {
+  const spec = k.spec;
+  const scalarResult = isScalarResult(spec);
+  const inputs = k.tensors - (scalarResult ? 0 : 1);
+  const numbered = (from: number) =>
+    Array.from({ length: inputs - from }, (_, i) => `x${i + from}`);
+  const named: Partial<Record<KernelSpec["kind"], string[]>> = {
+    matmul: ["a", "b"],
+    softmax: ["x"],
+    transpose: ["x"],
+    softmax_xent: ["z", "y"],
+    batchnorm_dx: ["dy", "x", ...numbered(2)],
+    dropout_mask: [],
+  };
+  const output = scalarResult
+    ? "result"
+    : spec.kind === "matmul"
+      ? "c"
+      : spec.kind === "batchnorm_dx"
+        ? "dx"
+        : "out";
+  return {
+    tensors: [...(named[spec.kind] ?? numbered(0)), output],
+    scalars: Array.from({ length: k.scalars }, (_, i) => `s${i}`),
+    dims: k.dims.map(dimParam),
+  };
+}
+
+/** A kernel's parameter for the size of a named dim: `n_batch`. */
+function dimParam(d: string): string {
+  return `n_${sanitize(d)}`;
+}
+
+function isScalarResult(spec: KernelSpec): boolean {
+  return (spec.kind === "reduce" || spec.kind === "softmax_xent") && spec.scalar;
+}
+
+/** The kernel as a module-level function, with a comment saying what it computes. */
+export function kernelFunction(k: Kernel, opts: KernelOptions): string[] {
+  const p = kernelParams(k);
+  const scope: Scope = {
+    tensor: (i) => p.tensors[i]!,
+    scalar: (i) => p.scalars[i]!,
+    dim: (d) => (typeof d === "number" ? lit(d) : dimParam(d)),
+  };
+  const extra = k.spec.kind === "dropout_mask" ? ["rng"] : [];
+  const params = [...p.tensors, ...extra, ...p.scalars, ...p.dims];
+  return [
+    `// ${commentText(kernelMath(k.spec, p.tensors, p.scalars))}`,
+    `function ${k.name}(${params.join(", ")}) {`,
+    ...body(k.spec, scope, p.tensors, opts).map((l) => `  ${l}`),
+    "}",
+  ];
+}
+
+function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions): string[] {
+  switch (spec.kind) {
+    case "map":
+      return map(spec.shape, spec.expr, scope, t[t.length - 1]!);
+    case "reduce":
+      return reduce(spec, scope, t[t.length - 1]!);
+    case "matmul": {
+      const [M, N, K] = [spec.M, spec.N, spec.K].map((d) => sizeOf([d], scope)) as [
+        string,
+        string,
+        string,
+      ];
+      const s = { C: "c", A: "a", B: "b", M, N, K, ta: spec.ta, tb: spec.tb };
+      return opts.plain ? plainMatmulLines(s) : matmulLines(s);
+    }
+    case "softmax":
+      return softmaxLines(spec, scope);
+    case "softmax_xent":
+      return softmaxXentLines(spec, scope);
+    case "batchnorm_dx":
+      return batchnormDxLines(spec, scope);
+    case "transpose":
+      return transpose(spec.shape, spec.perm, scope);
+    case "dropout_mask": {
+      const size = sizeOf(spec.shape, scope);
+      const keep = lit(1 / (1 - spec.rate));
+      return [
+        `for (let i = 0; i < ${size}; i++) {`,
+        `  out[i] = $random(rng) < ${lit(spec.rate)} ? 0 : ${keep};`,
+        "}",
+      ];
+    }
+  }
+}
+
+function map(shape: Shape, expr: KExpr, scope: Scope, out: string): string[] {
+  const loop = makeLoop(shape, readsAllFull(expr, shape), scope);
+  return nest(loop, [`${out}[${rowMajor(loop)}] = ${exprAt(expr, loop, scope)};`]);
+}
+
+/**
+ * A reduction loops over its input in row-major order. When the reduced axes are the trailing
+ * ones, each output element is one local accumulator; otherwise the output buffer accumulates.
+ */
+function reduce(
+  spec: Extract<KernelSpec, { kind: "reduce" }>,
+  scope: Scope,
+  out: string,
+): string[] {
+  const { init, combine, finish } = registry[spec.op].reduce!;
+  const loop = makeLoop(spec.shape, readsAllFull(spec.expr, spec.shape), scope, (i) =>
+    spec.axes.includes(i),
+  );
+  const value = wrap(exprAt(spec.expr, loop, scope));
+  const count = sizeOf(
+    spec.axes.map((a) => spec.shape[a]!),
+    scope,
+  );
+  const done = (acc: string) => (finish ? finish(acc, wrap(count)) : acc);
+  const kept = loop.groups.map((t) => !t);
+  const firstReduced = kept.indexOf(false);
+  if (kept.slice(firstReduced).every((k) => !k)) {
+    // trailing reduction: for each output element, accumulate over the reduced loops
+    const outIndex = spec.scalar ? "0" : rowMajor(sliceLoop(loop, 0, firstReduced));
+    return nest(loop, [`acc = ${combine("acc", value)};`], {
+      before: (k) => (k === firstReduced ? [`let acc = ${init};`] : []),
+      after: (k) => (k === firstReduced ? [`${out}[${outIndex}] = ${done("acc")};`] : []),
+    });
+  }
+  const keptLoop = {
+    extents: loop.extents.filter((_, k) => kept[k]),
+    vars: loop.vars.filter((_, k) => kept[k]),
+  };
+  const at = `${out}[${rowMajor(keptLoop)}]`;
+  const size = sizeOf(
+    spec.shape.filter((_, i) => !spec.axes.includes(i)),
+    scope,
+  );
+  const lines = [
+    `for (let k = 0; k < ${size}; k++) ${out}[k] = ${init};`,
+    ...nest(loop, [`${at} = ${combine(at, value)};`]),
+  ];
+  if (finish) lines.push(`for (let k = 0; k < ${size}; k++) ${out}[k] = ${done(`${out}[k]`)};`);
+  return lines;
+}
+
+function sliceLoop(loop: { extents: string[]; vars: string[] }, from: number, to: number) {
+  return { extents: loop.extents.slice(from, to), vars: loop.vars.slice(from, to) };
+}
+
+function transpose(shape: readonly Dim[], perm: number[], scope: Scope): string[] {
+  const outShape = perm.map((p) => shape[p]!);
+  const loop = makeLoop(outShape, false, scope);
+  // the input's stride along each of its axes
+  const strides = shape.map((_, i) => sizeOf(shape.slice(i + 1), scope));
+  const terms = perm.map((p, k) =>
+    strides[p] === "1" ? loop.vars[k]! : `${loop.vars[k]} * ${strides[p]}`,
+  );
+  return ["let k = 0;", ...nest(loop, [`out[k++] = x[${terms.join(" + ")}];`])];
+}

@@ -1,0 +1,256 @@
+// The JS target: the module's text. At module scope, the helpers and one function per kernel;
+// `$createModel` allocates a model's params, state and buffers and returns its entry points,
+// whose statements call the kernels with the model's buffers.
+import { isScalar } from "../../ir/node.ts";
+import { lit } from "../../ops/op.ts";
+import type { KernelSet } from "../schedule/kernels.ts";
+import type { MemoryPlan } from "../schedule/memory.ts";
+import { commentText, str } from "../schedule/names.ts";
+import type { FnName, Plan } from "../schedule/plan.ts";
+import type { FnSteps } from "../schedule/steps.ts";
+import { Entries, type BodyOptions } from "./entry.ts";
+import { kernelFunction, type KernelOptions } from "./kernels.ts";
+import { optimizer, type OptimizerCode } from "./optim.ts";
+import { helpers } from "./runtime.ts";
+import { buffers, dimDecls, params, stateDecls } from "./storage.ts";
+
+export interface JsInput {
+  plan: Plan;
+  kernels: KernelSet;
+  steps: Record<FnName, FnSteps>;
+  memory: MemoryPlan;
+  meta: unknown;
+  options: KernelOptions;
+}
+
+export interface JsModule {
+  js: string;
+  /** the grad function as a reader sees it, and the kernels it calls */
+  grad: (opts: BodyOptions) => { code: string[]; kernels: string[] };
+}
+
+export const EXPORT_LINE = "export { $createModel as createModel, $meta as meta };";
+
+export function emitJs(input: JsInput): JsModule {
+  const { plan, kernels, steps, options } = input;
+  const entries = new Entries(plan);
+  const opt = optimizer(plan, (n) => entries.scalar(n));
+  const fns = entryFunctions(input, entries, opt);
+  const kernelText = new Map(kernels.all().map((k) => [k.name, kernelFunction(k, options)]));
+  const body = [
+    ...optionChecks(plan),
+    ...dimDecls(plan),
+    ...params(plan),
+    ...stateDecls(plan),
+    ...buffers(plan, input.memory),
+    ...opt.state,
+    ...[...entries.viewBuffers].map(([v, buf]) => `let ${v} = ${buf};`),
+    ...results(plan),
+    ...fns,
+    ...batchOption(plan),
+    `return { ${exported(plan).join(", ")} };`,
+  ];
+  const js = [
+    `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${plan.opts.dtype}).`,
+    "// Names that start with `$` are the compiler's own; every other name comes from the source.",
+    '"use strict";',
+    `const $meta = ${JSON.stringify(input.meta)};`,
+    "",
+    helpers,
+    ...[...kernelText.values()].flatMap((k) => [...k, ""]),
+    ...opt.kernels,
+    "",
+    "function $createModel($options = {}) {",
+    ...body.map((l) => (l === "" ? l : `  ${l}`)),
+    "}",
+    "",
+    EXPORT_LINE,
+    "",
+  ].join("\n");
+  const grad = (o: BodyOptions) => {
+    const called = steps.grad.steps.flatMap((s) =>
+      s.kind === "kernel" && (o.forward || s.backward) ? [s.call.kernel.name] : [],
+    );
+    const code = gradFunction(input, entries, o);
+    return { code, kernels: [...new Set(called)].flatMap((k) => [...kernelText.get(k)!, ""]) };
+  };
+  return { js, grad };
+}
+
+function exported(plan: Plan): string[] {
+  const base = ["params: $params", "state: $state", "forward: $forward", "reseed: $reseed"];
+  if (plan.model.train.loss === null) return [...base, "meta: $meta"];
+  return [
+    ...base,
+    "loss: $evalLoss",
+    "grad: $grad",
+    "trainStep: $trainStep",
+    "setLearningRate: $setLearningRate",
+    "meta: $meta",
+  ];
+}
+
+const OPTIONS = ["seed", "params", "batch", "lr"];
+
+function optionChecks(plan: Plan): string[] {
+  const lr = plan.model.train.loss === null ? [] : lrOption(plan);
+  return [
+    'if ($options === null || typeof $options !== "object")',
+    '  throw new Error("createModel expects an options object, got " + $describe($options));',
+    "for (const $key of Object.keys($options))",
+    `  if (!${JSON.stringify(OPTIONS)}.includes($key))`,
+    `    throw new Error("unknown option " + JSON.stringify($key) + " of createModel; the options are: ${OPTIONS.join(", ")}");`,
+    "const $seed = $options.seed === undefined ? 0 : $options.seed;",
+    'if (typeof $seed !== "number" || !Number.isFinite($seed))',
+    '  throw new Error("seed must be a number, got " + $describe($seed));',
+    "const $rng = Int32Array.of($seed >>> 0);",
+    "const $cell = new Float64Array(1);",
+    ...lr,
+  ];
+}
+
+function lrOption(plan: Plan): string[] {
+  return [
+    `let $lr = $options.lr === undefined ? ${lit(plan.model.optimizer.lr)} : $options.lr;`,
+    'if (typeof $lr !== "number" || !(Number.isFinite($lr) && $lr >= 0))',
+    '  throw new Error("lr must be a finite non-negative number, got " + $describe($lr));',
+  ];
+}
+
+/** The preallocated result objects, with every static buffer already in place. */
+function results(plan: Plan): string[] {
+  const lines = ["const $forwardResult = Object.create(null);"];
+  for (const o of plan.model.infer.outputs)
+    if (!isScalar(o.node.shape) && plan.isStatic(o.node.shape))
+      lines.push(`$forwardResult[${str(o.name)}] = ${plan.nameOf(o.node)};`);
+  if (plan.model.train.loss === null) return lines;
+  lines.push("const $grads = Object.create(null);");
+  for (const g of plan.opts.grads) {
+    if (isScalar(g.node.shape)) {
+      const store = scalarGradStore(plan, g.name);
+      lines.push(`const ${store} = new ${plan.array}(1);`, `$grads[${str(g.name)}] = ${store};`);
+    } else if (plan.isStatic(g.node.shape))
+      lines.push(`$grads[${str(g.name)}] = ${plan.nameOf(g.node)};`);
+  }
+  lines.push("const $gradResult = { loss: 0, grads: $grads };");
+  return lines;
+}
+
+const gradStores = new WeakMap<Plan, Map<string, string>>();
+function scalarGradStore(plan: Plan, name: string): string {
+  let m = gradStores.get(plan);
+  if (!m) gradStores.set(plan, (m = new Map()));
+  let s = m.get(name);
+  if (s === undefined) m.set(name, (s = plan.sys.fresh(`d_${name}`)));
+  return s;
+}
+
+function fnText(name: string, lines: string[]): string[] {
+  return [`function ${name}($feed) {`, ...lines.map((l) => `  ${l}`), "}"];
+}
+
+function gradFunction(input: JsInput, entries: Entries, o: BodyOptions): string[] {
+  const { plan, steps } = input;
+  const lossNode = plan.model.train.loss;
+  if (lossNode === null) return [];
+  return fnText("$grad", [
+    ...entries.prologue(plan.fns.grad),
+    ...entries.body(steps.grad, o),
+    `$gradResult.loss = ${entries.scalar(lossNode)};`,
+    ...plan.opts.grads.flatMap((g) =>
+      isScalar(g.node.shape)
+        ? [`${scalarGradStore(plan, g.name)}[0] = ${entries.scalar(g.node)};`]
+        : optional(entries.resultAssign("$grads", g.name, g.node)),
+    ),
+    "return $gradResult;",
+  ]);
+}
+
+const optional = (s: string | null) => (s === null ? [] : [s]);
+
+function entryFunctions(input: JsInput, entries: Entries, opt: OptimizerCode): string[] {
+  const { plan, steps } = input;
+  const full = { forward: true };
+  const run = (fn: FnName) => [...entries.prologue(plan.fns[fn]), ...entries.body(steps[fn], full)];
+  const forward = fnText("$forward", [
+    ...run("forward"),
+    ...plan.model.infer.outputs.flatMap((o) =>
+      optional(entries.resultAssign("$forwardResult", o.name, o.node)),
+    ),
+    "return $forwardResult;",
+  ]);
+  const reseed = [
+    "/** Restarts the random numbers (dropout masks) from `seed`, for reproducible calls. */",
+    "function $reseed(seed) {",
+    '  if (typeof seed !== "number" || !Number.isFinite(seed))',
+    '    throw new Error("seed must be a number, got " + $describe(seed));',
+    "  $rng[0] = seed >>> 0;",
+    "}",
+  ];
+  const lossNode = plan.model.train.loss;
+  if (lossNode === null) return [...forward, ...reseed];
+  const lossValue = entries.scalar(lossNode);
+  const evalLoss = fnText("$evalLoss", [...run("loss"), `return ${lossValue};`]);
+  const updates = plan.model.train.stateUpdates.flatMap((u) => {
+    const leaf = plan.model.state.find((s) => s.name === u.name);
+    if (!leaf) throw new Error(`internal: no state named ${u.name}`);
+    return isScalar(leaf.shape)
+      ? [`${plan.storage.get(leaf.node)}[0] = ${entries.scalar(u.node)};`]
+      : [`${plan.nameOf(leaf.node)}.set(${plan.nameOf(u.node)});`];
+  });
+  const trainStep = [
+    "/**",
+    " * The loss leaves the step through a one-element array: a caller into which V8 inlines this",
+    " * small function reads it unboxed, so that steady-state training allocates nothing.",
+    " */",
+    "const $lossOut = new Float64Array(1);",
+    "function $trainStep($feed) {",
+    "  $step($feed);",
+    "  return $lossOut[0];",
+    "}",
+    ...fnText("$step", [
+      ...run("trainStep"),
+      "// the optimizer's step",
+      ...opt.step,
+      ...(updates.length > 0 ? ["// the new state", ...updates] : []),
+      `$lossOut[0] = ${lossValue};`,
+    ]),
+  ];
+  const setLr = [
+    "/** Sets the learning rate of the steps that follow (a schedule's way in). */",
+    "function $setLearningRate(value) {",
+    '  if (typeof value !== "number" || !(Number.isFinite(value) && value >= 0))',
+    '    throw new Error("lr must be a finite non-negative number, got " + $describe(value));',
+    "  $lr = value;",
+    "}",
+  ];
+  return [
+    ...forward,
+    ...evalLoss,
+    ...gradFunction(input, entries, full),
+    ...trainStep,
+    ...reseed,
+    ...setLr,
+  ];
+}
+
+/** createModel({ batch }) sizes the dynamic buffers up front; a bound batch must agree. */
+function batchOption(plan: Plan): string[] {
+  const dims = plan.model.dims;
+  const d = dims.includes("batch") ? "batch" : dims.length === 1 ? dims[0] : undefined;
+  if (d === undefined) return [];
+  const check = [
+    "if ($options.batch !== undefined) {",
+    "  if (!Number.isInteger($options.batch) || $options.batch < 1)",
+    '    throw new Error("batch must be a positive integer, got " + $describe($options.batch));',
+  ];
+  const bound = plan.bound(d);
+  if (bound !== undefined)
+    return [
+      ...check,
+      `  if ($options.batch !== ${bound})`,
+      `    throw new Error("this module was compiled for ${commentText(d)} = ${bound} (--bind); createModel got batch " + $options.batch);`,
+      "}",
+    ];
+  return [...check, `  ${plan.dim(d)} = $options.batch;`, "  $ensure();", "}"];
+}

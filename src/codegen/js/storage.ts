@@ -1,0 +1,158 @@
+// What createModel allocates: the params with their initializers, the state, and the buffers
+// (static ones allocated once; those sized by a named dim grown by `$ensure` when a larger size
+// arrives; buffers whose lifetimes never overlap sharing one allocation).
+import { isScalar, type Node } from "../../ir/node.ts";
+import type { ParamLeaf } from "../../ir/model.ts";
+import { lit } from "../../ops/op.ts";
+import type { MemoryPlan } from "../schedule/memory.ts";
+import { commentText, str } from "../schedule/names.ts";
+import type { Plan } from "../schedule/plan.ts";
+
+export function dimDecls(plan: Plan): string[] {
+  return [...plan.dimVars].flatMap(([d, v]) => [
+    `let ${v} = 0; // ${commentText(d)}`,
+    `let ${plan.capVars.get(d)} = 0;`,
+  ]);
+}
+
+export function params(plan: Plan): string[] {
+  const lines = ["// params", "const $params = Object.create(null);"];
+  for (const p of plan.model.params) {
+    if (!plan.isStatic(p.shape)) throw new Error(`param ${p.name} needs a static shape`);
+    const store = isScalar(p.shape) ? plan.storage.get(p.node)! : plan.nameOf(p.node);
+    lines.push(
+      `const ${store} = new ${plan.array}(${plan.size(p.shape)});`,
+      ...initCode(plan, p, store),
+      `$params[${str(p.name)}] = ${store};`,
+    );
+  }
+  const names = plan.model.params.map((p) => p.name).join(", ");
+  lines.push(
+    "if ($options.params !== undefined) {",
+    "  const $given = $options.params;",
+    '  if ($given === null || typeof $given !== "object")',
+    '    throw new Error("params must be an object, got " + $describe($given));',
+    "  for (const $key of $given instanceof Map ? $given.keys() : Object.keys($given)) {",
+    "    if (!$hasOwn($params, $key))",
+    `      throw new Error("unknown param " + JSON.stringify($key) + "; the params are: " + ${str(names)});`,
+    "    const $value = $given instanceof Map ? $given.get($key) : $given[$key];",
+    "    const $ok = Array.isArray($value) || $isNumberArray($value);",
+    "    if (!$ok || $value.length !== $params[$key].length)",
+    `      throw new Error("param " + JSON.stringify($key) + " should be " + $params[$key].length + " numbers, got " + $describe($value));`,
+    "    $params[$key].set($value);",
+    "  }",
+    "}",
+    "Object.freeze($params);",
+  );
+  return lines;
+}
+
+/** Glorot and He initialization need fan-in and fan-out: a matrix's rows and columns. */
+function fans(shape: number[]): [number, number] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (shape.length < 2) return [size, size];
+  return [shape[0]!, size / shape[0]!];
+}
+
+function initCode(plan: Plan, p: ParamLeaf, store: string): string[] {
+  const shape = p.shape.map((d) => Number(plan.dim(d)));
+  const size = shape.reduce((a, b) => a * b, 1);
+  const [fanIn, fanOut] = fans(shape);
+  const init = p.init;
+  switch (init.kind) {
+    case "values":
+      if (init.values.length === 1) return [`${store}.fill(${lit(init.values[0]!)});`];
+      if (init.values.length !== size)
+        throw new Error(`param ${p.name} has ${size} elements but ${init.values.length} values`);
+      return [`${store}.set([${init.values.map(lit).join(", ")}]);`];
+    case "zeros":
+      return [];
+    case "ones":
+      return [`${store}.fill(1);`];
+    case "normal":
+      return [`$initNormal($rng, ${store}, ${lit(init.mean)}, ${lit(init.std)});`];
+    case "uniform":
+      return [`$initUniform($rng, ${store}, ${lit(init.low)}, ${lit(init.high)});`];
+    case "glorot": {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      return [
+        `// glorot: sqrt(6 / (${fanIn} + ${fanOut}))`,
+        `$initUniform($rng, ${store}, ${lit(-limit)}, ${lit(limit)});`,
+      ];
+    }
+    case "he":
+      return [
+        `// he: sqrt(2 / ${fanIn})`,
+        `$initNormal($rng, ${store}, 0, ${lit(Math.sqrt(2 / fanIn))});`,
+      ];
+  }
+}
+
+export function stateDecls(plan: Plan): string[] {
+  const lines = ["// state", "const $state = Object.create(null);"];
+  for (const s of plan.model.state) {
+    const store = isScalar(s.shape) ? plan.storage.get(s.node)! : plan.nameOf(s.node);
+    lines.push(
+      `const ${store} = new ${plan.array}(${plan.size(s.shape)});`,
+      ...(s.init === 0 ? [] : [`${store}.fill(${lit(s.init)});`]),
+      `$state[${str(s.name)}] = ${store};`,
+    );
+  }
+  lines.push("Object.freeze($state);");
+  return lines;
+}
+
+/** Every materialized tensor that is not a param or state. */
+export function bufferNodes(plan: Plan): Node[] {
+  return plan.all.filter(
+    (n) =>
+      !isScalar(n.shape) &&
+      n.op !== "param" &&
+      n.op !== "state" &&
+      !plan.fused.has(n) &&
+      !plan.alias.has(n),
+  );
+}
+
+export function buffers(plan: Plan, memory: MemoryPlan): string[] {
+  const nodes = bufferNodes(plan);
+  const lines = ["// buffers"];
+  // owners first: the buffers that share memory are views of their owner's start
+  const ordered = [
+    ...nodes.filter((n) => !memory.owner.has(n)),
+    ...nodes.filter((n) => memory.owner.has(n)),
+  ];
+  const dynamic = ordered.filter((n) => !plan.isStatic(n.shape));
+  for (const n of ordered) {
+    const o = memory.owner.get(n);
+    const shares = o ? ` // shares memory with ${plan.nameOf(o)}` : "";
+    lines.push(
+      !plan.isStatic(n.shape)
+        ? `let ${plan.nameOf(n)} = new ${plan.array}(0);${shares}`
+        : o
+          ? `const ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${plan.size(n.shape)});${shares}`
+          : `const ${plan.nameOf(n)} = new ${plan.array}(${plan.size(n.shape)});`,
+    );
+  }
+  if (plan.dimVars.size === 0) return lines;
+  const fits = [...plan.dimVars].map(([d, v]) => `${v} <= ${plan.capVars.get(d)}`).join(" && ");
+  const grow = (n: Node) => {
+    const o = memory.owner.get(n);
+    const size = plan.size(n.shape, true);
+    return o
+      ? `  ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${size});`
+      : `  ${plan.nameOf(n)} = new ${plan.array}(${size});`;
+  };
+  lines.push(
+    "/** Grows the buffers whose size depends on a named dim when a larger size arrives. */",
+    "function $ensure() {",
+    `  if (${fits}) return;`,
+    ...[...plan.dimVars].map(([d, v]) => {
+      const cap = plan.capVars.get(d)!;
+      return `  ${cap} = Math.max(${cap}, ${v});`;
+    }),
+    ...dynamic.map(grow),
+    "}",
+  );
+  return lines;
+}

@@ -1,0 +1,251 @@
+// Kernels, described apart from any target: what each materialized tensor (or reduction to a
+// scalar) computes, over which shapes, reading which tensors and scalars. A kernel is a function
+// of its arguments only, so one kernel serves every value of the same shape and form
+// (`$matmul_tn_784x64x128`); each target writes its body (js/kernels.ts, wasm/) from the spec.
+import { isScalar, type Attrs, type Dim, type Node, type Shape } from "../../ir/node.ts";
+import type { OpName } from "../../ops/names.ts";
+import { registry } from "../../ops/index.ts";
+import { num } from "../../ops/op.ts";
+import type { Plan } from "./plan.ts";
+
+/** A value computed per element inside a kernel's loop; `arg` indexes the kernel's arguments. */
+export type KExpr =
+  /** the element of tensor argument `arg`, broadcast from `shape` to the loop's shape */
+  | { kind: "read"; arg: number; shape: Shape }
+  | { kind: "scalar"; arg: number }
+  | { kind: "const"; value: number }
+  /** the product of dims (a named dim's size at run time) */
+  | { kind: "size"; dims: Dim[] }
+  | { kind: "op"; op: OpName; attrs: Attrs; args: KExpr[] };
+
+export type ReduceOp = "sum" | "mean" | "max";
+
+/** What a kernel computes. Tensor arguments come first, the output last (none for a scalar). */
+export type KernelSpec =
+  /** out = expr, elementwise over `shape` */
+  | { kind: "map"; shape: Shape; expr: KExpr }
+  /** out = op over `axes` of expr (over `shape`); `scalar`: the result is one number */
+  | { kind: "reduce"; op: ReduceOp; shape: Shape; axes: number[]; expr: KExpr; scalar: boolean }
+  /** C[M, N] = A'[M, K] @ B'[K, N], A' = A^T when `ta`, B' = B^T when `tb` */
+  | { kind: "matmul"; ta: boolean; tb: boolean; M: Dim; N: Dim; K: Dim }
+  | { kind: "softmax"; log: boolean; shape: Shape; axis: number }
+  /** per line along `axis`: sum_j y_j (lse - z_j), args z, y */
+  | { kind: "softmax_xent"; shape: Shape; axis: number; scalar: boolean }
+  /** the closed-form batchnorm input gradient; mean, invstd and gamma are per-column exprs */
+  | { kind: "batchnorm_dx"; shape: Shape; mean: KExpr; invstd: KExpr; gamma: KExpr }
+  | { kind: "transpose"; shape: Shape; perm: number[] }
+  /** dropout's keep-mask: 1/(1-rate) with probability 1-rate, else 0 (from the model's PRNG) */
+  | { kind: "dropout_mask"; shape: Shape; rate: number };
+
+export interface Kernel {
+  /** the compiler's name for it, telling what it computes: `$matmul_tn_784x64x128` */
+  name: string;
+  spec: KernelSpec;
+  /** how many tensor arguments, the output included */
+  tensors: number;
+  scalars: number;
+  /** the named dims whose sizes it takes, in order */
+  dims: string[];
+  /** a node it computes, for the comment above it */
+  first: Node;
+}
+
+/** One use of a kernel: the node it computes and what it is called with. */
+export interface KernelCall {
+  kernel: Kernel;
+  node: Node;
+  /** tensor arguments in order; the output (the node's buffer) last unless the result is scalar */
+  tensors: Node[];
+  scalars: Node[];
+}
+
+export class KernelSet {
+  private readonly byKey = new Map<string, Kernel>();
+  private readonly calls = new Map<Node, KernelCall>();
+
+  constructor(readonly plan: Plan) {}
+
+  /** The call computing `node` (its kernel built once per spec). */
+  call(node: Node): KernelCall {
+    let call = this.calls.get(node);
+    if (!call) {
+      const args = new Args(this.plan);
+      const spec = specOf(node, this.plan, args);
+      const output = isScalar(node.shape) ? [] : [node];
+      const tensors = [...args.tensors, ...output];
+      const dims = dimsOf(spec, this.plan);
+      const key = JSON.stringify({ spec, t: tensors.length, s: args.scalars.length, dims });
+      let kernel = this.byKey.get(key);
+      if (!kernel) {
+        const name = this.plan.sys.fresh(kernelName(spec));
+        const counts = { tensors: tensors.length, scalars: args.scalars.length };
+        kernel = { name, spec, ...counts, dims, first: node };
+        this.byKey.set(key, kernel);
+      }
+      call = { kernel, node, tensors, scalars: args.scalars };
+      this.calls.set(node, call);
+    }
+    return call;
+  }
+
+  all(): Kernel[] {
+    return [...this.byKey.values()];
+  }
+}
+
+/** The tensors and scalars a kernel reads, numbered in the order its spec first reads them. */
+class Args {
+  readonly tensors: Node[] = [];
+  readonly scalars: Node[] = [];
+  constructor(readonly plan: Plan) {}
+
+  tensor(n: Node): number {
+    const storage = this.plan.storageOf(n);
+    const k = this.tensors.indexOf(storage);
+    return k >= 0 ? k : this.tensors.push(storage) - 1;
+  }
+
+  scalar(n: Node): number {
+    const k = this.scalars.indexOf(n);
+    return k >= 0 ? k : this.scalars.push(n) - 1;
+  }
+
+  /** The expression of `node`'s element: its fused inputs inline, other tensors read. */
+  expr(node: Node): KExpr {
+    const p = this.plan;
+    if (node.op === "const") return { kind: "const", value: num(node.attrs, "value") };
+    if (node.op === "dimsize") return { kind: "size", dims: p.dims(node.attrs["dims"] as Dim[]) };
+    if (isScalar(node.shape) && !p.inlined.has(node))
+      return { kind: "scalar", arg: this.scalar(node) };
+    if (isScalar(node.shape) || p.fused.has(node)) return this.op(node);
+    return { kind: "read", arg: this.tensor(node), shape: p.dims(node.shape) };
+  }
+
+  op(node: Node): KExpr {
+    return {
+      kind: "op",
+      op: node.op,
+      attrs: node.attrs,
+      args: node.inputs.map((x) => this.expr(x)),
+    };
+  }
+}
+
+function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
+  const kind = registry[node.op].kind;
+  const shape = plan.dims(node.shape);
+  const x = node.inputs[0]!;
+  if (kind === "elementwise") return { kind: "map", shape, expr: args.op(node) };
+  if (kind === "reduce") {
+    const op = node.op as ReduceOp;
+    const axes = node.attrs["axes"] as number[];
+    const expr = args.expr(x);
+    return {
+      kind: "reduce",
+      op,
+      shape: plan.dims(x.shape),
+      axes,
+      expr,
+      scalar: isScalar(node.shape),
+    };
+  }
+  switch (node.op) {
+    case "matmul": {
+      const ta = node.attrs["ta"] === true;
+      args.tensor(x);
+      args.tensor(node.inputs[1]!);
+      const [M, N] = shape as [Dim, Dim];
+      const K = plan.dims([ta ? x.shape[0]! : x.shape[1]!])[0]!;
+      return { kind: "matmul", ta, tb: node.attrs["tb"] === true, M, N, K };
+    }
+    case "softmax":
+    case "log_softmax":
+      args.tensor(x);
+      return { kind: "softmax", log: node.op === "log_softmax", shape, axis: axis(node) };
+    case "softmax_xent":
+      args.tensor(x);
+      args.tensor(node.inputs[1]!);
+      return {
+        kind: "softmax_xent",
+        shape: plan.dims(x.shape),
+        axis: axis(node),
+        scalar: isScalar(node.shape),
+      };
+    case "batchnorm_dx": {
+      const [g, xin, mu, invstd, gamma] = node.inputs as [Node, Node, Node, Node, Node];
+      args.tensor(g);
+      args.tensor(xin);
+      return {
+        kind: "batchnorm_dx",
+        shape,
+        mean: args.expr(mu),
+        invstd: args.expr(invstd),
+        gamma: args.expr(gamma),
+      };
+    }
+    case "transpose":
+      args.tensor(x);
+      return { kind: "transpose", shape: plan.dims(x.shape), perm: node.attrs["perm"] as number[] };
+    case "dropout_mask":
+      return { kind: "dropout_mask", shape, rate: num(node.attrs, "rate") };
+    default:
+      throw new Error(`internal: no kernel for ${node.op}`);
+  }
+}
+
+function axis(node: Node): number {
+  return node.attrs["axis"] as number;
+}
+
+/** The named dims (not bound) a spec's sizes mention, in order of first mention. */
+function dimsOf(spec: KernelSpec, plan: Plan): string[] {
+  const found: string[] = [];
+  const add = (ds: readonly Dim[]) => {
+    for (const d of ds)
+      if (typeof d === "string" && plan.dimVars.has(d) && !found.includes(d)) found.push(d);
+  };
+  const walk = (e: KExpr): void => {
+    if (e.kind === "read") add(e.shape);
+    else if (e.kind === "size") add(e.dims);
+    else if (e.kind === "op") e.args.forEach(walk);
+  };
+  if (spec.kind === "matmul") add([spec.M, spec.K, spec.N]);
+  else add(spec.shape);
+  if (spec.kind === "map" || spec.kind === "reduce") walk(spec.expr);
+  if (spec.kind === "batchnorm_dx") [spec.mean, spec.invstd, spec.gamma].forEach(walk);
+  return found;
+}
+
+/** `matmul_tn_784x64x128`, `softmax_xent_64x10`, `add_relu_64x128`, `sum_axis0_64x128`. */
+function kernelName(spec: KernelSpec): string {
+  const dims = (s: readonly Dim[]) => (s.length === 0 ? "1" : s.join("x"));
+  switch (spec.kind) {
+    case "matmul":
+      return `matmul_${spec.ta ? "t" : "n"}${spec.tb ? "t" : "n"}_${spec.M}x${spec.K}x${spec.N}`;
+    case "map":
+      return `${opsOf(spec.expr).join("_") || "copy"}_${dims(spec.shape)}`;
+    case "reduce": {
+      const of = opsOf(spec.expr);
+      const over = spec.axes.length === spec.shape.length ? "all" : `axis${spec.axes.join("")}`;
+      return `${spec.op}${of.length > 0 ? `_of_${of.join("_")}` : ""}_${over}_${dims(spec.shape)}`;
+    }
+    case "softmax":
+      return `${spec.log ? "log_softmax" : "softmax"}_${dims(spec.shape)}`;
+    case "batchnorm_dx":
+      return `batchnorm_grad_${dims(spec.shape)}`;
+    default:
+      return `${spec.kind}_${dims(spec.shape)}`;
+  }
+}
+
+/** The ops of an expression in evaluation order, each once, at most four (then `etc`). */
+function opsOf(e: KExpr): string[] {
+  const out: string[] = [];
+  const walk = (x: KExpr): void => {
+    if (x.kind !== "op") return;
+    x.args.forEach(walk);
+    if (x.op !== "expand" && !out.includes(x.op)) out.push(x.op);
+  };
+  walk(e);
+  return out.length > 4 ? [...out.slice(0, 4), "etc"] : out;
+}

@@ -1,0 +1,109 @@
+// The math of each statement in `.nn` notation, in the source's names: `d_h.W = transpose(x) @
+// d_h_pre`. A value computed inside another's loop or expression is shown inline, as the code
+// computes it; every other value by its name. Comments and `nnc grad --math` print these.
+import { shapeToString, type Node, type Shape } from "../../ir/node.ts";
+import { registry } from "../../ops/index.ts";
+import { lit } from "../../ops/op.ts";
+import { axesArg, binary, call, PREC, type Shown } from "../../ops/notation.ts";
+import type { KExpr, KernelSpec } from "./kernels.ts";
+import type { Plan } from "./plan.ts";
+
+/** A broadcast reads as its operand. */
+function unbroadcast(node: Node): Node {
+  return node.op === "expand" ? node.inputs[0]! : node;
+}
+
+/** `1 / n` for a constant n. */
+function isReciprocal(node: Node, plan: Plan): boolean {
+  const [one, n] = node.inputs;
+  return (
+    node.op === "div" && one?.op === "const" && one.attrs["value"] === 1 && plan.isConstant(n!)
+  );
+}
+
+export class MathPrinter {
+  constructor(readonly plan: Plan) {}
+
+  /** `name = expression` for a materialized value. */
+  equation(node: Node): string {
+    return `${this.plan.sourceName(node)} = ${this.definition(node).text}`;
+  }
+
+  /** The expression computing `node` itself (its inputs by name or inline). */
+  definition(node: Node): Shown {
+    // x * (1 / n), as the simplifier leaves a mean's gradient, reads x / n
+    const [a, b] = node.inputs.map(unbroadcast);
+    const reciprocal = (x: Node) => isReciprocal(x, this.plan);
+    if (node.op === "mul" && a && b && (reciprocal(a) || reciprocal(b))) {
+      const [r, x] = reciprocal(a) ? [a, b] : [b, a];
+      return binary("/", PREC.product, this.value(x), this.value(r.inputs[1]!));
+    }
+    const notation = registry[node.op].notation ?? call(node.op);
+    return notation(
+      node.inputs.map((x) => this.value(x)),
+      node.attrs,
+      node,
+    );
+  }
+
+  /** How `node` appears inside another expression. */
+  value(node: Node): Shown {
+    const p = this.plan;
+    if (node.op === "const" || node.op === "dimsize") return this.definition(node);
+    if (p.fused.has(node) || p.inlined.has(node) || p.isConstant(node))
+      return this.definition(node);
+    if (p.alias.has(node)) return this.value(node.inputs[0]!);
+    return { text: p.sourceName(node), prec: PREC.primary };
+  }
+}
+
+/** What a kernel computes, in `.nn` notation over its parameters' names. */
+export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[]): string {
+  const e = (x: KExpr) => kexpr(x, tensors, scalars).text;
+  const out = tensors[tensors.length - 1]!;
+  const [a, b] = tensors;
+  const over = (s: Shape) => `, over ${shapeToString(s)}`;
+  switch (spec.kind) {
+    case "map":
+      return `${out} = ${e(spec.expr)}${over(spec.shape)}`;
+    case "reduce": {
+      const axes = axesArg(spec.axes, spec.shape.length);
+      return `${out} = ${spec.op}(${[e(spec.expr), ...axes].join(", ")})${over(spec.shape)}`;
+    }
+    case "matmul": {
+      const left = spec.ta ? `transpose(${a})` : a;
+      const right = spec.tb ? `transpose(${b})` : b;
+      return `${out} = ${left} @ ${right}, [${spec.M}, ${spec.K}] @ [${spec.K}, ${spec.N}]`;
+    }
+    case "softmax":
+      return `${out} = ${spec.log ? "log_softmax" : "softmax"}(${a}, axis: ${spec.axis})${over(spec.shape)}`;
+    case "softmax_xent":
+      return `${out} = cross_entropy(softmax(z, axis: ${spec.axis}), y)${over(spec.shape)}`;
+    case "batchnorm_dx": {
+      const stats = [spec.mean, spec.invstd, spec.gamma].map(e).join(", ");
+      return `${out} = batchnorm_grad(dy, x, ${stats})${over(spec.shape)}`;
+    }
+    case "transpose":
+      return `${out} = transpose(${a})${over(spec.shape)}`;
+    case "dropout_mask":
+      return `${out} = dropout_mask(rate: ${spec.rate})${over(spec.shape)}`;
+  }
+}
+
+function kexpr(x: KExpr, tensors: string[], scalars: string[]): Shown {
+  switch (x.kind) {
+    case "read":
+      return { text: tensors[x.arg]!, prec: PREC.primary };
+    case "scalar":
+      return { text: scalars[x.arg]!, prec: PREC.primary };
+    case "const":
+      return { text: lit(x.value), prec: x.value < 0 ? PREC.unary : PREC.primary };
+    case "size":
+      return { text: x.dims.join(" * "), prec: x.dims.length > 1 ? PREC.product : PREC.primary };
+    case "op": {
+      const notation = registry[x.op].notation ?? call(x.op);
+      const args = x.args.map((y) => kexpr(y, tensors, scalars));
+      return notation(args, x.attrs);
+    }
+  }
+}

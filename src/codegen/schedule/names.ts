@@ -1,0 +1,84 @@
+// Identifiers for generated code, in two namespaces that cannot meet, by construction:
+//
+// - Source names: every name taken from the `.nn` source, and every name derived from one (`d_h`,
+//   `h_pre`, `n_batch`, `h_W_velocity`), is a plain identifier `[A-Za-z_][A-Za-z0-9_]*`, kept
+//   clear of JavaScript's reserved words and of the few globals generated code reads (`Math`,
+//   `Float32Array`, ...: JS_GLOBALS, which a test checks is everything it reads), and unique.
+// - The compiler's own names (helpers, kernels, the feed, result objects, entry points) all start
+//   with `$`, a character no `.nn` identifier can contain.
+//
+// Kernels are emitted at module scope and see only their parameters, so their locals (`i`, `acc`,
+// `c00`, ...) meet no source name at all. User names reach strings only through `str`.
+
+const reservedWords = `break case catch class const continue debugger default delete do else enum
+  export extends false finally for function if import in instanceof new null return super switch
+  this throw true try typeof var void while with yield let static implements interface package
+  private protected public await async of get set arguments eval undefined NaN Infinity`;
+
+/** Every global that generated code reads; shadowing one would change what the code means. */
+export const JS_GLOBALS = words(`Math Number Object Array ArrayBuffer DataView Float32Array
+  Float64Array Int32Array Uint8Array String Error JSON Map WebAssembly Infinity NaN undefined`);
+
+/** The compiler's own fixed names, claimed before any kernel is named. */
+const FIXED = words(`$meta $createModel $options $params $state $given $key $value $ok $seed $rng
+  $cell $lr $ensure $forwardResult $grads $gradResult $forward $evalLoss $grad $trainStep $step
+  $lossOut $reseed $setLearningRate $feed $stepCount $correction1 $correction2 $g $hasOwn
+  $describe $badInput $feedValue $isNumberArray $takeArray $takeNumber $bindDim $checkLength
+  $random $gaussian $initUniform $initNormal $memory $instance $exports`);
+
+function words(s: string): string[] {
+  return s.split(/\s+/).filter((w) => w.length > 0);
+}
+
+/** Unique identifiers in one namespace: source-derived (plain) or the compiler's own (`$`). */
+export class Namer {
+  private readonly taken: Set<string>;
+
+  constructor(private readonly prefix: "" | "$") {
+    this.taken = new Set(prefix === "" ? [...words(reservedWords), ...JS_GLOBALS] : FIXED);
+  }
+
+  /** A fresh identifier derived from `base` (any text). */
+  fresh(base: string): string {
+    const root = this.prefix + sanitize(base);
+    let name = root;
+    for (let k = 2; this.taken.has(name); k++) name = `${root}_${k}`;
+    this.taken.add(name);
+    return name;
+  }
+
+  /** Claims `name` exactly (a fixed name of the compiler's own namespace). */
+  claim(name: string): string {
+    if (!name.startsWith(this.prefix) || this.taken.has(name))
+      throw new Error(`internal: the name ${name} is taken or not of this namespace`);
+    this.taken.add(name);
+    return name;
+  }
+}
+
+/** Reduces any text to a valid identifier shape (no uniqueness or reserved-word check). */
+export function sanitize(text: string): string {
+  const s = text.replace(/[^A-Za-z0-9_]/g, "_");
+  if (s.length === 0) return "_";
+  return /^[0-9]/.test(s) ? `_${s}` : s;
+}
+
+/** Text safe inside a `//` comment: no line terminators (and no block-comment end). */
+export function commentText(text: string): string {
+  return text
+    .replace(/[\n\r\u2028\u2029]/g, " ")
+    .replace(/\*\//g, "* /")
+    .trim();
+}
+
+/** A JS string literal for any text (user names go into code only this way). */
+export function str(text: string): string {
+  return JSON.stringify(text)
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
+}
+
+/** A source line as a comment shows it: without its own comment, on one line. */
+export function sourceText(line: string): string {
+  return commentText(line.replace(/(#|\/\/).*$/, ""));
+}

@@ -1,0 +1,99 @@
+// The statements of each generated function, apart from any target: in topological order, what
+// each computes (a kernel call, a scalar, a param's value), the `.nn` line it comes from, its math
+// in `.nn` notation, and whether it belongs to the backward pass. Emitters turn each step into a
+// line of code; `nnc grad --math` prints the backward steps' math.
+import { differentiates, isScalar, originOf, type Node, type Origin } from "../../ir/node.ts";
+import { toposort } from "../../ir/toposort.ts";
+import { registry } from "../../ops/index.ts";
+import type { KernelCall, KernelSet } from "./kernels.ts";
+import { MathPrinter } from "./math.ts";
+import { sourceText } from "./names.ts";
+import type { FnPlan, Plan } from "./plan.ts";
+
+export type StepKind =
+  /** a tensor (or a reduction to a number) computed by a kernel */
+  | { kind: "kernel"; call: KernelCall }
+  /** a number computed from numbers, as one expression */
+  | { kind: "scalar" }
+  /** the value of a scalar param or state */
+  | { kind: "leaf" }
+  /** a one-element tensor read as a number, or a number stored as a one-element tensor */
+  | { kind: "reshape" };
+
+export type Step = StepKind & {
+  node: Node;
+  /** where the source writes it: for a backward value, the forward operation it differentiates */
+  origin: Origin | undefined;
+  /** `d_h.W = transpose(x) @ d_h_pre` */
+  math: string;
+  /** what the gradient rule that built it is (a fused rule says so), if it says anything */
+  note: string | undefined;
+  backward: boolean;
+};
+
+export interface FnSteps {
+  fn: FnPlan;
+  steps: Step[];
+}
+
+/** The steps of every function of the plan. */
+export function scheduleSteps(plan: Plan, kernels: KernelSet): Record<FnPlan["name"], FnSteps> {
+  const math = new MathPrinter(plan);
+  // the forward pass: what the loss and the new state need; the rest serves the gradients
+  const train = plan.model.train;
+  const forward = new Set(
+    toposort([...(train.loss ? [train.loss] : []), ...train.stateUpdates.map((u) => u.node)]),
+  );
+  const of = (fn: FnPlan): FnSteps => ({
+    fn,
+    steps: fn.order.flatMap((n) => {
+      const s = stepKind(n, plan, kernels);
+      const backward = fn.name !== "forward" && !forward.has(n);
+      return s ? [annotate(s, n, math, backward)] : [];
+    }),
+  });
+  const f = plan.fns;
+  return { forward: of(f.forward), loss: of(f.loss), grad: of(f.grad), trainStep: of(f.trainStep) };
+}
+
+function stepKind(node: Node, plan: Plan, kernels: KernelSet): StepKind | null {
+  if (node.op === "const" || node.op === "dimsize" || node.op === "input") return null;
+  if (plan.fused.has(node) || plan.inlined.has(node) || plan.alias.has(node)) return null;
+  const scalar = isScalar(node.shape);
+  if (node.op === "param" || node.op === "state") return scalar ? { kind: "leaf" } : null;
+  if (node.op === "reshape") return { kind: "reshape" };
+  if (scalar && registry[node.op].kind === "elementwise") return { kind: "scalar" };
+  return { kind: "kernel", call: kernels.call(node) };
+}
+
+function annotate(kind: StepKind, node: Node, math: MathPrinter, backward: boolean): Step {
+  const from = differentiates(node);
+  const note = from ? registry[from.op].gradNote : undefined;
+  return {
+    ...kind,
+    node,
+    origin: originOf(node),
+    math: kind.kind === "leaf" ? "" : math.equation(node),
+    note,
+    backward,
+  };
+}
+
+/** The math of a function's backward pass, one equation a line, from `d_loss = 1`; each line of
+ * the source is named once, beside the first equation it gives, with the rule's note. */
+export function derivation(steps: FnSteps, plan: Plan): string[] {
+  const rows: [string, string][] = plan.model.train.loss ? [["d_loss = 1", ""]] : [];
+  let lastLine = -1;
+  const notes = new Set<string>();
+  for (const s of steps.steps) {
+    if (!s.backward || s.math === "" || plan.isConstant(s.node)) continue;
+    const line = s.origin && s.origin.line !== lastLine ? s.origin : undefined;
+    if (line) lastLine = line.line;
+    const note = s.note !== undefined && !notes.has(s.note) ? s.note : undefined;
+    if (note) notes.add(note);
+    const why = [line ? `line ${line.line}: ${sourceText(line.text)}` : "", note ?? ""];
+    rows.push([s.math, why.filter((w) => w !== "").join("; ")]);
+  }
+  const width = Math.min(48, Math.max(...rows.map(([m]) => m.length)));
+  return rows.map(([m, why]) => (why === "" ? m : `${m.padEnd(width)}  # ${why}`));
+}
