@@ -4,6 +4,7 @@ import { lower } from "./parse/index.ts";
 import {
   emitModule,
   loadModule,
+  type DerivationRow,
   type GradTarget,
   type GradView,
   type Schedule,
@@ -47,7 +48,7 @@ export interface Compiled {
    * pass and the kernels' bodies */
   gradCode(view?: GradView): string;
   /** the backward pass as `.nn` equations in the source's names, from `d_loss = 1` */
-  derivation: string[];
+  derivation: DerivationRow[];
   model: ModelIR;
   grads: GradTarget[];
   passes: PassReport;

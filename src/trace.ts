@@ -8,16 +8,16 @@ import { toposort } from "./ir/toposort.ts";
 import { NnError } from "./diagnostics.ts";
 import type { Tensor } from "./ops/index.ts";
 
-export function traceModel(compiled: Compiled, at: Map<string, number>, seed: number): string {
+/** The leaves' values for a trace: `--at`'s, or the params' initial values from `seed`. */
+export function traceValues(compiled: Compiled, at: Map<string, number>, seed: number) {
   const { model } = compiled;
-  const loss = model.train.loss;
   const fail = (message: string): never => {
     throw new NnError(
       [{ file: model.file, line: 1, col: 1, code: "NN5001", message }],
       model.source,
     );
   };
-  if (!loss) fail(`model \`${model.name}\` has no loss to trace`);
+  if (!model.train.loss) fail(`model \`${model.name}\` has no loss to trace`);
   const known = new Set([...model.inputs, ...model.targets, ...model.params].map((l) => l.name));
   for (const name of at.keys())
     if (!known.has(name)) fail(`--at names \`${name}\`, which is not an input, target or param`);
@@ -40,7 +40,13 @@ export function traceModel(compiled: Compiled, at: Map<string, number>, seed: nu
     );
   }
   for (const s of model.state) values.set(s.name, Array.from(m.state[s.name] as ArrayLike<number>));
+  return { values, dims, model: m };
+}
 
+export function traceModel(compiled: Compiled, at: Map<string, number>, seed: number): string {
+  const { model } = compiled;
+  const loss = model.train.loss;
+  const { values, dims, model: m } = traceValues(compiled, at, seed);
   const nodes = toposort([loss!, ...model.train.outputs.map((o) => o.node)]);
   const forward = interpret(nodes, { values, dims });
   const adjoints = gradients(loss!, nodes);

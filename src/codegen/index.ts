@@ -9,10 +9,11 @@ import { emitJs, EXPORT_LINE } from "./js/module.ts";
 import { KernelSet } from "./schedule/kernels.ts";
 import { planMemory } from "./schedule/memory.ts";
 import { Plan, type EmitOptions } from "./schedule/plan.ts";
-import { derivation, scheduleSteps } from "./schedule/steps.ts";
+import { derivation, scheduleSteps, type DerivationRow } from "./schedule/steps.ts";
 import { bufferNodes } from "./js/storage.ts";
 
 export type { EmitOptions, GradTarget } from "./schedule/plan.ts";
+export { formatDerivation, type DerivationRow } from "./schedule/steps.ts";
 
 /** How `nnc grad` shows the gradient code. */
 export interface GradView {
@@ -30,7 +31,7 @@ export interface EmittedModule {
   /** the grad function as `nnc grad` shows it */
   gradCode(view: GradView): string;
   /** the backward pass as `.nn` equations, one a line, from `d_loss = 1` */
-  derivation: string[];
+  derivation: DerivationRow[];
   /** what was emitted, for statistics */
   schedule: Schedule;
 }

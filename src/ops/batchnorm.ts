@@ -21,14 +21,13 @@ export const batchnormOp = defineOp({
       return gamma! * ((x! - mu!) * invstd!) + beta!;
     }),
   emit: ([x, mu, invstd, gamma, beta]) => `${gamma} * ((${x} - ${mu}) * ${invstd}) + ${beta}`,
-  // `gamma * (x - mean) * invstd + beta`, without a `* 1` or `+ 0`
+  // `(x - mean) * invstd * gamma + beta`, without a `* 1` or `+ 0`
   notation: ([x, mu, invstd, gamma, beta]) => {
     let t = binary("*", PREC.product, binary("-", PREC.sum, x!, mu!), invstd!);
-    if (gamma!.text !== "1") t = binary("*", PREC.product, gamma!, t);
+    if (gamma!.text !== "1") t = binary("*", PREC.product, t, gamma!);
     return beta!.text === "0" ? t : binary("+", PREC.sum, t, beta!);
   },
-  gradNote:
-    "batchnorm fused: d_x = gamma * invstd / N * (N * d_y - sum(d_y) - x_hat * sum(d_y * x_hat))",
+
   grad: (g, out) => {
     const [x, mu, invstd, gamma] = out.inputs as [Node, Node, Node, Node, Node];
     const xhat = mul(sub(x, mu), invstd);
@@ -48,6 +47,8 @@ function col(t: Tensor, j: number): number {
 export const batchnormDxOp = defineOp({
   name: "batchnorm_dx",
   kind: "special",
+  gradNote:
+    "batchnorm fused: d_x = gamma * invstd / N * (N * d_y - sum(d_y) - x_hat * sum(d_y * x_hat))",
   arity: 5,
   shape: ([, x]) => x!,
   evaluate: ([g, x, mu, invstd, gamma], _a, outShape) => {

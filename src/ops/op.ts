@@ -58,7 +58,8 @@ export interface OpDef {
   grad?(g: Node, out: Node): (Node | null)[];
   /** How it reads in `.nn` notation (default: `name(args, attr: value)`). */
   notation?: Notation;
-  /** What a reader should know of its gradient rule, shown beside the backward code. */
+  /** What a reader should know of its gradient rule, shown beside the backward code (for an op
+   * that only a gradient rule builds, beside the op itself). */
   gradNote?: string;
 }
 

@@ -151,6 +151,6 @@ function shift(b: Bindings, n: Node, cx: RewriteContext): Node | null {
 function intoDense({ mm, bias, m, is, g, b }: Bindings, n: Node): Node | null {
   const x = n.inputs[0]!;
   if (![bias!, m!, is!, g!, b!].every((t) => perFeature(t, x))) return null;
-  const sc = mul(g!, is!);
-  return add(mul(mm!, sc), add(mul(sub(bias!, m!), sc), b!));
+  const sc = named(mul(g!, is!), "scale", n);
+  return add(mul(mm!, sc), named(add(mul(sub(bias!, m!), sc), b!), "shift", n));
 }

@@ -1,8 +1,12 @@
-import { oneFile, parse } from "../args.ts";
+import { oneFile, parse, parseAssignments, stringOpt } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileFlags, compileFlagsHelp } from "../common.ts";
 import { formatJs } from "../format.ts";
 import { unifiedDiff } from "../diff.ts";
+import { formatDerivation } from "../../codegen/index.ts";
+import type { Compiled } from "../../compile.ts";
+import { interpret } from "../../ir/interpret.ts";
+import { traceValues } from "../../trace.ts";
 
 const usage = `usage: nnc grad FILE.nn [options]
 
@@ -13,6 +17,7 @@ ${compileFlagsHelp}
   --forward        show the forward pass's statements too
   --kernels        show the bodies of the kernels the code calls
   --math           print the derivation as \`.nn\` equations instead, one a line
+  --at NAME=V,...  with --math: each equation's value too, as \`nnc trace\` computes it (f64)
   --diff           print a unified diff of the unfused (--no-fuse) against the fused code`;
 
 export const gradCommand = defineCommand({
@@ -24,6 +29,7 @@ export const gradCommand = defineCommand({
     forward: { type: "boolean" },
     kernels: { type: "boolean" },
     math: { type: "boolean" },
+    at: { type: "string" },
     diff: { type: "boolean" },
   },
   async run(argv) {
@@ -31,7 +37,9 @@ export const gradCommand = defineCommand({
     const file = oneFile(p, usage);
     const view = { forward: p.values["forward"] === true, kernels: p.values["kernels"] === true };
     if (p.values["math"] === true) {
-      await out(compileFile(p, file).derivation.join("\n"));
+      const at = stringOpt(p, "at");
+      const compiled = compileFile(p, file, at === undefined ? {} : { dtype: "f64" });
+      await out(math(compiled, at === undefined ? null : parseAssignments(at, "--at")).join("\n"));
       return 0;
     }
     if (p.values["diff"] === true) {
@@ -47,3 +55,19 @@ export const gradCommand = defineCommand({
     return 0;
   },
 });
+
+/** The derivation; with `at`, each equation's value in f64, as in a backprop diagram. */
+function math(compiled: Compiled, at: Map<string, number> | null): string[] {
+  const rows = compiled.derivation;
+  if (at === null) return formatDerivation(rows);
+  const { values, dims } = traceValues(compiled, at, 0);
+  const nodes = rows.flatMap((r) => (r.node ? [r.node] : []));
+  const computed = interpret(nodes, { values, dims });
+  const show = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4));
+  return formatDerivation(rows, (n) => {
+    if (n === null) return "1";
+    const t = computed.get(n)!;
+    const shown = Array.from(t.data.slice(0, 3), show).join(", ");
+    return t.data.length === 1 ? shown : `[${shown}${t.data.length > 3 ? ", ..." : ""}]`;
+  });
+}

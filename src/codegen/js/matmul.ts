@@ -31,6 +31,18 @@ const VECTOR_COLS = 8;
 const isLiteral = (s: string) => /^[0-9]+$/.test(s);
 
 export function matmulLines(s: MatmulSpec): string[] {
+  // a row count known only at run time may be 1 (inference on one example): then the product is
+  // a vector times a matrix, which the 1x8 form computes best
+  if (!isLiteral(s.M) && !s.block) {
+    const vector = blockedLines({ ...s, M: "1" });
+    const blocked = blockedLines(s);
+    const ind = (ls: string[]) => ls.map((l) => `  ${l}`);
+    return [`if (${s.M} === 1) {`, ...ind(vector), "} else {", ...ind(blocked), "}"];
+  }
+  return blockedLines(s);
+}
+
+function blockedLines(s: MatmulSpec): string[] {
   const [rows, cols] = s.block ?? (s.M === "1" ? [1, VECTOR_COLS] : [ROWS, COLS]);
   const header =
     `// [${s.M}, ${s.K}] @ [${s.K}, ${s.N}]` +

@@ -78,10 +78,11 @@ export class Plan {
     this.paramGrads = opts.grads.filter((g) => g.kind === "param");
     const train = model.train;
     const lossRoots = train.loss ? [train.loss] : [];
-    const gradRoots = [...lossRoots, ...opts.grads.map((g) => g.node)];
+    // the last layer's gradients first, as backpropagation reaches them
+    const gradRoots = [...lossRoots, ...opts.grads.map((g) => g.node).reverse()];
     const stepRoots = [
       ...lossRoots,
-      ...this.paramGrads.map((g) => g.node),
+      ...this.paramGrads.map((g) => g.node).reverse(),
       ...train.stateUpdates.map((u) => u.node),
     ];
     const inferRoots = model.infer.outputs.map((o) => o.node);

@@ -68,7 +68,9 @@ function stepKind(node: Node, plan: Plan, kernels: KernelSet): StepKind | null {
 
 function annotate(kind: StepKind, node: Node, math: MathPrinter, backward: boolean): Step {
   const from = differentiates(node);
-  const note = from ? registry[from.op].gradNote : undefined;
+  // an op that only gradient rules build (it has no rule of its own) carries its note itself
+  const own = registry[node.op];
+  const note = (own.grad ? undefined : own.gradNote) ?? (from && registry[from.op].gradNote);
   return {
     ...kind,
     node,
@@ -79,10 +81,21 @@ function annotate(kind: StepKind, node: Node, math: MathPrinter, backward: boole
   };
 }
 
+/** One equation of the derivation: the value it defines, its math, and where it comes from. */
+export interface DerivationRow {
+  /** null for the seed, `d_loss = 1` */
+  node: Node | null;
+  math: string;
+  /** `line 7: z = h |> dense(10)`, and the rule's note, on the first equation they concern */
+  comment: string;
+}
+
 /** The math of a function's backward pass, one equation a line, from `d_loss = 1`; each line of
  * the source is named once, beside the first equation it gives, with the rule's note. */
-export function derivation(steps: FnSteps, plan: Plan): string[] {
-  const rows: [string, string][] = plan.model.train.loss ? [["d_loss = 1", ""]] : [];
+export function derivation(steps: FnSteps, plan: Plan): DerivationRow[] {
+  const rows: DerivationRow[] = plan.model.train.loss
+    ? [{ node: null, math: "d_loss = 1", comment: "" }]
+    : [];
   let lastLine = -1;
   const notes = new Set<string>();
   for (const s of steps.steps) {
@@ -92,8 +105,21 @@ export function derivation(steps: FnSteps, plan: Plan): string[] {
     const note = s.note !== undefined && !notes.has(s.note) ? s.note : undefined;
     if (note) notes.add(note);
     const why = [line ? `line ${line.line}: ${sourceText(line.text)}` : "", note ?? ""];
-    rows.push([s.math, why.filter((w) => w !== "").join("; ")]);
+    rows.push({ node: s.node, math: s.math, comment: why.filter((w) => w !== "").join("; ") });
   }
-  const width = Math.min(48, Math.max(...rows.map(([m]) => m.length)));
-  return rows.map(([m, why]) => (why === "" ? m : `${m.padEnd(width)}  # ${why}`));
+  return rows;
+}
+
+/** The rows as text: the equations aligned, a value after each where given, then the comment. */
+export function formatDerivation(
+  rows: DerivationRow[],
+  values?: (n: Node | null) => string,
+): string[] {
+  const width = Math.min(48, Math.max(...rows.map((r) => r.math.length)));
+  const shown = rows.map((r) => (values ? `${r.math.padEnd(width)}  = ${values(r.node)}` : r.math));
+  const commented = shown.filter((_, i) => rows[i]!.comment !== "");
+  const w2 = Math.min(48, Math.max(0, ...commented.map((s) => s.length)));
+  return rows.map((r, i) =>
+    r.comment === "" ? shown[i]! : `${shown[i]!.padEnd(w2)}  # ${r.comment}`,
+  );
 }
