@@ -28,7 +28,7 @@ const prose: Record<string, string> = {
   h:
     "The first line does five things, and backprop undoes them in reverse. The second dropout's " +
     "mask multiplies the gradient as it multiplied the value; relu lets the gradient through where " +
-    "its input was positive (`step(h_bn)`). Batchnorm's `gamma` and `beta` get sums over the batch; " +
+    "its output is positive, which is where its input was (`step(h_relu)`). Batchnorm's `gamma` and `beta` get sums over the batch; " +
     "its input gradient is the three-term formula, because the batch mean and variance depend on " +
     "every example, which the two sums account for. Then the dense layer, as for `z`. The first " +
     "dropout acts on the data `x`, which needs no gradient, so backprop stops there.",

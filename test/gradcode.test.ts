@@ -76,7 +76,8 @@ describe("nnc grad: the backward pass, apart from the kernels", () => {
     expect(backward).not.toMatch(/for \(/);
     const forward = c.gradCode({ forward: true });
     expect(forward).toMatch(
-      /\$matmul_nn_batchx784x128\(x_dropped, h_dense_W, h_matmul, n_batch\);/,
+      // the bias is added as the product is stored
+      /\$matmul_nn_bias_batchx784x128\(x_dropped, h_dense_W, h_dense_b, h_pre, n_batch\);/,
     );
     const kernels = c.gradCode({ kernels: true });
     expect(kernels).toMatch(/^function \$matmul_tn_784xbatchx128\(a, b, c, n_batch\) \{$/m);

@@ -1,7 +1,7 @@
 // The matrix-product kernels, for every transposition and for sizes that do and do not divide the
 // register block, with sizes as literals and as variables, against the plain triple loop.
 import { describe, expect, it } from "vitest";
-import { matmulLines } from "../src/codegen/js/matmul.ts";
+import { matmulLines, plainMatmulLines } from "../src/codegen/js/matmul.ts";
 
 function reference(
   a: Float64Array,
@@ -96,5 +96,55 @@ describe("matmul kernels", () => {
               const want = reference(a, b, M, N, K, ta, tb);
               for (let i = 0; i < want.length; i++) expect(c[i]).toBeCloseTo(want[i]!, 10);
             }
+      });
+});
+
+describe("matmul epilogues", () => {
+  // act(acc * scale[j] + bias[j]) applied as each element is stored, in every block form
+  const cases = [
+    { name: "bias + relu", f: (acc: string, j: string) => `Math.max(${acc} + bias[${j}], 0)` },
+    {
+      name: "scale + bias + sigmoid",
+      f: (acc: string, j: string) => `1 / (1 + Math.exp(-(${acc} * scale[${j}] + bias[${j}])))`,
+    },
+  ];
+  for (const { name, f } of cases)
+    for (const literal of [true, false])
+      it(`${name}${literal ? "" : " (sizes in variables)"}`, () => {
+        for (const [M, N, K] of [
+          [1, 10, 7],
+          [5, 13, 4],
+          [64, 12, 9],
+        ] as const)
+          for (const plain of [false, true]) {
+            const size = (v: number, n: string) => (literal ? String(v) : n);
+            const spec = {
+              ...{ C: "C", A: "A", B: "B", M: size(M, "m"), N: size(N, "n"), K: size(K, "kk") },
+              ...{ ta: false, tb: false, epilogue: f },
+            };
+            const lines = plain ? plainMatmulLines(spec) : matmulLines(spec);
+            const run = new Function(
+              "A",
+              "B",
+              "C",
+              "scale",
+              "bias",
+              "m",
+              "n",
+              "kk",
+              lines.join("\n"),
+            );
+            const a = Float64Array.from({ length: M * K }, (_, i) => Math.sin(i + 1));
+            const b = Float64Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.7));
+            const scale = Float64Array.from({ length: N }, (_, j) => 0.5 + j / N);
+            const bias = Float64Array.from({ length: N }, (_, j) => Math.sin(j) - 0.2);
+            const c = new Float64Array(M * N).fill(NaN);
+            run(a, b, c, scale, bias, M, N, K);
+            const want = reference(a, b, M, N, K, false, false);
+            const apply = new Function("acc", "scale", "bias", "j", `return ${f("acc", "j")};`);
+            for (let i = 0; i < M; i++)
+              for (let j = 0; j < N; j++)
+                expect(c[i * N + j]).toBeCloseTo(apply(want[i * N + j], scale, bias, j), 10);
+          }
       });
 });

@@ -19,7 +19,8 @@ export const reluOp = unaryOp({
   name: "relu",
   fn: ([x]) => (x! > 0 ? x! : 0),
   emit: ([x]) => `${x} > 0 ? ${x} : 0`,
-  grad: (g, out) => [mul(g, gt0(out.inputs[0]!))],
+  // relu(x) > 0 exactly where x > 0: the gate reads the output, so the input need not be kept
+  grad: (g, out) => [mul(g, gt0(out))],
 });
 
 export const leakyReluOp = unaryOp({

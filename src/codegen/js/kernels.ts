@@ -36,8 +36,9 @@ export function kernelParams(k: Kernel): { tensors: string[]; scalars: string[];
   const inputs = k.tensors - (scalarResult ? 0 : 1);
   const numbered = (from: number) =>
     Array.from({ length: inputs - from }, (_, i) => `x${i + from}`);
+  const e = spec.kind === "matmul" ? spec.epilogue : undefined;
   const named: Partial<Record<KernelSpec["kind"], string[]>> = {
-    matmul: ["a", "b"],
+    matmul: ["a", "b", ...(e?.scale ? ["scale"] : []), ...(e?.bias ? ["bias"] : [])],
     softmax: ["x"],
     transpose: ["x"],
     softmax_xent: ["z", "y"],
@@ -97,7 +98,11 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
         string,
         string,
       ];
-      const s = { C: "c", A: "a", B: "b", M, N, K, ta: spec.ta, tb: spec.tb };
+      const e = spec.epilogue;
+      const s = {
+        ...{ C: "c", A: "a", B: "b", M, N, K, ta: spec.ta, tb: spec.tb },
+        ...(e ? { epilogue: epilogueOf(e) } : {}),
+      };
       return opts.plain ? plainMatmulLines(s) : matmulLines(s);
     }
     case "softmax":
@@ -184,4 +189,18 @@ function transpose(shape: readonly Dim[], perm: number[], scope: Scope): string[
     strides[p] === "1" ? loop.vars[k]! : `${loop.vars[k]} * ${strides[p]}`,
   );
   return ["let k = 0;", ...nest(loop, [`out[k++] = x[${terms.join(" + ")}];`])];
+}
+
+/** The value stored for an accumulator in column `col`: act(acc * scale[col] + bias[col]). */
+function epilogueOf(
+  e: NonNullable<Extract<KernelSpec, { kind: "matmul" }>["epilogue"]>,
+): (acc: string, col: string) => string {
+  return (acc, col) => {
+    let v = acc;
+    if (e.scale) v = `${v} * scale[${col}]`;
+    if (e.bias) v = `${v} + bias[${col}]`;
+    if (!e.activation) return v;
+    const emit = registry[e.activation].emit!;
+    return emit([wrap(v)], {});
+  };
 }

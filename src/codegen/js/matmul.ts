@@ -17,6 +17,8 @@ export interface MatmulSpec {
   tb: boolean;
   /** the register block, rows by columns (default: chosen from the shape) */
   block?: [number, number];
+  /** what is stored for the accumulator of a column (default: the accumulator) */
+  epilogue?: (acc: string, col: string) => string;
 }
 
 /**
@@ -120,9 +122,9 @@ function block(s: MatmulSpec, rows: number, cols: number, i: string, j: string):
     const o = rowStart(i, r, s.N);
     const at = (c: number) =>
       isLiteral(o) && isLiteral(j) ? String(Number(o) + Number(j) + c) : plus(`${o} + ${j}`, c);
-    lines.push(
-      Array.from({ length: cols }, (_, c) => `${s.C}[${at(c)}] = ${acc(r, c)};`).join(" "),
-    );
+    const col = (c: number) => (isLiteral(j) ? String(Number(j) + c) : plus(j, c));
+    const value = (c: number) => (s.epilogue ? s.epilogue(acc(r, c), col(c)) : acc(r, c));
+    lines.push(...Array.from({ length: cols }, (_, c) => `${s.C}[${at(c)}] = ${value(c)};`));
   }
   return lines;
 }
@@ -138,7 +140,7 @@ export function plainMatmulLines(s: MatmulSpec): string[] {
     `  for (let j = 0; j < ${s.N}; j++) {`,
     "    let acc = 0;",
     `    for (let k = 0; k < ${s.K}; k++) acc += ${a} * ${b};`,
-    `    ${s.C}[i * ${s.N} + j] = acc;`,
+    `    ${s.C}[i * ${s.N} + j] = ${s.epilogue ? s.epilogue("acc", "j") : "acc"};`,
     "  }",
     "}",
   ];

@@ -26,8 +26,17 @@ export type KernelSpec =
   | { kind: "map"; shape: Shape; expr: KExpr }
   /** out = op over `axes` of expr (over `shape`); `scalar`: the result is one number */
   | { kind: "reduce"; op: ReduceOp; shape: Shape; axes: number[]; expr: KExpr; scalar: boolean }
-  /** C[M, N] = A'[M, K] @ B'[K, N], A' = A^T when `ta`, B' = B^T when `tb` */
-  | { kind: "matmul"; ta: boolean; tb: boolean; M: Dim; N: Dim; K: Dim }
+  /** C[M, N] = A'[M, K] @ B'[K, N], A' = A^T when `ta`, B' = B^T when `tb`; with an epilogue,
+   * C = act(A'B' * scale + bias), scale and bias per column (tensor arguments after A and B) */
+  | {
+      kind: "matmul";
+      ta: boolean;
+      tb: boolean;
+      M: Dim;
+      N: Dim;
+      K: Dim;
+      epilogue?: { scale: boolean; bias: boolean; activation?: "relu" | "sigmoid" | "tanh" };
+    }
   | { kind: "softmax"; log: boolean; shape: Shape; axis: number }
   /** per line along `axis`: sum_j y_j (lse - z_j), args z, y */
   | { kind: "softmax_xent"; shape: Shape; axis: number; scalar: boolean }
@@ -135,6 +144,17 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
   const kind = registry[node.op].kind;
   const shape = plan.dims(node.shape);
   const x = node.inputs[0]!;
+  const epilogue = plan.epilogues.get(node);
+  if (epilogue) {
+    const product = specOf(epilogue.product, plan, args) as Extract<KernelSpec, { kind: "matmul" }>;
+    if (epilogue.scale) args.tensor(epilogue.scale);
+    if (epilogue.shift) args.tensor(epilogue.shift);
+    const { scale, shift, activation } = epilogue;
+    return {
+      ...product,
+      epilogue: { scale: !!scale, bias: !!shift, ...(activation ? { activation } : {}) },
+    };
+  }
   if (kind === "elementwise") return { kind: "map", shape, expr: args.op(node) };
   if (kind === "reduce") {
     const op = node.op as ReduceOp;
@@ -220,8 +240,12 @@ function dimsOf(spec: KernelSpec, plan: Plan): string[] {
 function kernelName(spec: KernelSpec): string {
   const dims = (s: readonly Dim[]) => (s.length === 0 ? "1" : s.join("x"));
   switch (spec.kind) {
-    case "matmul":
-      return `matmul_${spec.ta ? "t" : "n"}${spec.tb ? "t" : "n"}_${spec.M}x${spec.K}x${spec.N}`;
+    case "matmul": {
+      const e = spec.epilogue;
+      const then = e ? [e.scale ? "scale" : "", e.bias ? "bias" : "", e.activation ?? ""] : [];
+      const form = `${spec.ta ? "t" : "n"}${spec.tb ? "t" : "n"}`;
+      return ["matmul", form, ...then.filter((p) => p), `${spec.M}x${spec.K}x${spec.N}`].join("_");
+    }
     case "map":
       return `${opsOf(spec.expr).join("_") || "copy"}_${dims(spec.shape)}`;
     case "reduce": {

@@ -58,6 +58,8 @@ export class Plan {
   readonly inlined = new Set<Node>();
   /** reshape (tensor to tensor) -> the node whose buffer it shares */
   readonly alias = new Map<Node, Node>();
+  /** an elementwise node computed in the store of the matrix product it reads (`relu(x @ W + b)`) */
+  readonly epilogues = new Map<Node, Epilogue>();
   readonly names = new Map<Node, string>();
   /** the name of each materialized value as the source writes it (`d_h.dense.W`), for comments */
   readonly sourceNames = new Map<Node, string>();
@@ -108,6 +110,7 @@ export class Plan {
         this.constants.add(n);
     }
     this.schedule();
+    this.fuseEpilogues();
     this.nameNodes();
   }
 
@@ -159,6 +162,25 @@ export class Plan {
       } else if (users.length > 0 && (users.length === 1 || n.op === "expand")) {
         if (users.every((u) => loopsOver(u, n))) this.fused.add(n);
       }
+    }
+  }
+
+  /**
+   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation are applied
+   * as the product is stored, so the product never goes to memory on its own.
+   */
+  private fuseEpilogues(): void {
+    const users = new Map<Node, number>();
+    for (const n of this.all) for (const x of n.inputs) users.set(x, (users.get(x) ?? 0) + 1);
+    for (const n of this.all) {
+      if (!this.materialized(n) || registry[n.op].kind !== "elementwise") continue;
+      const e = matchEpilogue(n, (x) => this.fused.has(x));
+      if (!e || users.get(e.product) !== 1 || this.roots.has(e.product)) continue;
+      if (!sameShape(e.product.shape, n.shape) || n.shape.length !== 2) continue;
+      this.epilogues.set(n, e);
+      this.fused.add(e.product);
+      // a per-column vector computed inline (a folded batchnorm's shift) gets a buffer of its own
+      for (const v of [e.scale, e.shift]) if (v) this.fused.delete(v);
     }
   }
 
@@ -299,6 +321,49 @@ function describe(n: Node): string | undefined {
   return parts.every((p) => p !== undefined) && parts.length > 0
     ? `${n.op}_${parts.join("_")}`
     : undefined;
+}
+
+/** What is applied to each element of a matrix product as it is stored: act(acc * scale + shift). */
+export interface Epilogue {
+  product: Node;
+  /** per-column vectors ([n] or [1, n]) */
+  scale?: Node;
+  shift?: Node;
+  activation?: "relu" | "sigmoid" | "tanh";
+}
+
+const ACTIVATIONS = new Set(["relu", "sigmoid", "tanh"]);
+
+/** `act(mm * scale + shift)` with the parts optional, through fused broadcasts; else null. */
+function matchEpilogue(n: Node, fused: (x: Node) => boolean): Epilogue | null {
+  const inside = (x: Node) => (x.op === "expand" && fused(x) ? x.inputs[0]! : x);
+  let e: Epilogue = { product: n };
+  let t = n;
+  if (ACTIVATIONS.has(t.op)) {
+    e.activation = t.op as Epilogue["activation"];
+    t = t.inputs[0]!;
+    if (!fused(t) && t.op !== "matmul") return null;
+  }
+  const column = (v: Node) => {
+    const c = inside(v);
+    const s = c.shape;
+    return (s.length === 1 || (s.length === 2 && s[0] === 1)) && s[s.length - 1] === n.shape[1]
+      ? c
+      : null;
+  };
+  const split = (x: Node, op: string): [Node, Node] | null => {
+    if (x.op !== op || (x !== t && !fused(x))) return null;
+    const [a, b] = x.inputs as [Node, Node];
+    const ca = column(b) ? ([a, column(b)!] as [Node, Node]) : null;
+    return ca ?? (column(a) ? [b, column(a)!] : null);
+  };
+  const add = split(t, "add");
+  if (add) [t, e] = [add[0], { ...e, shift: add[1] }];
+  const mul = t !== n && (t.op === "mul" && fused(t) ? split(t, "mul") : null);
+  if (mul) [t, e] = [mul[0], { ...e, scale: mul[1] }];
+  if (t.op !== "matmul" || t === n) return null;
+  if (!e.activation && !e.shift && !e.scale) return null;
+  return { ...e, product: t };
 }
 
 /** The most elementwise ops one generated expression nests. */
