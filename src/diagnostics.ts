@@ -32,6 +32,9 @@ export const codes = {
   NN6101: "bad weights file",
   NN6102: "weights do not match the model",
   NN7001: "non-finite value in training",
+  NN8001: "op cannot be exported",
+  NN8002: "nothing to export",
+  NN8003: "no loss to export a training step of",
   NN9000: "internal compiler error",
 } as const;
 

@@ -34,7 +34,7 @@ export function readSource(file: string): string {
 }
 
 /** Writes `text` to `file`, making its directory; a failure is the user's (exit 1), naming `what`. */
-export function writeOutput(file: string, text: string, what: string): void {
+export function writeOutput(file: string, text: string | Uint8Array, what: string): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);

@@ -11,6 +11,7 @@ import { checkCommand } from "./commands/check.ts";
 import { statsCommand } from "./commands/stats.ts";
 import { trainCommand } from "./commands/train.ts";
 import { evalCommand } from "./commands/eval.ts";
+import { exportCommand } from "./commands/export.ts";
 
 export const commands: Command[] = [
   compileCommand,
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   statsCommand,
   trainCommand,
   evalCommand,
+  exportCommand,
 ];
 
 function help(): string {

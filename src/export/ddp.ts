@@ -1,0 +1,199 @@
+// `nnc export --format torch --ddp`: train_ddp.py beside the module, the same training as
+// `nnc train` with torch.distributed (DistributedDataParallel; gloo on CPU, nccl on GPUs). It
+// reads the CSV files nnc reads, holds out the same rows, shuffles in the same order (nnc's
+// mulberry32 generator, reimplemented), steps as nnc's trainer does, and saves weights that
+// `nnc eval --load` and `nnc train --load` read. Each step's global batch is split across the
+// processes; every process scales its mean loss by its share, so that DDP's averaged gradient is
+// the gradient of the whole batch's mean loss.
+import type { ModelIR } from "../ir/model.ts";
+import { pyStr } from "./python.ts";
+
+const script = `
+import argparse
+import csv
+import importlib.util
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("nnc_model", os.path.join(HERE, MODULE))
+nnc_model = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(nnc_model)
+
+
+def mulberry32(seed):
+    """nnc's seeded generator: uniform numbers in [0, 1)."""
+    a = seed & 0xFFFFFFFF
+
+    def rand():
+        nonlocal a
+        a = (a + 0x6D2B79F5) & 0xFFFFFFFF
+        t = a
+        t = ((t ^ (t >> 15)) * (t | 1)) & 0xFFFFFFFF
+        t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & 0xFFFFFFFF)) & 0xFFFFFFFF
+        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
+
+    return rand
+
+
+def shuffle(order, rand):
+    for i in range(len(order) - 1, 0, -1):
+        j = int(rand() * (i + 1))
+        order[i], order[j] = order[j], order[i]
+
+
+def permutation(n, rand):
+    order = list(range(n))
+    shuffle(order, rand)
+    return order
+
+
+def read_csv(path, model):
+    """The columns fill the inputs, then the targets, each by its width; a one-hot target may be
+    one column holding the class index (as nnc reads CSV files)."""
+    with open(path, newline="") as f:
+        rows = [[float(v) for v in r] for r in list(csv.reader(f))[1:] if r]
+    leaves = [(n, s, False) for n, s in model.INPUTS.items()] + [(n, s, True) for n, s in model.TARGETS.items()]
+    widths = [(n, s, t, math.prod(s[1:])) for n, s, t in leaves]
+    full = sum(w for _, _, _, w in widths)
+    as_class = len(rows[0]) != full
+    data, col = {}, 0
+    for name, shape, target, width in widths:
+        if as_class and target and width > 1:
+            k = torch.tensor([int(r[col]) for r in rows])
+            data[name] = torch.nn.functional.one_hot(k, width).double()
+            col += 1
+        else:
+            data[name] = torch.tensor([r[col : col + width] for r in rows], dtype=torch.float64)
+            col += width
+        data[name] = data[name].reshape((len(rows),) + tuple(shape[1:]))
+    return data, len(rows)
+
+
+def split(data, n, holdout):
+    """nnc's held-out rows: a fixed permutation (seed 1998) picks them; none below 10 rows."""
+    held = math.floor(n * holdout + 0.5)
+    if n < 10 or held == 0 or held >= n:
+        return data, data, n
+    order = permutation(n, mulberry32(1998))
+    pick = lambda rows: {k: v[torch.tensor(rows)] for k, v in data.items()}
+    return pick(order[: n - held]), pick(order[n - held :]), n - held
+
+
+class TrainLoss(nn.Module):
+    """DDP wraps a module's forward: here, the model's training loss."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, feed):
+        return self.model.loss(**feed)
+
+
+def steps_per_epoch(n, batch):
+    full, rest = divmod(n, batch)
+    return full + (1 if rest >= 2 or (rest == 1 and full == 0) else 0)
+
+
+def main():
+    p = argparse.ArgumentParser(description="Trains the model with torch.distributed, as nnc train does.")
+    p.add_argument("--data", required=True, help="a CSV file, as nnc train --data reads it")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch", type=int, default=32, help="examples per step, over all processes")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--holdout", type=float, default=0.2)
+    p.add_argument("--load", help="initial weights (safetensors, e.g. from nnc train --save)")
+    p.add_argument("--save", help="where to write the trained weights (safetensors)")
+    p.add_argument("--dtype", choices=["f32", "f64"], default="f32")
+    args = p.parse_args()
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    device = torch.device("cpu")
+    if world > 1:
+        cuda = torch.cuda.is_available()
+        if cuda:
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if cuda else "gloo")
+
+    torch.manual_seed(args.seed)
+    model = nnc_model.Model()
+    if args.dtype == "f64":
+        model = model.double()
+    if args.load:
+        model.load_weights(args.load)
+    if args.lr is not None:
+        model.LR = args.lr
+    model = model.to(device)
+    dtype = torch.float64 if args.dtype == "f64" else torch.float32
+    data, n = read_csv(args.data, model)
+    data = {k: v.to(dtype) for k, v in data.items()}
+    train, test, n_train = split(data, n, args.holdout)
+    net = DistributedDataParallel(TrainLoss(model)) if world > 1 else TrainLoss(model)
+    optimizer = model.make_optimizer()
+    batch = max(1, min(args.batch, n_train))
+    rand = mulberry32(args.seed)
+    order = permutation(n_train, rand)
+    train_loss = float("nan")
+    for epoch in range(1, args.epochs + 1):
+        if epoch > 1:
+            shuffle(order, rand)
+        for group in optimizer.param_groups:
+            group["lr"] = model.lr_at(epoch, args.epochs)
+        losses = []
+        for s in range(steps_per_epoch(n_train, batch)):
+            rows = order[s * batch : (s + 1) * batch]
+            mine = rows[rank::world]
+            # a process without examples still joins the gradient average, with weight 0
+            share = len(mine) * world / len(rows)
+            feed = {k: v[torch.tensor(mine or rows[:1])].to(device) for k, v in train.items()}
+            optimizer.zero_grad(set_to_none=True)
+            loss = net(feed)
+            (loss * share).backward()
+            optimizer.step()
+            total = loss.detach() * len(mine)
+            if world > 1:
+                dist.all_reduce(total)
+            losses.append(total.item() / len(rows))
+        train_loss = sum(losses) / len(losses)
+        if rank == 0:
+            print(f"epoch {epoch}/{args.epochs}  train loss {train_loss:.6f}", file=sys.stderr)
+    if rank == 0:
+        with torch.no_grad():
+            final = model.eval_loss(**{k: v.to(device) for k, v in data.items()}).item()
+            held = model.eval_loss(**{k: v.to(device) for k, v in test.items()}).item()
+        if args.save:
+            model.save_weights(args.save)
+        report = {"epochs": args.epochs, "processes": world, "train_loss": train_loss, "test_loss": held, "final_loss": final}
+        print(json.dumps(report))
+    if world > 1:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
+`;
+
+/** The DDP training script for the module written to `moduleFile` (a file name, same folder). */
+export function exportDdp(model: ModelIR, moduleFile: string): string {
+  return [
+    `# train_ddp.py: trains model ${model.name} (${moduleFile}) with torch.distributed, as nnc train does.`,
+    "# On one machine with N processes (gloo on CPU, nccl on GPUs):",
+    "#   torchrun --nproc_per_node=N train_ddp.py --data DATA.csv --epochs 10 --save W.safetensors",
+    "# On several, torchrun --nnodes=M --node_rank=K --master_addr=HOST ... on each. torchrun sets",
+    "# MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK; so can any launcher, by hand.",
+    "# Without them it trains in one process.",
+    `MODULE = ${pyStr(moduleFile)}`,
+    script,
+  ].join("\n");
+}

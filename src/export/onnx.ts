@@ -1,0 +1,165 @@
+// `nnc export --format onnx`: the optimized IR as an ONNX model (opset 17). The inference graph
+// takes the model's inputs and gives its outputs, by their `.nn` names, with the params and state
+// as initializers. With `training`, the graph is one training step instead: the training forward
+// pass, nnc's symbolic backward graph and the optimizer's update, from (data, params, state,
+// optimizer state, learning rate) to (loss, new params, new state), so that any ONNX runtime can
+// train the model.
+import type { GradTarget } from "../codegen/index.ts";
+import { Diagnostics } from "../diagnostics.ts";
+import type { Leaf, ModelIR } from "../ir/model.ts";
+import { nameOf, originOf, type Node, type Shape } from "../ir/node.ts";
+import { toposort } from "../ir/toposort.ts";
+import { OnnxGraph } from "./onnx-graph.ts";
+import { onnxOps } from "./onnx-ops.ts";
+import { encodeModel, type ElemType } from "./onnx-proto.ts";
+import { optimizerUpdate } from "./onnx-train.ts";
+import { exportError, type Weights } from "./weights.ts";
+
+export interface OnnxOptions {
+  /** export the training step instead of inference (whose params and state are inputs) */
+  training?: boolean;
+  /** the values of every param and state, by `.nn` name (the inference graph's initializers) */
+  weights: Weights;
+  dtype?: ElemType;
+  /** named dims fixed in the graph (otherwise symbolic) */
+  bind?: Readonly<Record<string, number>>;
+}
+
+/** The encoded ONNX model (export before compiling anything else: errors read the nodes' origins). */
+export function exportOnnx(
+  model: ModelIR,
+  grads: readonly GradTarget[],
+  options: OnnxOptions,
+): Uint8Array {
+  const g = new OnnxGraph(options.dtype ?? "f32", options.bind ?? {});
+  const doc = options.training
+    ? trainingGraph(g, model, grads)
+    : inferenceGraph(g, model, options.weights);
+  return encodeModel(g.proto(model.name, doc), `nnc export of ${model.file}: model ${model.name}`);
+}
+
+function inferenceGraph(g: OnnxGraph, model: ModelIR, weights: Weights): string {
+  const outputs = model.infer.outputs;
+  if (outputs.length === 0)
+    throw exportError(model, "NN8002", `the model \`${model.name}\` has no \`output\` to export`);
+  const values = new Map<Node, string>();
+  for (const leaf of model.inputs) values.set(leaf.node, g.input(leaf.name, bound(g, leaf.shape)));
+  leafInitializers(g, [...model.params, ...model.state], weights, values);
+  lowerAll(
+    g,
+    model,
+    outputs.map((o) => o.node),
+    values,
+  );
+  for (const o of outputs) g.output(o.name, values.get(o.node)!, bound(g, o.node.shape));
+  return `inference of ${model.name}: inputs ${model.inputs.map((l) => l.name).join(", ")}`;
+}
+
+function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarget[]): string {
+  const loss = model.train.loss;
+  if (!loss)
+    throw exportError(
+      model,
+      "NN8003",
+      `the model \`${model.name}\` has no \`loss\`: --training exports a training step, which needs one`,
+    );
+  const grads = new Map(targets.filter((t) => t.kind === "param").map((t) => [t.name, t.node]));
+  const values = new Map<Node, string>();
+  for (const leaf of [...model.inputs, ...model.targets])
+    values.set(leaf.node, g.input(leaf.name, bound(g, leaf.shape)));
+  // params and state are inputs: the step is a function of them (weights are the caller's)
+  for (const leaf of [...model.params, ...model.state])
+    values.set(leaf.node, g.input(leaf.name, leaf.shape));
+  const updates = model.train.stateUpdates;
+  lowerAll(g, model, [loss, ...grads.values(), ...updates.map((u) => u.node)], values);
+  g.output("step:loss", values.get(loss)!, []);
+  const value = (n: Node | undefined) => values.get(n!)!;
+  const param = (name: string) => value(model.params.find((p) => p.name === name)?.node);
+  for (const u of optimizerUpdate(g, model, param, (name) => value(grads.get(name))))
+    g.output(`step:${u.name}`, u.value, u.shape);
+  for (const u of updates) g.output(`step:${u.name}`, value(u.node), u.node.shape);
+  for (const [name, node] of grads) g.output(`grad:${name}`, value(node), node.shape);
+  return (
+    `one training step of ${model.name} (${model.optimizer.kind}): step:NAME is the new value of ` +
+    `the input NAME, step:loss the loss before the step, grad:NAME the gradient`
+  );
+}
+
+/** Params and state as initializers named after them. */
+function leafInitializers(
+  g: OnnxGraph,
+  leaves: Leaf[],
+  weights: Weights,
+  values: Map<Node, string>,
+) {
+  for (const leaf of leaves) {
+    const data = weights.get(leaf.name);
+    if (!data) throw new Error(`internal: no value for \`${leaf.name}\``);
+    values.set(leaf.node, g.initializer(leaf.name, leaf.shape as number[], data));
+  }
+}
+
+/** Lowers every node `roots` need, in topological order, through the op table. */
+function lowerAll(g: OnnxGraph, model: ModelIR, roots: Node[], values: Map<Node, string>): void {
+  const order = toposort(roots);
+  const biased = gemmBiases(order, roots);
+  const folded = new Set(biased.values());
+  const diags = new Diagnostics(model.source);
+  for (const node of order) {
+    if (values.has(node) || folded.has(node)) continue;
+    if (node.op === "const") {
+      values.set(node, g.scalar(node.attrs["value"] as number));
+      continue;
+    }
+    const product = biased.get(node);
+    if (product) {
+      // x @ W + b as one Gemm with C = b
+      const [a, b] = product.inputs.map((x) => values.get(x)!);
+      const bias = values.get(node.inputs.find((x) => x !== product)!)!;
+      const t = (k: string) => ({ int: product.attrs[k] === true ? 1 : 0 });
+      const attrs = { transA: t("ta"), transB: t("tb") };
+      values.set(node, g.op("Gemm", [a!, b!, bias], attrs, hintOf(node)));
+      continue;
+    }
+    const row = onnxOps[node.op];
+    if ("unsupported" in row) {
+      const at = originOf(node) ?? { file: model.file, line: 1, col: 1 };
+      diags.error(
+        "NN8001",
+        at,
+        `ONNX export cannot write the op \`${node.op}\` (${row.unsupported})`,
+      );
+      continue;
+    }
+    const args = node.inputs.map((i) => values.get(i)!);
+    values.set(node, row(g, node, args, hintOf(node)));
+  }
+  diags.throwIfAny();
+}
+
+/** The adds `matmul + bias` whose product is used nowhere else, each with its product. */
+function gemmBiases(order: Node[], roots: Node[]): Map<Node, Node> {
+  const uses = new Map<Node, number>(roots.map((r) => [r, 1]));
+  for (const n of order) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const out = new Map<Node, Node>();
+  for (const n of order) {
+    if (n.op !== "add" || n.inputs[0] === n.inputs[1]) continue;
+    const product = n.inputs.find((x) => x.op === "matmul" && uses.get(x) === 1);
+    // Gemm's C broadcasts to the product's shape, never the other way
+    if (product && sameDims(product.shape, n.shape)) out.set(n, product);
+  }
+  return out;
+}
+
+function sameDims(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function hintOf(node: Node): string {
+  return nameOf(node) ?? node.op;
+}
+
+/** A shape with the dims fixed by `--bind` written as numbers. */
+function bound(g: OnnxGraph, shape: Shape): Shape {
+  return shape.map((d) => (typeof d === "string" && g.bind[d] !== undefined ? g.bind[d] : d));
+}

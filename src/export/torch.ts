@@ -1,0 +1,200 @@
+// `nnc export --format torch`: a readable PyTorch module of the model. `Model(nn.Module)` holds the
+// params in a ParameterDict (keys: the `.nn` names, mapped reversibly by `_key`) and the state as
+// buffers; `forward(**inputs)` is the inference graph, `loss(**feed)` the training loss, both in
+// torch ops, one statement per IR node under the `.nn` line it comes from; `make_optimizer` maps
+// nnc's optimizer to torch.optim with the same update.
+import type { Init, ModelIR, ParamLeaf } from "../ir/model.ts";
+import { commentText } from "../codegen/names.ts";
+import { asTensor, body, pyDeclared } from "./torch-body.ts";
+import { optimizerMethods } from "./torch-optim.ts";
+import { header, helpers, methods } from "./torch-runtime.ts";
+import { indent, pyFloat, pyStr } from "./python.ts";
+import { exportError } from "./weights.ts";
+import type { Node } from "../ir/node.ts";
+
+/** The Python module (export before compiling anything else: comments read the nodes' origins). */
+export function exportTorch(model: ModelIR): string {
+  if (model.infer.outputs.length === 0 && !model.train.loss)
+    throw exportError(
+      model,
+      "NN8002",
+      `the model \`${model.name}\` has no \`output\` and no \`loss\``,
+    );
+  const opt = optimizerMethods(model);
+  const klass = [
+    "class Model(nn.Module):",
+    ...indent([
+      `"""model ${commentText(model.name)} from ${commentText(model.file)}, exported by nnc."""`,
+      "",
+      ...constants(model),
+      "",
+      ...init(model),
+      "",
+      ...forward(model),
+      "",
+      ...lossMethod(model),
+      "",
+      ...evalLossMethod(model),
+      "",
+      ...opt.methods,
+      ...methods.trim().split("\n"),
+    ]),
+  ];
+  return [
+    `# model ${commentText(model.name)} from ${commentText(model.file)}: a PyTorch module written by nnc export`,
+    header,
+    helpers.trimEnd(),
+    "",
+    ...opt.classes,
+    "",
+    ...klass,
+    "",
+  ].join("\n");
+}
+
+function dict(entries: [string, string][]): string {
+  return `{${entries.map(([k, v]) => `${pyStr(k)}: ${v}`).join(", ")}}`;
+}
+
+function constants(model: ModelIR): string[] {
+  const shapes = (leaves: { name: string; shape: readonly (number | string)[] }[]) =>
+    dict(leaves.map((l) => [l.name, pyDeclared(l.shape)]));
+  return [
+    `NAME = ${pyStr(model.name)}`,
+    `INPUTS = ${shapes(model.inputs)}`,
+    `TARGETS = ${shapes(model.targets)}`,
+    `PARAMS = ${shapes(model.params)}`,
+    `STATE = ${shapes(model.state)}`,
+    `OUTPUTS = (${model.infer.outputs.map((o) => `${pyStr(o.name)},`).join(" ")})`,
+  ];
+}
+
+function init(model: ModelIR): string[] {
+  return [
+    "def __init__(self):",
+    ...indent([
+      "super().__init__()",
+      "self.params = nn.ParameterDict()",
+      ...model.params.map(
+        (p) => `self.params[_key(${pyStr(p.name)})] = nn.Parameter(${initExpr(p)})`,
+      ),
+      "self.state = nn.Module()",
+      ...model.state.map(
+        (s) =>
+          `self.state.register_buffer(_key(${pyStr(s.name)}), torch.full(${pyDeclared(s.shape)}, ${pyFloat(s.init)}))`,
+      ),
+      "# the dtype and device of inputs and constants follow the model's (.double(), .to(...))",
+      'self.register_buffer("_anchor", torch.zeros(()), persistent=False)',
+      "self._optimizer = None",
+    ]),
+  ];
+}
+
+/** Glorot and He need fan-in and fan-out: a matrix's rows and columns, as nnc computes them. */
+function fans(shape: number[]): [number, number] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return shape.length < 2 ? [size, size] : [shape[0]!, size / shape[0]!];
+}
+
+/** The param's initial value: the same distribution as nnc's initializer (torch's random draws). */
+function initExpr(p: ParamLeaf): string {
+  const shape = p.shape as number[];
+  const s = pyDeclared(shape);
+  const [fanIn, fanOut] = fans(shape);
+  const init: Init = p.init;
+  switch (init.kind) {
+    case "values":
+      return init.values.length === 1
+        ? `torch.full(${s}, ${pyFloat(init.values[0]!)})`
+        : `torch.tensor([${init.values.map(pyFloat).join(", ")}]).reshape(${s})`;
+    case "zeros":
+      return `torch.zeros(${s})`;
+    case "ones":
+      return `torch.ones(${s})`;
+    case "normal":
+      return `torch.empty(${s}).normal_(${pyFloat(init.mean)}, ${pyFloat(init.std)})`;
+    case "uniform":
+      return `torch.empty(${s}).uniform_(${pyFloat(init.low)}, ${pyFloat(init.high)})`;
+    case "glorot":
+      return `torch.empty(${s}).uniform_(-math.sqrt(6 / (${fanIn} + ${fanOut})), math.sqrt(6 / (${fanIn} + ${fanOut})))`;
+    case "he":
+      return `torch.empty(${s}).normal_(0.0, math.sqrt(2 / ${fanIn}))`;
+  }
+}
+
+/** `dims = {}`, then each input (and target) taken from the feed, checked, as a local. */
+function takeInputs(
+  leaves: { name: string; shape: readonly (number | string)[]; node: Node }[],
+  feed: string,
+) {
+  const known = new Map<Node, string>();
+  const lines = ["dims = {}"];
+  leaves.forEach((l, i) => {
+    const local = `${l.name.replace(/[^A-Za-z0-9_]/g, "_")}_${i}`;
+    lines.push(`${local} = self._take(${feed}, ${pyStr(l.name)}, ${pyDeclared(l.shape)}, dims)`);
+    known.set(l.node, local);
+  });
+  lines.push("params = self.nn_params()", "state = self.nn_state()");
+  return { lines, known };
+}
+
+function forward(model: ModelIR): string[] {
+  const { lines, known } = takeInputs(model.inputs, "inputs");
+  const outs = model.infer.outputs;
+  const b = body(
+    model,
+    outs.map((o) => o.node),
+    known,
+    known.size,
+  );
+  const result = outs.map((o): [string, string] => [o.name, asTensor(o.node, b.exprs)]);
+  return [
+    "def forward(self, **inputs):",
+    ...indent([
+      '"""Inference, as nnc\'s forward (running statistics, no dropout): {output name: tensor}."""',
+      ...lines,
+      ...b.lines,
+      `return ${dict(result)}`,
+    ]),
+  ];
+}
+
+function lossMethod(model: ModelIR): string[] {
+  const loss = model.train.loss;
+  if (!loss) return ["def loss(self, **feed):", '    raise ValueError("this model has no loss")'];
+  const { lines, known } = takeInputs([...model.inputs, ...model.targets], "feed");
+  const updates = model.train.stateUpdates;
+  const b = body(model, [loss, ...updates.map((u) => u.node)], known, known.size);
+  const stateLines = updates.map((u) => `state[${pyStr(u.name)}].copy_(${b.exprs.get(u.node)!})`);
+  return [
+    "def loss(self, **feed):",
+    ...indent([
+      '"""The training loss, as nnc\'s loss (batch statistics, dropout on). In training mode',
+      '(self.training) it also updates the running statistics, as torch\'s BatchNorm does."""',
+      ...lines,
+      ...b.lines,
+      ...(stateLines.length > 0
+        ? ["if self.training:", ...indent(["with torch.no_grad():", ...indent(stateLines)])]
+        : []),
+      `return ${asTensor(loss, b.exprs)}`,
+    ]),
+  ];
+}
+
+/** The loss in inference mode (running statistics, no dropout), as nnc eval reports it. */
+function evalLossMethod(model: ModelIR): string[] {
+  const loss = model.infer.loss;
+  if (!loss)
+    return ["def eval_loss(self, **feed):", '    raise ValueError("this model has no loss")'];
+  const { lines, known } = takeInputs([...model.inputs, ...model.targets], "feed");
+  const b = body(model, [loss], known, known.size);
+  return [
+    "def eval_loss(self, **feed):",
+    ...indent([
+      '"""The loss in inference mode (running statistics, no dropout), as nnc eval reports it."""',
+      ...lines,
+      ...b.lines,
+      `return ${asTensor(loss, b.exprs)}`,
+    ]),
+  ];
+}

@@ -1,0 +1,176 @@
+// What the export tests share: every model of models/, random data for a model's inputs, ONNX
+// Runtime sessions, Debian's torch (one Python process per batch of cases) and error measures.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import * as ort from "onnxruntime-node";
+import type { Leaf, ModelIR } from "../src/ir/model.ts";
+import { encodeSafetensors } from "../src/train/safetensors.ts";
+import { randomSource } from "./random-models.ts";
+import { randomArray, rng } from "./helpers.ts";
+
+export interface ModelCase {
+  /** `models/xor.nn` or `models/experiments/optimizers.nn:adam` */
+  label: string;
+  file: string;
+  model: string;
+  source: string;
+}
+
+/** Every model of every file in models/ (and its subfolders). */
+export function repoModels(): ModelCase[] {
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? files(join(dir, e.name))
+        : e.name.endsWith(".nn")
+          ? [join(dir, e.name)]
+          : [],
+    );
+  return files("models")
+    .sort()
+    .flatMap((file) => {
+      const source = readFileSync(file, "utf8");
+      const names = [...source.matchAll(/^model\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
+      return names.map((model) => ({
+        label: names.length > 1 ? `${file}:${model}` : file,
+        file,
+        model,
+        source,
+      }));
+    });
+}
+
+/** `count` random models from the property tests' generator, the same ones every run. */
+export function randomModels(count: number, seed: number): ModelCase[] {
+  return fc.sample(randomSource, { seed, numRuns: count }).map((source, i) => ({
+    label: `random model ${i}`,
+    file: `random${i}.nn`,
+    model: "random",
+    source,
+  }));
+}
+
+/** The source with every dropout's rate 0, so that training is deterministic. */
+export function withoutDropout(source: string): string {
+  return source.replace(/dropout\([^)]*\)/g, "dropout(0)");
+}
+
+export type Feed = Record<string, { shape: number[]; data: Float64Array }>;
+
+/** Random data for `leaves` with the named dims of size `batch`; targets in [0, 1). */
+export function randomFeed(model: ModelIR, batch: number, seed: number): Feed {
+  const rand = rng(seed);
+  const feed: Feed = {};
+  const leaves: [Leaf, boolean][] = [
+    ...model.inputs.map((l): [Leaf, boolean] => [l, false]),
+    ...model.targets.map((l): [Leaf, boolean] => [l, true]),
+  ];
+  for (const [leaf, target] of leaves) {
+    const shape = leaf.shape.map((d) => (typeof d === "number" ? d : batch));
+    const n = shape.reduce((a, b) => a * b, 1);
+    feed[leaf.name] = { shape, data: randomArray(n, rand, target ? 0 : -1, 1) };
+  }
+  return feed;
+}
+
+/** The feed as the generated module takes it. */
+export function jsFeed(
+  feed: Feed,
+  type: "f32" | "f64",
+): Record<string, Float32Array | Float64Array | number> {
+  const out: Record<string, Float32Array | Float64Array | number> = {};
+  for (const [k, v] of Object.entries(feed))
+    out[k] =
+      v.shape.length === 0 ? v.data[0]! : type === "f32" ? Float32Array.from(v.data) : v.data;
+  return out;
+}
+
+export function ortFeed(feed: Feed, type: "f32" | "f64" = "f32"): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(feed))
+    out[k] =
+      type === "f32"
+        ? new ort.Tensor("float32", Float32Array.from(v.data), v.shape)
+        : new ort.Tensor("float64", Float64Array.from(v.data), v.shape);
+  return out;
+}
+
+export function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  // warnings (an initializer that is also an input: the training graph's defaults) are expected
+  return ort.InferenceSession.create(bytes, { logSeverityLevel: 3, intraOpNumThreads: 1 });
+}
+
+/** max |a - b| / max(1, |b|) */
+export function maxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < b.length; i++)
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  return Number.isNaN(worst) ? Infinity : worst;
+}
+
+/** max |a - b| over max |b|: the error relative to the tensor's scale */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return scale === 0 ? diff : Number.isNaN(diff) ? Infinity : diff / scale;
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "nnc-export-"));
+}
+
+/** Params and state as a safetensors file (f64 keeps every bit for the f64 comparisons). */
+export function writeWeights(
+  path: string,
+  model: ModelIR,
+  values: Record<string, ArrayLike<number>>,
+  type: "f32" | "f64",
+): void {
+  const tensors = [...model.params, ...model.state].map((l) => ({
+    name: l.name,
+    shape: l.shape as number[],
+    data: type === "f32" ? Float32Array.from(values[l.name]!) : Float64Array.from(values[l.name]!),
+  }));
+  writeFileSync(path, encodeSafetensors(tensors));
+}
+
+export const python = "/usr/bin/python3";
+
+/**
+ * Whether Debian's torch can be imported. CI installs it (.ci/run), so there its absence fails
+ * the tests; elsewhere the torch tests are skipped with a message that says how to install it.
+ */
+export function torchAvailable(): boolean {
+  const ok = spawnSync(python, ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+  if (!ok && process.env["CI"])
+    throw new Error(
+      "CI needs Debian's python3-torch: .ci/run installs it (apt-get install -y python3-torch)",
+    );
+  if (!ok)
+    console.warn(
+      "skipping the torch export tests: /usr/bin/python3 cannot import torch " +
+        "(apt-get install -y python3-torch, as .ci/run does)",
+    );
+  return ok;
+}
+
+/** Runs test/export_torch_driver.py over `jobs` in one Python process; returns its results. */
+export function runTorchJobs<T>(dir: string, jobs: unknown[]): T[] {
+  const input = join(dir, "jobs.json");
+  writeFileSync(input, JSON.stringify(jobs));
+  const out = execFileSync(python, ["test/export_torch_driver.py", input], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    env: { ...process.env, OMP_NUM_THREADS: "1" },
+  });
+  return JSON.parse(out) as T[];
+}

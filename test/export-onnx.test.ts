@@ -1,0 +1,242 @@
+// nnc export --format onnx, checked by ONNX Runtime: for every model in models/ and random models,
+// the inference graph's outputs equal the generated module's forward, one exported training step
+// equals trainStep, and 20 steps stay together.
+import { describe, expect, it } from "vitest";
+import { Tensor } from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
+import type { ModelIR } from "../src/ir/model.ts";
+import { optimizerSlots } from "../src/export/onnx-train.ts";
+import { compile, type Compiled } from "../src/compile.ts";
+import { exportOnnx } from "../src/export/onnx.ts";
+import { decodeModel } from "../src/export/onnx-proto.ts";
+import { seededWeights, type Weights } from "../src/export/weights.ts";
+import {
+  jsFeed,
+  maxError,
+  ortFeed,
+  randomFeed,
+  randomModels,
+  repoModels,
+  session,
+  withoutDropout,
+  type Feed,
+  type ModelCase,
+} from "./export-helpers.ts";
+
+const cases = [...repoModels(), ...randomModels(8, 13)];
+
+function compileCase(c: ModelCase, source = c.source): Compiled {
+  return compile(source, { file: c.file, model: c.model });
+}
+
+async function inferenceError(c: ModelCase): Promise<Record<string, number>> {
+  const compiled = compileCase(c);
+  const bytes = exportOnnx(compiled.model, compiled.grads, { weights: seededWeights(compiled, 1) });
+  const feed = randomFeed(compiled.model, 5, 3);
+  const inputs = Object.fromEntries(compiled.model.inputs.map((l) => [l.name, feed[l.name]!]));
+  const out = await (await session(bytes)).run(ortFeed(inputs));
+  const ref = compiled.load().createModel({ seed: 1 }).forward(jsFeed(inputs, "f32"));
+  return Object.fromEntries(
+    Object.entries(ref).map(([k, v]) => [
+      k,
+      maxError(out[k]!.data as Float32Array, typeof v === "number" ? [v] : v),
+    ]),
+  );
+}
+
+type Values = Record<string, ArrayLike<number>>;
+
+/** `steps` exported training steps in ORT on the batches `feeds`; the values after each. */
+async function ortSteps(
+  bytes: Uint8Array,
+  start: Record<string, ort.Tensor>,
+  feeds: Feed[],
+  type: "f32" | "f64",
+) {
+  const s = await session(bytes);
+  const carried = { ...start };
+  const after: Values[] = [];
+  for (const feed of feeds) {
+    const out = await s.run({ ...ortFeed(feed, type), ...carried });
+    const values: Values = {};
+    for (const [name, t] of Object.entries(out)) {
+      values[name] = t.data as Float32Array | Float64Array;
+      if (name.startsWith("step:") && name !== "step:loss") carried[name.slice("step:".length)] = t;
+    }
+    after.push(values);
+  }
+  return after;
+}
+
+/** The same steps in the generated module, named as the ONNX outputs are. */
+function moduleSteps(
+  compiled: Compiled,
+  params: Values,
+  feeds: Feed[],
+  type: "f32" | "f64",
+): Values[] {
+  const m = compiled.load().createModel({ params });
+  return feeds.map((feed) => {
+    const values: Values = {};
+    for (const [name, g] of Object.entries(m.grad(jsFeed(feed, type)).grads))
+      values[`grad:${name}`] = Float64Array.from(g);
+    values["step:loss"] = [m.trainStep(jsFeed(feed, type))];
+    for (const [name, v] of [...Object.entries(m.params), ...Object.entries(m.state)])
+      values[`step:${name}`] = Float64Array.from(v);
+    return values;
+  });
+}
+
+function compare(a: Values, b: Values): Record<string, number> {
+  return Object.fromEntries(Object.keys(b).map((k) => [k, maxError(a[k]!, b[k]!)]));
+}
+
+/**
+ * `steps` training steps of the exported graph in ORT and of the generated module, each in f32
+ * and in f64, from the same params on the same batches. In f64 ORT must agree with the module
+ * to 1e-9 (`exact`): the graph computes what trainStep computes. In f32 (`errors`) the two
+ * differ by rounding, which a deep batch-normalized network, or adam's g / (|g| + eps) on a
+ * gradient near 0, amplifies; `noise` is each engine's own distance from its f64 result.
+ */
+async function trainingErrors(c: ModelCase, steps: number, check: number[]) {
+  const source = withoutDropout(c.source);
+  const single = compileCase(c, source);
+  const double = compile(source, { file: c.file, model: c.model, dtype: "f64" });
+  const weights = seededWeights(single, 1);
+  const params = Object.fromEntries(single.model.params.map((p) => [p.name, weights.get(p.name)!]));
+  const feeds = Array.from({ length: steps }, (_, k) => randomFeed(single.model, 8, 100 + k));
+  const run = async (compiled: Compiled, type: "f32" | "f64") => {
+    const bytes = exportOnnx(compiled.model, compiled.grads, {
+      training: true,
+      weights,
+      dtype: type,
+    });
+    const start = startingInputs(compiled.model, weights, type);
+    return {
+      ort: await ortSteps(bytes, start, feeds, type),
+      own: moduleSteps(compiled, params, feeds, type),
+    };
+  };
+  const f32 = await run(single, "f32");
+  const f64 = await run(double, "f64");
+  return check.map((step) => {
+    const at = (r: { ort: Values[]; own: Values[] }) => ({
+      ort: r.ort[step - 1]!,
+      own: r.own[step - 1]!,
+    });
+    const [single32, double64] = [at(f32), at(f64)];
+    const ortNoise = compare(single32.ort, double64.ort);
+    const ownNoise = compare(single32.own, double64.own);
+    const noise = Object.fromEntries(
+      Object.keys(ownNoise).map((k) => [k, ortNoise[k]! + ownNoise[k]!]),
+    );
+    return {
+      step,
+      errors: compare(single32.ort, single32.own),
+      noise,
+      exact: compare(double64.ort, double64.own),
+    };
+  });
+}
+
+/** The training step's first inputs: the weights, zeros for the optimizer, the model's rate. */
+function startingInputs(
+  model: ModelIR,
+  weights: Weights,
+  type: "f32" | "f64",
+): Record<string, ort.Tensor> {
+  const tensor = (data: ArrayLike<number>, shape: readonly (number | string)[]) =>
+    type === "f32"
+      ? new Tensor("float32", Float32Array.from(data), shape as number[])
+      : new Tensor("float64", Float64Array.from(data), shape as number[]);
+  const out: Record<string, ort.Tensor> = {};
+  for (const l of [...model.params, ...model.state])
+    out[l.name] = tensor(weights.get(l.name)!, l.shape);
+  for (const p of model.params)
+    for (const slot of optimizerSlots(model.optimizer))
+      out[`optimizer:${p.name}:${slot}`] = tensor(
+        new Float32Array(weights.get(p.name)!.length),
+        p.shape,
+      );
+  out["optimizer:lr"] = tensor([model.optimizer.lr], []);
+  if (model.optimizer.kind === "adam") out["optimizer:step"] = tensor([0], []);
+  return out;
+}
+
+describe("ONNX export, run by ONNX Runtime", () => {
+  it.each(cases.map((c) => [c.label, c]))("%s: inference equals forward (1e-5)", async (_l, c) => {
+    for (const [name, err] of Object.entries(await inferenceError(c)))
+      expect(err, `${name} of ${c.label}\n${c.source}`).toBeLessThan(1e-5);
+  });
+
+  it.each(cases.map((c) => [c.label, c]))(
+    "%s: one training step equals trainStep (1e-5), 20 stay within 1e-4",
+    async (_l, c) => {
+      for (const { step: steps, errors, noise, exact } of await trainingErrors(c, 20, [1, 20])) {
+        const tolerance = steps === 1 ? 1e-5 : 1e-4;
+        for (const [name, err] of Object.entries(exact))
+          expect(err, `${name} after ${steps} steps of ${c.label} in f64`).toBeLessThan(1e-9);
+        for (const [name, err] of Object.entries(errors))
+          expect(err, `${name} after ${steps} steps of ${c.label}`).toBeLessThan(
+            tolerance + 2 * noise[name]!,
+          );
+      }
+    },
+    60_000,
+  );
+});
+
+describe("the exported graph's interface", () => {
+  const compiled = compile(
+    "model m {\n  input x: [batch, 2]\n  target y: [batch, 1]\n  h = x |> dense(3) |> batchnorm |> relu\n" +
+      "  constructor = h |> dense(1) |> sigmoid\n  output constructor, h\n  loss = mean(bce(constructor, y))\n" +
+      "  optimizer = adam(lr: 0.01)\n}",
+    { file: "m.nn" },
+  );
+  const weights = seededWeights(compiled, 1);
+  const names = (vs: { name?: string | null }[] | null | undefined) =>
+    (vs ?? []).map((v) => v.name);
+
+  it("carries the .nn names: inputs, outputs, params and state as initializers", () => {
+    const g = decodeModel(exportOnnx(compiled.model, compiled.grads, { weights })).graph!;
+    expect(names(g.input)).toEqual(["x"]);
+    expect(names(g.output)).toEqual(["constructor", "h"]);
+    expect(names(g.initializer)).toEqual(
+      expect.arrayContaining(["h.dense.W", "h.batchnorm.running_var", "constructor.W"]),
+    );
+    const dims = g.input![0]!.type!.tensorType!.shape!.dim!;
+    expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(["batch", 2]);
+    expect(g.node!.some((n) => n.opType === "Gemm" && n.input!.length === 3)).toBe(true);
+  });
+
+  it("fixes a bound dim and keeps opset 17", () => {
+    const m = decodeModel(
+      exportOnnx(compiled.model, compiled.grads, { weights, bind: { batch: 4 } }),
+    );
+    expect(Number(m.opsetImport[0]!.version)).toBe(17);
+    const dims = m.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+    expect(dims.map((d) => Number(d.dimValue))).toEqual([4, 2]);
+  });
+
+  it("the training step takes and gives params, state and optimizer state by name", () => {
+    const g = decodeModel(
+      exportOnnx(compiled.model, compiled.grads, { weights, training: true }),
+    ).graph!;
+    expect(names(g.input)).toEqual(
+      expect.arrayContaining(["x", "y", "h.dense.W", "h.batchnorm.running_mean", "optimizer:lr"]),
+    );
+    expect(names(g.input)).toEqual(
+      expect.arrayContaining(["optimizer:step", "optimizer:h.dense.W:m"]),
+    );
+    expect(names(g.output)).toEqual(
+      expect.arrayContaining(["step:loss", "step:h.dense.W", "step:optimizer:h.dense.W:v"]),
+    );
+    expect(names(g.output)).toEqual(
+      expect.arrayContaining([
+        "step:h.batchnorm.running_var",
+        "step:optimizer:step",
+        "grad:constructor.b",
+      ]),
+    );
+  });
+});
