@@ -112,8 +112,8 @@ export function maxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Number.isNaN(worst) ? Infinity : worst;
 }
 
-/** max |a - b| over max |b|: the error relative to the tensor's scale */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** max |a - b| over max |b| (at least `floor`): the error relative to the tensor's scale */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): number {
   if (a.length !== b.length) return Infinity;
   let diff = 0;
   let scale = 0;
@@ -121,6 +121,7 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
     diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
     scale = Math.max(scale, Math.abs(b[i]!));
   }
+  scale = Math.max(scale, floor);
   return scale === 0 ? diff : Number.isNaN(diff) ? Infinity : diff / scale;
 }
 

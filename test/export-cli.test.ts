@@ -1,0 +1,250 @@
+// `nnc export` from the command line: the files it writes, its errors, and the trips out and
+// back: train_ddp.py over two processes (ranks launched by hand, as torchrun would) against one,
+// and nnc -> torch -> nnc, with the weights torch saves loaded back by `nnc eval`.
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.ts";
+import { compile } from "../src/compile.ts";
+import { decodeModel } from "../src/export/onnx-proto.ts";
+import { seededWeights } from "../src/export/weights.ts";
+import { captureStdio } from "./capture.ts";
+import { python, runTorchJobs, tempDir, torchAvailable, writeWeights } from "./export-helpers.ts";
+
+const io = captureStdio();
+const dir = tempDir();
+const path = (name: string) => join(dir, name);
+const lastJson = (text: string) => JSON.parse(text.trimEnd().split("\n").at(-1)!);
+
+describe("nnc export", () => {
+  it("writes an ONNX model with the .nn names", async () => {
+    expect(
+      await main(["export", "models/xor.nn", "--format", "onnx", "-o", path("xor.onnx")]),
+    ).toBe(0);
+    expect(io.out).toMatch(/wrote .*xor\.onnx \(model xor, inference, \d+ bytes\)/);
+    const g = decodeModel(readFileSync(path("xor.onnx"))).graph!;
+    expect(g.input!.map((i) => i.name)).toEqual(["x"]);
+    expect(g.output!.map((o) => o.name)).toEqual(["p"]);
+  });
+
+  it("writes the training step, and a PyTorch module with train_ddp.py beside it", async () => {
+    const args = ["export", "models/mnist.nn", "--format", "onnx", "--training"];
+    expect(await main([...args, "-o", path("mnist-step.onnx")])).toBe(0);
+    expect(io.out).toMatch(/the training step/);
+    expect(
+      await main([
+        "export",
+        "models/mnist.nn",
+        "--format",
+        "torch",
+        "--ddp",
+        "-o",
+        path("mnist.py"),
+      ]),
+    ).toBe(0);
+    const module = readFileSync(path("mnist.py"), "utf8");
+    expect(module).toMatch(/^class Model\(nn\.Module\):/m);
+    expect(module).toContain("# line 8: p = softmax(z)");
+    expect(module).toContain(
+      "torch.optim.Adam(self.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)",
+    );
+    expect(readFileSync(path("train_ddp.py"), "utf8")).toContain('MODULE = "mnist.py"');
+  });
+
+  it.each([
+    ["no format", ["models/xor.nn", "-o", "x.onnx"], /--format must be onnx or torch/],
+    ["no output", ["models/xor.nn", "--format", "onnx"], /missing -o OUT/],
+    [
+      "a torch flag for onnx",
+      ["models/xor.nn", "--format", "onnx", "--ddp", "-o", "x"],
+      /--ddp is not an option of --format onnx/,
+    ],
+    [
+      "an onnx flag for torch",
+      ["models/xor.nn", "--format", "torch", "--training", "-o", "x"],
+      /--training is not an option/,
+    ],
+    [
+      "--load and --seed",
+      ["models/xor.nn", "--format", "onnx", "--load", "w", "--seed", "2", "-o", "x"],
+      /use one/,
+    ],
+  ])("%s is a usage error (exit 1)", async (_s, args, message) => {
+    expect(await main(["export", ...args])).toBe(1);
+    expect(io.err).toMatch(message);
+  });
+
+  it("a model without a loss has no training step to export (NN8003)", async () => {
+    const file = path("noloss.nn");
+    writeFileSync(
+      file,
+      "model m {\n  input x: [batch, 2]\n  param w: [2, 1]\n  y = x @ w\n  output y\n}\n",
+    );
+    expect(
+      await main(["export", file, "--format", "onnx", "--training", "-o", path("m.onnx")]),
+    ).toBe(1);
+    expect(io.err).toMatch(/noloss\.nn:1:1: error NN8003: the model `m` has no `loss`/);
+  });
+
+  it("weights that do not fit are the weights file's error (NN6102)", async () => {
+    const file = path("other.safetensors");
+    const c = compile(readFileSync("models/linreg.nn", "utf8"), { file: "models/linreg.nn" });
+    writeWeights(file, c.model, Object.fromEntries(seededWeights(c, 1)), "f32");
+    const args = [
+      "export",
+      "models/xor.nn",
+      "--format",
+      "onnx",
+      "--load",
+      file,
+      "-o",
+      path("x.onnx"),
+    ];
+    expect(await main(args)).toBe(1);
+    expect(io.err).toMatch(/NN6102/);
+  });
+});
+
+/** A TCP port that was free a moment ago, for the ranks' rendezvous. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function runPython(args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { env: { ...process.env, OMP_NUM_THREADS: "1", ...env } });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += String(d)));
+    child.stderr.on("data", (d) => (err += String(d)));
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`)),
+    );
+  });
+}
+
+describe.runIf(torchAvailable())("trips out of nnc and back", () => {
+  const model = "models/experiments/optimizers.nn";
+  const data = "data/spirals.csv";
+
+  it("train_ddp.py: 2 processes train as 1 and as nnc train; nnc eval loads the result", async () => {
+    expect(
+      await main([
+        "export",
+        model,
+        "--model",
+        "momentum",
+        "--format",
+        "torch",
+        "--ddp",
+        "-o",
+        path("spirals.py"),
+      ]),
+    ).toBe(0);
+    const c = compile(readFileSync(model, "utf8"), { file: model, model: "momentum" });
+    writeWeights(
+      path("start.safetensors"),
+      c.model,
+      Object.fromEntries(seededWeights(c, 1)),
+      "f32",
+    );
+    const script = path("train_ddp.py");
+    const common = [script, "--data", data, "--epochs", "1", "--load", path("start.safetensors")];
+    const one = lastJson(await runPython([...common, "--save", path("one.safetensors")]));
+    const env = {
+      MASTER_ADDR: "127.0.0.1",
+      MASTER_PORT: String(await freePort()),
+      WORLD_SIZE: "2",
+    };
+    const ranks = await Promise.all(
+      ["0", "1"].map((rank) =>
+        runPython([...common, "--save", path("two.safetensors")], { ...env, RANK: rank }),
+      ),
+    );
+    const two = lastJson(ranks[0]!);
+    expect(two.processes).toBe(2);
+    expect(Math.abs(two.final_loss - one.final_loss)).toBeLessThan(1e-5);
+    expect(Math.abs(two.train_loss - one.train_loss)).toBeLessThan(1e-5);
+    // nnc train from the same seed: the same held-out rows, shuffles and steps
+    expect(
+      await main([
+        "train",
+        model,
+        "--model",
+        "momentum",
+        "--data",
+        data,
+        "--epochs",
+        "1",
+        "--json",
+      ]),
+    ).toBe(0);
+    const nnc = lastJson(io.out);
+    expect(Math.abs(one.train_loss - nnc.train_loss)).toBeLessThan(1e-5);
+    expect(Math.abs(one.test_loss - nnc.test_loss)).toBeLessThan(1e-5);
+    io.out = "";
+    const evalArgs = [
+      "eval",
+      model,
+      "--model",
+      "momentum",
+      "--data",
+      data,
+      "--load",
+      path("two.safetensors"),
+      "--json",
+    ];
+    expect(await main(evalArgs)).toBe(0);
+    expect(Math.abs(lastJson(io.out).test_loss - two.final_loss)).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it("nnc train -> torch continues for 5 steps -> nnc eval --load reads what torch saved", async () => {
+    const saved = path("xor-nnc.safetensors");
+    const trainArgs = [
+      "train",
+      "models/xor.nn",
+      "--data",
+      "data/xor.csv",
+      "--epochs",
+      "50",
+      "--save",
+      saved,
+    ];
+    expect(await main(trainArgs)).toBe(0);
+    expect(await main(["export", "models/xor.nn", "--format", "torch", "-o", path("xor.py")])).toBe(
+      0,
+    );
+    const rows = [
+      [0, 0, 0],
+      [0, 1, 1],
+      [1, 0, 1],
+      [1, 1, 0],
+    ];
+    const feed = {
+      x: { shape: [4, 2], data: rows.flatMap((r) => r.slice(0, 2)) },
+      y: { shape: [4, 1], data: rows.map((r) => r[2]!) },
+    };
+    const back = path("xor-torch.safetensors");
+    const [r] = runTorchJobs<{ trained: { f64: { losses: number[] } } }>(dir, [
+      { module: path("xor.py"), weights: saved, train: Array(5).fill(feed), save: back },
+    ]);
+    const losses = r!.trained.f64.losses;
+    expect(losses[4]!).toBeLessThan(losses[0]!);
+    io.out = "";
+    expect(
+      await main(["eval", "models/xor.nn", "--load", back, "--data", "data/xor.csv", "--json"]),
+    ).toBe(0);
+    const evaluated = lastJson(io.out);
+    // the loss after the fifth step is below the loss the fifth step started from
+    expect(evaluated.test_loss).toBeLessThan(losses[4]!);
+    expect(evaluated.examples).toBe(4);
+  }, 120_000);
+});

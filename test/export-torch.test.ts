@@ -1,0 +1,152 @@
+// nnc export --format torch, run by Debian's PyTorch: for every model in models/ and random
+// models, torch.autograd's gradients of the exported loss equal nnc's symbolic ones within 1e-9
+// (relative, f64): an independent check of nnc's differentiation. Ten train_step calls of the
+// module equal ten trainStep calls (f32 within 1e-5, f64 within 1e-9).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { compile } from "../src/compile.ts";
+import { exportTorch } from "../src/export/torch.ts";
+import { seededWeights } from "../src/export/weights.ts";
+import {
+  jsFeed,
+  maxError,
+  randomFeed,
+  randomModels,
+  relativeError,
+  repoModels,
+  runTorchJobs,
+  tempDir,
+  torchAvailable,
+  withoutDropout,
+  writeWeights,
+  type Feed,
+  type ModelCase,
+} from "./export-helpers.ts";
+
+const hasTorch = torchAvailable();
+const cases = [...repoModels(), ...randomModels(8, 29)];
+const STEPS = 10;
+
+type Values = Record<string, number[]>;
+interface TorchResult {
+  forward: Values;
+  loss: number;
+  grads: Record<string, number[] | null>;
+  trained: Record<"f32" | "f64", { losses: number[]; values: Values }>;
+}
+
+interface Expected {
+  forward: Record<string, ArrayLike<number>>;
+  loss: number;
+  grads: Record<string, ArrayLike<number>>;
+  trained: Record<"f32" | "f64", { losses: number[]; values: Record<string, ArrayLike<number>> }>;
+}
+
+const plain = (feed: Feed) =>
+  Object.fromEntries(
+    Object.entries(feed).map(([k, v]) => [k, { shape: v.shape, data: [...v.data] }]),
+  );
+
+/** Exports the case, writes its weights and the job; computes what nnc's modules give. */
+function prepare(c: ModelCase, dir: string, i: number): { job: unknown; expected: Expected } {
+  const source = withoutDropout(c.source);
+  const single = compile(source, { file: c.file, model: c.model });
+  const module = join(dir, `case${i}.py`);
+  writeFileSync(module, exportTorch(single.model));
+  const weights = seededWeights(single, 1);
+  const values = Object.fromEntries(weights);
+  const path = join(dir, `case${i}.safetensors`);
+  writeWeights(path, single.model, values, "f64");
+  const feed = randomFeed(single.model, 6, 7);
+  const train = Array.from({ length: STEPS }, (_, k) => randomFeed(single.model, 6, 50 + k));
+  const double = compile(source, { file: c.file, model: c.model, dtype: "f64" });
+  const params = Object.fromEntries(single.model.params.map((p) => [p.name, weights.get(p.name)!]));
+  const m64 = double.load().createModel({ params });
+  const forward = m64.forward(jsFeed(feed, "f64"));
+  const { loss, grads } = m64.grad(jsFeed(feed, "f64"));
+  const trained = (type: "f32" | "f64") => {
+    const m = (type === "f32" ? single : double).load().createModel({ params });
+    const losses = train.map((f) => m.trainStep(jsFeed(f, type)));
+    return { losses, values: { ...m.params, ...m.state } };
+  };
+  return {
+    job: {
+      module,
+      weights: path,
+      forward: plain(feed),
+      loss: plain(feed),
+      train: train.map(plain),
+    },
+    expected: {
+      forward: Object.fromEntries(
+        Object.entries(forward).map(([k, v]) => [
+          k,
+          typeof v === "number" ? [v] : Float64Array.from(v),
+        ]),
+      ),
+      loss,
+      grads: Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, Float64Array.from(v)])),
+      trained: { f32: trained("f32"), f64: trained("f64") },
+    },
+  };
+}
+
+describe.runIf(hasTorch)("PyTorch export, run by torch", () => {
+  const results: { c: ModelCase; got: TorchResult; expected: Expected }[] = [];
+
+  beforeAll(() => {
+    const dir = tempDir();
+    const prepared = cases.map((c, i) => ({ c, ...prepare(c, dir, i) }));
+    const got = runTorchJobs<TorchResult>(
+      dir,
+      prepared.map((p) => p.job),
+    );
+    prepared.forEach((p, i) => results.push({ c: p.c, got: got[i]!, expected: p.expected }));
+  }, 300_000);
+
+  it.each(cases.map((c) => [c.label]))(
+    "%s: forward and autograd's gradients equal nnc's (f64, 1e-9)",
+    (label) => {
+      const r = results.find((x) => x.c.label === label)!;
+      for (const [name, v] of Object.entries(r.expected.forward))
+        expect(relativeError(r.got.forward[name]!, v), `output ${name}`).toBeLessThan(1e-9);
+      expect(relativeError([r.got.loss], [r.expected.loss]), "loss").toBeLessThan(1e-9);
+      // relative to each gradient's scale, or to a thousandth of the largest where a gradient is
+      // 0 (a bias before batchnorm, a shift that log_softmax cancels): there both are rounding
+      const largest = Math.max(...Object.values(r.expected.grads).map((g) => maxAbs(g)));
+      for (const [name, g] of Object.entries(r.expected.grads))
+        expect(
+          relativeError(r.got.grads[name] ?? [], g, 1e-3 * largest),
+          `gradient of ${name}\n${r.c.source}`,
+        ).toBeLessThan(1e-9);
+    },
+  );
+
+  it.each(cases.map((c) => [c.label]))(
+    "%s: ten train_step calls equal ten trainStep calls",
+    (label) => {
+      const r = results.find((x) => x.c.label === label)!;
+      const { f32, f64 } = r.got.trained;
+      for (const [name, v] of Object.entries(r.expected.trained.f64.values))
+        expect(maxError(f64.values[name]!, v), `${name} (f64)`).toBeLessThan(1e-9);
+      expect(maxError(f64.losses, r.expected.trained.f64.losses), "losses (f64)").toBeLessThan(
+        1e-9,
+      );
+      for (const [name, v] of Object.entries(r.expected.trained.f32.values)) {
+        // f32 rounding, amplified where adam divides a gradient near 0 by its size: each engine's
+        // own distance from its f64 run
+        const noise =
+          maxError(f32.values[name]!, f64.values[name]!) +
+          maxError(v, r.expected.trained.f64.values[name]!);
+        expect(maxError(f32.values[name]!, v), `${name} (f32)`).toBeLessThan(1e-5 + 2 * noise);
+      }
+    },
+  );
+});
+
+function maxAbs(xs: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i]!));
+  return m;
+}

@@ -1,0 +1,67 @@
+"""Runs exported torch modules for the export tests, many cases in one process (importing torch
+takes seconds). Reads a JSON list of jobs, prints a JSON list of results, one per job:
+
+  {"module": path, "weights": path, "forward": feed, "loss": feed, "train": [feed, ...]}
+
+gives {"forward": {output: values}, "loss": x, "grads": {param: values}} computed in f64 (the
+gradients by torch.autograd), and for "train", {"trained": {"f32": values, "f64": values}}: the
+params and state after train_step on each feed, in f32 and in f64. A feed is
+{name: {"shape": [...], "data": [...]}}."""
+
+import importlib.util
+import json
+import sys
+
+import torch
+
+
+def load(path, index):
+    spec = importlib.util.spec_from_file_location(f"exported_{index}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tensors(feed, dtype):
+    return {k: torch.tensor(v["data"], dtype=dtype).reshape(v["shape"]) for k, v in feed.items()}
+
+
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+
+
+def run(job, index):
+    module = load(job["module"], index)
+    result = {}
+    model = module.Model().double()
+    model.load_weights(job["weights"])
+    model.eval()  # the loss does not update the running statistics here
+    if "forward" in job:
+        result["forward"] = {k: flat(v) for k, v in model(**tensors(job["forward"], torch.float64)).items()}
+    if "loss" in job:
+        loss = model.loss(**tensors(job["loss"], torch.float64))
+        loss.backward()
+        result["loss"] = loss.item()
+        result["grads"] = {k: flat(p.grad) if p.grad is not None else None for k, p in model.nn_params().items()}
+    if "train" in job:
+        result["trained"] = {}
+        for name, dtype in (("f32", torch.float32), ("f64", torch.float64)):
+            model = module.Model().to(dtype)
+            model.load_weights(job["weights"])
+            losses = [model.train_step(**tensors(feed, dtype)).item() for feed in job["train"]]
+            values = {k: flat(v) for k, v in {**model.nn_params(), **model.nn_state()}.items()}
+            result["trained"][name] = {"losses": losses, "values": values}
+    if "save" in job:
+        model.save_weights(job["save"])
+    return result
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        jobs = json.load(f)
+    torch.set_num_threads(1)
+    json.dump([run(job, i) for i, job in enumerate(jobs)], sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
