@@ -1,6 +1,7 @@
 // nnc export --format onnx, checked by ONNX Runtime: for every model in models/ and random models,
 // the inference graph's outputs equal the generated module's forward, one exported training step
 // equals trainStep, and 20 steps stay together.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Tensor } from "onnxruntime-node";
 import type * as ort from "onnxruntime-node";
@@ -8,7 +9,9 @@ import type { ModelIR } from "../src/ir/model.ts";
 import { optimizerSlots } from "../src/export/onnx-train.ts";
 import { compile, type Compiled } from "../src/compile.ts";
 import { exportOnnx } from "../src/export/onnx.ts";
-import { decodeModel } from "../src/export/onnx-proto.ts";
+import { decodeModel, encodeDecoded, valueInfo } from "../src/export/onnx-proto.ts";
+import { interpret } from "../src/ir/interpret.ts";
+import { toposort } from "../src/ir/toposort.ts";
 import { seededWeights, type Weights } from "../src/export/weights.ts";
 import {
   jsFeed,
@@ -16,6 +19,7 @@ import {
   ortFeed,
   randomFeed,
   randomModels,
+  relativeError,
   repoModels,
   session,
   withoutDropout,
@@ -238,5 +242,53 @@ describe("the exported graph's interface", () => {
         "grad:constructor.b",
       ]),
     );
+  });
+});
+
+describe("dropout in the training step", () => {
+  it("draws masks of 0 and 1/(1-rate) in ORT, and the step is nnc's math with those masks", async () => {
+    const source = readFileSync("models/mnist.nn", "utf8");
+    const compiled = compile(source, { file: "models/mnist.nn" });
+    const model = compiled.model;
+    const weights = seededWeights(compiled, 1);
+    const decoded = decodeModel(exportOnnx(model, compiled.grads, { training: true, weights }));
+    // the masks, in the order the exporter lowered the dropout_mask nodes, as extra outputs
+    const masks = decoded
+      .graph!.node!.filter((n) => n.opType === "Dropout")
+      .map((n) => n.output![0]!);
+    decoded.graph!.output!.push(...masks.map((name) => valueInfo(name, [8, "n"], "f32")));
+    const s = await session(encodeDecoded(decoded));
+    const feed = randomFeed(model, 8, 5);
+    const out = await s.run({ ...ortFeed(feed), ...startingInputs(model, weights, "f32") });
+    const grads = compiled.grads.filter((g) => g.kind === "param");
+    const roots = [
+      model.train.loss!,
+      ...grads.map((g) => g.node),
+      ...model.train.stateUpdates.map((u) => u.node),
+    ];
+    const order = toposort(roots).filter((n) => n.op === "dropout_mask");
+    expect(order.length).toBe(masks.length);
+    const draws: number[] = [];
+    order.forEach((node, i) => {
+      const rate = node.attrs["rate"] as number;
+      const mask = out[masks[i]!]!.data as Float32Array;
+      const kept = mask.filter((v) => v !== 0);
+      expect(kept.every((v) => Math.abs(v - 1 / (1 - rate)) < 1e-6)).toBe(true);
+      // about `rate` of the elements dropped
+      expect(Math.abs(1 - kept.length / mask.length - rate)).toBeLessThan(0.05);
+      for (const v of mask) draws.push(v === 0 ? 0 : 0.999999);
+    });
+    const values = new Map<string, ArrayLike<number> | number>([
+      ...Object.entries(feed).map(([k, v]) => [k, v.data] as const),
+      ...weights,
+    ]);
+    const ref = interpret(roots, { values, dims: { batch: 8 }, random: () => draws.shift()! });
+    const loss = out["step:loss"]!.data[0] as number;
+    expect(Math.abs(loss - ref.get(model.train.loss!)!.data[0]!)).toBeLessThan(1e-5);
+    for (const g of grads)
+      expect(
+        relativeError(out[`grad:${g.name}`]!.data as Float32Array, ref.get(g.node)!.data, 1e-3),
+        g.name,
+      ).toBeLessThan(1e-4);
   });
 });
