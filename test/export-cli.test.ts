@@ -67,6 +67,11 @@ describe("nnc export", () => {
       /--training is not an option/,
     ],
     [
+      "--training with --seed",
+      ["models/xor.nn", "--format", "onnx", "--training", "--seed", "2", "-o", "x"],
+      /which are its inputs/,
+    ],
+    [
       "--load and --seed",
       ["models/xor.nn", "--format", "onnx", "--load", "w", "--seed", "2", "-o", "x"],
       /use one/,
@@ -86,6 +91,18 @@ describe("nnc export", () => {
       await main(["export", file, "--format", "onnx", "--training", "-o", path("m.onnx")]),
     ).toBe(1);
     expect(io.err).toMatch(/noloss\.nn:1:1: error NN8003: the model `m` has no `loss`/);
+  });
+
+  it("a model without an output has no inference graph to export (NN8002)", async () => {
+    const file = path("nooutput.nn");
+    writeFileSync(
+      file,
+      "model m {\n  input x: [batch, 2]\n  param w: [2, 1]\n  loss = mean(x @ w)\n}\n",
+    );
+    expect(await main(["export", file, "--format", "onnx", "-o", path("m.onnx")])).toBe(1);
+    expect(io.err).toMatch(
+      /nooutput\.nn:1:1: error NN8002: the model `m` has no `output` to export/,
+    );
   });
 
   it("weights that do not fit are the weights file's error (NN6102)", async () => {

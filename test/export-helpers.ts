@@ -53,6 +53,28 @@ export function randomModels(count: number, seed: number): ModelCase[] {
   }));
 }
 
+/** A model whose names are Python's and torch's own words: each must work as any other. */
+export const namesCase: ModelCase = {
+  label: "names that Python and torch use",
+  file: "names.nn",
+  model: "names",
+  source: [
+    "model names {",
+    "  input self: [batch, 2]",
+    "  input lambda: [batch, 2]",
+    "  target None: [batch, 1]",
+    "  param training: [2, 3]",
+    "  param eval: [2, 3]",
+    "  param _parameters: [3] = normal(std: 0.5)",
+    "  constructor = tanh(self @ training + lambda @ eval + _parameters)",
+    "  dims = constructor |> dense(1)",
+    "  output dims, constructor",
+    "  loss = mean(mse(dims, None))",
+    "  optimizer = adam(lr: 0.01)",
+    "}",
+  ].join("\n"),
+};
+
 /** The source with every dropout's rate 0, so that training is deterministic. */
 export function withoutDropout(source: string): string {
   return source.replace(/dropout\([^)]*\)/g, "dropout(0)");

@@ -16,6 +16,7 @@ import { seededWeights, type Weights } from "../src/export/weights.ts";
 import {
   jsFeed,
   maxError,
+  namesCase,
   ortFeed,
   randomFeed,
   randomModels,
@@ -27,7 +28,7 @@ import {
   type ModelCase,
 } from "./export-helpers.ts";
 
-const cases = [...repoModels(), ...randomModels(8, 13)];
+const cases = [...repoModels(), namesCase, ...randomModels(8, 13)];
 
 function compileCase(c: ModelCase, source = c.source): Compiled {
   return compile(source, { file: c.file, model: c.model });

@@ -11,6 +11,7 @@ import { seededWeights } from "../src/export/weights.ts";
 import {
   jsFeed,
   maxError,
+  namesCase,
   randomFeed,
   randomModels,
   relativeError,
@@ -25,7 +26,7 @@ import {
 } from "./export-helpers.ts";
 
 const hasTorch = torchAvailable();
-const cases = [...repoModels(), ...randomModels(8, 29)];
+const cases = [...repoModels(), namesCase, ...randomModels(8, 29)];
 const STEPS = 10;
 
 type Values = Record<string, number[]>;

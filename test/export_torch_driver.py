@@ -37,7 +37,8 @@ def run(job, index):
     model.load_weights(job["weights"])
     model.eval()  # the loss does not update the running statistics here
     if "forward" in job:
-        result["forward"] = {k: flat(v) for k, v in model(**tensors(job["forward"], torch.float64)).items()}
+        # forward itself: model(...) is nn.Module.__call__, whose own first argument is `self`
+        result["forward"] = {k: flat(v) for k, v in model.forward(**tensors(job["forward"], torch.float64)).items()}
     if "loss" in job:
         loss = model.loss(**tensors(job["loss"], torch.float64))
         if loss.requires_grad:  # not where the op passes no gradient (gt0, sign, ...)

@@ -18,8 +18,8 @@ import { exportError, type Weights } from "./weights.ts";
 export interface OnnxOptions {
   /** export the training step instead of inference (whose params and state are inputs) */
   training?: boolean;
-  /** the values of every param and state, by `.nn` name (the inference graph's initializers) */
-  weights: Weights;
+  /** the values of every param and state, by `.nn` name: the inference graph's initializers */
+  weights?: Weights;
   dtype?: ElemType;
   /** named dims fixed in the graph (otherwise symbolic) */
   bind?: Readonly<Record<string, number>>;
@@ -38,7 +38,7 @@ export function exportOnnx(
   return encodeModel(g.proto(model.name, doc), `nnc export of ${model.file}: model ${model.name}`);
 }
 
-function inferenceGraph(g: OnnxGraph, model: ModelIR, weights: Weights): string {
+function inferenceGraph(g: OnnxGraph, model: ModelIR, weights: Weights | undefined): string {
   const outputs = model.infer.outputs;
   if (outputs.length === 0)
     throw exportError(model, "NN8002", `the model \`${model.name}\` has no \`output\` to export`);
@@ -89,11 +89,11 @@ function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarge
 function leafInitializers(
   g: OnnxGraph,
   leaves: Leaf[],
-  weights: Weights,
+  weights: Weights | undefined,
   values: Map<Node, string>,
 ) {
   for (const leaf of leaves) {
-    const data = weights.get(leaf.name);
+    const data = weights?.get(leaf.name);
     if (!data) throw new Error(`internal: no value for \`${leaf.name}\``);
     values.set(leaf.node, g.initializer(leaf.name, leaf.shape as number[], data));
   }

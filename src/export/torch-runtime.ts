@@ -23,12 +23,16 @@ class StraightThroughStep(torch.autograd.Function):
         return g
 
 
+# every attribute a ParameterDict (and so any nn.Module) has, class or instance
+_TAKEN = frozenset(dir(nn.ParameterDict()))
+
+
 def _key(name):
     """The key of a .nn name in a ParameterDict or the state module: dots become colons (torch
-    forbids dots in keys), and a name that is already an attribute of nn.Module gets a leading
-    colon. .nn names never start with a colon, so the mapping reverses: see _name."""
+    forbids dots in keys), and a name that is already an attribute of nn.Module (eval, training)
+    gets a leading colon. .nn names never start with a colon, so the mapping reverses: _name."""
     key = name.replace(".", ":")
-    return ":" + key if hasattr(nn.ParameterDict, key) else key
+    return ":" + key if key in _TAKEN else key
 
 
 def _name(key):
@@ -132,7 +136,7 @@ def _dropout_mask(self, shape, rate):
     keep = torch.rand(shape, dtype=self._anchor.dtype, device=self._anchor.device) >= rate
     return keep.to(self._anchor.dtype) / (1 - rate)
 
-def train_step(self, **feed):
+def train_step(self, /, **feed):
     """One step as nnc's trainStep: the loss before the step; updates params, state and the
     optimizer (make_optimizer's, made at the first step)."""
     if self._optimizer is None:

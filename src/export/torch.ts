@@ -124,6 +124,7 @@ function initExpr(p: ParamLeaf): string {
 
 /** `dims = {}`, then each input (and target) taken from the feed, checked, as a local. */
 function takeInputs(
+  model: ModelIR,
   leaves: { name: string; shape: readonly (number | string)[]; node: Node }[],
   feed: string,
 ) {
@@ -134,12 +135,13 @@ function takeInputs(
     lines.push(`${local} = self._take(${feed}, ${pyStr(l.name)}, ${pyDeclared(l.shape)}, dims)`);
     known.set(l.node, local);
   });
-  lines.push("params = self.nn_params()", "state = self.nn_state()");
+  if (model.params.length > 0) lines.push("params = self.nn_params()");
+  if (model.state.length > 0) lines.push("state = self.nn_state()");
   return { lines, known };
 }
 
 function forward(model: ModelIR): string[] {
-  const { lines, known } = takeInputs(model.inputs, "inputs");
+  const { lines, known } = takeInputs(model, model.inputs, "inputs");
   const outs = model.infer.outputs;
   const b = body(
     model,
@@ -149,7 +151,7 @@ function forward(model: ModelIR): string[] {
   );
   const result = outs.map((o): [string, string] => [o.name, asTensor(o.node, b.exprs)]);
   return [
-    "def forward(self, **inputs):",
+    "def forward(self, /, **inputs):",
     ...indent([
       '"""Inference, as nnc\'s forward (running statistics, no dropout): {output name: tensor}."""',
       ...lines,
@@ -161,13 +163,14 @@ function forward(model: ModelIR): string[] {
 
 function lossMethod(model: ModelIR): string[] {
   const loss = model.train.loss;
-  if (!loss) return ["def loss(self, **feed):", '    raise ValueError("this model has no loss")'];
-  const { lines, known } = takeInputs([...model.inputs, ...model.targets], "feed");
+  if (!loss)
+    return ["def loss(self, /, **feed):", '    raise ValueError("this model has no loss")'];
+  const { lines, known } = takeInputs(model, [...model.inputs, ...model.targets], "feed");
   const updates = model.train.stateUpdates;
   const b = body(model, [loss, ...updates.map((u) => u.node)], known, known.size);
   const stateLines = updates.map((u) => `state[${pyStr(u.name)}].copy_(${b.exprs.get(u.node)!})`);
   return [
-    "def loss(self, **feed):",
+    "def loss(self, /, **feed):",
     ...indent([
       '"""The training loss, as nnc\'s loss (batch statistics, dropout on). In training mode',
       '(self.training) it also updates the running statistics, as torch\'s BatchNorm does."""',
@@ -185,11 +188,11 @@ function lossMethod(model: ModelIR): string[] {
 function evalLossMethod(model: ModelIR): string[] {
   const loss = model.infer.loss;
   if (!loss)
-    return ["def eval_loss(self, **feed):", '    raise ValueError("this model has no loss")'];
-  const { lines, known } = takeInputs([...model.inputs, ...model.targets], "feed");
+    return ["def eval_loss(self, /, **feed):", '    raise ValueError("this model has no loss")'];
+  const { lines, known } = takeInputs(model, [...model.inputs, ...model.targets], "feed");
   const b = body(model, [loss], known, known.size);
   return [
-    "def eval_loss(self, **feed):",
+    "def eval_loss(self, /, **feed):",
     ...indent([
       '"""The loss in inference mode (running statistics, no dropout), as nnc eval reports it."""',
       ...lines,

@@ -14,10 +14,11 @@ Writes the model for another engine.
 
   --format onnx    an ONNX model (opset 17) of the inference graph: the .nn inputs and outputs
                    by name, the params and state as initializers
-    --training     the training step instead: forward, nnc's backward graph and the optimizer's
-                   update, from (data, params, state, optimizer state) to (loss, new values)
     --load W.safetensors  the weights (default: the model's initializers with --seed)
     --seed N       the seed of the initial params (default 1)
+    --training     the training step instead: forward, nnc's backward graph and the optimizer's
+                   update, from (data, params, state, optimizer state, lr) to (loss, new
+                   values); params and state are its inputs (no --load, --seed)
     --bind D=N,... fix named dimensions (default: symbolic, e.g. batch)
     --dtype f32|f64  the float type of the graph (default: f32)
   --format torch   a PyTorch module: Model(nn.Module) with forward, loss, nn_params,
@@ -68,8 +69,17 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
   const load = stringOpt(p, "load");
   if (load !== undefined && p.values["seed"] !== undefined)
     throw new UsageError("--load and --seed both give the weights: use one");
-  const weights: Weights = load ? loadWeights(load, compiled.model) : seededWeights(compiled, seed);
+  if (p.values["training"] === true && (load !== undefined || p.values["seed"] !== undefined))
+    throw new UsageError(
+      "--training exports the step as a function of the params and state, which are its inputs: " +
+        "feed them each step (from a weights file, or the initializers of the inference export)",
+    );
   const training = p.values["training"] === true;
+  const weights: Weights | undefined = training
+    ? undefined
+    : load
+      ? loadWeights(load, compiled.model)
+      : seededWeights(compiled, seed);
   const options = compileOptions(p, file);
   const bytes = exportOnnx(compiled.model, compiled.grads, {
     training,
