@@ -22,5 +22,6 @@ describe("random models", () => {
       ),
       { numRuns: 40 },
     );
-  });
+    // 40 compilations: seconds on a busy machine, more than vitest's default 5 s
+  }, 60_000);
 });
