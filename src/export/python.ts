@@ -27,6 +27,11 @@ export function pyLocal(base: string, n: number): string {
   return `${root}_${n}`;
 }
 
+/** Text safe in a `#` comment: one line. */
+export function pyComment(text: string): string {
+  return text.replace(/[\n\r\u2028\u2029\f\v\x85]/g, " ").trim();
+}
+
 export function indent(lines: string[], by = "    "): string[] {
   return lines.map((l) => (l === "" ? l : by + l));
 }

@@ -4,8 +4,7 @@ import { Diagnostics } from "../diagnostics.ts";
 import type { ModelIR } from "../ir/model.ts";
 import { nameOf, originOf, type Dim, type Node } from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
-import { commentText } from "../codegen/names.ts";
-import { pyFloat, pyLocal, pyStr } from "./python.ts";
+import { pyComment, pyFloat, pyLocal, pyStr } from "./python.ts";
 import { numberOperands, torchOps } from "./torch-ops.ts";
 
 export interface Body {
@@ -71,7 +70,7 @@ export function body(
     const origin = originOf(node);
     if (origin && origin.line !== line) {
       line = origin.line;
-      lines.push(`# line ${origin.line}: ${commentText(origin.text)}`);
+      lines.push(`# line ${origin.line}: ${pyComment(origin.text)}`);
     }
     const local = pyLocal(nameOf(node) ?? node.op, ++counter);
     const row = torchOps[node.op];

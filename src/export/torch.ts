@@ -4,11 +4,10 @@
 // torch ops, one statement per IR node under the `.nn` line it comes from; `make_optimizer` maps
 // nnc's optimizer to torch.optim with the same update.
 import type { Init, ModelIR, ParamLeaf } from "../ir/model.ts";
-import { commentText } from "../codegen/names.ts";
 import { asTensor, body, pyDeclared } from "./torch-body.ts";
 import { optimizerMethods } from "./torch-optim.ts";
 import { header, helpers, methods } from "./torch-runtime.ts";
-import { indent, pyFloat, pyStr } from "./python.ts";
+import { indent, pyComment, pyFloat, pyStr } from "./python.ts";
 import { exportError } from "./weights.ts";
 import type { Node } from "../ir/node.ts";
 
@@ -24,7 +23,7 @@ export function exportTorch(model: ModelIR): string {
   const klass = [
     "class Model(nn.Module):",
     ...indent([
-      `"""model ${commentText(model.name)} from ${commentText(model.file)}, exported by nnc."""`,
+      `"""model ${pyComment(model.name)} from ${pyComment(model.file)}, exported by nnc."""`,
       "",
       ...constants(model),
       "",
@@ -41,7 +40,7 @@ export function exportTorch(model: ModelIR): string {
     ]),
   ];
   return [
-    `# model ${commentText(model.name)} from ${commentText(model.file)}: a PyTorch module written by nnc export`,
+    `# model ${pyComment(model.name)} from ${pyComment(model.file)}: a PyTorch module written by nnc export`,
     header,
     helpers.trimEnd(),
     "",
