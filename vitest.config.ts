@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    // a shared, busy machine can make a compile-heavy test slow; correctness is what tests check
+    // the machine running the tests may be busy: a slow test is not a failing one
     testTimeout: 30_000,
   },
 });

@@ -7,7 +7,7 @@ import { loadData } from "../src/train/load.ts";
 import { Trainer } from "../src/train/trainer.ts";
 import { progressHooks } from "../src/train/progress.ts";
 import { terminalCurve } from "../src/train/curve.ts";
-import { saveWeights } from "../src/train/safetensors.ts";
+import { saveWeights } from "../src/train/files.ts";
 import { trainingChart } from "../src/train/charts.ts";
 
 const file = "models/mnist.nn";

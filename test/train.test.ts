@@ -5,19 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile, NnError } from "../src/index.ts";
-import { parseCsv, readCsv } from "../src/train/csv.ts";
+import { parseCsv } from "../src/train/csv.ts";
+import { loadWeights, readCsv, saveWeights } from "../src/train/files.ts";
 import { fit } from "../src/train/data.ts";
 import { loadData } from "../src/train/load.ts";
 import { mnist, mnistTable } from "../src/train/mnist.ts";
 import { Trainer } from "../src/train/trainer.ts";
 import { terminalCurve } from "../src/train/curve.ts";
 import { svg } from "../src/train/plot.ts";
-import {
-  decodeSafetensors,
-  encodeSafetensors,
-  loadWeights,
-  saveWeights,
-} from "../src/train/safetensors.ts";
+import { decodeSafetensors, encodeSafetensors } from "../src/train/safetensors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nnc-train-"));
 const file = (name: string, text: string | Uint8Array) => {

@@ -1,6 +1,5 @@
 // Parsing: the Ohm grammar's match, syntax errors from its rightmost failure, and the semantics
 // operations that turn the parse tree into the syntax tree of ast.ts.
-import { readFileSync } from "node:fs";
 import * as ohm from "ohm-js";
 import { Diagnostics, NnError } from "../diagnostics.ts";
 import type {
@@ -16,8 +15,9 @@ import type {
 } from "./ast.ts";
 import type { TypeExpr } from "./ast.ts";
 import { CONTINUATION, joinContinuations, LineMap } from "./source.ts";
+import { grammarSource } from "./grammar.ts";
 
-const grammar = ohm.grammar(readFileSync(new URL("../../grammar/nn.ohm", import.meta.url), "utf8"));
+const grammar = ohm.grammar(grammarSource);
 
 /** The line map of the parse in progress (semantics actions run synchronously inside `parse`). */
 let lines: LineMap = new LineMap("");

@@ -1,27 +1,8 @@
 // CSV data: a header row of column names, then one example per line, numbers separated by commas.
-// Every problem is an error naming the file, line and column; nothing becomes NaN silently.
-import { readFileSync } from "node:fs";
+// Every problem is an error naming the file, line and column; nothing becomes NaN silently. This
+// module parses text (it runs in a browser too); src/train/files.ts reads the files.
 import { dataError } from "./errors.ts";
 import type { Table } from "./data.ts";
-
-export function readCsv(file: string): Table {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw dataError(
-      "NN6001",
-      { file, line: 1, col: 1 },
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "is a directory, not a CSV file"
-          : `cannot read the file (${(e as Error).message})`,
-    );
-  }
-  return parseCsv(text, file);
-}
 
 interface Cell {
   text: string;
@@ -49,6 +30,7 @@ const unquote = (s: string) =>
 /** A plain decimal number: `1`, `-0.5`, `3e-4`; not `0x1f`, `Infinity` or an empty cell. */
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** Parses CSV text (`file` names it in errors): a header row, then rows of numbers. */
 export function parseCsv(text: string, file: string): Table {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const at = (line: number, col = 1) => ({ file, line, col });

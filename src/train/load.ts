@@ -1,7 +1,7 @@
 // `--data mnist|FILE.csv` (and `--test FILE.csv`): the training and held-out data sets, fitted to
 // the model.
 import type { ModelIR } from "../ir/model.ts";
-import { readCsv } from "./csv.ts";
+import { readCsv } from "./files.ts";
 import { fit, subset, type Dataset } from "./data.ts";
 import { mnist, type MnistOptions } from "./mnist.ts";
 import { mulberry32, permutation } from "./rng.ts";
@@ -26,6 +26,10 @@ export interface Data {
 export const smallData = 10;
 const holdoutSeed = 1998;
 
+/**
+ * The training and held-out data for `model` (`compiled.model`): `"mnist"` (the digits of the
+ * `mnist` package) or the path of a CSV file, of which a fixed 20% is held out.
+ */
 export function loadData(spec: string, model: ModelIR, options: DataOptions = {}): Data {
   if (spec === "mnist") {
     const split = mnist(options.mnist);

@@ -2,12 +2,13 @@
 // little-endian header length N, then N bytes of JSON (`{"name": {"dtype": "F32", "shape": [784,
 // 128], "data_offsets": [begin, end]}, "__metadata__": {...}}`, padded with spaces to a multiple
 // of 8), then the tensors' raw little-endian bytes, back to back, offsets relative to the data.
-// nnc stores a model's params and its state (batchnorm running statistics) in one file.
-import { readFileSync, writeFileSync } from "node:fs";
+// nnc stores a model's params and its state (batchnorm running statistics) in one file. This module
+// works on bytes (it runs in a browser too); src/train/files.ts reads and writes the files.
 import type { ModelIR } from "../ir/model.ts";
 import type { FloatArray } from "./data.ts";
 import { dataError } from "./errors.ts";
 
+/** A named tensor of a weights file. */
 export interface Tensor {
   name: string;
   shape: number[];
@@ -19,6 +20,7 @@ type Dtype = keyof typeof dtypes;
 /** the Python library refuses headers larger than this */
 const maxHeader = 100_000_000;
 
+/** The bytes of a safetensors file holding `tensors` (F32 or F64, as their arrays are). */
 export function encodeSafetensors(
   tensors: Tensor[],
   metadata: Record<string, string> = {},
@@ -32,9 +34,9 @@ export function encodeSafetensors(
     header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, end] };
     offset = end;
   }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const headerBytes = Buffer.from(json, "utf8");
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.length), true);
@@ -61,7 +63,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Map<string, 
     );
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString("utf8"));
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
     throw fail(`the header is not JSON (${(e as Error).message}): not a safetensors file`);
   }
@@ -124,32 +126,20 @@ function tensorsOf(ir: ModelIR, m: Weighted): Tensor[] {
   ];
 }
 
-export function saveWeights(file: string, ir: ModelIR, m: Weighted): void {
-  const bytes = encodeSafetensors(tensorsOf(ir, m), { format: "nnc", model: ir.name });
-  try {
-    writeFileSync(file, bytes);
-  } catch (e) {
-    throw dataError(
-      "NN6101",
-      { file, line: 1, col: 1 },
-      `cannot write the weights (${(e as Error).message})`,
-    );
-  }
+/** A model's params and state as the bytes of a safetensors file. */
+export function weightsToBytes(ir: ModelIR, m: Weighted): Uint8Array {
+  return encodeSafetensors(tensorsOf(ir, m), { format: "nnc", model: ir.name });
 }
 
-/** Reads a weights file and checks that its names and shapes are the model's params and state. */
-export function loadWeights(file: string, ir: ModelIR): Map<string, FloatArray> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
-    throw dataError(
-      "NN6101",
-      { file, line: 1, col: 1 },
-      missing ? "no such file" : `cannot read the weights (${(e as Error).message})`,
-    );
-  }
+/**
+ * Reads the bytes of a weights file (`file` names it in errors) and checks that its names and
+ * shapes are the model's params and state.
+ */
+export function weightsFromBytes(
+  bytes: Uint8Array,
+  file: string,
+  ir: ModelIR,
+): Map<string, FloatArray> {
   const tensors = decodeSafetensors(bytes, file);
   const wanted = [...ir.params, ...ir.state];
   const problems: string[] = [];

@@ -2,7 +2,7 @@ import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile } from "../common.ts";
 import { loadData } from "../../train/load.ts";
-import { loadWeights } from "../../train/safetensors.ts";
+import { loadWeights } from "../../train/files.ts";
 import { Evaluator } from "../../train/evaluate.ts";
 import { setWeights } from "../../train/trainer.ts";
 import { dataError } from "../../train/errors.ts";

@@ -4,7 +4,7 @@ import { compileFile, writeOutput } from "../common.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
-import { loadWeights, saveWeights } from "../../train/safetensors.ts";
+import { loadWeights, saveWeights } from "../../train/files.ts";
 import { terminalCurve } from "../../train/curve.ts";
 import { trainingChart } from "../../train/charts.ts";
 import { dataError } from "../../train/errors.ts";
