@@ -9,6 +9,7 @@ import {
   type GradView,
   type Schedule,
 } from "./codegen/index.ts";
+import type { GeneratedModule } from "./types.ts";
 import { gradients, NoGradientError } from "./autodiff/grad.ts";
 import { Diagnostics, NnError, type At } from "./diagnostics.ts";
 import { originOf, shapeToString, type Node } from "./ir/node.ts";
@@ -17,11 +18,13 @@ import type { ModelIR } from "./ir/model.ts";
 import { toposort } from "./ir/toposort.ts";
 import { optimizeAll, optimizeForward, RewriteLog, type Missed } from "./passes/index.ts";
 
+/** The options of `compile`; every one is optional. */
 export interface CompileOptions {
-  /** the file name used in diagnostics and comments */
+  /** the file name used in diagnostics and comments (default `<source>`) */
   file?: string;
   /** which model of the file (default: the first) */
   model?: string;
+  /** the float type of the generated code: Float32Array or Float64Array (default "f32") */
   dtype?: "f32" | "f64";
   /** inputs and targets to differentiate too, or "all" of them */
   wrt?: readonly string[] | "all";
@@ -39,8 +42,11 @@ export interface PassReport {
   missed: Missed[];
 }
 
+/** What `compile` returns: the module's text, its types, and the compiler's view of it. */
 export interface Compiled {
+  /** the generated ES module: `createModel` and `meta`, no imports */
   js: string;
+  /** its type declarations, with the model's own names (`Params`, `Feed`, `Model`, ...) */
   dts: string;
   /** the generated `grad` function and every kernel it calls, as a file */
   gradSource: string;
@@ -49,17 +55,31 @@ export interface Compiled {
   gradCode(view?: GradView): string;
   /** the backward pass as `.nn` equations in the source's names, from `d_loss = 1` */
   derivation: DerivationRow[];
+  /** the optimized graph: inputs, params, state, outputs and loss, with their shapes */
   model: ModelIR;
+  /** what `grad` differentiates, with the gradient's node */
   grads: GradTarget[];
+  /** the rewrites that fired and the fusions that could not */
   passes: PassReport;
   /** whether fusion was on */
   fused: boolean;
   /** the kernels and buffers emitted */
   schedule: Schedule;
-  /** the module's exports, evaluated in-process */
-  load(): ReturnType<typeof loadModule>;
+  /** the module's exports, evaluated in-process (with `new Function`: no file, no import) */
+  load(): GeneratedModule;
 }
 
+/**
+ * Compiles `.nn` source text to a JavaScript module with `forward`, `loss`, `grad` and
+ * `trainStep`. Throws an `NnError` listing every error of the source (`diagnostics`); no other
+ * kind of exception escapes, whatever the text.
+ *
+ * ```ts
+ * const { js, dts, load } = compile(source, { file: "xor.nn" });
+ * const m = load().createModel({ seed: 1 });
+ * m.trainStep({ x, y });
+ * ```
+ */
 export function compile(source: string, options: CompileOptions = {}): Compiled {
   try {
     const file = options.file ?? "<source>";
@@ -94,7 +114,8 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       passes,
       fused: options.fuse ?? true,
       schedule,
-      load: () => loadModule(js),
+      // the generated text declares these types in its .d.ts; the evaluator returns it untyped
+      load: () => loadModule(js) as unknown as GeneratedModule,
     };
   } catch (e) {
     throw asNnError(e, options.file ?? "<source>", source);

@@ -1,4 +1,42 @@
-// The library: `import { compile, NnError } from "nnc"`.
-export { compile, type CompileOptions, type Compiled } from "./compile.ts";
-export { NnError, formatDiagnostic, type Diagnostic } from "./diagnostics.ts";
-export { checkGradients, type CheckRow } from "./check.ts";
+// The library: `import { compile, NnError } from "nnc"`. Everything here runs in a browser as in
+// Node (no `node:*` import); reading and writing files is in `nnc/node` (src/node.ts).
+
+// compiling, and the errors of bad source
+export { compile, type CompileOptions, type Compiled, type PassReport } from "./compile.ts";
+export { NnError, formatDiagnostic, codes, type Code, type Diagnostic } from "./diagnostics.ts";
+
+// the generated module's interface
+export type {
+  CreateOptions,
+  Dim,
+  Feed,
+  FloatArray,
+  GeneratedModule,
+  Grads,
+  Meta,
+  Model,
+  Outputs,
+  Tensors,
+} from "./types.ts";
+
+// gradient checking against finite differences
+export { checkGradients, type CheckOptions, type CheckRow } from "./check.ts";
+
+// training on data in memory, and weights as bytes
+export {
+  Trainer,
+  type EpochReport,
+  type History,
+  type StepInfo,
+  type TrainHooks,
+  type TrainOptions,
+} from "./train/trainer.ts";
+export { parseCsv } from "./train/csv.ts";
+export { fit, type Dataset, type Table } from "./train/data.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  weightsFromBytes,
+  weightsToBytes,
+  type Tensor,
+} from "./train/safetensors.ts";

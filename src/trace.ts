@@ -74,7 +74,7 @@ export function traceModel(compiled: Compiled, at: Map<string, number>, seed: nu
   const feed = Object.fromEntries(
     [...model.inputs, ...model.targets].map((l) => {
       const v = values.get(l.name) as number[];
-      return [l.name, l.shape.length === 0 ? v[0] : v];
+      return [l.name, l.shape.length === 0 ? v[0]! : v];
     }),
   );
   if (!model.inputs.concat(model.targets).some((l) => l.shape.some((d) => typeof d === "string"))) {

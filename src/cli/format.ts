@@ -1,18 +1,15 @@
-// Formatting generated code with prettier for people to read.
-import * as prettier from "prettier";
+// Formatting generated code with prettier for people to read. Prettier is loaded on first use, so
+// that only the commands that print or write code pay for it (the library never loads it).
+type Parser = "babel" | "typescript";
 
-export async function formatJs(code: string): Promise<string> {
+async function format(code: string, parser: Parser): Promise<string> {
   try {
-    return await prettier.format(code, { parser: "babel", printWidth: 100 });
+    const prettier = await import("prettier");
+    return await prettier.format(code, { parser, printWidth: 100 });
   } catch {
     return code; // formatting is a courtesy; the code is valid either way
   }
 }
 
-export async function formatTs(code: string): Promise<string> {
-  try {
-    return await prettier.format(code, { parser: "typescript", printWidth: 100 });
-  } catch {
-    return code;
-  }
-}
+export const formatJs = (code: string): Promise<string> => format(code, "babel");
+export const formatTs = (code: string): Promise<string> => format(code, "typescript");

@@ -73,7 +73,7 @@ export function describeColumns(ss: Slot[]): string {
     .join(", then ");
 }
 
-/** Fits `table` to the model's inputs and targets. */
+/** Fits `table` to the model's inputs and targets (`compiled.model`): a Dataset for a Trainer. */
 export function fit(table: Table, model: ModelIR, source = table.file): Dataset {
   const ss = slots(model, table.file);
   const full = ss.reduce((a, s) => a + s.width, 0);

@@ -26,6 +26,10 @@ export function shownEpochs(epochs: number): (epoch: number) => boolean {
   return (epoch) => epoch % every === 0 || epoch === epochs;
 }
 
+/**
+ * Hooks for `Trainer.run` that show progress: a bar per epoch where `tty` (stdout is a terminal),
+ * plain lines every few seconds elsewhere, and one summary line per epoch through `write`.
+ */
 export function progressHooks(
   epochs: number,
   write: Write,

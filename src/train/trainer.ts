@@ -64,6 +64,10 @@ export interface History {
   seconds: number;
 }
 
+/**
+ * Trains a compiled model on data in memory: `new Trainer(compiled, train, test, options).run()`
+ * runs the epochs and returns the history; `model` is the trained model.
+ */
 export class Trainer {
   readonly model: GeneratedModel;
   readonly dtype: "f32" | "f64";

@@ -1,0 +1,80 @@
+// The interface of a generated module, as the library sees it: what `compile(...).load()` returns.
+// These are the generic forms of what each module's own `.d.ts` declares with its exact names
+// (`Params`, `Feed`, `Outputs`, ... of one model); keep the two in step.
+
+/** A tensor's numbers, row-major: Float32Array (`dtype: "f32"`) or Float64Array (`"f64"`). */
+export type FloatArray = Float32Array | Float64Array;
+
+/** Tensors by name: a model's params, its state (batchnorm running statistics) or gradients. */
+export type Tensors<A extends FloatArray = FloatArray> = Record<string, A>;
+
+/**
+ * What `forward`, `loss`, `grad` and `trainStep` take: each input (and, but for `forward`, each
+ * target) by name, as a typed array or any array of numbers, row-major, or a number for a scalar.
+ * The size of a named dimension such as `batch` is read from the length.
+ */
+export type Feed = Record<string, FloatArray | ArrayLike<number> | number>;
+
+/** What `forward` returns: each output by name; a scalar output is a number. */
+export type Outputs<A extends FloatArray = FloatArray> = Record<string, A | number>;
+
+/** What `grad` returns: the gradient of the loss for each param (and each `wrt` input). */
+export type Grads<A extends FloatArray = FloatArray> = Tensors<A>;
+
+/** The options of `createModel`. */
+export interface CreateOptions<P extends object = Tensors> {
+  /** seed of the initializers and of dropout (default 0) */
+  seed?: number;
+  /** initial values by param name, row-major, instead of the initializers */
+  params?: { [K in keyof P]?: ArrayLike<number> };
+  /** size the buffers of the named dim up front (otherwise at the first call) */
+  batch?: number;
+  /** the optimizer's learning rate, instead of the one in the source */
+  lr?: number;
+}
+
+/** A model made by `createModel`: its params and state, and the four entry points. */
+export interface Model<A extends FloatArray = FloatArray> {
+  /** trainable tensors by name (`"h.W"`); `trainStep` updates them in place */
+  readonly params: Tensors<A>;
+  /** non-trainable tensors (batchnorm running statistics), updated by `trainStep` */
+  readonly state: Tensors<A>;
+  /** the outputs, in inference mode (running statistics, no dropout) */
+  forward(feed: Feed): Outputs<A>;
+  /** the loss, in training mode (batch statistics, dropout on) */
+  loss(feed: Feed): number;
+  /**
+   * The loss and its gradients, in training mode. The arrays may be views of the model's buffers,
+   * valid until its next call.
+   */
+  grad(feed: Feed): { loss: number; grads: Grads<A> };
+  /** one optimizer step: returns the loss before it, updates `params` and `state` */
+  trainStep(feed: Feed): number;
+  /** restarts the random numbers (dropout masks) from `seed` */
+  reseed(seed: number): void;
+  /** sets the learning rate of the steps that follow */
+  setLearningRate(lr: number): void;
+  readonly meta: Meta;
+}
+
+/** A dimension: a size, or the name of one bound from the data (`"batch"`). */
+export type Dim = number | string;
+
+/** What a module describes of itself: names, shapes, dtype and optimizer. */
+export interface Meta {
+  name: string;
+  inputs: { name: string; shape: Dim[]; role: "input" | "target" }[];
+  params: { name: string; shape: Dim[] }[];
+  state: { name: string; shape: Dim[] }[];
+  outputs: { name: string; shape: Dim[] }[];
+  grads: { name: string; kind: "param" | "input" | "target" }[];
+  dims: string[];
+  dtype: "f32" | "f64";
+  optimizer: { kind: "sgd" | "rmsprop" | "adam"; lr: number; [hyper: string]: number | string };
+}
+
+/** A generated module's exports: `createModel` and `meta`. */
+export interface GeneratedModule<A extends FloatArray = FloatArray> {
+  createModel(options?: CreateOptions): Model<A>;
+  readonly meta: Meta;
+}
