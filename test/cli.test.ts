@@ -169,3 +169,12 @@ describe("bin/nnc.js", () => {
     expect(r.stderr).not.toMatch(/node:internal|at Object\./);
   });
 });
+
+describe("nnc --version", () => {
+  it.each(["--version", "-v", "version"])("%s prints package.json's version", async (flag) => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(await main([flag])).toBe(0);
+    expect(io.out).toBe(`${version}\n`);
+  });
+});

@@ -12,6 +12,7 @@ import { statsCommand } from "./commands/stats.ts";
 import { trainCommand } from "./commands/train.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { exportCommand } from "./commands/export.ts";
+import { packageVersion } from "./version.ts";
 
 export const commands: Command[] = [
   compileCommand,
@@ -31,6 +32,8 @@ function help(): string {
     "usage: nnc COMMAND [options]   (nnc COMMAND --help for each)",
     "",
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "nnc --version (or -v) prints the version.",
   ].join("\n");
 }
 
@@ -39,6 +42,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(help() + "\n");
     return name === undefined ? 1 : 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    process.stdout.write(packageVersion() + "\n");
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   try {
