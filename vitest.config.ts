@@ -1,7 +1,10 @@
-import { defineConfig } from "vitest/config";
+// `npm test`: every test but the package's (test/package/: pack, install, use; about a minute and
+// a half on a busy two-core machine), which `npm run test:package` and CI run.
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    exclude: [...configDefaults.exclude, "test/package/**"],
     // the machine running the tests may be busy: a slow test is not a failing one
     testTimeout: 30_000,
   },
