@@ -9,13 +9,14 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectXorResult, xorCsv, xorProgram } from "../xor-program.ts";
 import { consumerLock, type Manifest } from "./lock.ts";
 
@@ -64,6 +65,8 @@ beforeAll(() => {
   );
 }, 240_000);
 
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 describe("the tarball", () => {
   it("holds the built code, the grammar, the bin, README, LICENSE and the models, nothing else", () => {
     const paths = packed.files.map((f) => f.path);
@@ -102,12 +105,15 @@ describe("plain node, no loader flags", () => {
     write(
       "main.mjs",
       `import { compile, NnError, Trainer } from "nnc";
-import { loadData, saveWeights, loadWeights } from "nnc/node";
+import { loadData, saveWeights, loadWeights, mnist } from "nnc/node";
 ${program}
-console.log(JSON.stringify(result));
+const digits = mnist({ train: 3, test: 2 });
+console.log(JSON.stringify({ ...result, digits: [digits.train.rows, digits.test.rows, digits.train.columns] }));
 `,
     );
-    expectXorResult(JSON.parse(run(process.execPath, ["main.mjs"])));
+    const r = JSON.parse(run(process.execPath, ["main.mjs"]));
+    expectXorResult(r);
+    expect(r.digits).toEqual([3, 2, 785]); // the digits of the mnist package, a dependency
   }, 60_000);
 });
 
