@@ -10,6 +10,7 @@ export type {
   CreateOptions,
   Dim,
   Feed,
+  FeedMap,
   FloatArray,
   GeneratedModule,
   Grads,

@@ -15,6 +15,12 @@ export type Tensors<A extends FloatArray = FloatArray> = Record<string, A>;
  */
 export type Feed = Record<string, FloatArray | ArrayLike<number> | number>;
 
+/**
+ * A feed as a Map from name to value, which takes any name (`__proto__` too); the module checks
+ * each value as it does a Feed's.
+ */
+export type FeedMap = ReadonlyMap<string, unknown>;
+
 /** What `forward` returns: each output by name; a scalar output is a number. */
 export type Outputs<A extends FloatArray = FloatArray> = Record<string, A | number>;
 
@@ -33,7 +39,10 @@ export interface CreateOptions<P extends object = Tensors> {
   lr?: number;
 }
 
-/** A model made by `createModel`: its params and state, and the four entry points. */
+/**
+ * A model made by `createModel`: its params and state, and the four entry points. (A model whose
+ * source has no `loss` has only `forward`: no `loss`, `grad`, `trainStep` or `setLearningRate`.)
+ */
 export interface Model<A extends FloatArray = FloatArray> {
   /** trainable tensors by name (`"h.W"`); `trainStep` updates them in place */
   readonly params: Tensors<A>;
@@ -41,15 +50,19 @@ export interface Model<A extends FloatArray = FloatArray> {
   readonly state: Tensors<A>;
   /** the outputs, in inference mode (running statistics, no dropout) */
   forward(feed: Feed): Outputs<A>;
+  forward(feed: FeedMap): Outputs<A>;
   /** the loss, in training mode (batch statistics, dropout on) */
   loss(feed: Feed): number;
+  loss(feed: FeedMap): number;
   /**
    * The loss and its gradients, in training mode. The arrays may be views of the model's buffers,
    * valid until its next call.
    */
   grad(feed: Feed): { loss: number; grads: Grads<A> };
+  grad(feed: FeedMap): { loss: number; grads: Grads<A> };
   /** one optimizer step: returns the loss before it, updates `params` and `state` */
   trainStep(feed: Feed): number;
+  trainStep(feed: FeedMap): number;
   /** restarts the random numbers (dropout masks) from `seed` */
   reseed(seed: number): void;
   /** sets the learning rate of the steps that follow */
@@ -70,6 +83,8 @@ export interface Meta {
   grads: { name: string; kind: "param" | "input" | "target" }[];
   dims: string[];
   dtype: "f32" | "f64";
+  /** whether the model has a loss, and so `loss`, `grad` and `trainStep` */
+  training?: boolean;
   optimizer: { kind: "sgd" | "rmsprop" | "adam"; lr: number; [hyper: string]: number | string };
 }
 

@@ -127,7 +127,10 @@ describe("the installed nnc command", () => {
 
   it("compiles a model, and reports a bad one at its line with exit code 1", () => {
     run(nnc(), ["compile", "node_modules/nnc/models/xor.nn", "-o", "cli/xor.js"]);
-    expect(readFileSync(join(project, "cli/xor.js"), "utf8")).toMatch(/export const createModel/);
+    const use = `const { createModel, meta } = await import("./cli/xor.js");
+      const m = createModel({ seed: 1 });
+      console.log(meta.name, typeof m.trainStep({ x: [0, 1], y: [1] }));`;
+    expect(run(process.execPath, ["--input-type=module", "-e", use]).trim()).toBe("xor number");
     expect(existsSync(join(project, "cli/xor.d.ts"))).toBe(true);
     write("bad.nn", "model m {\n  h = (1 +\n}\n");
     const r = spawnSync(nnc(), ["grad", "bad.nn"], { cwd: project, encoding: "utf8" });
