@@ -6,7 +6,7 @@ import { exportOnnx } from "../../export/onnx.ts";
 import { exportTorch } from "../../export/torch.ts";
 import { exportDdp } from "../../export/ddp.ts";
 import { seededWeights, type Weights } from "../../export/weights.ts";
-import { loadWeights } from "../../train/safetensors.ts";
+import { loadWeights } from "../../train/files.ts";
 
 const usage = `usage: nnc export FILE.nn --format onnx|torch -o OUT [options]
 
