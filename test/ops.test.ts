@@ -10,6 +10,7 @@ import { checkGradient, modelOf, randomArray, relError, rng, size } from "./help
 import { emitModule, loadModule } from "../src/codegen/index.ts";
 import { gradients } from "../src/autodiff/grad.ts";
 import { interpret } from "../src/ir/interpret.ts";
+import { compile } from "../src/index.ts";
 
 const { param: P } = ops;
 
@@ -518,4 +519,166 @@ describe("elementwise emission", () => {
         for (const b of [0.25, 0.6]) expect(f(a, b)).toBeCloseTo(ref(a, b), 12);
     },
   );
+});
+
+/**
+ * Built-ins written as composites of primitives: their gradients come from the primitives', so
+ * each row checks the whole compiled function (shape, emitted forward, generated gradient) against
+ * a plain reference written here, differentiated by central differences in f64.
+ */
+interface CompositeRow {
+  fn: string;
+  scenario: string;
+  /** the arguments' shapes, fed as inputs e0, e1, ... */
+  shapes: Shape[];
+  /** the call, over e0, e1, ... */
+  call: string;
+  out: number[];
+  /** the reference: every output element, row-major */
+  ref: (xs: number[][]) => number[];
+  /** draws of each argument's elements (default uniform in [-2, 2]) */
+  draw?: ((rand: () => number) => number)[];
+}
+
+const rowsOf = (x: number[], w: number) =>
+  Array.from({ length: x.length / w }, (_, r) => x.slice(r * w, (r + 1) * w));
+const perRow =
+  (w: number, f: (a: number[], b: number[]) => number) =>
+  ([a, b]: number[][]) =>
+    rowsOf(a!, w).map((ra, r) => f(ra, rowsOf(b!, w)[r]!));
+const meanOf = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+const hingeOf = (s: number, y: number) => Math.max(0, 1 - y * s);
+const sign = (rand: () => number) => (rand() < 0.5 ? -1 : 1);
+const uniform = (rand: () => number) => 4 * rand() - 2;
+
+const composites: CompositeRow[] = [
+  {
+    fn: "mse",
+    scenario: "the mean over the last axis of (p - y)^2",
+    shapes: [
+      [3, 2],
+      [3, 2],
+    ],
+    call: "mse(e0, e1)",
+    out: [3],
+    ref: perRow(2, (p, y) => meanOf(p.map((v, j) => (v - y[j]!) ** 2))),
+  },
+  {
+    fn: "quadratic",
+    scenario: "Nielsen's 1/2 |y - a|^2 per row",
+    shapes: [
+      [3, 4],
+      [3, 4],
+    ],
+    call: "quadratic(e0, e1)",
+    out: [3],
+    ref: perRow(4, (a, y) => 0.5 * a.reduce((s, v, j) => s + (y[j]! - v) ** 2, 0)),
+  },
+  {
+    fn: "hinge",
+    scenario: "one score per example, labels -1/+1",
+    shapes: [
+      [5, 1],
+      [5, 1],
+    ],
+    call: "hinge(e0, e1)",
+    out: [5],
+    ref: perRow(1, (s, y) => hingeOf(s[0]!, y[0]!)),
+    draw: [uniform, sign],
+  },
+  {
+    fn: "hinge",
+    scenario: "several outputs: the mean over the last axis",
+    shapes: [
+      [2, 3],
+      [2, 3],
+    ],
+    call: "hinge(e0, e1)",
+    out: [2],
+    ref: perRow(3, (s, y) => meanOf(s.map((v, j) => hingeOf(v, y[j]!)))),
+    draw: [uniform, sign],
+  },
+  {
+    fn: "squared_hinge",
+    scenario: "one score per example",
+    shapes: [
+      [5, 1],
+      [5, 1],
+    ],
+    call: "squared_hinge(e0, e1)",
+    out: [5],
+    ref: perRow(1, (s, y) => hingeOf(s[0]!, y[0]!) ** 2),
+    draw: [uniform, sign],
+  },
+  {
+    fn: "l2",
+    scenario: "a matrix, a vector and a scalar",
+    shapes: [[2, 3], [3], []],
+    call: "l2(e0, e1, e2)",
+    out: [],
+    ref: (xs) => [xs.flat().reduce((s, v) => s + v * v, 0)],
+  },
+  {
+    fn: "l2",
+    scenario: "one argument, an expression",
+    shapes: [[4]],
+    call: "l2(2 * e0)",
+    out: [],
+    ref: ([a]) => [a!.reduce((s, v) => s + 4 * v * v, 0)],
+  },
+];
+
+describe.each(composites)("$fn ($scenario)", (row) => {
+  const dims = (s: Shape) => (s.length === 0 ? "scalar" : `[${s.join(", ")}]`);
+  const source = [
+    "model t {",
+    ...row.shapes.map((s, i) => `  input e${i}: ${dims(s)}`),
+    `  input r: ${dims(row.out)}`,
+    `  o = ${row.call}`,
+    "  output o",
+    "  loss = sum(o * r)",
+    "}",
+  ].join("\n");
+  const compiled = compile(source, { file: "t.nn", dtype: "f64", wrt: "all" });
+  const rand = rng(97 + row.scenario.length);
+  const xs = row.shapes.map((s, i) =>
+    Array.from({ length: size(s) }, () => (row.draw?.[i] ?? uniform)(rand)),
+  );
+  const r = Array.from({ length: size(row.out) }, () => uniform(rand));
+  const feedOf = (values: number[][]) => {
+    const feed: Record<string, number | Float64Array> = { r: Float64Array.from(r) };
+    values.forEach(
+      (v, i) => (feed[`e${i}`] = row.shapes[i]!.length === 0 ? v[0]! : Float64Array.from(v)),
+    );
+    if (row.out.length === 0) feed["r"] = r[0]!;
+    return feed;
+  };
+  const m = compiled.load().createModel();
+
+  it("has the expected output shape", () => {
+    const meta = compiled.load().meta as { outputs: { shape: number[] }[] };
+    expect(meta.outputs[0]!.shape).toEqual(row.out);
+  });
+
+  it("emits code that computes the reference", () => {
+    const got = m.forward(feedOf(xs)).o as Float64Array | number;
+    expect(relError(typeof got === "number" ? [got] : got, row.ref(xs))).toBeLessThan(1e-12);
+  });
+
+  it("has a gradient that matches central differences of the reference", () => {
+    const lossOf = (values: number[][]) => row.ref(values).reduce((s, v, i) => s + v * r[i]!, 0);
+    const grads = m.grad(feedOf(xs)).grads as Record<string, Float64Array>;
+    const h = 1e-6;
+    xs.forEach((x, i) => {
+      const numeric = x.map((keep, j) => {
+        x[j] = keep + h;
+        const up = lossOf(xs);
+        x[j] = keep - h;
+        const down = lossOf(xs);
+        x[j] = keep;
+        return (up - down) / (2 * h);
+      });
+      expect(relError(grads[`e${i}`]!, numeric), `e${i}`).toBeLessThan(1e-7);
+    });
+  });
 });

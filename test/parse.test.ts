@@ -93,7 +93,7 @@ describe("accepted sources", () => {
       beta2: 0.999,
       eps: 1e-8,
       decay: 1,
-      schedule: "cosine",
+      schedule: { kind: "cosine", to: 0 },
     });
   });
 
@@ -469,8 +469,8 @@ const rows: Row[] = [
   ],
   [
     "unknown optimizer",
-    model("  output x\n  optimizer = adamw(lr: 0.1)"),
-    /unknown optimizer `adamw` \(did you mean `adam`\?\)/,
+    model("  output x\n  optimizer = nadam(lr: 0.1)"),
+    /unknown optimizer `nadam` \(did you mean `adam`\?\); use sgd, rmsprop, adam, adamw/,
     "NN2003",
     5,
     15,
@@ -550,6 +550,7 @@ const rows: Row[] = [
     12,
   ],
   ["output defined twice", model("  output x, x"), /already an output/, "NN2002", 4, 13],
+  ...recipeErrors(),
   [
     "number literal beyond a double",
     model("  param w: scalar = 1e400\n  q = x * w ^ 2e999\n  output q"),
@@ -559,6 +560,190 @@ const rows: Row[] = [
     21,
   ],
 ];
+
+/** Errors of the optimizer's options, the metric, and the regularization and margin losses. */
+function recipeErrors(): [string, string, RegExp, Code, number, number][] {
+  const fit = (opt: string, extra = "") =>
+    model(
+      `  p = x |> dense(2)\n  output p\n  loss = mean(mse(p, y))${extra}\n  optimizer = ${opt}`,
+    );
+  const scored = (metric: string) =>
+    model(
+      `  p = x |> dense(2) |> softmax\n  output p\n  loss = mean(cross_entropy(p, y))\n  metric = ${metric}`,
+    );
+  return [
+    [
+      "l2 of nothing",
+      model("  r = l2()\n  output r"),
+      /`l2` takes one or more tensors/,
+      "NN2004",
+      4,
+      7,
+    ],
+    [
+      "l2 with a named argument",
+      model("  r = l2(x, axis: 0)\n  output r"),
+      /`l2` takes one or more tensors/,
+      "NN2004",
+      4,
+      13,
+    ],
+    [
+      "hinge of different shapes",
+      model("  s = x |> dense(1)\n  h = hinge(s, y)\n  output h"),
+      /`hinge` needs score and y of the same shape: score is \[batch, 1\], y is \[batch, 2\]/,
+      "NN3001",
+      5,
+      7,
+    ],
+    [
+      "negative weight decay",
+      fit("sgd(lr: 0.1, weight_decay: -1)"),
+      /`weight_decay` of `sgd` must be 0 or more/,
+      "NN3005",
+      7,
+      15,
+    ],
+    [
+      "warmup that is not a step count",
+      fit("adam(lr: 0.1, warmup: 2.5)"),
+      /`warmup` of `adam` is a number of steps/,
+      "NN3005",
+      7,
+      15,
+    ],
+    [
+      "weight decay on no weight matrix",
+      model(
+        "  param b: [2] = zeros\n  q = x * 1\n  output q\n  loss = sum(b * b)\n  optimizer = sgd(lr: 0.1, weight_decay: 0.01)",
+      ),
+      /`weight_decay` decays the params of rank 2 or more.*`decay_params/,
+      "NN2020",
+      8,
+      3,
+    ],
+    [
+      "decay_params naming no param",
+      fit("sgd(lr: 0.1, weight_decay: 0.01, decay_params: [p.W, q])"),
+      /`q` is not a param or a layer; the params are `p.W`, `p.b`/,
+      "NN2001",
+      7,
+      68,
+    ],
+    [
+      "decay_params that is not a list of names",
+      fit("sgd(lr: 0.1, weight_decay: 0.01, decay_params: 3)"),
+      /`decay_params` is a list of params or layers by name/,
+      "NN2004",
+      7,
+      48,
+    ],
+    [
+      "decay_params without weight decay",
+      fit("adam(lr: 0.1, decay_params: [p])"),
+      /`decay_params` names the params that `weight_decay` decays/,
+      "NN3005",
+      7,
+      15,
+    ],
+    [
+      "an unknown schedule",
+      fit("sgd(lr: 0.1, schedule: linaer(to: 0.1))"),
+      /`schedule` must be one of `constant`, `linear`, `cosine`, `step`, `exponential` \(did you mean `linear`\?\)/,
+      "NN2004",
+      7,
+      38,
+    ],
+    [
+      "linear without its end",
+      fit("sgd(lr: 0.1, schedule: linear)"),
+      /`linear` needs the argument `to`/,
+      "NN2004",
+      7,
+      38,
+    ],
+    [
+      "a step schedule's fraction of a step",
+      fit("sgd(lr: 0.1, schedule: step(every: 0.5, factor: 0.5))"),
+      /`every` must be a positive whole number of steps, got 0.5 \(in `step`\)/,
+      "NN3005",
+      7,
+      38,
+    ],
+    [
+      "an exponential schedule that grows",
+      fit("sgd(lr: 0.1, schedule: exponential(1.5))"),
+      /`rate` multiplies the learning rate: it must be in \(0, 1\]/,
+      "NN3005",
+      7,
+      38,
+    ],
+    [
+      "a schedule's unknown argument",
+      fit("sgd(lr: 0.1, schedule: cosine(too: 0.1))"),
+      /`cosine` has no argument `too` \(did you mean `to`\?\)/,
+      "NN2004",
+      7,
+      45,
+    ],
+    [
+      "an unknown metric",
+      scored("acuracy(p, y)"),
+      /unknown metric `acuracy` \(did you mean `accuracy`\?\)/,
+      "NN2003",
+      7,
+      12,
+    ],
+    [
+      "a metric twice",
+      scored("accuracy(p, y)\n  metric = accuracy(p, y)"),
+      /already has a `metric`/,
+      "NN2002",
+      8,
+      3,
+    ],
+    [
+      "a metric whose y is no target",
+      scored("accuracy(p, x)"),
+      /`y` of `accuracy` must be a target of the model/,
+      "NN2004",
+      7,
+      24,
+    ],
+    [
+      "a metric's prediction from the target",
+      scored("accuracy(p + y, y)"),
+      /the prediction of `accuracy` depends on the target `y`/,
+      "NN4002",
+      7,
+      12,
+    ],
+    [
+      "a metric's shapes",
+      scored("accuracy(sum(p, axis: 1), y)"),
+      /`accuracy` compares one prediction per example with its target: p is \[batch\], y is \[batch, 2\]/,
+      "NN3020",
+      7,
+      12,
+    ],
+    [
+      "a threshold for several outputs",
+      scored("accuracy(p, y, threshold: 0)"),
+      /`threshold` splits one output per example into two classes/,
+      "NN2004",
+      7,
+      12,
+    ],
+    [
+      "a metric in a block",
+      model("  h = x |> f\n  output h", "block f(x) {\n  metric = accuracy(x, x)\n  return x\n}\n"),
+      /`metric` belongs in a model, not in the block `f`/,
+      "NN2006",
+      2,
+      3,
+    ],
+  ];
+}
 
 describe("errors", () => {
   it.each(rows)("%s", (_scenario, source, message, code, line, col) => {
@@ -604,7 +789,7 @@ describe("errors", () => {
 
   it("lets no other exception escape, whatever the text", () => {
     const alphabet =
-      "model block input target param output loss optimizer return x y h = + - * / @ ^ |> ( ) [ ] { } , : ; \n # . 1 2e3 dense sigmoid batchnorm dim scalar".split(
+      "model block input target param output loss optimizer metric return x y h = + - * / @ ^ |> ( ) [ ] { } , : ; \n # . 1 2e3 dense sigmoid batchnorm dim scalar".split(
         " ",
       );
     const token = fc.constantFrom(...alphabet, " ", "\n");

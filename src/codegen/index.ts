@@ -108,6 +108,13 @@ function metaOf(plan: Plan) {
       : o.kind === "rmsprop"
         ? { rho: o.rho, eps: o.eps }
         : { beta1: o.beta1, beta2: o.beta2, eps: o.eps };
+  const training = {
+    weight_decay: o.weightDecay ?? 0,
+    decay_params: o.decayParams ?? [],
+    schedule: o.schedule ?? { kind: "constant" },
+    warmup: o.warmup ?? 0,
+    decay: o.decay ?? 1,
+  };
   return {
     name: m.name,
     inputs: [
@@ -122,7 +129,7 @@ function metaOf(plan: Plan) {
     bind: plan.opts.bind,
     dtype: plan.opts.dtype,
     training: m.train.loss !== null,
-    optimizer: { kind: o.kind, lr: o.lr, ...hyper },
+    optimizer: { kind: o.kind, lr: o.lr, ...hyper, ...training },
   };
 }
 
@@ -148,6 +155,8 @@ export interface GeneratedModel {
   reseed(seed: number): void;
   /** sets the learning rate of the steps that follow */
   setLearningRate(lr: number): void;
+  /** the schedule's learning rate of step `step` (0-based) of a run */
+  learningRate(step: number, run?: { steps?: number; stepsPerEpoch?: number }): number;
 }
 
 /** Evaluates a generated module's text in-process and returns its exports. */

@@ -29,22 +29,65 @@ export interface StateLeaf extends Leaf {
   init: number;
 }
 
+/**
+ * A learning-rate schedule, in optimizer steps (`trainStep` calls) counted from 0 after the
+ * warmup. `steps` is the horizon of `linear` and `cosine`; absent, it is the length of the run
+ * (`nnc train`: epochs times batches per epoch).
+ */
+export type ScheduleSpec =
+  | { kind: "constant" }
+  | { kind: "linear"; to: number; steps?: number }
+  | { kind: "cosine"; to: number; steps?: number }
+  | { kind: "step"; every: number; factor: number }
+  | { kind: "exponential"; rate: number; every: number };
+
 export interface OptimizerSpec {
-  kind: "sgd" | "rmsprop" | "adam";
+  kind: "sgd" | "rmsprop" | "adam" | "adamw";
   lr: number;
   /** sgd */
   momentum: number;
   /** rmsprop */
   rho: number;
-  /** adam */
+  /** adam, adamw */
   beta1: number;
   beta2: number;
-  /** rmsprop, adam */
+  /** rmsprop, adam, adamw */
   eps: number;
-  /** the learning rate is multiplied by this after every epoch of `nnc train` (1 when absent) */
+  /** the learning rate is multiplied by this after every epoch (1 when absent) */
   decay?: number;
-  /** `cosine`: `nnc train` anneals the learning rate from lr to 0 over its epochs */
-  schedule?: "cosine";
+  /** the learning rate's schedule over the steps of a run (constant when absent) */
+  schedule?: ScheduleSpec;
+  /** steps of linear warmup before the schedule (0 when absent) */
+  warmup?: number;
+  /**
+   * L2 weight decay: added to the gradient as `weightDecay * p` (sgd, rmsprop, adam), or
+   * decoupled as `p -= lr * weightDecay * p` (adamw). 0 when absent.
+   */
+  weightDecay?: number;
+  /** the params weight decay applies to, by full name */
+  decayParams?: string[];
+}
+
+/**
+ * `metric = accuracy(p, y)`: the fraction of examples whose prediction (an inference-mode node
+ * of the inputs) names the target's class. With one output per example, `threshold` splits the
+ * two classes (absent: 0.5 for 0/1 targets, 0 for -1/+1 targets).
+ */
+export interface MetricSpec {
+  kind: "accuracy";
+  prediction: Node;
+  target: string;
+  threshold?: number;
+  origin: Origin;
+}
+
+/** Values a target must hold because a loss reads it as labels: `hinge` needs -1 or +1. */
+export interface LabelRule {
+  target: string;
+  values: readonly number[];
+  /** the function that reads it, for messages */
+  by: string;
+  origin: Origin;
 }
 
 export interface Output {
@@ -72,6 +115,10 @@ export interface ModelIR {
   infer: ModeGraph;
   train: ModeGraph;
   optimizer: OptimizerSpec;
+  /** what `nnc train` and `nnc eval` report besides the loss (`metric = accuracy(p, y)`) */
+  metric?: MetricSpec;
+  /** targets that a loss reads as labels, and the values they must hold */
+  labels?: LabelRule[];
   /** the `.nn` source text, for comments in generated code */
   source: string;
 }

@@ -41,7 +41,7 @@ export type Stmt =
   | (StmtBase & { kind: "param"; name: Named; type: TypeExpr; init: Expr | null })
   | (StmtBase & { kind: "assign"; name: Named; value: Expr })
   | (StmtBase & { kind: "output"; names: Named[] })
-  | (StmtBase & { kind: "loss" | "optimizer" | "return"; value: Expr });
+  | (StmtBase & { kind: "loss" | "optimizer" | "metric" | "return"; value: Expr });
 
 export interface ModelDecl {
   kind: "model";

@@ -4,7 +4,8 @@ import { shapeToString, sameShape, type Node } from "../ir/node.ts";
 import * as ops from "../ops/index.ts";
 import { normAxis, ShapeError } from "../ops/op.ts";
 import type { Expr } from "./ast.ts";
-import { apply, POISON, type Cx, type Val } from "./context.ts";
+import { apply, originAt, POISON, report, toNode, type Cx, type Val } from "./context.ts";
+import { lowerExpr } from "./exprs.ts";
 import { axes, evalArgs, number, tensor, type Args, type ParamSpec } from "./args.ts";
 import { batchnorm, dense, dropout } from "./layers.ts";
 import { dimOf } from "./types.ts";
@@ -41,15 +42,53 @@ function lastAxis(x: Node): number[] {
   return x.shape.length === 0 ? [] : [x.shape.length - 1];
 }
 
-function loss(name: string, f: (p: Node, y: Node) => Node): Builtin {
-  return define(name, [tensor("p"), tensor("y")], (a) => {
-    const [p, y] = [a.t("p"), a.t("y")];
+function loss(
+  name: string,
+  f: (p: Node, y: Node) => Node,
+  first = "p",
+  labels?: readonly number[],
+): Builtin {
+  return define(name, [tensor(first), tensor("y")], (a, cx, call) => {
+    const [p, y] = [a.t(first), a.t("y")];
     if (!sameShape(p.shape, y.shape))
       throw new ShapeError(
-        `\`${name}\` needs p and y of the same shape: p is ${shapeToString(p.shape)}, y is ${shapeToString(y.shape)}`,
+        `\`${name}\` needs ${first} and y of the same shape: ${first} is ${shapeToString(p.shape)}, y is ${shapeToString(y.shape)}`,
       );
+    if (labels) noteLabels(cx, y, labels, name, call);
     return f(p, y);
   });
+}
+
+/** Records that the target `y` (if it is one) must hold `values`, checked when data is read. */
+function noteLabels(cx: Cx, y: Node, values: readonly number[], by: string, call: CallExpr): void {
+  if (y.op !== "input" || y.attrs["role"] !== "target") return;
+  const target = y.attrs["name"] as string;
+  if (!cx.m.leaves.labels.has(target))
+    cx.m.leaves.labels.set(target, { target, values, by, origin: originAt(cx.m, call.at) });
+}
+
+const sq = (x: Node) => ops.mul(x, x);
+/** max(0, 1 - y score): the margin's shortfall, 0 once y score >= 1 */
+const shortfall = (s: Node, y: Node) => ops.relu(ops.sub(ops.c(1), ops.mul(y, s)));
+const signs = [-1, 1];
+
+/** l2(A, B, ...): the sum of the squares of every element of every argument (no 1/2). */
+function l2(call: CallExpr, cx: Cx): Val {
+  const named = call.args.find((a) => a.name !== null);
+  if (named || call.args.length === 0) {
+    report(
+      cx.m,
+      "NN2004",
+      named?.at ?? call.at,
+      "`l2` takes one or more tensors and nothing else: `l2(W1, W2, ...)`",
+    );
+    return POISON;
+  }
+  const terms = call.args.map((a) => lowerExpr(a.value, cx));
+  if (terms.includes(POISON)) return POISON;
+  return apply(cx, call.at, () =>
+    terms.map((t) => ops.sum(sq(toNode(t as Node | number)))).reduce((a, b) => ops.add(a, b)),
+  );
 }
 
 export const builtins = new Map<string, Builtin>([
@@ -84,6 +123,17 @@ export const builtins = new Map<string, Builtin>([
     ),
   ],
   ["mse", loss("mse", (p, y) => ops.mean(ops.pow(ops.sub(p, y), ops.c(2)), lastAxis(p)))],
+  // Nielsen's quadratic cost of one example, C = 1/2 |y - a|^2: half the sum over the last axis
+  [
+    "quadratic",
+    loss("quadratic", (a, y) => ops.mul(ops.c(0.5), ops.sum(sq(ops.sub(a, y)), lastAxis(a))), "a"),
+  ],
+  ["hinge", loss("hinge", (s, y) => ops.mean(shortfall(s, y), lastAxis(s)), "score", signs)],
+  [
+    "squared_hinge",
+    loss("squared_hinge", (s, y) => ops.mean(sq(shortfall(s, y)), lastAxis(s)), "score", signs),
+  ],
+  ["l2", l2],
   ["bce", loss("bce", (p, y) => ops.mean(ops.bce(p, y), lastAxis(p)))],
   ["cross_entropy", loss("cross_entropy", (p, y) => ops.sum(ops.xent(p, y), lastAxis(p)))],
   ["dim", dimBuiltin],

@@ -10,7 +10,7 @@ import {
   type Origin,
   type Shape,
 } from "../ir/node.ts";
-import type { Init, Leaf, ParamLeaf, StateLeaf } from "../ir/model.ts";
+import type { Init, LabelRule, Leaf, ParamLeaf, StateLeaf } from "../ir/model.ts";
 import { c, ShapeError } from "../ops/index.ts";
 import type { BlockDecl, Pos } from "./ast.ts";
 import type { LineMap } from "./source.ts";
@@ -44,6 +44,8 @@ export interface Leaves {
   params: Map<string, ParamLeaf>;
   state: Map<string, StateLeaf>;
   dims: string[];
+  /** targets read as labels (by hinge losses), by target name */
+  labels: Map<string, LabelRule>;
 }
 
 /** One model's lowering in one mode. */

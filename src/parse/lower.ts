@@ -7,7 +7,7 @@ import { toposort } from "../ir/toposort.ts";
 import type { BlockDecl, ModelDecl, Pos, Program } from "./ast.ts";
 import { report, type Leaves, type Mode, type ModelCx } from "./context.ts";
 import { builtins } from "./builtins.ts";
-import { defaultOptimizer } from "./optimizer.ts";
+import { resolveDecay } from "./optimizer.ts";
 import { definitions, lowerBody, type ModelOut } from "./statements.ts";
 import { LineMap } from "./source.ts";
 
@@ -31,6 +31,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     params: new Map(),
     state: new Map(),
     dims: [],
+    labels: new Map(),
   };
   const lowerMode = (mode: Mode) => {
     const m: ModelCx = {
@@ -51,6 +52,8 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
       sawLoss: false,
       optimizer: null,
       sawOptimizer: false,
+      metric: null,
+      sawMetric: false,
     };
     lowerBody(
       model.body,
@@ -63,6 +66,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
   const train = lowerMode("train");
   const infer = lowerMode("infer");
   checkModel(model, infer.out, leaves, train.m);
+  const optimizer = resolveDecay(train.m, train.out, [...leaves.params.values()]);
   diag.throwIfAny();
   const graph = (r: typeof train, stateUpdates: ModeGraph["stateUpdates"]): ModeGraph => ({
     outputs: r.out.outputs.map(({ name, node }) => ({ name, node })),
@@ -79,7 +83,9 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     dims: leaves.dims,
     infer: graph(infer, []),
     train: graph(train, train.m.stateUpdates),
-    optimizer: train.out.optimizer ?? defaultOptimizer,
+    optimizer,
+    ...(infer.out.metric ? { metric: infer.out.metric } : {}),
+    ...(leaves.labels.size > 0 ? { labels: [...leaves.labels.values()] } : {}),
     source: program.source,
   };
 }

@@ -22,9 +22,10 @@ import { evalInit, evalType } from "./types.ts";
 import { makeParam } from "./layers.ts";
 import { layerNames } from "./builtins.ts";
 import { lowerOptimizer, type OptimizerOut } from "./optimizer.ts";
+import { lowerMetric, type MetricOut } from "./metric.ts";
 
 /** What a model's statements produce (blocks produce a return value instead). */
-export interface ModelOut extends OptimizerOut {
+export interface ModelOut extends OptimizerOut, MetricOut {
   outputs: (Output & { at: Named["at"] })[];
   loss: Node | null;
   sawLoss: boolean;
@@ -139,6 +140,9 @@ function lowerStmt(s: Stmt, frame: Frame, m: ModelCx, out: ModelOut | null): Val
       return null;
     case "optimizer":
       if (out) lowerOptimizer(cxFor(frame, m, "optimizer", null), s.value, s.at, out);
+      return null;
+    case "metric":
+      if (out) lowerMetric(cxFor(frame, m, "metric", null), s.value, s.at, out);
       return null;
     case "return":
       if (out) return null;

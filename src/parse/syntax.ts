@@ -135,6 +135,9 @@ semantics.addOperation<Stmt>("stmt", {
   Stmt_optimizer(kw, _eq, value) {
     return { kind: "optimizer", value: expr(value), at: at(kw) };
   },
+  Stmt_metric(kw, _eq, value) {
+    return { kind: "metric", value: expr(value), at: at(kw) };
+  },
   Stmt_assign(name, _eq, value) {
     return { kind: "assign", name: named(name), value: expr(value), at: at(name) };
   },

@@ -46,13 +46,20 @@ export function rewriteModel(
   log: RewriteLog,
   extra: Node[] = [],
 ): { model: ModelIR; extra: Node[] } {
-  let roots = [...modeRoots(model.train, true), ...modeRoots(model.infer, false), ...extra];
+  const metric = model.metric ? [model.metric.prediction] : [];
+  let roots = [
+    ...modeRoots(model.train, true),
+    ...modeRoots(model.infer, false),
+    ...metric,
+    ...extra,
+  ];
   for (const phase of phases) roots = rewriteGraph(roots, phase, log);
   let i = 0;
   const next = () => roots[i++]!;
   const train = withRoots(model.train, true, next);
   const infer = withRoots(model.infer, false, next);
-  return { model: { ...model, train, infer }, extra: roots.slice(i) };
+  const rewritten = model.metric ? { metric: { ...model.metric, prediction: next() } } : {};
+  return { model: { ...model, train, infer, ...rewritten }, extra: roots.slice(i) };
 }
 
 /** Simplification and (unless turned off) fusion of the forward graphs, before differentiation. */

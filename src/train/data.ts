@@ -4,6 +4,7 @@
 // given as one column holding the class index.
 import type { Leaf, ModelIR } from "../ir/model.ts";
 import { dataError } from "./errors.ts";
+import { checkLabels } from "./labels.ts";
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -88,8 +89,10 @@ export function fit(table: Table, model: ModelIR, source = table.file): Dataset 
     );
   const Array_ = table.values instanceof Float32Array ? Float32Array : Float64Array;
   const fields: Field[] = [];
+  const firstColumn = new Map<string, number>();
   let col = 0;
   for (const s of ss) {
+    firstColumn.set(s.leaf.name, col);
     const data = new Array_(table.rows * s.width);
     if (asClass && s.role === "target" && s.width > 1) {
       fillOneHot(table, col, s.width, data, s.leaf.name);
@@ -102,6 +105,7 @@ export function fit(table: Table, model: ModelIR, source = table.file): Dataset 
     }
     fields.push({ name: s.leaf.name, role: s.role, width: s.width, shape: s.leaf.shape, data });
   }
+  checkLabels(model, fields, table, firstColumn);
   return { source, n: table.rows, fields };
 }
 

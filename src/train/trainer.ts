@@ -79,6 +79,7 @@ export class Trainer {
   private readonly buffers: Map<string, FloatArray>;
   private readonly batchDim: string;
   private globalStep = 0;
+  private readonly runLength: { steps: number; stepsPerEpoch: number };
   private probe: GeneratedModel | undefined;
 
   constructor(
@@ -103,6 +104,7 @@ export class Trainer {
     const Array_ = this.dtype === "f32" ? Float32Array : Float64Array;
     this.buffers = new Map(train.fields.map((f) => [f.name, new Array_(this.batch * f.width)]));
     this.batchDim = String(train.fields[0]?.shape[0] ?? "batch");
+    this.runLength = this.length;
   }
 
   /** Steps per epoch: a last batch of one example is left out (batch statistics need two). */
@@ -112,17 +114,17 @@ export class Trainer {
     return full + (rest >= 2 || (rest === 1 && full === 0) ? 1 : 0);
   }
 
+  /** The run's length, for the schedule: every epoch's steps, and the steps of one. */
+  get length(): { steps: number; stepsPerEpoch: number } {
+    return { steps: this.options.epochs * this.stepsPerEpoch, stepsPerEpoch: this.stepsPerEpoch };
+  }
+
   /**
-   * The learning rate of an epoch: the model's (or --lr), times `decay` for each epoch before it,
-   * and with `schedule: cosine`, times (1 + cos(pi (epoch - 1) / epochs)) / 2.
+   * The learning rate of step `step` (0-based, counting every epoch's steps): the generated
+   * module's own `learningRate`, which `nnc train` sets before every step.
    */
-  learningRate(epoch: number): number {
-    const o = this.compiled.model.optimizer;
-    const cosine =
-      o.schedule === "cosine"
-        ? (1 + Math.cos((Math.PI * (epoch - 1)) / this.options.epochs)) / 2
-        : 1;
-    return (this.options.lr ?? o.lr) * (o.decay ?? 1) ** (epoch - 1) * cosine;
+  learningRate(step: number): number {
+    return this.model.learningRate(step, this.runLength);
   }
 
   evaluate(data: Dataset = this.test): Evaluation {
@@ -166,9 +168,6 @@ export class Trainer {
   /** One pass over the training data in a fresh seeded order; returns each step's loss. */
   private epoch(epoch: number, hooks: TrainHooks): number[] {
     if (epoch > 1) shuffle(this.order, this.rand);
-    const o = this.compiled.model.optimizer;
-    if ((o.decay ?? 1) !== 1 || o.schedule !== undefined)
-      this.model.setLearningRate(this.learningRate(epoch));
     const total = this.stepsPerEpoch;
     hooks.epochStart?.(epoch, total);
     const losses: number[] = [];
@@ -177,6 +176,7 @@ export class Trainer {
       const n = Math.min(this.batch, this.train.n - from);
       const feed = this.gather(from, n);
       const snapshot = this.snapshot();
+      this.model.setLearningRate(this.learningRate(this.globalStep));
       this.globalStep++;
       const loss = this.step(feed);
       const badParam = firstNonFiniteParam(this.model);

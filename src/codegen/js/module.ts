@@ -48,7 +48,7 @@ export function emitJs(input: JsInput): JsModule {
     ...results(plan),
     ...fns,
     ...batchOption(plan),
-    `return { ${exported(plan).join(", ")} };`,
+    `return { ${exported(plan, opt).join(", ")} };`,
   ];
   const js = [
     `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${plan.opts.dtype}).`,
@@ -77,7 +77,7 @@ export function emitJs(input: JsInput): JsModule {
   return { js, grad };
 }
 
-function exported(plan: Plan): string[] {
+function exported(plan: Plan, opt: OptimizerCode): string[] {
   const base = ["params: $params", "state: $state", "forward: $forward", "reseed: $reseed"];
   if (plan.model.train.loss === null) return [...base, "meta: $meta"];
   return [
@@ -86,6 +86,7 @@ function exported(plan: Plan): string[] {
     "grad: $grad",
     "trainStep: $trainStep",
     "setLearningRate: $setLearningRate",
+    `learningRate: ${opt.learningRate}`,
     "meta: $meta",
   ];
 }
@@ -231,6 +232,7 @@ function entryFunctions(input: JsInput, entries: Entries, opt: OptimizerCode): s
     ...trainStep,
     ...reseed,
     ...setLr,
+    ...opt.schedule,
   ];
 }
 

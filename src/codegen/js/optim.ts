@@ -1,9 +1,10 @@
 // The optimizer's step: one update function per tensor size at module scope (`$adam_100352`),
 // called for each param with its value, gradient and optimizer state, which are preallocated:
-// sgd (with momentum), rmsprop, and adam (with bias correction and a step counter). A scalar
-// param's update is written inline.
+// sgd (with momentum), rmsprop, adam and adamw (with bias correction and a step counter), with
+// weight decay on the params it applies to. A scalar param's update is written inline. And the
+// learning-rate schedule, `$learningRate(step, run)`.
 import { isScalar, type Node } from "../../ir/node.ts";
-import type { OptimizerSpec } from "../../ir/model.ts";
+import type { OptimizerSpec, ScheduleSpec } from "../../ir/model.ts";
 import { lit } from "../../ops/op.ts";
 import type { Plan } from "../schedule/plan.ts";
 import { commentText } from "../schedule/names.ts";
@@ -16,6 +17,10 @@ export interface OptimizerCode {
   state: string[];
   /** the update, at the end of the training step */
   step: string[];
+  /** the schedule's function, in createModel */
+  schedule: string[];
+  /** its name there */
+  learningRate: string;
 }
 
 /** The state each optimizer keeps per param, by role. */
@@ -32,9 +37,18 @@ interface Hyper {
 }
 
 /** One element's update: `grad` is its gradient, `at(role)` its value and its state. */
-function update(o: OptimizerSpec, grad: string, at: (what: string) => string, h: Hyper): string[] {
+function update(
+  o: OptimizerSpec,
+  grad: string,
+  at: (what: string) => string,
+  h: Hyper,
+  wd = 0,
+): string[] {
   const { lr, correction1, correction2 } = h;
   const value = at("value");
+  // decoupled weight decay (Loshchilov & Hutter), as PyTorch's AdamW: p -= lr * wd * p
+  const decoupled =
+    wd > 0 && o.kind === "adamw" ? [`${value} -= ${lr} * ${lit(wd)} * ${value};`] : [];
   if (o.kind === "sgd" && o.momentum === 0) return [`${value} -= ${lr} * ${grad};`];
   if (o.kind === "sgd")
     return [
@@ -47,13 +61,23 @@ function update(o: OptimizerSpec, grad: string, at: (what: string) => string, h:
       `${value} -= (${lr} * ${grad}) / (Math.sqrt(${at("meansquare")}) + ${lit(o.eps)});`,
     ];
   return [
+    ...decoupled,
     `${at("m")} = ${lit(o.beta1)} * ${at("m")} + ${lit(1 - o.beta1)} * ${grad};`,
     `${at("v")} = ${lit(o.beta2)} * ${at("v")} + ${lit(1 - o.beta2)} * ${grad} * ${grad};`,
     `${value} -= (${lr} * (${at("m")} / ${correction1})) / (Math.sqrt(${at("v")} / ${correction2}) + ${lit(o.eps)});`,
   ];
 }
 
-const corrections = (o: OptimizerSpec) => (o.kind === "adam" ? ["correction1", "correction2"] : []);
+const isAdam = (o: OptimizerSpec) => o.kind === "adam" || o.kind === "adamw";
+const corrections = (o: OptimizerSpec) => (isAdam(o) ? ["correction1", "correction2"] : []);
+
+/** The weight decay of a param: the optimizer's, where it applies to the param, else 0. */
+const decayOf = (o: OptimizerSpec, name: string) =>
+  o.decayParams?.includes(name) ? (o.weightDecay ?? 0) : 0;
+
+/** The gradient an update reads: with coupled decay, the gradient of wd/2 |p|^2 joins the loss's. */
+const coupled = (o: OptimizerSpec, wd: number, grad: string, value: string) =>
+  wd > 0 && o.kind !== "adamw" ? `${grad} + ${lit(wd)} * ${value}` : grad;
 
 export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCode {
   const o = plan.model.optimizer;
@@ -61,7 +85,7 @@ export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCod
   const names = new Map<string, string>();
   const state: string[] = [];
   const step: string[] = [];
-  if (o.kind === "adam") {
+  if (isAdam(o)) {
     state.push("let $stepCount = 0;");
     step.push(
       "$stepCount++;",
@@ -81,49 +105,129 @@ export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCod
       return name;
     });
     step.push(`// ${commentText(g.name)}`);
+    const wd = decayOf(o, leaf.name);
     if (isScalar(leaf.shape)) {
       const store = plan.storage.get(leaf.node)!;
       const at = (what: string) =>
         (what === "value" ? store : buffers[roles.indexOf(what)]!) + "[0]";
       const hyper = { lr: "$lr", correction1: "$correction1", correction2: "$correction2" };
-      const one = update(o, wrap(scalar(g.node)), at, hyper);
-      if (one.length === 1) step.push(...one);
+      const one = update(o, wrap(scalar(g.node)), at, hyper, wd);
+      if (one.length === 1 && wd === 0) step.push(...one);
       else
         step.push(
           "{",
-          `  const $g = ${scalar(g.node)};`,
-          ...update(o, "$g", at, hyper).map((l) => `  ${l}`),
+          `  const $g = ${coupled(o, wd, scalar(g.node), at("value"))};`,
+          ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`),
           "}",
         );
       continue;
     }
-    const key = `${o.kind}_${size}`;
+    const key = `${o.kind}${wd > 0 ? "_decayed" : ""}_${size}`;
     if (!names.has(key)) {
       names.set(key, plan.sys.fresh(key));
-      kernels.push(...updateKernel(o, names.get(key)!, size, roles));
+      kernels.push(...updateKernel(o, names.get(key)!, size, roles, wd));
     }
     const name = names.get(key)!;
     const args = [plan.nameOf(leaf.node), plan.nameOf(g.node), ...buffers, "$lr", ...extra];
     step.push(`${name}(${args.join(", ")});`);
   }
-  return { kernels, state, step };
+  const learningRate = plan.sys.fresh("learningRate");
+  return {
+    kernels,
+    state,
+    step,
+    schedule: scheduleCode(o, learningRate, plan.sys.fresh("baseLr")),
+    learningRate,
+  };
 }
 
 /**
  * A tensor's update is a small function of its own: a long loop inside the training step would
  * be compiled on its own (on-stack replacement) before the loops after it had run.
  */
-function updateKernel(o: OptimizerSpec, name: string, size: string, roles: string[]): string[] {
+function updateKernel(
+  o: OptimizerSpec,
+  name: string,
+  size: string,
+  roles: string[],
+  wd: number,
+): string[] {
   const params = ["value", "grad", ...roles, "lr", ...corrections(o)];
   const at = (what: string) => `${what}[i]`;
   const hyper = { lr: "lr", correction1: "correction1", correction2: "correction2" };
-  const body = ["const g = grad[i];", ...update(o, "g", at, hyper)];
+  const body = [
+    `const g = ${coupled(o, wd, "grad[i]", "value[i]")};`,
+    ...update(o, "g", at, hyper, wd),
+  ];
   return [
-    `// ${o.kind} on ${size} numbers`,
+    `// ${o.kind} on ${size} numbers${wd > 0 ? `, with weight decay ${wd}` : ""}`,
     `function ${name}(${params.join(", ")}) {`,
     `  for (let i = 0; i < ${size}; i++) {`,
     ...body.map((l) => `    ${l}`),
     "  }",
     "}",
   ];
+}
+
+/** `linear(to: 0.1)`, as the source writes it, for comments and messages. */
+export function scheduleText(s: ScheduleSpec): string {
+  const args = Object.entries(s)
+    .filter(([k]) => k !== "kind")
+    .map(([k, v]) => `${k}: ${v as number}`);
+  return args.length === 0 ? s.kind : `${s.kind}(${args.join(", ")})`;
+}
+
+/**
+ * learningRate(step, run): the rate of step `step` (0, 1, 2, ...: one per trainStep) of a run of
+ * `run.steps` steps with `run.stepsPerEpoch` steps per epoch, from the base rate (createModel's
+ * `lr`, or the file's): times (step + 1) / warmup during the warmup, the schedule over the steps
+ * after it, and times decay^epoch.
+ */
+function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
+  const s = o.schedule ?? { kind: "constant" };
+  const warmup = o.warmup ?? 0;
+  const decay = o.decay ?? 1;
+  const text = scheduleText(s);
+  const horizon = (s.kind === "linear" || s.kind === "cosine") && s.steps === undefined;
+  const need = (field: string, why: string) => [
+    `  if (run === null || typeof run !== "object" || !Number.isInteger(run.${field}) || run.${field} < 1)`,
+    `    throw new Error(${JSON.stringify(`learningRate(step, { ${field} }) needs ${why}, a positive integer; got `)} + $describe(run === null || typeof run !== "object" ? run : run.${field}));`,
+  ];
+  const u = warmup > 0 ? `Math.max(0, step - ${warmup})` : "step";
+  const warm = warmup > 0 ? `linear warmup over ${warmup} steps, then ` : "";
+  return [
+    `const ${base} = $lr;`,
+    `/** The learning rate of step \`step\` (0, 1, 2, ...): ${warm}${text}${decay !== 1 ? `, times ${decay} per epoch` : ""}. */`,
+    `function ${name}(step, run) {`,
+    `  if (!Number.isInteger(step) || step < 0) throw new Error("learningRate expects a step number 0, 1, 2, ..., got " + $describe(step));`,
+    ...(horizon ? need("steps", `the length of the run in steps for ${text}`) : []),
+    ...(decay !== 1 ? need("stepsPerEpoch", `the steps of an epoch for decay: ${decay}`) : []),
+    `  let rate = ${rateExpr(s, base, u, warmup)};`,
+    ...(warmup > 0 ? [`  if (step < ${warmup}) rate *= (step + 1) / ${warmup};`] : []),
+    ...(decay !== 1
+      ? [`  rate *= Math.pow(${lit(decay)}, Math.floor(step / run.stepsPerEpoch));`]
+      : []),
+    "  return rate;",
+    "}",
+  ];
+}
+
+/** The schedule's rate at step `u` after the warmup. */
+function rateExpr(s: ScheduleSpec, base: string, u: string, warmup: number): string {
+  const steps = (declared?: number) =>
+    declared === undefined
+      ? `Math.max(1, run.steps - ${warmup})`
+      : lit(Math.max(1, declared - warmup));
+  switch (s.kind) {
+    case "constant":
+      return base;
+    case "linear":
+      return `${base} + (${lit(s.to)} - ${base}) * Math.min(1, ${u} / ${steps(s.steps)})`;
+    case "cosine":
+      return `${lit(s.to)} + ((${base} - ${lit(s.to)}) * (1 + Math.cos(Math.PI * Math.min(1, ${u} / ${steps(s.steps)})))) / 2`;
+    case "step":
+      return `${base} * Math.pow(${lit(s.factor)}, Math.floor(${u} / ${lit(s.every)}))`;
+    case "exponential":
+      return `${base} * Math.pow(${lit(s.rate)}, ${u} / ${lit(s.every)})`;
+  }
 }
