@@ -1,6 +1,11 @@
 // Accuracy: the model's `metric = accuracy(...)` statement, the rules used without one (one-hot,
 // 0/1 and -1/+1 targets), and the check, as data is read, of targets read as labels.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.ts";
+import { captureStdio } from "./capture.ts";
 import { compile, NnError } from "../src/index.ts";
 import { parseCsv } from "../src/train/csv.ts";
 import { fit } from "../src/train/data.ts";
@@ -167,5 +172,27 @@ describe("targets read as labels are checked as the data is read", () => {
       return;
     }
     throw new Error("expected an NnError");
+  });
+});
+
+describe("nnc train and nnc eval report the model's metric", () => {
+  const io = captureStdio();
+  const weights = join(mkdtempSync(join(tmpdir(), "nnc-metric-")), "moons.safetensors");
+  const data = ["--data", "data/moons.csv", "--holdout", "0"];
+
+  it("trains micrograd's moons on -1/+1 labels and evaluates the saved weights", async () => {
+    const args = ["train", "models/moons.nn", ...data, "--batch", "100", "--epochs", "100"];
+    expect(await main([...args, "--save", weights, "--json"])).toBe(0);
+    expect(JSON.parse(io.out.trimEnd().split("\n").at(-1)!)).toMatchObject({ test_accuracy: 1 });
+    io.out = "";
+    expect(await main(["eval", "models/moons.nn", "--load", weights, ...data.slice(0, 2)])).toBe(0);
+    expect(io.out).toMatch(/\(100 examples\): loss 0\.\d{4}, accuracy 100\.00%/);
+  });
+
+  it("refuses 0/1 labels for a hinge loss, at the row's line", async () => {
+    expect(await main(["train", "models/moons.nn", "--data", "data/xor.csv"])).toBe(1);
+    expect(io.err).toMatch(
+      /^data\/xor\.csv:2:1: error NN6050: column 3 \(y\) is 0, but `y` is read by `hinge`/,
+    );
   });
 });

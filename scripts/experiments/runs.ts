@@ -1,10 +1,9 @@
 // What the experiments share: a run (one `nnc train` command), executing it in-process with the
 // same options the command line would use, and formatting numbers for the document.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { compile } from "../../src/index.ts";
 import { loadData } from "../../src/train/load.ts";
 import { Trainer, type History } from "../../src/train/trainer.ts";
-import { mulberry32 } from "../../src/train/rng.ts";
 
 export type { History };
 
@@ -16,6 +15,8 @@ export interface Run {
   epochs: number;
   batch: number;
   seed: number;
+  /** the fraction of a CSV file held out (0: train and measure on every row) */
+  holdout?: number;
   gradNorms?: boolean;
 }
 
@@ -24,19 +25,28 @@ export function command(r: Run): string {
     "npx nnc train",
     r.file,
     ...(r.model ? ["--model", r.model] : []),
-    `--data ${r.data} --epochs ${r.epochs} --batch ${r.batch} --seed ${r.seed}`,
+    `--data ${r.data}`,
+    ...(r.holdout !== undefined ? [`--holdout ${r.holdout}`] : []),
+    `--epochs ${r.epochs} --batch ${r.batch} --seed ${r.seed}`,
     ...(r.gradNorms ? ["--grad-norms"] : []),
   ].join(" ");
 }
 
 export function execute(r: Run): History {
+  return train(r).history;
+}
+
+/** Runs `r` as `nnc train` would; returns its history and the trainer, with the trained model. */
+export function train(r: Run): { history: History; trainer: Trainer } {
   const started = performance.now();
   const compiled = compile(readFileSync(r.file, "utf8"), {
     file: r.file,
     ...(r.model ? { model: r.model } : {}),
   });
-  const { train, test } = loadData(r.data, compiled.model);
-  const trainer = new Trainer(compiled, train, test, {
+  const { train: examples, test } = loadData(r.data, compiled.model, {
+    ...(r.holdout !== undefined ? { holdout: r.holdout } : {}),
+  });
+  const trainer = new Trainer(compiled, examples, test, {
     epochs: r.epochs,
     batch: r.batch,
     seed: r.seed,
@@ -48,7 +58,7 @@ export function execute(r: Run): History {
     `${r.label}: test loss ${last.testLoss.toFixed(4)}, accuracy ${pct(last.testAccuracy)} ` +
       `(${((performance.now() - started) / 1000).toFixed(1)} s)`,
   );
-  return history;
+  return { history, trainer };
 }
 
 export const pct = (v: number | null) => (v === null ? "-" : `${(100 * v).toFixed(1)}%`);
@@ -62,17 +72,3 @@ export const epochsOf = (h: History, key: "trainLoss" | "testLoss" | "testAccura
 export const lowest = (xs: number[]) => xs.indexOf(Math.min(...xs));
 export const pct2 = (v: number | null) => (v === null ? "-" : `${(100 * v).toFixed(2)}%`);
 export const fence = (lines: string[]) => ["```sh", ...lines, "```"].join("\n");
-
-/** CS231n's spiral data: three classes of 100 points, each an arm of a noisy spiral. */
-export function spirals(file: string): void {
-  const rand = mulberry32(1998);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const rows = ["x1,x2,class"];
-  for (let k = 0; k < 3; k++)
-    for (let i = 0; i < 100; i++) {
-      const r = i / 99;
-      const t = 4 * k + (4 * i) / 99 + 0.2 * normal();
-      rows.push(`${(r * Math.sin(t)).toFixed(5)},${(r * Math.cos(t)).toFixed(5)},${k}`);
-    }
-  writeFileSync(file, rows.join("\n") + "\n");
-}
