@@ -58,6 +58,14 @@ describe("which params weight decay applies to", () => {
     expect(spec("adam(lr: 0.1)").weightDecay).toBe(0);
     expect(spec("adamw(lr: 0.1, weight_decay: 0)").weightDecay).toBe(0);
   });
+
+  it("adamw's default decay may find no weight matrix; a decay the file asks for is an error", () => {
+    const neuron = readFileSync("models/neuron.nn", "utf8");
+    const withOptimizer = (o: string) =>
+      lower(neuron.replace(/optimizer = .*/, `optimizer = ${o}`), { file: "n.nn" });
+    expect(withOptimizer("adamw(lr: 0.1)").optimizer.decayParams).toEqual([]);
+    expect(() => withOptimizer("adamw(lr: 0.1, weight_decay: 0.01)")).toThrow(/NN2020/);
+  });
 });
 
 describe("a step with weight decay matches the update written by hand", () => {

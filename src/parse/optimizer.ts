@@ -23,6 +23,8 @@ export interface OptimizerOut {
   /** where the optimizer statement is */
   at?: Pos;
   decayList?: DecayList;
+  /** whether the file gives `weight_decay` (adamw has a default) */
+  decayGiven?: boolean;
 }
 
 /** Arguments read by name rather than evaluated as numbers. */
@@ -85,32 +87,14 @@ export function lowerOptimizer(cx: Cx, e: Expr, at: Pos, out: OptimizerOut): voi
   }
   out.sawOptimizer = true;
   out.at = at;
-  const call = asCall(e);
-  const kinds = Object.keys(signatures);
-  if (!call) {
-    report(
-      cx.m,
-      "NN2004",
-      e.at,
-      "the optimizer must be a call like `sgd(lr: 0.1)` or `adam(lr: 0.001)`",
-    );
-    return;
-  }
-  const kind = call.callee;
-  if (!isKind(kind)) {
-    const hint = didYouMean(kind, kinds);
-    report(
-      cx.m,
-      "NN2003",
-      call.at,
-      `unknown optimizer \`${kind}\`${hint}; use ${kinds.join(", ")}`,
-    );
-    return;
-  }
+  const call = optimizerCall(cx, e);
+  if (!call) return;
+  const kind = call.callee as OptimizerSpec["kind"];
   const byName = (name: string): Arg | undefined => call.args.find((a) => a.name === name);
   const scheduleArg = byName("schedule");
   const schedule = scheduleArg ? lowerSchedule(cx, scheduleArg) : undefined;
   const decayList = decayListOf(cx, byName("decay_params"));
+  out.decayGiven = byName("weight_decay") !== undefined;
   const rest = {
     ...call,
     args: call.args.filter((a) => a.name !== "schedule" && a.name !== "decay_params"),
@@ -134,6 +118,30 @@ export function lowerOptimizer(cx: Cx, e: Expr, at: Pos, out: OptimizerOut): voi
     out.optimizer = o;
     if (decayList) out.decayList = decayList;
   }
+}
+
+/** The optimizer's call (`sgd` alone is `sgd()`), of a known kind; null after reporting. */
+function optimizerCall(cx: Cx, e: Expr): Extract<Expr, { kind: "call" }> | null {
+  const call = asCall(e);
+  const kinds = Object.keys(signatures);
+  if (!call) {
+    report(
+      cx.m,
+      "NN2004",
+      e.at,
+      "the optimizer must be a call like `sgd(lr: 0.1)` or `adam(lr: 0.001)`",
+    );
+    return null;
+  }
+  if (isKind(call.callee)) return call;
+  const hint = didYouMean(call.callee, kinds);
+  report(
+    cx.m,
+    "NN2003",
+    call.at,
+    `unknown optimizer \`${call.callee}\`${hint}; use ${kinds.join(", ")}`,
+  );
+  return null;
 }
 
 function noDecay(kind: string): string {
@@ -165,35 +173,38 @@ function decayListOf(cx: Cx, arg: Arg | undefined): DecayList | null | undefined
  */
 export function resolveDecay(m: ModelCx, out: OptimizerOut, params: ParamLeaf[]): OptimizerSpec {
   const spec = out.optimizer ?? defaultOptimizer;
-  const list = out.decayList;
   if (!(spec.weightDecay! > 0)) return spec;
   const all = params.map((p) => p.name);
-  let chosen: string[];
-  if (list) {
-    chosen = [];
-    for (const n of list.names) {
-      const hits = all.filter((p) => p === n.name || p.startsWith(`${n.name}.`));
-      if (hits.length === 0)
-        report(
-          m,
-          "NN2001",
-          n.at,
-          `\`${n.name}\` is not a param or a layer${didYouMean(n.name, all)}; the params are ${all.map((p) => `\`${p}\``).join(", ")}`,
-        );
-      for (const h of hits) if (!chosen.includes(h)) chosen.push(h);
-    }
-  } else {
-    chosen = params.filter((p) => p.shape.length >= 2).map((p) => p.name);
-    if (chosen.length === 0)
+  const chosen = out.decayList
+    ? listed(m, out.decayList, all)
+    : params.filter((p) => p.shape.length >= 2).map((p) => p.name);
+  // adamw's default decay may find nothing to decay; a decay the file asks for must
+  if (chosen.length === 0 && !out.decayList && out.decayGiven)
+    report(
+      m,
+      "NN2020",
+      out.at ?? { line: 1, col: 1 },
+      "`weight_decay` decays the params of rank 2 or more (weight matrices), and this model has none; " +
+        "name the params to decay with `decay_params: [...]`",
+    );
+  return { ...spec, decayParams: all.filter((p) => chosen.includes(p)) };
+}
+
+/** The params `decay_params` names, each directly or as a layer; reports names of nothing. */
+function listed(m: ModelCx, list: DecayList, all: string[]): string[] {
+  const chosen = new Set<string>();
+  for (const n of list.names) {
+    const hits = all.filter((p) => p === n.name || p.startsWith(`${n.name}.`));
+    if (hits.length === 0)
       report(
         m,
-        "NN2020",
-        out.at ?? { line: 1, col: 1 },
-        "`weight_decay` decays the params of rank 2 or more (weight matrices), and this model has none; " +
-          "name the params to decay with `decay_params: [...]`",
+        "NN2001",
+        n.at,
+        `\`${n.name}\` is not a param or a layer${didYouMean(n.name, all)}; the params are ${all.map((p) => `\`${p}\``).join(", ")}`,
       );
+    for (const h of hits) chosen.add(h);
   }
-  return { ...spec, decayParams: all.filter((p) => chosen.includes(p)) };
+  return [...chosen];
 }
 
 function validate(spec: OptimizerSpec, kind: OptimizerSpec["kind"]): string | null {
