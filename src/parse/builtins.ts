@@ -67,7 +67,7 @@ function noteLabels(cx: Cx, y: Node, values: readonly number[], by: string, call
     cx.m.leaves.labels.set(target, { target, values, by, origin: originAt(cx.m, call.at) });
 }
 
-const sq = (x: Node) => ops.mul(x, x);
+const sq = (x: Node) => ops.pow(x, ops.c(2));
 /** max(0, 1 - y score): the margin's shortfall, 0 once y score >= 1 */
 const shortfall = (s: Node, y: Node) => ops.relu(ops.sub(ops.c(1), ops.mul(y, s)));
 const signs = [-1, 1];
@@ -122,7 +122,7 @@ export const builtins = new Map<string, Builtin>([
       ops.logSoftmax(a.t("x"), a.n("axis")),
     ),
   ],
-  ["mse", loss("mse", (p, y) => ops.mean(ops.pow(ops.sub(p, y), ops.c(2)), lastAxis(p)))],
+  ["mse", loss("mse", (p, y) => ops.mean(sq(ops.sub(p, y)), lastAxis(p)))],
   // Nielsen's quadratic cost of one example, C = 1/2 |y - a|^2: half the sum over the last axis
   [
     "quadratic",
