@@ -67,6 +67,11 @@ export interface Model<A extends FloatArray = FloatArray> {
   reseed(seed: number): void;
   /** sets the learning rate of the steps that follow */
   setLearningRate(lr: number): void;
+  /**
+   * The schedule's learning rate for step `step` (0, 1, 2, ...: one per trainStep) of a run of
+   * `run.steps` steps, `run.stepsPerEpoch` per epoch (each needed only where the schedule uses it).
+   */
+  learningRate(step: number, run?: { steps?: number; stepsPerEpoch?: number }): number;
   readonly meta: Meta;
 }
 

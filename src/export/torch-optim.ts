@@ -77,7 +77,7 @@ export function optimizerMethods(model: ModelIR): OptimizerCode {
   const o = model.optimizer;
   const c = construct(model);
   const cosine =
-    o.schedule === "cosine" ? " * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2" : "";
+    o.schedule?.kind === "cosine" ? " * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2" : "";
   const methods = [
     `LR = ${pyFloat(o.lr)}`,
     "",

@@ -24,6 +24,7 @@ NN {
        | kw<"return"> Expr                          -- return
        | kw<"loss"> "=" Expr                        -- loss
        | kw<"optimizer"> "=" Expr                   -- optimizer
+       | kw<"metric"> "=" Expr                      -- metric
        | ident "=" Expr                             -- assign
 
   Type = kw<"scalar">                  -- scalar

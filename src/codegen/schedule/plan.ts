@@ -200,7 +200,12 @@ export class Plan {
     const named = order.filter((n) => this.materialized(n) && nameOf(n) !== undefined);
     for (const n of named) this.setName(n, nameOf(n)!);
     for (const g of this.opts.grads) this.setName(g.node, `d_${g.name}`);
-    for (const n of order) if (this.materialized(n)) this.setName(n, roleName(n));
+    for (const n of order)
+      if (this.materialized(n))
+        this.setName(
+          n,
+          roleName(n, (x) => this.isConstant(x)),
+        );
     for (const l of [...this.model.params, ...this.model.state])
       if (isScalar(l.shape)) this.storage.set(l.node, this.namer.fresh(`${l.name}_store`));
   }
@@ -291,36 +296,43 @@ export class Plan {
 
 /**
  * A value the source does not name is named after its statement and op (`h_relu`); a backward
- * value after the forward value whose rule built it (`d_h_relu_mul`). Only a value with neither
- * (a constant folded from several statements) gets its op and number.
+ * value after the forward value whose rule built it (`d_h_relu_mul`); a number computed from
+ * constants and sizes after what it is (`inv_batch`, `inv_batch_times_0_5`).
  */
-function roleName(n: Node): string {
+function roleName(n: Node, constant: (x: Node) => boolean): string {
   const shown = displayName(n);
   if (shown !== undefined) return shown;
+  if (constant(n)) return constantName(n, 3);
   const of = differentiates(n);
-  if (of) return `d_${displayName(of) ?? roleName(of)}_${n.op}`;
+  if (of) return `d_${displayName(of) ?? roleName(of, constant)}_${n.op}`;
   const binding = originOf(n)?.binding;
   if (binding !== undefined) return `${binding}_${n.op}`;
-  return describe(n) ?? `${n.op}${n.id}`;
+  return `${n.op}${n.id}`;
 }
 
-/** A name from what a value is, for one the source gives nothing to name after: `inv_batch`. */
-function describe(n: Node): string | undefined {
+const WORDS: Partial<Record<string, string>> = {
+  add: "plus",
+  sub: "minus",
+  mul: "times",
+  div: "over",
+  pow: "pow",
+};
+
+/** What a constant number is, in words an identifier can hold: `inv_batch`, `batch_times_2`. */
+function constantName(n: Node, depth: number): string {
+  if (n.op === "const") {
+    const v = n.attrs["value"] as number;
+    return `${v < 0 ? "neg_" : ""}${String(Math.abs(v)).replace(/[^0-9a-z]/gi, "_")}`;
+  }
+  if (n.op === "dimsize") return (n.attrs["dims"] as Dim[]).filter((d) => d !== 1).join("_") || "1";
   const [a, b] = n.inputs;
-  const named = (x: Node | undefined): string | undefined =>
-    x === undefined
-      ? undefined
-      : x.op === "dimsize"
-        ? (x.attrs["dims"] as Dim[]).filter((d) => d !== 1).join("_") || undefined
-        : x.op === "const"
-          ? undefined
-          : displayName(x);
-  if (n.op === "div" && a?.op === "const" && a.attrs["value"] === 1 && named(b))
-    return `inv_${named(b)}`;
-  const parts = n.inputs.map(named);
-  return parts.every((p) => p !== undefined) && parts.length > 0
-    ? `${n.op}_${parts.join("_")}`
-    : undefined;
+  if (depth === 0 || !a) return `${n.op}_const`;
+  if (n.op === "div" && a.op === "const" && a.attrs["value"] === 1 && b)
+    return `inv_${constantName(b, depth - 1)}`;
+  if (n.op === "neg") return `neg_${constantName(a, depth - 1)}`;
+  const word = WORDS[n.op];
+  if (word && b) return `${constantName(a, depth - 1)}_${word}_${constantName(b, depth - 1)}`;
+  return `${n.op}_of_${constantName(a, depth - 1)}`;
 }
 
 /** What is applied to each element of a matrix product as it is stored: act(acc * scale + shift). */
