@@ -183,8 +183,14 @@ describe.runIf(hasTorch)("PyTorch export, run by torch", () => {
       expect(relativeError(r.got.lr_at, r.expected.learningRate)).toBeLessThan(1e-12);
       const [got, want] = [r.got.lr_at_bare, r.expected.bare];
       // without the run: both give the same rate, or both ask for the same missing number
-      if ("value" in want) expect("value" in got && Math.abs(got.value - want.value)).toBe(0);
-      else expect("error" in got && got.error).toContain(missing(want.error));
+      if ("value" in want)
+        expect("value" in got ? relativeError([got.value], [want.value]) : got.error).toBeLessThan(
+          1e-12,
+        );
+      else
+        expect("error" in got ? got.error : got.value).toContain(
+          `ValueError: ${missing(want.error)}`,
+        );
     },
   );
 });
@@ -198,9 +204,9 @@ function bareRate(m: { learningRate(step: number): number }): Bare {
   }
 }
 
-/** What a learningRate error says is missing: `steps` or `stepsPerEpoch` (lr_at's steps_per_epoch). */
+/** The start of lr_at's error for what a learningRate error says is missing. */
 function missing(error: string): string {
-  return /\{ stepsPerEpoch \}/.test(error) ? "steps_per_epoch" : "steps";
+  return /\{ stepsPerEpoch \}/.test(error) ? "lr_at(step, steps_per_epoch)" : "lr_at(step, steps)";
 }
 
 function maxAbs(xs: ArrayLike<number>): number {

@@ -64,8 +64,8 @@ def run(job, index):
         result["lr_at"] = [model.lr_at(k, run["steps"], run["steps_per_epoch"]) for k in run["at"]]
         try:
             result["lr_at_bare"] = {"value": model.lr_at(3)}
-        except ValueError as e:
-            result["lr_at_bare"] = {"error": str(e)}
+        except Exception as e:  # the test expects a ValueError that names what is missing
+            result["lr_at_bare"] = {"error": f"{type(e).__name__}: {e}"}
     if "save" in job:
         model.save_weights(job["save"])
     return result

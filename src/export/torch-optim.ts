@@ -42,55 +42,59 @@ interface Construction {
   custom: boolean;
 }
 
-/** The torch optimizer's constructor call, and why its update is nnc's. */
-function construct(o: OptimizerSpec): Construction {
-  const betas = () => `betas=(${pyFloat(o.beta1)}, ${pyFloat(o.beta2)}), eps=${pyFloat(o.eps)}`;
-  if (o.kind === "sgd" && o.momentum === 0)
-    return {
-      doc: ["sgd: p = p - lr g, as torch.optim.SGD."],
-      call: (ps) => `torch.optim.SGD(${ps}, lr=lr)`,
-      custom: false,
-    };
-  // torch.optim.SGD's momentum is nnc's only while the rate is constant: every rate change
-  // (lr_at, set_learning_rate, a torch lr_scheduler) would rescale its velocity
-  if (o.kind === "sgd")
-    return {
-      doc: ["sgd with momentum: NncMomentum (see there why not torch.optim.SGD)."],
-      call: (ps) => `NncMomentum(${ps}, lr=lr, momentum=${pyFloat(o.momentum)})`,
-      custom: true,
-    };
-  if (o.kind === "rmsprop")
-    return {
-      doc: [
-        "rmsprop: s = rho s + (1 - rho) g^2, p = p - lr g / (sqrt(s) + eps), eps outside the",
-        "square root: torch.optim.RMSprop's update with alpha = rho.",
-      ],
-      call: (ps) =>
-        `torch.optim.RMSprop(${ps}, lr=lr, alpha=${pyFloat(o.rho)}, eps=${pyFloat(o.eps)})`,
-      custom: false,
-    };
-  const adam = [
-    "p = p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), eps outside the square root:",
-    "torch's update, which writes it lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps)",
-  ];
-  if (o.kind === "adam")
-    return {
-      doc: [`adam: ${adam[0]}`, `${adam[1]}.`],
-      call: (ps) => `torch.optim.Adam(${ps}, lr=lr, ${betas()})`,
-      custom: false,
-    };
+const betas = (o: OptimizerSpec) =>
+  `betas=(${pyFloat(o.beta1)}, ${pyFloat(o.beta2)}), eps=${pyFloat(o.eps)}`;
+
+const adamDoc = [
+  "p = p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps), eps outside the square root:",
+  "torch's update, which writes it lr / (1 - b1^t) m / (sqrt(v) / sqrt(1 - b2^t) + eps)",
+];
+
+const plainSgd: Construction = {
+  doc: ["sgd: p = p - lr g, as torch.optim.SGD."],
+  call: (ps) => `torch.optim.SGD(${ps}, lr=lr)`,
+  custom: false,
+};
+
+/**
+ * torch.optim.SGD's momentum is nnc's only while the rate is constant: every change of the rate
+ * (lr_at, set_learning_rate, a torch lr_scheduler) would rescale its velocity.
+ */
+const momentum = (o: OptimizerSpec): Construction => ({
+  doc: ["sgd with momentum: NncMomentum (see there why not torch.optim.SGD)."],
+  call: (ps) => `NncMomentum(${ps}, lr=lr, momentum=${pyFloat(o.momentum)})`,
+  custom: true,
+});
+
+/** Each optimizer's torch constructor, and why its update is nnc's. */
+const constructions: Record<OptimizerSpec["kind"], (o: OptimizerSpec) => Construction> = {
+  sgd: (o) => (o.momentum === 0 ? plainSgd : momentum(o)),
+  rmsprop: (o) => ({
+    doc: [
+      "rmsprop: s = rho s + (1 - rho) g^2, p = p - lr g / (sqrt(s) + eps), eps outside the",
+      "square root: torch.optim.RMSprop's update with alpha = rho.",
+    ],
+    call: (ps) =>
+      `torch.optim.RMSprop(${ps}, lr=lr, alpha=${pyFloat(o.rho)}, eps=${pyFloat(o.eps)})`,
+    custom: false,
+  }),
+  adam: (o) => ({
+    doc: [`adam: ${adamDoc[0]}`, `${adamDoc[1]}.`],
+    call: (ps) => `torch.optim.Adam(${ps}, lr=lr, ${betas(o)})`,
+    custom: false,
+  }),
   // torch's AdamW decays by 0.01 unless told: the groups, or weight_decay=0.0, always tell it
-  return {
+  adamw: (o) => ({
     doc: [
       "adamw: p = p - lr wd p (decoupled weight decay), then Adam's step on the loss's gradient,",
-      adam[0]!,
-      `${adam[1]}.`,
+      adamDoc[0]!,
+      `${adamDoc[1]}.`,
       "torch.optim.AdamW decays first too, writing it p = p (1 - lr wd): the same up to rounding.",
     ],
-    call: (ps) => `torch.optim.AdamW(${ps}, lr=lr, ${betas()}, weight_decay=0.0)`,
+    call: (ps) => `torch.optim.AdamW(${ps}, lr=lr, ${betas(o)}, weight_decay=0.0)`,
     custom: false,
-  };
-}
+  }),
+};
 
 /** How the optimizer's weight decay reaches torch, for the docstring. */
 function decayDoc(o: OptimizerSpec): string[] {
@@ -124,7 +128,7 @@ function groups(o: OptimizerSpec): string[] {
 
 export function optimizerMethods(model: ModelIR): OptimizerCode {
   const o = model.optimizer;
-  const c = construct(o);
+  const c = constructions[o.kind](o);
   const params = decays(o) ? "self.param_groups()" : "self.parameters()";
   const methods = [
     `LR = ${pyFloat(o.lr)}`,
