@@ -35,9 +35,9 @@ describe("accepted sources", () => {
     const ir = load("neuron");
     expect(shapes(ir.inputs)).toEqual({ x0: "scalar", x1: "scalar" });
     expect(ir.params.map((p) => [p.name, p.init])).toEqual([
-      ["w0", { kind: "values", values: [2] }],
-      ["w1", { kind: "values", values: [-3] }],
-      ["w2", { kind: "values", values: [-3] }],
+      ["w0", { kind: "fill", value: 2 }],
+      ["w1", { kind: "fill", value: -3 }],
+      ["w2", { kind: "fill", value: -3 }],
     ]);
     expect(ir.train.loss).toBe(ir.train.outputs[0]!.node);
     expect(ir.train.loss!.op).toBe("div");
@@ -132,7 +132,7 @@ describe("accepted sources", () => {
       "h.W": "[5, 5]",
       "h.s": "scalar",
     });
-    expect(ir.params.map((p) => p.init.kind)).toEqual(["he", "zeros", "normal", "values"]);
+    expect(ir.params.map((p) => p.init.kind)).toEqual(["he", "zeros", "normal", "fill"]);
     expect(shapeToString(ir.infer.outputs[0]!.node.shape)).toBe("[batch, 5]");
   });
 

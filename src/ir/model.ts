@@ -4,7 +4,10 @@
 import type { Node, Origin, Shape } from "./node.ts";
 
 export type Init =
+  /** one value per element, row-major */
   | { kind: "values"; values: number[] }
+  /** every element the same value (`param W: [4096, 4096] = 0.5`) */
+  | { kind: "fill"; value: number }
   | { kind: "zeros" }
   | { kind: "ones" }
   | { kind: "normal"; mean: number; std: number }

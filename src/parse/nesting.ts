@@ -13,7 +13,7 @@ import { commentEnd, HOLE, startsComment } from "./source.ts";
 /** Brackets nested deeper than this are matched level by level. */
 export const MAX_DEPTH = 16;
 /** Expressions longer than this (in characters) are matched in parts of about this length. */
-export const CHUNK = 1000;
+export const CHUNK = 500;
 
 /** A part of the prepared text as a matcher reads it, with its holes. */
 export interface View {

@@ -30,6 +30,7 @@ interface Parse {
   lines: LineMap;
   infinite: { at: Pos; text: string }[];
   failures: SyntaxFailure[];
+  work: Program["work"];
 }
 
 /** Parses a `.nn` file; throws NnError listing its syntax errors (NN1001, NN1002). */
@@ -41,6 +42,7 @@ export function parseProgram(source: string, file: string): Program {
     lines: new LineMap(source),
     infinite: [],
     failures: [],
+    work: { matches: 0, characters: 0 },
   };
   const { decls: outlines, errors } = outline(prepared);
   for (const e of errors) p.failures.push(outlineFailure(p, e));
@@ -61,7 +63,7 @@ export function parseProgram(source: string, file: string): Program {
       );
     throw new NnError(diags.list, source);
   }
-  return { file, source, decls };
+  return { file, source, decls, work: p.work };
 }
 
 function declaration(p: Parse, d: DeclOutline): ModelDecl | BlockDecl | null {
@@ -145,6 +147,8 @@ function matcher(p: Parse) {
 }
 
 function matchView<T>(p: Parse, view: View, rule: "Expr" | "Stmt" | "Head"): T {
+  p.work.matches++;
+  p.work.characters += view.text.length;
   const match = grammar.match(view.text, rule);
   if (match.failed()) throw failureOf(p, view, match);
   const op = rule === "Expr" ? "expr" : rule === "Stmt" ? "stmt" : "head";

@@ -6,6 +6,7 @@ import type { Compiled } from "../compile.ts";
 import type { GeneratedModel } from "../codegen/index.ts";
 import type { Dataset, FloatArray } from "./data.ts";
 import { dataError } from "./errors.ts";
+import { record } from "../ir/keys.ts";
 import { Evaluator, slice, type Evaluation } from "./evaluate.ts";
 import { graphInfo, nonFiniteError, type GraphInfo } from "./nonfinite.ts";
 import { mulberry32, permutation, shuffle, type Random } from "./rng.ts";
@@ -187,7 +188,7 @@ export class Trainer {
           loss,
           ...(badParam !== undefined && Number.isFinite(loss) ? { badParam } : {}),
           values: new Map([...Object.entries(feed), ...snapshot]),
-          dims: { [this.batchDim]: n },
+          dims: record([[this.batchDim, n]]),
           dtype: this.dtype,
         });
       losses.push(loss);

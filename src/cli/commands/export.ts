@@ -7,6 +7,7 @@ import { exportTorch } from "../../export/torch.ts";
 import { exportDdp } from "../../export/ddp.ts";
 import { seededWeights, type Weights } from "../../export/weights.ts";
 import { loadWeights } from "../../train/files.ts";
+import { ownEntries, record } from "../../ir/keys.ts";
 
 const usage = `usage: nnc export FILE.nn --format onnx|torch -o OUT [options]
 
@@ -85,7 +86,8 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
     training,
     weights,
     dtype: options.dtype ?? "f32",
-    bind: options.bind ?? {},
+    // user-chosen dims: a dim named `constructor` must not find Object.prototype's
+    bind: record(ownEntries(options.bind)),
   });
   writeOutput(target, bytes, "the ONNX model");
   const what = training ? "the training step" : "inference";
