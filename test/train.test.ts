@@ -1,6 +1,6 @@
 // Training: CSV data and every way it can be wrong, weight files byte for byte, determinism, a
 // short MNIST run, the non-finite-loss diagnosis, and XOR from many seeds.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -86,11 +86,18 @@ describe("CSV data", () => {
     expect(d.text).toMatch(new RegExp(`^bad\\.csv:${line}:${col}: error ${code}: `));
   });
 
-  it("rejects a missing file and a directory", () => {
+  it("rejects a missing file, a directory and a device", () => {
     expect(diagnostic(() => readCsv(join(dir, "nope.csv"))).text).toMatch(
       /nope\.csv:1:1: error NN6001: no such file/,
     );
-    expect(diagnostic(() => readCsv(dir)).message).toMatch(/is a directory/);
+    expect(diagnostic(() => readCsv(dir))).toMatchObject({
+      code: "NN5002",
+      message: expect.stringMatching(/not a regular file but a directory/),
+    });
+    expect(diagnostic(() => readCsv("/dev/zero"))).toMatchObject({
+      code: "NN5002",
+      message: expect.stringMatching(/not a regular file but a character device/),
+    });
   });
 
   it("rejects a file whose columns do not fit the model, saying what it takes", () => {
@@ -250,6 +257,53 @@ describe("safetensors", () => {
     expect(diagnostic(() => loadWeights(join(dir, "none.safetensors"), xor.model)).message).toMatch(
       /no such file/,
     );
+  });
+
+  const values: [string, number, "f32" | "f64", string | null, RegExp | null][] = [
+    ["NaN", NaN, "f64", "NN6103", /`p.W` holds NaN \(element 2 of 4\); weights must be finite/],
+    ["infinity", -Infinity, "f64", "NN6103", /`p.W` holds -Infinity/],
+    [
+      "beyond float32 in an f32 model",
+      1e39,
+      "f32",
+      "NN6104",
+      /`p.W` holds 1e\+39 .*float32's range/,
+    ],
+    ["beyond float32 in an f64 model", 1e39, "f64", null, null],
+    ["float32's largest value in an f32 model", 3.4028234663852886e38, "f32", null, null],
+  ];
+  it.each(values)("a value that is %s", (_, v, dtype, code, message) => {
+    const data = (n: number) => new Float64Array(n);
+    const pW = Float64Array.of(0.5, 0.5, v, 0.5);
+    const bytes = encodeSafetensors([
+      { name: "h.W", shape: [2, 4], data: data(8) },
+      { name: "h.b", shape: [4], data: data(4) },
+      { name: "p.W", shape: [4, 1], data: pW },
+      { name: "p.b", shape: [1], data: data(1) },
+    ]);
+    const path = file(`value-${dtype}.safetensors`, bytes);
+    if (code === null) expect(loadWeights(path, xor.model, dtype).get("p.W")![2]).toBe(v);
+    else
+      expect(diagnostic(() => loadWeights(path, xor.model, dtype))).toMatchObject({
+        code,
+        file: path,
+        message: expect.stringMatching(message!),
+      });
+  });
+
+  it("refuses a weights file that is not a regular file, or larger than 2 GiB", () => {
+    expect(diagnostic(() => loadWeights("/dev/zero", xor.model))).toMatchObject({
+      code: "NN5002",
+      message: expect.stringMatching(/character device/),
+    });
+    const big = join(dir, "big.safetensors");
+    truncateSync(file("big.safetensors", new Uint8Array(0)), 2 ** 31 + 1);
+    expect(diagnostic(() => loadWeights(big, xor.model))).toMatchObject({
+      code: "NN5003",
+      message: expect.stringMatching(
+        /the file has 2,147,483,649 bytes; nnc reads weights files of up to 2 GiB/,
+      ),
+    });
   });
 });
 

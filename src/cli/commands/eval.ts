@@ -1,6 +1,6 @@
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile } from "../common.ts";
+import { compileFile, compileOptions } from "../common.ts";
 import { loadData } from "../../train/load.ts";
 import { loadWeights } from "../../train/files.ts";
 import { Evaluator } from "../../train/evaluate.ts";
@@ -43,7 +43,7 @@ export const evalCommand = defineCommand({
         { file, line: 1, col: 1 },
         `the model \`${compiled.model.name}\` has no \`loss\``,
       );
-    const weights = loadWeights(load, compiled.model);
+    const weights = loadWeights(load, compiled.model, compileOptions(p, file).dtype ?? "f32");
     // a CSV file is evaluated whole: it is the held-out data here
     const { test } = loadData(data, compiled.model, { holdout: 0 });
     const m = compiled.load().createModel({});

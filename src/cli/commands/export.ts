@@ -76,12 +76,12 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
         "feed them each step (from a weights file, or the initializers of the inference export)",
     );
   const training = p.values["training"] === true;
+  const options = compileOptions(p, file);
   const weights: Weights | undefined = training
     ? undefined
     : load
-      ? loadWeights(load, compiled.model)
+      ? loadWeights(load, compiled.model, options.dtype ?? "f32")
       : seededWeights(compiled, seed);
-  const options = compileOptions(p, file);
   const bytes = exportOnnx(compiled.model, compiled.grads, {
     training,
     weights,

@@ -1,6 +1,6 @@
 import { oneFile, parse, stringOpt, UsageError, type Parsed } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile, writeOutput } from "../common.ts";
+import { compileFile, compileOptions, writeOutput } from "../common.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
@@ -110,7 +110,8 @@ export const trainCommand = defineCommand({
     });
     const { train, test, note } = sets;
     const load = stringOpt(p, "load");
-    const weights = load !== undefined ? loadWeights(load, compiled.model) : undefined;
+    const dtype = compileOptions(p, file).dtype ?? "f32";
+    const weights = load !== undefined ? loadWeights(load, compiled.model, dtype) : undefined;
     const trainer = new Trainer(compiled, train, test, {
       epochs,
       batch,
