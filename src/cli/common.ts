@@ -1,9 +1,8 @@
 // What several commands share: reading a source file and turning common flags into compile options.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { compile, type CompileOptions, type Compiled } from "../compile.ts";
 import { parseAssignments, stringOpt, UsageError, type Options, type Parsed } from "./args.ts";
 import { readRegularFile } from "../train/file-access.ts";
+import { writeOutputs } from "./outputs.ts";
 
 export const compileFlags: Options = {
   model: { type: "string" },
@@ -30,14 +29,9 @@ export function readSource(file: string): string {
   return bytes.toString("utf8");
 }
 
-/** Writes `text` to `file`, making its directory; a failure is the user's (exit 1), naming `what`. */
-export function writeOutput(file: string, text: string | Uint8Array, what: string): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  } catch (e) {
-    throw new UsageError(`${file}: cannot write ${what} (${(e as Error).message})`);
-  }
+/** Writes one file whole or not at all, making its folder; a failure is the user's (exit 1). */
+export function writeOutput(file: string, data: string | Uint8Array, what: string): void {
+  writeOutputs([{ path: file, what, data }]);
 }
 
 export function compileOptions(p: Parsed, file: string): CompileOptions {

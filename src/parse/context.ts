@@ -46,7 +46,7 @@ export interface Leaves {
   params: Map<string, ParamLeaf>;
   state: Map<string, StateLeaf>;
   dims: string[];
-  /** targets read as labels (by hinge losses), by target name */
+  /** targets read as labels (by bce and hinge losses), by target name */
   labels: Map<string, LabelRule>;
 }
 

@@ -85,6 +85,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
   return {
     name: model.name.name,
     file,
+    at: at(model.name.at),
     inputs: [...leaves.inputs.values()],
     targets: [...leaves.targets.values()],
     params: [...leaves.params.values()],
@@ -92,7 +93,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     dims: leaves.dims,
     infer: graph(infer, []),
     train: graph(train, train.m.stateUpdates),
-    optimizer,
+    optimizer: train.out.sawOptimizer ? optimizer : { ...optimizer, isDefault: true },
     ...(infer.out.metric ? { metric: infer.out.metric } : {}),
     ...(leaves.labels.size > 0 ? { labels: [...leaves.labels.values()] } : {}),
     source: program.source,

@@ -5,6 +5,7 @@
 import {
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -95,18 +96,21 @@ let temporaries = 0;
 
 /**
  * Writes every file, making their folders: all to temporary files first, then each renamed over
- * its target, so that either all are written or (on an error, which is thrown) none is touched.
+ * its target (the first one last), so that a failure (thrown) leaves the targets as they were.
  */
 export function writeFilesAtomic(files: readonly (readonly [string, string | Uint8Array])[]): void {
   const written: [temp: string, file: string][] = [];
   try {
+    for (const [file] of files)
+      if (existsSync(file) && statSync(file).isDirectory())
+        throw new Error(`${file} is a directory`);
     for (const [file, data] of files) {
       mkdirSync(dirname(file), { recursive: true });
       const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${temporaries++}.tmp`);
       written.push([temp, file]);
       writeFileSync(temp, data);
     }
-    for (const [temp, file] of written) renameSync(temp, file);
+    for (const [temp, file] of [...written].reverse()) renameSync(temp, file);
   } catch (e) {
     for (const [temp] of written) rmSync(temp, { force: true });
     throw e;

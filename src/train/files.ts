@@ -3,7 +3,7 @@
 // Files are read and written through file-access.ts: only regular files within a size limit, and
 // outputs written whole or not at all.
 import type { ModelIR } from "../ir/model.ts";
-import { parseCsv } from "./csv.ts";
+import { parseCsv, type CsvOptions } from "./csv.ts";
 import type { FloatArray, Table } from "./data.ts";
 import { dataError } from "./errors.ts";
 import { readRegularFile, writeFilesAtomic } from "./file-access.ts";
@@ -11,7 +11,7 @@ import { weightsFromBytes, weightsToBytes } from "./safetensors.ts";
 
 type Weighted = Parameters<typeof weightsToBytes>[1];
 
-export function readCsv(file: string): Table {
+export function readCsv(file: string, options: CsvOptions = {}): Table {
   const bytes = readRegularFile(file, "csv", (code, message) =>
     dataError(
       "NN6001",
@@ -19,7 +19,7 @@ export function readCsv(file: string): Table {
       code === "ENOENT" ? "no such file" : `cannot read the file (${message})`,
     ),
   );
-  return parseCsv(bytes.toString("utf8"), file);
+  return parseCsv(bytes.toString("utf8"), file, options);
 }
 
 /** Writes a model's params and state to a safetensors file (whole, or not at all). */

@@ -2,6 +2,8 @@ import { basename, dirname, join } from "node:path";
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileOptions, writeOutput } from "../common.ts";
+import { refuseOverwrites, type NamedFile } from "../outputs.ts";
+import { inputFiles } from "../training.ts";
 import { exportOnnx } from "../../export/onnx.ts";
 import { exportTorch } from "../../export/torch.ts";
 import { exportDdp } from "../../export/ddp.ts";
@@ -48,12 +50,22 @@ export const exportCommand = defineCommand({
     const file = oneFile(p, usage);
     const target = stringOpt(p, "out");
     if (!target) throw new UsageError(`missing -o OUT\n\n${usage}`);
+    refuseOverwrites(exportOutputs(p, target), inputFiles(file, p));
     const format = stringOpt(p, "format");
     if (format === "onnx") return exportOnnxFile(p, file, target);
     if (format === "torch") return exportTorchFile(p, file, target);
     throw new UsageError(`--format must be onnx or torch, got ${format ?? "nothing"}\n\n${usage}`);
   },
 });
+
+/** The files an export writes: -o, and train_ddp.py beside it with --ddp. */
+function exportOutputs(p: ReturnType<typeof parse>, target: string): NamedFile[] {
+  const script = join(dirname(target), "train_ddp.py");
+  return [
+    { path: target, what: "the -o export" },
+    ...(p.values["ddp"] === true ? [{ path: script, what: "the DDP script" }] : []),
+  ];
+}
 
 function onlyWith(p: ReturnType<typeof parse>, format: string, flags: string[]): void {
   for (const f of flags)
