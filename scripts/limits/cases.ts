@@ -98,10 +98,17 @@ export const cases: Case[] = [
   },
   {
     id: "statements",
-    input: "straight-line statements",
+    input: "10,000 straight-line statements",
     expect: "compiles; the work grows linearly with the count",
     run: (n = 10000) => attempt(() => compile(straightLine(n))),
     sizes: { issue: 10000, test: 2000 },
+  },
+  {
+    id: "statements-2000",
+    input: "2,000 straight-line statements",
+    expect: "compiles",
+    run: (n = 2000) => attempt(() => compile(straightLine(n))),
+    sizes: { issue: 2000, test: 500 },
   },
   {
     id: "long-sum",

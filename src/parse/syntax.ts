@@ -3,7 +3,7 @@
 // first error of every statement, up to MAX_SYNTAX_ERRORS, each at its own line and column.
 import type * as ohm from "ohm-js";
 import { Diagnostics, NnError } from "../diagnostics.ts";
-import type { BlockDecl, Expr, ModelDecl, Pos, Program, Stmt } from "./ast.ts";
+import type { BlockDecl, ModelDecl, Pos, Program, Stmt } from "./ast.ts";
 import { CHUNK, fillDeep, Holes, matchExpr, type View } from "./nesting.ts";
 import { outline, type DeclOutline, type OutlineError, type Span } from "./outline.ts";
 import { evaluate, grammar, type Head } from "./semantics.ts";
@@ -160,15 +160,15 @@ function failureOf(p: Parse, view: View, match: ohm.FailedMatchResult): SyntaxFa
   return new SyntaxFailure(offset, readableExpected(match.getExpectedText()));
 }
 
+/** A break in the outline; before a missing `{`, a header that does not parse is the better report. */
 function outlineFailure(p: Parse, e: OutlineError): SyntaxFailure {
-  if (e.head) {
-    const head = e.head;
-    const failed = attempt(p, () => {
-      matchView(p, p.holes.view(head.start, head.end), "Head");
-      return false;
-    });
-    if (failed === null) return p.failures.pop()!;
-  }
+  if (e.head)
+    try {
+      matchView(p, p.holes.view(e.head.start, e.head.end), "Head");
+    } catch (f) {
+      if (f instanceof SyntaxFailure) return f;
+      throw f;
+    }
   return new SyntaxFailure(e.at, e.expected);
 }
 
