@@ -77,6 +77,31 @@ describe("files nnc writes", () => {
     expect(readFileSync(dts, "utf8")).toBe(xorSource);
   });
 
+  it("never exports over the model or its --load weights (NN5004), nor leaves a partial file", async () => {
+    const src = copy("export.nn");
+    const onnx = ["export", src, "--format", "onnx", "-o"];
+    expect(await main([...onnx, src])).toBe(1);
+    expect(io.err).toMatch(/error NN5004: the export \(-o\) would write over the model's source/);
+    const weights = path("export.safetensors");
+    const train = ["train", src, "--data", "data/xor.csv", "--epochs", "1"];
+    expect(await main([...train, "--save", weights])).toBe(0);
+    const saved = readFileSync(weights);
+    expect(await main([...onnx, weights, "--load", weights])).toBe(1);
+    expect(io.err).toMatch(/the export \(-o\) would write over the --load weights/);
+    expect(readFileSync(weights)).toEqual(saved);
+    // train_ddp.py is written beside the module: over the source when that is its name
+    const ddp = copy("train_ddp.py");
+    expect(await main(["export", ddp, "--format", "torch", "--ddp", "-o", path("m.py")])).toBe(1);
+    expect(io.err).toMatch(/the DDP script would write over the model's source/);
+    expect(readFileSync(src, "utf8")).toBe(xorSource);
+    expect(readFileSync(ddp, "utf8")).toBe(xorSource);
+    // a folder in the way of -o: nothing is written, no temporary file is left behind
+    mkdirSync(path("taken/m.onnx"), { recursive: true });
+    expect(await main([...onnx, path("taken/m.onnx")])).toBe(1);
+    expect(io.err).toMatch(/cannot write the ONNX model/);
+    expect(readdirSync(path("taken"))).toEqual(["m.onnx"]);
+  });
+
   it("writes the module and its declarations both or neither", async () => {
     mkdirSync(path("half/m.d.ts"), { recursive: true }); // the declarations cannot be written
     expect(await main(["compile", "models/xor.nn", "-o", path("half/m.js")])).toBe(1);

@@ -1,5 +1,6 @@
 // The files a command writes: never one of its inputs (compared after resolving links), each
-// folder made and checked before the work starts, and every file written atomically (train/file-access).
+// folder made and checked before the work starts, and every file written atomically
+// (train/file-access.ts).
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { NnError } from "../diagnostics.ts";

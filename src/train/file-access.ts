@@ -1,7 +1,8 @@
-// The files nnc reads and writes. It reads only regular files, each kind up to a size limit checked
-// before anything is read, so that `/dev/zero`, a FIFO or a runaway file is refused at once instead
-// of read until memory runs out. It writes through a temporary file in the same folder, renamed
-// over the target once complete, so that a failure never leaves a partial file or half a pair.
+// How nnc reads and writes files (node only: nothing that src/index.ts reaches imports this). It
+// reads only regular files, each kind up to a size limit checked before anything is read, so that
+// `/dev/zero`, a FIFO or a runaway file is refused at once instead of read until memory runs out.
+// It writes through a temporary file in the same folder, renamed over the target once complete, so
+// that a failure never leaves a partial file or half a pair.
 import {
   closeSync,
   constants,

@@ -62,7 +62,7 @@ export const exportCommand = defineCommand({
 function exportOutputs(p: ReturnType<typeof parse>, target: string): NamedFile[] {
   const script = join(dirname(target), "train_ddp.py");
   return [
-    { path: target, what: "the -o export" },
+    { path: target, what: "the export (-o)" },
     ...(p.values["ddp"] === true ? [{ path: script, what: "the DDP script" }] : []),
   ];
 }
