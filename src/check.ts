@@ -4,6 +4,7 @@ import type { Compiled } from "./compile.ts";
 import type { ModelIR } from "./ir/model.ts";
 import type { Node } from "./ir/node.ts";
 import { toposort } from "./ir/toposort.ts";
+import { ownEntries, record } from "./ir/keys.ts";
 import { mulberry32 } from "./train/rng.ts";
 
 export interface CheckRow {
@@ -33,7 +34,7 @@ export function randomFeed(model: ModelIR, dims: Record<string, number>, seed: n
   const feed: Record<string, Float64Array | number> = Object.create(null);
   for (const leaf of [...model.inputs, ...model.targets]) {
     const n = leaf.shape.reduce<number>(
-      (a, d) => a * (typeof d === "number" ? d : (dims[d] ?? 3)),
+      (a, d) => a * (typeof d === "number" ? d : Object.hasOwn(dims, d) ? dims[d]! : 3),
       1,
     );
     const data = Float64Array.from({ length: n }, () =>
@@ -49,7 +50,8 @@ export function checkGradients(compiled: Compiled, options: CheckOptions = {}): 
   const loss = model.train.loss;
   if (!loss) return [];
   const seed = options.seed ?? 1;
-  const dims = Object.fromEntries(model.dims.map((d) => [d, options.dims?.[d] ?? 3]));
+  const given = ownEntries(options.dims);
+  const dims = record(model.dims.map((d) => [d, given.get(d) ?? 3]));
   const h = options.h ?? 1e-6;
   const tolerance = options.tolerance ?? 1e-4;
   const m = compiled.load().createModel({ seed });

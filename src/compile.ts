@@ -12,7 +12,8 @@ import {
 import type { GeneratedModule } from "./types.ts";
 import { gradients, NoGradientError } from "./autodiff/grad.ts";
 import { Diagnostics, NnError, type At } from "./diagnostics.ts";
-import { originOf, shapeToString, type Node } from "./ir/node.ts";
+import { MAX_ELEMENTS, nameOf, originOf, shapeToString, type Node } from "./ir/node.ts";
+import { ownEntries, record } from "./ir/keys.ts";
 import { bindingOrder } from "./ir/dims.ts";
 import type { ModelIR } from "./ir/model.ts";
 import { toposort } from "./ir/toposort.ts";
@@ -28,8 +29,8 @@ export interface CompileOptions {
   dtype?: "f32" | "f64";
   /** inputs and targets to differentiate too, or "all" of them */
   wrt?: readonly string[] | "all";
-  /** named dims baked into the code as literals */
-  bind?: Readonly<Record<string, number>>;
+  /** named dims baked into the code as literals (a record or a Map) */
+  bind?: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
   /** fuse sigmoid, batchnorm, softmax+cross-entropy and sigmoid+bce (default true) */
   fuse?: boolean;
   /** plain loops instead of register-blocked kernels, for reading (the same results) */
@@ -86,7 +87,9 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
     const lowered = lower(source, { file, ...(options.model ? { model: options.model } : {}) });
     const log = new RewriteLog();
     const forward = optimizeForward(lowered, { fuse: options.fuse ?? true }, log);
-    const raw = gradTargets(forward, options, file, source);
+    // user-chosen keys: a dim named `constructor` must not find Object.prototype's
+    const bind = record(ownEntries(options.bind));
+    const raw = gradTargets(forward, { ...options, bind }, file, source);
     const optimized = optimizeAll(
       forward,
       raw.map((g) => g.node),
@@ -95,7 +98,6 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
     const model = optimized.model;
     const grads = raw.map((g, i) => ({ ...g, node: optimized.grads[i]! }));
     const passes = { fired: log.firedRecord(), missed: log.missedList() };
-    const bind = { ...(options.bind ?? {}) };
     const emitted = emitModule(model, {
       dtype: options.dtype ?? "f32",
       bind,
@@ -143,18 +145,9 @@ export function gradTargets(
         `--wrt names \`${name}\`, which is not an input or target of model \`${model.name}\` ` +
         `(it has ${data.map((d) => d.name).join(", ") || "none"})`,
     );
-  for (const [name, size] of Object.entries(options.bind ?? {}))
-    diags.must(
-      model.dims.includes(name) && Number.isInteger(size) && size > 0,
-      "NN5001",
-      top,
-      () =>
-        `--bind ${name}=${size}: ` +
-        (model.dims.includes(name)
-          ? "the size must be a positive integer"
-          : `the model has no dimension \`${name}\` (its dimensions: ${model.dims.join(", ") || "none"})`),
-    );
-  const known = (d: string) => options.bind?.[d] !== undefined;
+  const bind = ownEntries(options.bind);
+  checkBind(model, bind, diags, top);
+  const known = (d: string) => bind.has(d);
   const unreadable = new Set([
     ...bindingOrder(model.inputs, known).stuck,
     ...bindingOrder(data, known).stuck,
@@ -197,6 +190,42 @@ export function gradTargets(
     source,
   );
   return targets.map((t) => ({ name: t.name, kind: t.kind, node: map.get(t.leaf)! }));
+}
+
+/** `--bind`: each name a dim of the model, each size a positive integer that fits every shape. */
+function checkBind(model: ModelIR, bind: Map<string, number>, diags: Diagnostics, top: At): void {
+  for (const [name, size] of bind) {
+    const problem = !model.dims.includes(name)
+      ? `the model has no dimension \`${name}\` (its dimensions: ${model.dims.join(", ") || "none"})`
+      : !Number.isInteger(size) || size < 1
+        ? "the size must be a positive integer"
+        : size > MAX_ELEMENTS
+          ? `the size must be at most 2^28 (${MAX_ELEMENTS}), as for any shape`
+          : null;
+    if (problem) diags.error("NN5001", top, `--bind ${name}=${size}: ${problem}`);
+  }
+  if (diags.list.length > 0 || bind.size === 0) return;
+  const roots = [model.train, model.infer].flatMap((g) => [
+    ...g.outputs.map((o) => o.node),
+    ...(g.loss ? [g.loss] : []),
+    ...g.stateUpdates.map((u) => u.node),
+  ]);
+  for (const node of toposort(roots)) {
+    const size = node.shape.reduce<number>(
+      (a, d) => a * (typeof d === "number" ? d : (bind.get(d) ?? 1)),
+      1,
+    );
+    if (size <= MAX_ELEMENTS) continue;
+    const at = originOf(node) ?? top;
+    const binds = [...bind].map(([d, n]) => `${d}=${n}`).join(",");
+    diags.error(
+      "NN3006",
+      at,
+      `with --bind ${binds}, ${nameOf(node) !== undefined ? `\`${nameOf(node)}\`` : `a value of op \`${node.op}\``} ` +
+        `of shape ${shapeToString(node.shape)} has ${size} elements, more than 2^28 (${MAX_ELEMENTS})`,
+    );
+    return;
+  }
 }
 
 function gradientsOrError(loss: Node, wrt: Node[], file: string, source: string) {

@@ -38,6 +38,18 @@ export const codes = {
   NN8001: "op cannot be exported",
   NN8002: "nothing to export",
   NN8003: "no loss to export a training step of",
+  // limits, reserved names, files, data and weights (hardening)
+  NN1002: "nested too deeply",
+  NN2008: "reserved name",
+  NN2009: "nothing to train",
+  NN3009: "graph too large",
+  NN5002: "not a regular file",
+  NN5003: "file too large",
+  NN5004: "output would overwrite an input",
+  NN6007: "target out of range",
+  NN6008: "value beyond the float range",
+  NN6103: "weights not finite",
+  NN6104: "weights beyond the float range",
   NN9000: "internal compiler error",
 } as const;
 

@@ -5,6 +5,7 @@ import type { Compiled } from "./compile.ts";
 import type { Node } from "./ir/node.ts";
 import { toposort } from "./ir/toposort.ts";
 import type { Missed } from "./passes/index.ts";
+import { record } from "./ir/keys.ts";
 
 export interface GraphStats {
   nodes: number;
@@ -62,7 +63,7 @@ export function bytesOf(node: Node, compiled: Compiled, dims: Record<string, num
 
 export function statsOf(compiled: Compiled): Stats {
   const { model, grads, js, schedule } = compiled;
-  const dims = Object.fromEntries(model.dims.map((d) => [d, schedule.bind[d] ?? STATS_DIM]));
+  const dims = record(model.dims.map((d) => [d, schedule.bind[d] ?? STATS_DIM]));
   const roots = [
     ...model.train.outputs.map((o) => o.node),
     ...(model.train.loss ? [model.train.loss] : []),

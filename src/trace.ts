@@ -3,6 +3,7 @@
 import type { Compiled } from "./compile.ts";
 import { gradients } from "./autodiff/grad.ts";
 import { interpret } from "./ir/interpret.ts";
+import { record } from "./ir/keys.ts";
 import { nameOf, shapeToString, type Node } from "./ir/node.ts";
 import { toposort } from "./ir/toposort.ts";
 import { NnError } from "./diagnostics.ts";
@@ -21,7 +22,8 @@ export function traceValues(compiled: Compiled, at: Map<string, number>, seed: n
   const known = new Set([...model.inputs, ...model.targets, ...model.params].map((l) => l.name));
   for (const name of at.keys())
     if (!known.has(name)) fail(`--at names \`${name}\`, which is not an input, target or param`);
-  const dims = Object.fromEntries(model.dims.map((d) => [d, 1]));
+  const bound = compiled.schedule.bind;
+  const dims = record(model.dims.map((d) => [d, Object.hasOwn(bound, d) ? bound[d]! : 1]));
   const m = compiled.load().createModel({ seed });
   const values = new Map<string, ArrayLike<number> | number>();
   for (const leaf of [...model.inputs, ...model.targets]) {
@@ -71,10 +73,10 @@ export function traceModel(compiled: Compiled, at: Map<string, number>, seed: nu
     ...rows.map(line),
   ];
 
-  const feed = Object.fromEntries(
+  const feed = record(
     [...model.inputs, ...model.targets].map((l) => {
       const v = values.get(l.name) as number[];
-      return [l.name, l.shape.length === 0 ? v[0]! : v];
+      return [l.name, l.shape.length === 0 ? v[0]! : v] as const;
     }),
   );
   if (!model.inputs.concat(model.targets).some((l) => l.shape.some((d) => typeof d === "string"))) {

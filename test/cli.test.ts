@@ -167,7 +167,7 @@ describe("bin/nnc.js", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, "\\.")}:\\d+:\\d+: error NN1001`));
     expect(r.stderr).not.toMatch(/node:internal|at Object\./);
-  });
+  }, 30_000); // a process of its own: slow to start on a busy machine
 });
 
 describe("nnc --version", () => {

@@ -189,10 +189,10 @@ describe("nnc train and nnc eval report the model's metric", () => {
     expect(io.out).toMatch(/\(100 examples\): loss 0\.\d{4}, accuracy 100\.00%/);
   });
 
-  it("refuses 0/1 labels for a hinge loss, at the row's line", async () => {
+  it("refuses 0/1 labels for a hinge loss, at the cell", async () => {
     expect(await main(["train", "models/moons.nn", "--data", "data/xor.csv"])).toBe(1);
     expect(io.err).toMatch(
-      /^data\/xor\.csv:2:1: error NN6050: column 3 \(y\) is 0, but `y` is read by `hinge`/,
+      /^data\/xor\.csv:2:5: error NN6050: column 3 \(y\) is 0, but `y` is read by `hinge`/,
     );
   });
 });

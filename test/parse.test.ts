@@ -6,6 +6,8 @@ import { NnError, type Code } from "../src/diagnostics.ts";
 import { nameOf, originOf, shapeToString, type Node } from "../src/ir/node.ts";
 import type { ModelIR } from "../src/ir/model.ts";
 import { toposort } from "../src/ir/toposort.ts";
+import { grammar } from "../src/parse/semantics.ts";
+import { prepareSource } from "../src/parse/source.ts";
 
 const file = "test.nn";
 const shapes = (leaves: { name: string; shape: readonly (number | string)[] }[]) =>
@@ -33,9 +35,9 @@ describe("accepted sources", () => {
     const ir = load("neuron");
     expect(shapes(ir.inputs)).toEqual({ x0: "scalar", x1: "scalar" });
     expect(ir.params.map((p) => [p.name, p.init])).toEqual([
-      ["w0", { kind: "values", values: [2] }],
-      ["w1", { kind: "values", values: [-3] }],
-      ["w2", { kind: "values", values: [-3] }],
+      ["w0", { kind: "fill", value: 2 }],
+      ["w1", { kind: "fill", value: -3 }],
+      ["w2", { kind: "fill", value: -3 }],
     ]);
     expect(ir.train.loss).toBe(ir.train.outputs[0]!.node);
     expect(ir.train.loss!.op).toBe("div");
@@ -130,7 +132,7 @@ describe("accepted sources", () => {
       "h.W": "[5, 5]",
       "h.s": "scalar",
     });
-    expect(ir.params.map((p) => p.init.kind)).toEqual(["he", "zeros", "normal", "values"]);
+    expect(ir.params.map((p) => p.init.kind)).toEqual(["he", "zeros", "normal", "fill"]);
     expect(shapeToString(ir.infer.outputs[0]!.node.shape)).toBe("[batch, 5]");
   });
 
@@ -252,11 +254,75 @@ type Row = [
 const rows: Row[] = [
   [
     "syntax: missing operand",
-    model("  h = x +"),
-    /expected an expression, found the end of the line/,
+    model("  h = x +;"),
+    /expected an expression, found the end of the statement/,
     "NN1001",
     4,
     10,
+  ],
+  [
+    "syntax: a trailing operator continues the statement onto the next line",
+    model("  h = x +"),
+    /expected an expression, found `}` \(line 4 ends in `\+`, so the statement continues on line 5\)/,
+    "NN1001",
+    5,
+    1,
+  ],
+  [
+    "syntax: a source with the hole character",
+    model("  h = x + \x01"),
+    /expected an expression/,
+    "NN1001",
+    4,
+    11,
+  ],
+  [
+    "syntax: missing `{`",
+    "model m\n  input x: [2]\n}\n",
+    /expected `\{`, found `input`/,
+    "NN1001",
+    2,
+    3,
+  ],
+  [
+    "syntax: missing `}`",
+    "model m {\n  input x: [2]\n",
+    /expected `\}`, found the end of the file/,
+    "NN1001",
+    3,
+    1,
+  ],
+  [
+    "syntax: a stray `}`",
+    "}\nmodel m {\n}\n",
+    /expected `model` or `block`, found `\}`/,
+    "NN1001",
+    1,
+    1,
+  ],
+  [
+    "syntax: a misspelled `model`",
+    "modle m {\n}\n",
+    /expected `block` or `model`, found `modle`/,
+    "NN1001",
+    1,
+    1,
+  ],
+  [
+    "syntax: braces inside a body",
+    model("  h = x\n  {\n  output h"),
+    /expected a statement or `\}`, found `\{`/,
+    "NN1001",
+    5,
+    3,
+  ],
+  [
+    "syntax: a chain of 3,000 unary minus signs is nested too deeply, at its statement",
+    model(`  h = ${"-".repeat(3000)}x\n  output h`),
+    /nested too deeply to parse/,
+    "NN1002",
+    4,
+    3,
   ],
   ["syntax: missing colon", "model m {\n  input x [2]\n}", /expected `:`/, "NN1001", 2, 11],
   [
@@ -484,12 +550,36 @@ const rows: Row[] = [
     15,
   ],
   [
-    "optimizer value",
+    "optimizer value, at the argument",
     model("  output x\n  optimizer = adam(lr: 0.1, beta1: 1.5)"),
     /`beta1` of `adam` must be in \[0, 1\)/,
     "NN3005",
     5,
-    15,
+    29,
+  ],
+  [
+    "a learning rate of 0",
+    model("  output x\n  optimizer = sgd(lr: 0, momentum: 0.9)"),
+    /`lr` of `sgd` must be a finite number greater than 0, got 0/,
+    "NN3005",
+    5,
+    19,
+  ],
+  [
+    "a negative learning rate, given by position",
+    model("  output x\n  optimizer = rmsprop(-0.1)"),
+    /`lr` of `rmsprop` must be a finite number greater than 0, got -0\.1/,
+    "NN3005",
+    5,
+    23,
+  ],
+  [
+    "an infinite learning rate",
+    model("  output x\n  optimizer = adam(lr: 1 / 0)"),
+    /`lr` of `adam` must be a finite number greater than 0, got Infinity/,
+    "NN3005",
+    5,
+    20,
   ],
   [
     "two losses",
@@ -602,7 +692,7 @@ function recipeErrors(): [string, string, RegExp, Code, number, number][] {
       /`weight_decay` of `sgd` must be 0 or more/,
       "NN3005",
       7,
-      15,
+      28,
     ],
     [
       "warmup that is not a step count",
@@ -610,7 +700,7 @@ function recipeErrors(): [string, string, RegExp, Code, number, number][] {
       /`warmup` of `adam` is a number of steps/,
       "NN3005",
       7,
-      15,
+      29,
     ],
     [
       "weight decay on no weight matrix",
@@ -644,7 +734,7 @@ function recipeErrors(): [string, string, RegExp, Code, number, number][] {
       /`decay_params` names the params that `weight_decay` decays/,
       "NN3005",
       7,
-      15,
+      29,
     ],
     [
       "an unknown schedule",
@@ -821,5 +911,94 @@ describe("errors", () => {
         expect(e).toBeInstanceOf(NnError);
       }
     }
+  });
+});
+
+describe("continued lines", () => {
+  const scalars = (body: string) =>
+    `model m {\n  input a: scalar\n  input b: scalar\n  input v: [3]\n  param W: [3, 2]\n${body}\n}\n`;
+  const rows: [scenario: string, broken: string, oneLine: string][] = [
+    ["after `+`", "  h = a +\n    b\n  output h", "  h = a + b\n  output h"],
+    ["after `-`", "  h = a -\n    b\n  output h", "  h = a - b\n  output h"],
+    ["after `*`", "  h = a *\n    b\n  output h", "  h = a * b\n  output h"],
+    ["after `/`", "  h = a /\n    b\n  output h", "  h = a / b\n  output h"],
+    ["after `^`", "  h = a ^\n    b\n  output h", "  h = a ^ b\n  output h"],
+    ["after `@`", "  h = v @\n    W\n  output h", "  h = v @ W\n  output h"],
+    ["after `|>`", "  h = a |>\n    exp\n  output h", "  h = exp(a)\n  output h"],
+    ["after a comma", "  h = a\n  g = b\n  output h,\n    g", "  h = a\n  g = b\n  output h, g"],
+    ["over a comment", "  h = a + # the bias\n    b\n  output h", "  h = a + b\n  output h"],
+    ["over blank lines", "  h = a *\n\n  # later\n\n    b\n  output h", "  h = a * b\n  output h"],
+    ["before `|>`", "  h = a\n    |> exp\n  output h", "  h = exp(a)\n  output h"],
+  ];
+  it.each(rows)("a statement continues %s", (_scenario, broken, oneLine) => {
+    const outputs = (src: string) => lower(scalars(src), { file }).infer.outputs.map((o) => o.node);
+    expect(outputs(broken)).toEqual(outputs(oneLine));
+    // hash-consing: the same graph is the same nodes
+    outputs(broken).forEach((n, i) => expect(n).toBe(outputs(oneLine)[i]));
+  });
+
+  it("keeps a line that ends in a name as a statement of its own", () => {
+    const ir = lower(scalars("  h = a\n  g = -b\n  output h, g"), { file });
+    expect(ir.infer.outputs.map((o) => o.node.op)).toEqual(["input", "neg"]);
+  });
+});
+
+describe("several syntax errors", () => {
+  it("reports each statement's first error, and each broken header, with its caret", () => {
+    const source = [
+      "model m {",
+      "  input x [2]",
+      "  h = x y z",
+      "  g = (x +",
+      "  output h",
+      "}",
+      "modle n {",
+      "  k = 1 +* 2",
+      "}",
+    ].join("\n");
+    const e = errors(source);
+    expect(e.diagnostics.map((d) => [d.code, d.line, d.col])).toEqual([
+      ["NN1001", 2, 11],
+      ["NN1001", 3, 9],
+      ["NN1001", 5, 10], // `(x + output h`: the bracket continues the line
+      ["NN1001", 7, 1],
+      ["NN1001", 8, 10],
+    ]);
+    expect(e.message).toContain("3 |   h = x y z\n            ^");
+    expect(e.message).toContain("8 |   k = 1 +* 2\n             ^");
+  });
+
+  it("stops after 20 errors and says that more follow", () => {
+    const broken = Array.from({ length: 30 }, (_, i) => `  h${i} = x x`).join("\n");
+    const e = errors(model(broken));
+    expect(e.diagnostics).toHaveLength(21);
+    expect(e.diagnostics.slice(0, 20).every((d) => d.code === "NN1001")).toBe(true);
+    expect(e.diagnostics.map((d) => d.line)).toEqual(Array.from({ length: 21 }, (_, i) => i + 4));
+    expect(e.diagnostics[20]!.message).toMatch(
+      /more syntax errors follow; nnc reports the first 20/,
+    );
+  });
+
+  it("accepts exactly the files the grammar's whole-file rule `Program` accepts", () => {
+    const alphabet =
+      "model block input target param output loss optimizer return x y h = + - * / @ ^ |> ( ) [ ] { } , : ; \n # . 1 2e3 dense scalar".split(
+        " ",
+      );
+    const token = fc.constantFrom(...alphabet, " ", "\n", "model m {", "}", "h = x +\n");
+    const text = fc.array(token, { maxLength: 40 }).map((t) => t.join(" "));
+    fc.assert(
+      fc.property(text, (source) => {
+        const whole = grammar.match(prepareSource(source), "Program").succeeded();
+        let cut = true;
+        try {
+          parseProgram(source, file);
+        } catch (e) {
+          if (!(e instanceof NnError)) throw e;
+          cut = !e.diagnostics.some((d) => d.code === "NN1001" || d.code === "NN1002");
+        }
+        expect(cut).toBe(whole);
+      }),
+      { numRuns: 600 },
+    );
   });
 });

@@ -89,7 +89,7 @@ describe("nnc train", () => {
     [
       "a bad --lr",
       ["models/xor.nn", "--data", "data/xor.csv", "--lr=-1"],
-      /--lr expects a number of at least 0/,
+      /--lr expects a finite number greater than 0/,
     ],
     [
       "data of the wrong width",

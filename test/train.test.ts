@@ -1,10 +1,11 @@
 // Training: CSV data and every way it can be wrong, weight files byte for byte, determinism, a
 // short MNIST run, the non-finite-loss diagnosis, and XOR from many seeds.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile, NnError } from "../src/index.ts";
+import { loadModule } from "../src/codegen/index.ts";
 import { parseCsv } from "../src/train/csv.ts";
 import { loadWeights, readCsv, saveWeights } from "../src/train/files.ts";
 import { fit } from "../src/train/data.ts";
@@ -86,11 +87,18 @@ describe("CSV data", () => {
     expect(d.text).toMatch(new RegExp(`^bad\\.csv:${line}:${col}: error ${code}: `));
   });
 
-  it("rejects a missing file and a directory", () => {
+  it("rejects a missing file, a directory and a device", () => {
     expect(diagnostic(() => readCsv(join(dir, "nope.csv"))).text).toMatch(
       /nope\.csv:1:1: error NN6001: no such file/,
     );
-    expect(diagnostic(() => readCsv(dir)).message).toMatch(/is a directory/);
+    expect(diagnostic(() => readCsv(dir))).toMatchObject({
+      code: "NN5002",
+      message: expect.stringMatching(/not a regular file but a directory/),
+    });
+    expect(diagnostic(() => readCsv("/dev/zero"))).toMatchObject({
+      code: "NN5002",
+      message: expect.stringMatching(/not a regular file but a character device/),
+    });
   });
 
   it("rejects a file whose columns do not fit the model, saying what it takes", () => {
@@ -105,10 +113,85 @@ describe("CSV data", () => {
     );
   });
 
-  it("rejects a class index out of range, at its line", () => {
-    const d = diagnostic(() => fit(parseCsv("a,b,class\n1,2,0\n3,4,3\n", "k.csv"), softmax.model));
-    expect([d.code, d.line]).toEqual(["NN6005", 3]);
-    expect(d.message).toMatch(/an integer from 0 to 2; got 3/);
+  it("reads lines that end in a lone CR, and quoted numbers", () => {
+    const t = parseCsv('"x1","x2",y\r0,"1",1\r\r"-2.5e-1", 1e-1 ,"0"\r', "cr.csv");
+    expect(t.header).toEqual(["x1", "x2", "y"]);
+    expect(Array.from(t.values)).toEqual([0, 1, 1, -0.25, 0.1, 0]);
+    expect(Array.from(t.lines)).toEqual([2, 4]);
+  });
+
+  // one rule per target (train/labels.ts, targetRule): a class index (NN6007), or the labels a
+  // loss reads (NN6050), each error at the cell's line and column
+  const moons = model("models/moons.nn");
+  const fixtures = { xor, softmax, moons };
+  const targets: [string, string, keyof typeof fixtures, string, RegExp, number, number][] = [
+    [
+      "a class index out of range",
+      "a,b,class\n1,2,0\n3,4,3\n",
+      "softmax",
+      "NN6007",
+      /column 3 \(class\) holds the class of `y`, an integer from 0 to 2; got 3/,
+      3,
+      5,
+    ],
+    [
+      "a class index that is not an integer",
+      "a,b,class\n1,2,0.5\n",
+      "softmax",
+      "NN6007",
+      /an integer from 0 to 2; got 0\.5/,
+      2,
+      5,
+    ],
+    [
+      "a bce target that is not 0 or 1",
+      "x1,x2,y\n0,0,0\n0,1,1\n1,0,  2\n",
+      "xor",
+      "NN6050",
+      /column 3 \(y\) is 2, but `y` is read by `bce` \(line 8\) as labels 0 or 1; write the two classes as 0 and 1 \(-1\/\+1 labels y become \(y \+ 1\) \/ 2\)/,
+      4,
+      7,
+    ],
+    [
+      "a bce target of -1 (the SVM convention)",
+      "x1,x2,y\n0,0,-1\n",
+      "xor",
+      "NN6050",
+      /is -1, but `y` is read by `bce`/,
+      2,
+      5,
+    ],
+    [
+      "a hinge target of 0 (the 0/1 convention)",
+      "x1,x2,y\n0.5,0.25,1\n0.5,0.25,0\n",
+      "moons",
+      "NN6050",
+      /column 3 \(y\) is 0, but `y` is read by `hinge` \(line \d+\) as labels -1 or \+1; write the two classes as -1 and \+1 \(0\/1 labels y become 2 \* y - 1\)/,
+      3,
+      10,
+    ],
+  ];
+  it.each(targets)(
+    "rejects %s, at its line and column",
+    (_, text, fixture, code, message, line, col) => {
+      const d = diagnostic(() => fit(parseCsv(text, "t.csv"), fixtures[fixture].model));
+      expect(d).toMatchObject({ code, file: "t.csv", line, col });
+      expect(d.message).toMatch(message);
+    },
+  );
+
+  it("accepts any number as a target that no loss constrains (a regression)", () => {
+    const linreg = compile(readFileSync("models/linreg.nn", "utf8"), { file: "models/linreg.nn" });
+    const d = fit(parseCsv("a,b,c,y\n1,2,3,-7.5\n", "r.csv"), linreg.model);
+    expect(Array.from(d.fields[1]!.data)).toEqual([-7.5]);
+  });
+
+  it("rejects a value beyond float32's range for an f32 model, at its line and column", () => {
+    const text = "x1,x2,y\n0,1,1\n1, 3.5e38,0\n";
+    const d = diagnostic(() => parseCsv(text, "big.csv", { limit: 3.4028234663852886e38 }));
+    expect(d).toMatchObject({ code: "NN6008", file: "big.csv", line: 3, col: 4 });
+    expect(d.message).toMatch(/column 2 \(x2\) is 3\.5e38, beyond float32's range.*--dtype f64/);
+    expect(parseCsv(text, "big.csv").values[4]).toBe(3.5e38);
   });
 
   it("holds out a fixed fifth of a larger file, and nothing of a tiny one", () => {
@@ -251,6 +334,53 @@ describe("safetensors", () => {
       /no such file/,
     );
   });
+
+  const values: [string, number, "f32" | "f64", string | null, RegExp | null][] = [
+    ["NaN", NaN, "f64", "NN6103", /`p.W` holds NaN \(element 2 of 4\); weights must be finite/],
+    ["infinity", -Infinity, "f64", "NN6103", /`p.W` holds -Infinity/],
+    [
+      "beyond float32 in an f32 model",
+      1e39,
+      "f32",
+      "NN6104",
+      /`p.W` holds 1e\+39 .*float32's range/,
+    ],
+    ["beyond float32 in an f64 model", 1e39, "f64", null, null],
+    ["float32's largest value in an f32 model", 3.4028234663852886e38, "f32", null, null],
+  ];
+  it.each(values)("a value that is %s", (_, v, dtype, code, message) => {
+    const data = (n: number) => new Float64Array(n);
+    const pW = Float64Array.of(0.5, 0.5, v, 0.5);
+    const bytes = encodeSafetensors([
+      { name: "h.W", shape: [2, 4], data: data(8) },
+      { name: "h.b", shape: [4], data: data(4) },
+      { name: "p.W", shape: [4, 1], data: pW },
+      { name: "p.b", shape: [1], data: data(1) },
+    ]);
+    const path = file(`value-${dtype}.safetensors`, bytes);
+    if (code === null) expect(loadWeights(path, xor.model, dtype).get("p.W")![2]).toBe(v);
+    else
+      expect(diagnostic(() => loadWeights(path, xor.model, dtype))).toMatchObject({
+        code,
+        file: path,
+        message: expect.stringMatching(message!),
+      });
+  });
+
+  it("refuses a weights file that is not a regular file, or larger than 2 GiB", () => {
+    expect(diagnostic(() => loadWeights("/dev/zero", xor.model))).toMatchObject({
+      code: "NN5002",
+      message: expect.stringMatching(/character device/),
+    });
+    const big = join(dir, "big.safetensors");
+    truncateSync(file("big.safetensors", new Uint8Array(0)), 2 ** 31 + 1);
+    expect(diagnostic(() => loadWeights(big, xor.model))).toMatchObject({
+      code: "NN5003",
+      message: expect.stringMatching(
+        /the file has 2,147,483,649 bytes; nnc reads weights files of up to 2 GiB/,
+      ),
+    });
+  });
 });
 
 function withHeader(json: string, dataBytes = 0): Uint8Array {
@@ -289,6 +419,50 @@ describe("a loss that is not finite", () => {
     );
     expect([d.file, d.line]).toEqual([src, 5]);
     expect(d.text).toMatch(/5 \|\s+p = sqrt\(x @ w\)/);
+  });
+});
+
+describe("a step that is finite in the reference interpreter", () => {
+  // e = exp(-120 x) underflows to 0 in a float32 buffer, so e / sum(e) is 0 / 0 there; the
+  // interpreter and the f64 module compute 0.5 (the loss does not differentiate through e)
+  const text =
+    "model m {\n  input x: [batch, 1]\n  target y: [batch, 1]\n  param w: [1, 1] = ones\n" +
+    "  e = exp(x * -120)\n  p = e / sum(e) + x @ w\n  output p\n  loss = mean(mse(p, y))\n}\n";
+  const data = (c: ReturnType<typeof compile>) =>
+    fit(parseCsv("x,y\n1,1\n1,1\n", "u.csv"), c.model);
+
+  it("blames float32 only with the evidence: finite in f64, in the interpreter and the module", () => {
+    const c = compile(text, { file: "under.nn" });
+    const d = diagnostic(() =>
+      new Trainer(c, data(c), data(c), { epochs: 1, batch: 2, seed: 1 }).run(),
+    );
+    expect(d).toMatchObject({ code: "NN7001", file: "under.nn", line: 1, col: 7 });
+    expect(d.message).toMatch(
+      /the loss is NaN; every value of the step is finite in f64, both in the reference interpreter and in this model compiled with --dtype f64, so float32's range or precision is what fails/,
+    );
+    const f64 = compile(text, { file: "under.nn", dtype: "f64" });
+    expect(() =>
+      new Trainer(f64, data(f64), data(f64), { epochs: 1, batch: 2, seed: 1 }).run(),
+    ).not.toThrow();
+  });
+
+  it("calls generated code that disagrees with the interpreter a compiler bug (NN9000)", () => {
+    const c = compile(text, { file: "bad.nn", dtype: "f64" });
+    // generated code that computes something else than the graph: a NaN the graph does not have
+    const broken = c.js.replace(/Math\.exp\(/g, "NaN * Math.exp(");
+    expect(broken).not.toBe(c.js);
+    const tampered = {
+      ...c,
+      load: () => loadModule(broken) as unknown as ReturnType<typeof c.load>,
+    };
+    const d = diagnostic(() =>
+      new Trainer(tampered, data(c), data(c), { epochs: 1, batch: 2, seed: 1 }).run(),
+    );
+    expect(d.code).toBe("NN9000");
+    expect(d.message).toMatch(
+      /^internal compiler error: training stopped at step 1 \(epoch 1\): the loss is NaN, but the reference interpreter finds every value of the step finite/,
+    );
+    expect(d.message).toMatch(/please report it/);
   });
 });
 

@@ -1,5 +1,6 @@
 // Argument parsing for the commands, on node's util.parseArgs, with errors users can act on.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { didYouMean } from "../diagnostics.ts";
 
 /** A bad command line: printed without a stack trace, exit code 1. */
 export class UsageError extends Error {}
@@ -21,8 +22,32 @@ export function parse(argv: string[], options: Options, usage: string): Parsed {
     });
     return { values: values as Parsed["values"], positionals };
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${usage}`);
+    throw new UsageError(flagProblem(e as Error & { code?: string }, argv, options, usage));
   }
+}
+
+/** Node's parser's complaint, said for nnc: the flag, what is wrong, and where the list is. */
+function flagProblem(
+  e: Error & { code?: string },
+  argv: string[],
+  options: Options,
+  usage: string,
+): string {
+  const command = /^usage: (nnc \w+)/.exec(usage)?.[1] ?? "nnc";
+  const help = `\`${command} --help\` lists its options`;
+  const flag = /'(-{1,2}[^' <]+)/.exec(e.message)?.[1];
+  if (flag === undefined) return `${e.message}\n\n${usage}`;
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const names = Object.keys(options).map((o) => `--${o}`);
+    return `${command} has no option \`${flag}\`${didYouMean(flag, names)}; ${help}`;
+  }
+  const name = flag.replace(/^-+/, "");
+  if (options[name]?.type !== "string") return `\`${flag}\` takes no value; ${help}`;
+  const next = argv[argv.indexOf(flag) + 1];
+  const dash = next?.startsWith("-")
+    ? ` (a value that starts with \`-\` is written \`${flag}=${next}\`)`
+    : "";
+  return `\`${flag}\` needs a value: \`${flag} VALUE\`${dash}; ${help}`;
 }
 
 /** `a=1,b=-2` -> Map { a => 1, b => -2 } */

@@ -1,8 +1,8 @@
 // What several commands share: reading a source file and turning common flags into compile options.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { compile, type CompileOptions, type Compiled } from "../compile.ts";
 import { parseAssignments, stringOpt, UsageError, type Options, type Parsed } from "./args.ts";
+import { readRegularFile } from "../train/file-access.ts";
+import { writeOutputs } from "./outputs.ts";
 
 export const compileFlags: Options = {
   model: { type: "string" },
@@ -21,26 +21,17 @@ export const compileFlagsHelp = `  --model NAME     which model of the file (def
   --plain          plain loops instead of register-blocked kernels, for reading (same results)`;
 
 export function readSource(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === "ENOENT"
-        ? `${file}: no such file`
-        : `${file}: cannot read (${(e as Error).message})`,
-    );
-  }
+  const bytes = readRegularFile(file, "source", (code, message) =>
+    code === "ENOENT"
+      ? new UsageError(`${file}: no such file`)
+      : new UsageError(`${file}: cannot read (${message})`),
+  );
+  return bytes.toString("utf8");
 }
 
-/** Writes `text` to `file`, making its directory; a failure is the user's (exit 1), naming `what`. */
-export function writeOutput(file: string, text: string | Uint8Array, what: string): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-  } catch (e) {
-    throw new UsageError(`${file}: cannot write ${what} (${(e as Error).message})`);
-  }
+/** Writes one file whole or not at all, making its folder; a failure is the user's (exit 1). */
+export function writeOutput(file: string, data: string | Uint8Array, what: string): void {
+  writeOutputs([{ path: file, what, data }]);
 }
 
 export function compileOptions(p: Parsed, file: string): CompileOptions {
@@ -57,7 +48,7 @@ export function compileOptions(p: Parsed, file: string): CompileOptions {
     ...(p.values["no-fuse"] === true ? { fuse: false } : {}),
     ...(p.values["plain"] === true ? { plain: true } : {}),
     ...(wrt ? { wrt: wrt === "all" ? "all" : wrt.split(",").map((s) => s.trim()) } : {}),
-    ...(bind ? { bind: Object.fromEntries(parseAssignments(bind, "--bind")) } : {}),
+    ...(bind ? { bind: parseAssignments(bind, "--bind") } : {}),
   };
 }
 

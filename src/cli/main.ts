@@ -1,6 +1,6 @@
 // nnc's command line: dispatch to a command; user errors print cleanly with exit code 1, internal
 // ones with exit code 2, and never a stack trace.
-import { NnError } from "../diagnostics.ts";
+import { didYouMean, NnError } from "../diagnostics.ts";
 import { UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { compileCommand } from "./commands/compile.ts";
@@ -49,7 +49,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   try {
-    if (!command) throw new UsageError(`unknown command \`${name}\`\n\n${help()}`);
+    if (!command) {
+      const hint = didYouMean(
+        name,
+        commands.map((c) => c.name),
+      );
+      throw new UsageError(`unknown command \`${name}\`${hint}\n\n${help()}`);
+    }
     if (rest.includes("--help") || rest.includes("-h")) {
       process.stdout.write(command.usage + "\n");
       return 0;

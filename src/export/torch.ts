@@ -102,6 +102,8 @@ function initExpr(p: ParamLeaf): string {
   const [fanIn, fanOut] = fans(shape);
   const init: Init = p.init;
   switch (init.kind) {
+    case "fill":
+      return `torch.full(${s}, ${pyFloat(init.value)})`;
     case "values":
       return init.values.length === 1
         ? `torch.full(${s}, ${pyFloat(init.values[0]!)})`

@@ -3,23 +3,25 @@
 import type { Dim, Node } from "./node.ts";
 import { toposort } from "./toposort.ts";
 import { opDef, type Tensor } from "../ops/index.ts";
+import { ownEntries } from "./keys.ts";
 
 export interface InterpretEnv {
   /** values of input, target, param and state leaves, by name */
   values: ReadonlyMap<string, ArrayLike<number> | number>;
-  /** sizes of named dims */
-  dims: Readonly<Record<string, number>>;
+  /** sizes of named dims (only own keys count: a dim may be named `constructor`) */
+  dims: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
   /** uniform [0, 1) numbers for dropout masks; dropout is off (mask of ones) when absent */
   random?: () => number;
 }
 
 export function concreteShape(
   shape: readonly Dim[],
-  dims: Readonly<Record<string, number>>,
+  dims: Readonly<Record<string, number>> | ReadonlyMap<string, number>,
 ): number[] {
+  const sizes = dims instanceof Map ? dims : ownEntries(dims);
   return shape.map((d) => {
     if (typeof d === "number") return d;
-    const v = dims[d];
+    const v = sizes.get(d);
     if (v === undefined) throw new Error(`the dimension \`${d}\` is not bound`);
     return v;
   });
@@ -28,15 +30,16 @@ export function concreteShape(
 /** Evaluates `roots` and everything they depend on; returns every node's value. */
 export function interpret(roots: readonly Node[], env: InterpretEnv): Map<Node, Tensor> {
   const values = new Map<Node, Tensor>();
+  const dims = ownEntries(env.dims);
   for (const node of toposort(roots)) {
-    const shape = concreteShape(node.shape, env.dims);
+    const shape = concreteShape(node.shape, dims);
     const inputs = node.inputs.map((x) => values.get(x)!);
     const data = opDef(node.op).evaluate(
       inputs,
       node.attrs,
       shape,
       {
-        dim: (name) => env.dims[name] ?? NaN,
+        dim: (name) => dims.get(name) ?? NaN,
         leaf: (leaf) => leafValue(leaf, shape, env),
       },
       node,

@@ -4,7 +4,10 @@
 import type { Node, Origin, Shape } from "./node.ts";
 
 export type Init =
+  /** one value per element, row-major */
   | { kind: "values"; values: number[] }
+  /** every element the same value (`param W: [4096, 4096] = 0.5`) */
+  | { kind: "fill"; value: number }
   | { kind: "zeros" }
   | { kind: "ones" }
   | { kind: "normal"; mean: number; std: number }
@@ -66,6 +69,8 @@ export interface OptimizerSpec {
   weightDecay?: number;
   /** the params weight decay applies to, by full name */
   decayParams?: string[];
+  /** set when the model has no `optimizer` statement and this is nnc's default */
+  isDefault?: true;
 }
 
 /**
@@ -81,7 +86,7 @@ export interface MetricSpec {
   origin: Origin;
 }
 
-/** Values a target must hold because a loss reads it as labels: `hinge` needs -1 or +1. */
+/** Values a target must hold because a loss reads it as labels: `bce` 0 or 1, `hinge` -1 or +1. */
 export interface LabelRule {
   target: string;
   values: readonly number[];
@@ -106,6 +111,8 @@ export interface ModeGraph {
 export interface ModelIR {
   name: string;
   file: string;
+  /** where the model's name is written, for errors about the model as a whole */
+  at?: { file: string; line: number; col: number };
   inputs: Leaf[];
   targets: Leaf[];
   params: ParamLeaf[];

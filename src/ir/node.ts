@@ -42,12 +42,19 @@ let origins = new WeakMap<Node, Origin>();
 let names = new WeakMap<Node, string>();
 let roles = new WeakMap<Node, string>();
 let differentiated = new WeakMap<Node, Node>();
+/** Nodes built (or found again) since the compilation began: the work lowering has done. */
+let built = 0;
 
 export function beginCompilation(): void {
   origins = new WeakMap();
   names = new WeakMap();
   roles = new WeakMap();
   differentiated = new WeakMap();
+  built = 0;
+}
+
+export function nodesBuilt(): number {
+  return built;
 }
 
 function attrsKey(attrs: Attrs): string {
@@ -62,6 +69,7 @@ export function intern(
   attrs: Attrs,
   shape: () => Shape,
 ): Node {
+  built++;
   const key = `${op}(${attrsKey(attrs)})[${inputs.map((i) => i.id).join(",")}]`;
   const existing = interned.get(key)?.deref();
   if (existing) return existing;
@@ -119,6 +127,9 @@ export function setDifferentiates(node: Node, of: Node): void {
 export function differentiates(node: Node): Node | undefined {
   return differentiated.get(node);
 }
+
+/** The most elements any tensor may have (its named dims counted at their bound sizes). */
+export const MAX_ELEMENTS = 2 ** 28;
 
 export function isScalar(shape: Shape): boolean {
   return shape.length === 0;

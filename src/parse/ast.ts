@@ -62,4 +62,6 @@ export interface Program {
   file: string;
   source: string;
   decls: (ModelDecl | BlockDecl)[];
+  /** the matcher's work: how many matches, and the characters they read in all */
+  work: { matches: number; characters: number };
 }

@@ -2,12 +2,14 @@
 // tensor; others may be numbers), and its body is lowered in a scope of its own whose params are
 // named `<prefix>.<param>`, the prefix coming from the calling statement's binding.
 import type { BlockDecl, Expr } from "./ast.ts";
-import { POISON, report, toNode, type Cx, type Frame, type Val } from "./context.ts";
+import { checkWork, POISON, report, toNode, type Cx, type Frame, type Val } from "./context.ts";
 import { evalArgs, type ParamSpec } from "./args.ts";
 import { definitions, lowerBody } from "./statements.ts";
 
 export function callBlock(block: BlockDecl, call: Extract<Expr, { kind: "call" }>, cx: Cx): Val {
   const name = block.name.name;
+  cx.m.inlined.calls++;
+  checkWork(cx.m, call.at);
   if (cx.m.calls.some((c) => c.block === name)) {
     report(
       cx.m,

@@ -59,7 +59,10 @@ function loss(
   });
 }
 
-/** Records that the target `y` (if it is one) must hold `values`, checked when data is read. */
+/**
+ * Records that the target `y` (if it is one) must hold `values` (bce: 0 or 1, hinge: -1 or +1),
+ * checked cell by cell when data is read (train/labels.ts, targetRule).
+ */
 function noteLabels(cx: Cx, y: Node, values: readonly number[], by: string, call: CallExpr): void {
   if (y.op !== "input" || y.attrs["role"] !== "target") return;
   const target = y.attrs["name"] as string;
@@ -71,6 +74,7 @@ const sq = (x: Node) => ops.pow(x, ops.c(2));
 /** max(0, 1 - y score): the margin's shortfall, 0 once y score >= 1 */
 const shortfall = (s: Node, y: Node) => ops.relu(ops.sub(ops.c(1), ops.mul(y, s)));
 const signs = [-1, 1];
+const bits = [0, 1];
 
 /** l2(A, B, ...): the sum of the squares of every element of every argument (no 1/2). */
 function l2(call: CallExpr, cx: Cx): Val {
@@ -134,7 +138,7 @@ export const builtins = new Map<string, Builtin>([
     loss("squared_hinge", (s, y) => ops.mean(sq(shortfall(s, y)), lastAxis(s)), "score", signs),
   ],
   ["l2", l2],
-  ["bce", loss("bce", (p, y) => ops.mean(ops.bce(p, y), lastAxis(p)))],
+  ["bce", loss("bce", (p, y) => ops.mean(ops.bce(p, y), lastAxis(p)), "p", bits)],
   ["cross_entropy", loss("cross_entropy", (p, y) => ops.sum(ops.xent(p, y), lastAxis(p)))],
   ["dim", dimBuiltin],
   ["dense", dense],

@@ -2,6 +2,8 @@
 // the model or of a block invocation, and the helpers that turn failures into diagnostics.
 import { codes, type Code, type Diagnostics } from "../diagnostics.ts";
 import {
+  MAX_ELEMENTS,
+  nodesBuilt,
   originOf,
   setName,
   setOrigin,
@@ -44,7 +46,7 @@ export interface Leaves {
   params: Map<string, ParamLeaf>;
   state: Map<string, StateLeaf>;
   dims: string[];
-  /** targets read as labels (by hinge losses), by target name */
+  /** targets read as labels (by bce and hinge losses), by target name */
   labels: Map<string, LabelRule>;
 }
 
@@ -63,6 +65,33 @@ export interface ModelCx {
   calls: { block: string; at: Pos }[];
   /** the model's scope, where every param is also visible by its full name (`h.W`) */
   root: Map<string, Binding>;
+  /** block calls inlined so far, in both modes: work that builds no node itself */
+  inlined: { calls: number };
+}
+
+/** The most graph nodes lowering may build for one model, both modes together. */
+export const MAX_NODES = 1_000_000;
+/** The most block calls lowering may inline for one model, both modes together. */
+export const MAX_BLOCK_CALLS = 100_000;
+
+/** Lowering passed a limit: it stops, and the error is reported once, where it happened. */
+export class GraphTooLarge extends Error {
+  constructor(
+    readonly at: Pos,
+    readonly block: string | null,
+    readonly limit: "nodes" | "calls",
+  ) {
+    super("the graph is too large");
+  }
+}
+
+/** Stops lowering past MAX_NODES or MAX_BLOCK_CALLS, naming the outermost block call if any. */
+export function checkWork(m: ModelCx, at: Pos): void {
+  const limit =
+    nodesBuilt() > MAX_NODES ? "nodes" : m.inlined.calls > MAX_BLOCK_CALLS ? "calls" : null;
+  if (limit === null) return;
+  const outer = m.calls[0];
+  throw new GraphTooLarge(outer?.at ?? at, outer?.block ?? null, limit);
 }
 
 /** A scope: the model's, or one invocation of a block (whose params are `<prefix>.<name>`). */
@@ -114,8 +143,7 @@ function asCode(code: string): Code {
   return code in codes ? (code as Code) : "NN3001";
 }
 
-/** The most elements any shape may have for its fixed sizes. */
-export const MAX_ELEMENTS = 2 ** 28;
+export { MAX_ELEMENTS };
 
 export function checkSize(shape: Shape): void {
   const fixed = shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), 1);
@@ -128,6 +156,7 @@ export function checkSize(shape: Shape): void {
 
 /** Builds a node, reporting a shape error (or any Fail) at `at` and returning POISON instead. */
 export function apply(cx: Cx, at: Pos, build: () => Node): Val {
+  checkWork(cx.m, at);
   try {
     const node = build();
     checkSize(node.shape);
@@ -153,8 +182,13 @@ export function asNumber(v: Val): number | null {
   return null;
 }
 
+/** Source lines longer than this are cut in origins (they become comments in generated code). */
+const ORIGIN_TEXT = 200;
+
 export function originAt(m: ModelCx, at: Pos): Origin {
-  return { file: m.file, line: at.line, col: at.col, text: m.lines.text(at.line) };
+  const line = m.lines.text(at.line);
+  const text = line.length > ORIGIN_TEXT ? `${line.slice(0, ORIGIN_TEXT - 1)}…` : line;
+  return { file: m.file, line: at.line, col: at.col, text };
 }
 
 /** Gives `origin` to every node built since `mark` that has none yet. */
@@ -169,7 +203,16 @@ export function markOrigins(m: ModelCx, mark: number, origin: Origin): void {
 }
 
 /** Registers a param (the same one again in the second mode) and makes it visible as `name`. */
+/** The key safetensors keeps its metadata under: a weights file cannot hold a tensor of the name. */
+export const RESERVED_NAME = "__metadata__";
+
 export function addParam(cx: Cx, name: string, node: Node, init: Init, at: Pos): Node {
+  if (name === RESERVED_NAME)
+    throw new Fail(
+      "NN2008",
+      `\`${RESERVED_NAME}\` is reserved: weights files (safetensors) keep their metadata under ` +
+        "that name, so a param cannot have it; give the param another name",
+    );
   const { params } = cx.m.leaves;
   const known = params.get(name);
   if (known && known.node !== node)

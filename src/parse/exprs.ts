@@ -23,7 +23,7 @@ export function lowerExpr(e: Expr, cx: Cx): Val {
       return typeof v === "number" ? -v : apply(cx, e.at, () => neg(v));
     }
     case "binary":
-      return lowerBinary(e.op, lowerExpr(e.left, cx), lowerExpr(e.right, cx), e.at, cx);
+      return lowerChain(e, cx);
     case "call":
       return lowerCall(e, cx);
   }
@@ -58,6 +58,26 @@ const build: Record<Exclude<BinaryOp, "@">, (a: Node, b: Node) => Node> = {
   "/": div,
   "^": pow,
 };
+
+/**
+ * A chain of binary operators, `a + b - c * d`: the left operands nest (the syntax is
+ * left-associative), so they are walked with a loop, not recursion; a sum of 100,000 terms is a
+ * chain that deep.
+ */
+function lowerChain(e: Extract<Expr, { kind: "binary" }>, cx: Cx): Val {
+  const spine: Extract<Expr, { kind: "binary" }>[] = [];
+  let left: Expr = e;
+  while (left.kind === "binary") {
+    spine.push(left);
+    left = left.left;
+  }
+  let acc = lowerExpr(left, cx);
+  for (let i = spine.length - 1; i >= 0; i--) {
+    const b = spine[i]!;
+    acc = lowerBinary(b.op, acc, lowerExpr(b.right, cx), b.at, cx);
+  }
+  return acc;
+}
 
 function lowerBinary(op: BinaryOp, l: Val, r: Val, at: Pos, cx: Cx): Val {
   if (l === POISON || r === POISON) return POISON;

@@ -1,17 +1,24 @@
 // Generated from grammar/nn.ohm by `npm run grammar` (scripts/grammar.ts): edit the grammar, not
 // this file. The parser reads the grammar from here, so it needs no file system.
 export const grammarSource = `// The .nn language: blocks (reusable layers) and models, one straight-line statement per line.
-// Newlines end statements, so \`space\` skips blanks and comments but not "\\n". The parser turns
-// a newline inside brackets, or before a line that starts with \`|>\`, into "\\x0B" first: a blank.
+// Newlines end statements, so \`space\` skips blanks and comments but not "\\n". Before matching, the
+// parser turns a newline that does not end a statement into "\\x0B", a blank: one inside brackets,
+// one before a line that starts with \`|>\`, and one after a line that ends in a binary operator
+// (\`+ - * / @ ^ |>\`) or a comma.
+//
+// \`Program\` is the whole file. The parser (src/parse/outline.ts) cuts a file at its statement
+// boundaries and matches each piece with the rule for it (\`Head\`, \`Stmt\`, and \`Expr\` for the parts
+// of very long or very deeply nested expressions, which stand in as a \`hole\`), so that every
+// statement's first syntax error is reported and the time to parse grows with the file's length.
+// The tests check that the cut parse and \`Program\` accept the same files.
 NN {
   Program = Decl*
 
-  Decl = Model  -- model
-       | Block  -- block
-       | Sep    -- sep
+  Decl = Head Sep* "{" Body "}"  -- decl
+       | Sep                     -- sep
 
-  Model = kw<"model"> ident Sep* "{" Body "}"
-  Block = kw<"block"> ident "(" ListOf<ident, ","> ")" Sep* "{" Body "}"
+  Head = kw<"model"> ident                              -- model
+       | kw<"block"> ident "(" ListOf<ident, ","> ")"   -- block
 
   Body = Sep* (Stmt End)*
   End = Sep+      -- sep
@@ -27,24 +34,28 @@ NN {
        | kw<"metric"> "=" Expr                      -- metric
        | ident "=" Expr                             -- assign
 
-  Type = kw<"scalar">                  -- scalar
+  Type = kw<"scalar">                       -- scalar
        | "[" ListOf<Expr, ","> ","? "]"     -- dims
 
-  // lists may end with a comma; precedence, lowest first: |>, + -, * / @, unary -, ^ (right-associative)
-  Expr = Expr "|>" PipeTarget   -- pipe
-       | Sum                    -- base
+  // lists may end with a comma; precedence, lowest first: |>, + -, * / @, unary -, ^
+  // (right-associative). The binary operators of one level are a list, folded left to right.
+  Expr = Sum PipeTail*
+
+  PipeTail = "|>" PipeTarget
 
   PipeTarget = ident "(" ListOf<Arg, ","> ","? ")"  -- call
-             | ident                           -- name
+             | ident                                -- name
 
-  Sum = Sum "+" Product   -- add
-      | Sum "-" Product   -- sub
-      | Product           -- base
+  Sum = Product SumTail*
 
-  Product = Product "*" Unary   -- mul
-          | Product "/" Unary   -- div
-          | Product "@" Unary   -- matmul
-          | Unary               -- base
+  SumTail = "+" Product   -- add
+          | "-" Product   -- sub
+
+  Product = Unary ProductTail*
+
+  ProductTail = "*" Unary   -- mul
+              | "/" Unary   -- div
+              | "@" Unary   -- matmul
 
   Unary = "-" Unary   -- neg
         | Power       -- base
@@ -52,11 +63,12 @@ NN {
   Power = Primary "^" Unary   -- pow
         | Primary             -- base
 
-  Primary = "(" Expr ")"                    -- paren
-          | "[" ListOf<Expr, ","> ","? "]"       -- list
-          | ident "(" ListOf<Arg, ","> ","? ")"  -- call
-          | number                          -- number
-          | name                            -- name
+  Primary = "(" Expr ")"                          -- paren
+          | "[" ListOf<Expr, ","> ","? "]"        -- list
+          | ident "(" ListOf<Arg, ","> ","? ")"   -- call
+          | number                                -- number
+          | name                                  -- name
+          | hole                                  -- hole
 
   Arg = ident ":" Expr   -- named
       | Expr             -- positional
@@ -64,21 +76,19 @@ NN {
   Sep (a newline or \`;\`) = "\\n"  -- newline
                          | ";"   -- semicolon
 
+  // A part of the expression parsed on its own (src/parse/nesting.ts); never in a source file.
+  hole = "\\x01"
+
+  // (the character classes are written out, not applied as rules: a rule application per
+  // character is most of the time a match takes)
   name (a name) = ident ("." ident)*
-  ident (an identifier) = identStart identPart*
-  identStart = letter  -- letter
-             | "_"     -- underscore
-  identPart = alnum    -- alnum
-            | "_"      -- underscore
+  ident (an identifier) = identStart ("a".."z" | "A".."Z" | "0".."9" | "_" | alnum)*
+  identStart = ("a".."z" | "A".."Z" | "_" | letter)
+  identPart = ("a".."z" | "A".."Z" | "0".."9" | "_" | alnum)
   kw<word> = word ~identPart
 
-  number (a number) = digit+ fraction? exponent? ~identStart
-  fraction = "." digit+
-  exponent = exponentMark sign? digit+
-  exponentMark = "e"  -- lower
-               | "E"  -- upper
-  sign = "+"  -- plus
-       | "-"  -- minus
+  number (a number) = digits ("." digits)? (("e" | "E") ("+" | "-")? digits)? ~identStart
+  digits = ("0".."9")+
 
   space := blank | comment
   blank = " "     -- space

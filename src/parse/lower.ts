@@ -5,7 +5,15 @@ import { didYouMean, Diagnostics } from "../diagnostics.ts";
 import type { ModeGraph, ModelIR } from "../ir/model.ts";
 import { toposort } from "../ir/toposort.ts";
 import type { BlockDecl, ModelDecl, Pos, Program } from "./ast.ts";
-import { report, type Leaves, type Mode, type ModelCx } from "./context.ts";
+import {
+  GraphTooLarge,
+  MAX_BLOCK_CALLS,
+  MAX_NODES,
+  report,
+  type Leaves,
+  type Mode,
+  type ModelCx,
+} from "./context.ts";
 import { builtins } from "./builtins.ts";
 import { resolveDecay } from "./optimizer.ts";
 import { definitions, lowerBody, type ModelOut } from "./statements.ts";
@@ -33,6 +41,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     dims: [],
     labels: new Map(),
   };
+  const inlined = { calls: 0 };
   const lowerMode = (mode: Mode) => {
     const m: ModelCx = {
       file,
@@ -45,6 +54,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
       touched: [],
       calls: [],
       root: new Map(),
+      inlined,
     };
     const out: ModelOut = {
       outputs: [],
@@ -63,8 +73,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     );
     return { m, out };
   };
-  const train = lowerMode("train");
-  const infer = lowerMode("infer");
+  const [train, infer] = withinLimit(diag, at, () => [lowerMode("train"), lowerMode("infer")]);
   checkModel(model, infer.out, leaves, train.m);
   const optimizer = resolveDecay(train.m, train.out, [...leaves.params.values()]);
   diag.throwIfAny();
@@ -76,6 +85,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
   return {
     name: model.name.name,
     file,
+    at: at(model.name.at),
     inputs: [...leaves.inputs.values()],
     targets: [...leaves.targets.values()],
     params: [...leaves.params.values()],
@@ -83,7 +93,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     dims: leaves.dims,
     infer: graph(infer, []),
     train: graph(train, train.m.stateUpdates),
-    optimizer,
+    optimizer: train.out.sawOptimizer ? optimizer : { ...optimizer, isDefault: true },
     ...(infer.out.metric ? { metric: infer.out.metric } : {}),
     ...(leaves.labels.size > 0 ? { labels: [...leaves.labels.values()] } : {}),
     source: program.source,
@@ -91,6 +101,30 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
 }
 
 type At = (p: Pos) => { file: string; line: number; col: number };
+
+/** Runs the lowering; a graph past MAX_NODES is one error, where it passed the limit. */
+function withinLimit<T>(diag: Diagnostics, at: At, lowering: () => T): T {
+  try {
+    return lowering();
+  } catch (e) {
+    if (!(e instanceof GraphTooLarge)) throw e;
+    const what =
+      e.limit === "nodes"
+        ? `builds more than ${MAX_NODES.toLocaleString("en-US")} graph nodes`
+        : `inlines more than ${MAX_BLOCK_CALLS.toLocaleString("en-US")} block calls`;
+    diag.error(
+      "NN3009",
+      at(e.at),
+      e.block !== null
+        ? `calling the block \`${e.block}\` here ${what}, nnc's limit: a block is inlined at ` +
+            "every call, so blocks that call a block twice double the graph at each level; " +
+            "compute a call once and use its result twice"
+        : `the model ${what} by this statement, nnc's limit; split it into smaller models`,
+    );
+    diag.throwIfAny();
+    throw e;
+  }
+}
 
 function collectBlocks(program: Program, diag: Diagnostics, at: At): Map<string, BlockDecl> {
   const blocks = new Map<string, BlockDecl>();

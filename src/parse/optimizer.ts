@@ -113,11 +113,26 @@ export function lowerOptimizer(cx: Cx, e: Expr, at: Pos, out: OptimizerOut): voi
   }
   const o = spec as unknown as OptimizerSpec;
   const problem = validate(o, kind) ?? (decayList && !(o.weightDecay! > 0) ? noDecay(kind) : null);
-  if (problem) report(cx.m, "NN3005", call.at, problem);
+  if (problem) report(cx.m, "NN3005", argAt(call, problem.arg, signatures[kind]), problem.message);
   else {
     out.optimizer = o;
     if (decayList) out.decayList = decayList;
   }
+}
+
+/** An argument out of its range (`arg`, by name) and why. */
+interface Problem {
+  arg: string;
+  message: string;
+}
+
+/** Where an argument is written: by name, or at its place among the positional ones. */
+function argAt(call: Extract<Expr, { kind: "call" }>, name: string, specs: ParamSpec[]): Pos {
+  const named = call.args.find((a) => a.name === name);
+  const positional = call.args.filter((a) => a.name === null)[
+    specs.findIndex((s) => s.name === name)
+  ];
+  return (named ?? positional ?? call).at;
 }
 
 /** The optimizer's call (`sgd` alone is `sgd()`), of a known kind; null after reporting. */
@@ -144,8 +159,11 @@ function optimizerCall(cx: Cx, e: Expr): Extract<Expr, { kind: "call" }> | null 
   return null;
 }
 
-function noDecay(kind: string): string {
-  return `\`decay_params\` names the params that \`weight_decay\` decays, but \`${kind}\` has no \`weight_decay\` here; add \`weight_decay: 1e-4\``;
+function noDecay(kind: string): Problem {
+  return {
+    arg: "decay_params",
+    message: `\`decay_params\` names the params that \`weight_decay\` decays, but \`${kind}\` has no \`weight_decay\` here; add \`weight_decay: 1e-4\``,
+  };
 }
 
 /** `decay_params: [h, w]`: names of params, or of layers (every param under `h.`). */
@@ -207,22 +225,34 @@ function listed(m: ModelCx, list: DecayList, all: string[]): string[] {
   return [...chosen];
 }
 
-function validate(spec: OptimizerSpec, kind: OptimizerSpec["kind"]): string | null {
+/** The first argument out of its range, and why. */
+function validate(spec: OptimizerSpec, kind: OptimizerSpec["kind"]): Problem | null {
+  const problem = (arg: string, message: string): Problem => ({ arg, message });
   const unit = (name: "momentum" | "rho" | "beta1" | "beta2") =>
     spec[name] >= 0 && spec[name] < 1
       ? null
-      : `\`${name}\` of \`${kind}\` must be in [0, 1), got ${spec[name]}`;
+      : problem(name, `\`${name}\` of \`${kind}\` must be in [0, 1), got ${spec[name]}`);
   if (!(spec.lr > 0 && Number.isFinite(spec.lr)))
-    return `\`lr\` of \`${kind}\` must be a positive number, got ${spec.lr}`;
-  if (!(spec.eps > 0)) return `\`eps\` of \`${kind}\` must be positive, got ${spec.eps}`;
+    return problem(
+      "lr",
+      `\`lr\` of \`${kind}\` must be a finite number greater than 0, got ${spec.lr}`,
+    );
+  if (!(spec.eps > 0 && Number.isFinite(spec.eps)))
+    return problem("eps", `\`eps\` of \`${kind}\` must be positive, got ${spec.eps}`);
   const decay = spec.decay ?? 1;
   if (!(decay > 0 && decay <= 1))
-    return `\`decay\` of \`${kind}\` multiplies the learning rate after every epoch: it must be in (0, 1], got ${decay}`;
+    return problem(
+      "decay",
+      `\`decay\` of \`${kind}\` multiplies the learning rate after every epoch: it must be in (0, 1], got ${decay}`,
+    );
   const wd = spec.weightDecay ?? 0;
   if (!(wd >= 0 && Number.isFinite(wd)))
-    return `\`weight_decay\` of \`${kind}\` must be 0 or more, got ${wd}`;
+    return problem("weight_decay", `\`weight_decay\` of \`${kind}\` must be 0 or more, got ${wd}`);
   const warmup = spec.warmup ?? 0;
   if (!(Number.isInteger(warmup) && warmup >= 0))
-    return `\`warmup\` of \`${kind}\` is a number of steps: a whole number, 0 or more, got ${warmup}`;
+    return problem(
+      "warmup",
+      `\`warmup\` of \`${kind}\` is a number of steps: a whole number, 0 or more, got ${warmup}`,
+    );
   return unit("momentum") ?? unit("rho") ?? unit("beta1") ?? unit("beta2");
 }

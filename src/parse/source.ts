@@ -1,5 +1,6 @@
 // Source text helpers: offsets to line and column, and the preparation of the text for the
-// grammar (newlines inside brackets, or before a line starting with `|>`, become blanks).
+// grammar: newlines that do not end a statement become blanks, one character for one, so that
+// offsets in the prepared text are offsets in the source.
 
 import type { Pos } from "./ast.ts";
 
@@ -33,28 +34,74 @@ export class LineMap {
 /** What the grammar skips as a blank where a newline does not end a statement. */
 export const CONTINUATION = "\x0B";
 
+/** The grammar's `hole`: a part of an expression parsed on its own (nesting.ts). */
+export const HOLE = "\x01";
+
+/** What a HOLE written in a source file becomes: a character no rule accepts. */
+const NOT_A_HOLE = "\uFFFF";
+
+/** The binary operators (and the comma) after which a line continues on the next one. */
+const continuesAfter = new Set(["+", "-", "*", "/", "@", "^", ","]);
+
+/** The end of the comment that starts at `i` (the index of its line end, or of the text's end). */
+export function commentEnd(text: string, i: number): number {
+  let j = i;
+  while (j < text.length && text[j] !== "\n" && text[j] !== CONTINUATION) j++;
+  return j;
+}
+
+export function startsComment(text: string, i: number): boolean {
+  return text[i] === "#" || (text[i] === "/" && text[i + 1] === "/");
+}
+
 /**
- * The source with the newlines that do not end a statement replaced by CONTINUATION, one
- * character for one, so offsets stay valid. Braces reset the bracket depth, so that an unclosed
- * `(` is reported on its own line rather than at the end of the file.
+ * The source as the grammar reads it: a newline inside brackets, before a line that starts with
+ * `|>`, or after a line that ends in a binary operator or a comma (blank lines and comments between
+ * do not count) becomes CONTINUATION. Braces reset
+ * the bracket depth, so that an unclosed `(` is reported on its own line rather than at the end of
+ * the file.
  */
-export function joinContinuations(source: string): string {
+export function prepareSource(source: string): string {
   const out = source.split("");
   let depth = 0;
+  let last = -1; // the last character of the line that is not a blank or in a comment
   for (let i = 0; i < source.length; i++) {
     const ch = source[i]!;
-    if (ch === "#" || (ch === "/" && source[i + 1] === "/")) {
-      while (i + 1 < source.length && source[i + 1] !== "\n") i++;
-    } else if (ch === "(" || ch === "[") depth++;
+    if (startsComment(source, i)) {
+      i = commentEnd(source, i) - 1;
+      continue;
+    }
+    if (ch === HOLE) out[i] = NOT_A_HOLE;
+    if (ch === "(" || ch === "[") depth++;
     else if (ch === ")" || ch === "]") depth = Math.max(0, depth - 1);
     else if (ch === "{" || ch === "}") depth = 0;
-    else if (ch === "\n" && (depth > 0 || nextLineIsPipe(source, i + 1))) out[i] = CONTINUATION;
+    if (ch === "\n") {
+      // a continued statement stays open over blank lines: `last` is kept until one ends
+      if (depth > 0 || endsInOperator(source, last) || nextLineIsPipe(source, i + 1))
+        out[i] = CONTINUATION;
+      else last = -1;
+    } else if (!isBlank(ch)) last = i;
   }
   return out.join("");
+}
+
+function isBlank(ch: string): boolean {
+  return ch === " " || ch === "\t" || ch === "\r" || ch === CONTINUATION || ch === "\uFEFF";
+}
+
+function endsInOperator(source: string, last: number): boolean {
+  if (last < 0) return false;
+  const ch = source[last]!;
+  return continuesAfter.has(ch) || (ch === ">" && source[last - 1] === "|");
 }
 
 function nextLineIsPipe(source: string, from: number): boolean {
   let i = from;
   while (source[i] === " " || source[i] === "\t" || source[i] === "\r") i++;
   return source.startsWith("|>", i);
+}
+
+/** Whether `e` is the engine's "Maximum call stack size exceeded". */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
 }

@@ -23,6 +23,7 @@ import { makeParam } from "./layers.ts";
 import { layerNames } from "./builtins.ts";
 import { lowerOptimizer, type OptimizerOut } from "./optimizer.ts";
 import { lowerMetric, type MetricOut } from "./metric.ts";
+import { isStackOverflow } from "./source.ts";
 
 /** What a model's statements produce (blocks produce a return value instead). */
 export interface ModelOut extends OptimizerOut, MetricOut {
@@ -49,7 +50,7 @@ export function lowerBody(
   let result: Val | null = null;
   for (const s of body) {
     const mark = m.touched.length;
-    const v = lowerStmt(s, frame, m, out);
+    const v = lowerNested(s, frame, m, out);
     if (s.kind === "return" && result === null) result = v;
     const binding = bindingOf(s, frame);
     markOrigins(m, mark, { ...originAt(m, s.at), ...(binding ? { binding } : {}) });
@@ -65,17 +66,20 @@ function bindingOf(s: Stmt, frame: Frame): string | undefined {
   return undefined;
 }
 
-/** Counts the layer calls of an expression by kind, to name their params. */
-function countLayers(e: Expr, m: ModelCx, counts = new Map<string, number>()): Map<string, number> {
-  if (e.kind === "call") {
-    if (layerNames.has(e.callee) || m.blocks.has(e.callee))
-      counts.set(e.callee, (counts.get(e.callee) ?? 0) + 1);
-    for (const a of e.args) countLayers(a.value, m, counts);
-  } else if (e.kind === "binary") {
-    countLayers(e.left, m, counts);
-    countLayers(e.right, m, counts);
-  } else if (e.kind === "neg") countLayers(e.operand, m, counts);
-  else if (e.kind === "list") for (const item of e.items) countLayers(item, m, counts);
+/** Counts the layer calls of an expression by kind, to name their params (a loop: chains are deep). */
+function countLayers(e: Expr, m: ModelCx): Map<string, number> {
+  const counts = new Map<string, number>();
+  const stack: Expr[] = [e];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x.kind === "call") {
+      if (layerNames.has(x.callee) || m.blocks.has(x.callee))
+        counts.set(x.callee, (counts.get(x.callee) ?? 0) + 1);
+      for (const a of x.args) stack.push(a.value);
+    } else if (x.kind === "binary") stack.push(x.left, x.right);
+    else if (x.kind === "neg") stack.push(x.operand);
+    else if (x.kind === "list") stack.push(...x.items);
+  }
   return counts;
 }
 
@@ -99,6 +103,22 @@ function bind(frame: Frame, m: ModelCx, name: Named, value: Val): void {
     return;
   }
   frame.scope.set(name.name, { value, at: name.at });
+}
+
+/** A statement; one nested too deeply for the stack is an error at the statement (NN1002). */
+function lowerNested(s: Stmt, frame: Frame, m: ModelCx, out: ModelOut | null): Val | null {
+  try {
+    return lowerStmt(s, frame, m, out);
+  } catch (e) {
+    if (!isStackOverflow(e)) throw e;
+    report(
+      m,
+      "NN1002",
+      s.at,
+      "this statement is nested too deeply to compile; split it into several",
+    );
+    return POISON;
+  }
 }
 
 function lowerStmt(s: Stmt, frame: Frame, m: ModelCx, out: ModelOut | null): Val | null {

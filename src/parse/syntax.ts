@@ -1,235 +1,222 @@
-// Parsing: the Ohm grammar's match, syntax errors from its rightmost failure, and the semantics
-// operations that turn the parse tree into the syntax tree of ast.ts.
-import * as ohm from "ohm-js";
+// Parsing: the file's outline (declarations and their statements), each header and statement
+// matched on its own with the grammar, and syntax errors from each match's rightmost failure: the
+// first error of every statement, up to MAX_SYNTAX_ERRORS, each at its own line and column.
+import type * as ohm from "ohm-js";
 import { Diagnostics, NnError } from "../diagnostics.ts";
-import type {
-  Arg,
-  BinaryOp,
-  BlockDecl,
-  Expr,
-  ModelDecl,
-  Named,
-  Pos,
-  Program,
-  Stmt,
-} from "./ast.ts";
-import type { TypeExpr } from "./ast.ts";
-import { CONTINUATION, joinContinuations, LineMap } from "./source.ts";
-import { grammarSource } from "./grammar.ts";
+import type { BlockDecl, ModelDecl, Pos, Program, Stmt } from "./ast.ts";
+import { CHUNK, fillDeep, Holes, matchExpr, type View } from "./nesting.ts";
+import { outline, type DeclOutline, type OutlineError, type Span } from "./outline.ts";
+import { evaluate, grammar, type Head } from "./semantics.ts";
+import { CONTINUATION, isStackOverflow, LineMap, prepareSource } from "./source.ts";
 
-const grammar = ohm.grammar(grammarSource);
+/** A file's syntax errors are reported up to this many; then parsing stops. */
+export const MAX_SYNTAX_ERRORS = 20;
 
-/** The line map of the parse in progress (semantics actions run synchronously inside `parse`). */
-let lines: LineMap = new LineMap("");
-const at = (node: ohm.Node): Pos => lines.pos(node.source.startIdx);
-/** The number literals of the parse in progress too large for a double. */
-let infinite: { at: Pos; text: string }[] = [];
-const named = (node: ohm.Node): Named => ({ name: node.sourceString, at: at(node) });
-
-const expr = (n: ohm.Node): Expr => n["expr"]() as Expr;
-const items = (list: ohm.Node): ohm.Node[] => list.asIteration().children;
-
-function binary(op: BinaryOp) {
-  return function (this: ohm.Node, left: ohm.Node, sign: ohm.Node, right: ohm.Node): Expr {
-    return { kind: "binary", op, left: expr(left), right: expr(right), at: at(sign) };
-  };
+/** A syntax error at a source offset. */
+class SyntaxFailure extends Error {
+  constructor(
+    readonly offset: number,
+    readonly expected: string,
+    readonly code: "NN1001" | "NN1002" = "NN1001",
+  ) {
+    super(expected);
+  }
 }
 
-function call(callee: ohm.Node, args: ohm.Node, piped: Expr | null): Expr {
-  const rest = items(args).map((a) => a["arg"]() as Arg);
-  const first: Arg[] = piped ? [{ name: null, value: piped, at: piped.at }] : [];
-  return {
-    kind: "call",
-    callee: callee.sourceString,
-    args: [...first, ...rest],
-    piped: !!piped,
-    at: at(callee),
-  };
+/** One parse: the source, its prepared text, and what has been found so far. */
+interface Parse {
+  source: string;
+  holes: Holes;
+  lines: LineMap;
+  infinite: { at: Pos; text: string }[];
+  failures: SyntaxFailure[];
+  work: Program["work"];
 }
 
-const pass = (_open: ohm.Node, inner: ohm.Node, _close: ohm.Node): Expr => expr(inner);
-
-const semantics = grammar.createSemantics();
-
-semantics.addOperation<Expr>("expr", {
-  Expr_pipe(left, _pipe, target) {
-    const piped = expr(left);
-    const t = target.child(0); // the PipeTarget_call or PipeTarget_name node
-    return call(t.child(0), t.ctorName === "PipeTarget_call" ? t.child(2) : emptyArgs, piped);
-  },
-  Sum_add: binary("+"),
-  Sum_sub: binary("-"),
-  Product_mul: binary("*"),
-  Product_div: binary("/"),
-  Product_matmul: binary("@"),
-  Power_pow: binary("^"),
-  Unary_neg(sign, operand) {
-    return { kind: "neg", operand: expr(operand), at: at(sign) };
-  },
-  Primary_paren: pass,
-  Primary_list(open, list, _comma, _close) {
-    return { kind: "list", items: items(list).map(expr), at: at(open) };
-  },
-  Primary_call(callee, _open, args, _comma, _close) {
-    return call(callee, args, null);
-  },
-  number(_int, _frac, _exp) {
-    const value = Number(this.sourceString);
-    if (!Number.isFinite(value)) infinite.push({ at: at(this), text: this.sourceString });
-    return { kind: "number", value, at: at(this) };
-  },
-  name(_first, _dots, _rest) {
-    return { kind: "name", name: this.sourceString, at: at(this) };
-  },
-});
-
-/** A stand-in for the missing argument list of `a |> f`. */
-const emptyArgs = { asIteration: () => ({ children: [] }) } as unknown as ohm.Node;
-
-semantics.addOperation<Arg>("arg", {
-  Arg_named(name, _colon, value) {
-    return { name: name.sourceString, value: expr(value), at: at(name) };
-  },
-  Arg_positional(value) {
-    return { name: null, value: expr(value), at: at(value) };
-  },
-});
-
-semantics.addOperation<TypeExpr>("type", {
-  Type_scalar(kw) {
-    return { kind: "scalar", at: at(kw) };
-  },
-  Type_dims(open, dims, _comma, _close) {
-    return { kind: "dims", dims: items(dims).map(expr), at: at(open) };
-  },
-});
-
-const type = (n: ohm.Node): TypeExpr => n["type"]() as TypeExpr;
-
-semantics.addOperation<Stmt>("stmt", {
-  Stmt_input(kw, name, _colon, t) {
-    return { kind: "input", name: named(name), type: type(t), at: at(kw) };
-  },
-  Stmt_target(kw, name, _colon, t) {
-    return { kind: "target", name: named(name), type: type(t), at: at(kw) };
-  },
-  Stmt_param(kw, name, _colon, t, _eq, init) {
-    const value = init.children[0];
-    return {
-      kind: "param",
-      name: named(name),
-      type: type(t),
-      init: value ? expr(value) : null,
-      at: at(kw),
-    };
-  },
-  Stmt_output(kw, names) {
-    return { kind: "output", names: items(names).map(named), at: at(kw) };
-  },
-  Stmt_return(kw, value) {
-    return { kind: "return", value: expr(value), at: at(kw) };
-  },
-  Stmt_loss(kw, _eq, value) {
-    return { kind: "loss", value: expr(value), at: at(kw) };
-  },
-  Stmt_optimizer(kw, _eq, value) {
-    return { kind: "optimizer", value: expr(value), at: at(kw) };
-  },
-  Stmt_metric(kw, _eq, value) {
-    return { kind: "metric", value: expr(value), at: at(kw) };
-  },
-  Stmt_assign(name, _eq, value) {
-    return { kind: "assign", name: named(name), value: expr(value), at: at(name) };
-  },
-});
-
-const body = (seps: ohm.Node, stmts: ohm.Node): Stmt[] =>
-  stmts.children.map((s) => s["stmt"]() as Stmt);
-
-semantics.addOperation<(ModelDecl | BlockDecl)[]>("decls", {
-  Program(decls) {
-    return decls.children.flatMap((d) => d["decls"]() as (ModelDecl | BlockDecl)[]);
-  },
-  Decl_sep(_sep) {
-    return [];
-  },
-  Model(kw, name, _seps, _open, b, _close) {
-    const [seps, stmts] = b.children;
-    return [{ kind: "model", name: named(name), body: body(seps!, stmts!), at: at(kw) }];
-  },
-  Block(kw, name, _open, params, _close, _seps, _lb, b, _rb) {
-    const [seps, stmts] = b.children;
-    const ps = items(params).map(named);
-    return [
-      { kind: "block", name: named(name), params: ps, body: body(seps!, stmts!), at: at(kw) },
-    ];
-  },
-});
-
-/** Parses a `.nn` file; throws NnError (NN1001) at the first syntax error. */
+/** Parses a `.nn` file; throws NnError listing its syntax errors (NN1001, NN1002). */
 export function parseProgram(source: string, file: string): Program {
-  const map = new LineMap(source);
-  let match: ohm.MatchResult;
+  const prepared = prepareSource(source);
+  const p: Parse = {
+    source,
+    holes: new Holes(prepared),
+    lines: new LineMap(source),
+    infinite: [],
+    failures: [],
+    work: { matches: 0, characters: 0 },
+  };
+  const { decls: outlines, errors } = outline(prepared);
+  for (const e of errors) p.failures.push(outlineFailure(p, e));
+  const decls: (ModelDecl | BlockDecl)[] = [];
+  for (const d of outlines) {
+    if (p.failures.length > MAX_SYNTAX_ERRORS) break;
+    const decl = declaration(p, d);
+    if (decl) decls.push(decl);
+  }
+  if (p.failures.length > 0) throw syntaxErrors(p, file);
+  if (p.infinite.length > 0) {
+    const diags = new Diagnostics(source);
+    for (const n of p.infinite)
+      diags.error(
+        "NN3005",
+        { file, ...n.at },
+        `the number ${n.text} is too large (more than ${Number.MAX_VALUE})`,
+      );
+    throw new NnError(diags.list, source);
+  }
+  return { file, source, decls, work: p.work };
+}
+
+function declaration(p: Parse, d: DeclOutline): ModelDecl | BlockDecl | null {
+  const head = attempt(p, () => matchView<Head>(p, p.holes.view(d.head.start, d.head.end), "Head"));
+  const body: Stmt[] = [];
+  for (const s of d.stmts) {
+    if (p.failures.length > MAX_SYNTAX_ERRORS) break;
+    const stmt = attempt(p, () => statement(p, s));
+    if (stmt) body.push(stmt);
+  }
+  if (!head) return null;
+  return head.kind === "model"
+    ? { kind: "model", name: head.name, body, at: head.at }
+    : { kind: "block", name: head.name, params: head.params, body, at: head.at };
+}
+
+/** Runs `f`, recording its syntax error. */
+function attempt<T>(p: Parse, f: () => T): T | null {
   try {
-    match = grammar.match(joinContinuations(source));
+    return f();
   } catch (e) {
-    if (e instanceof RangeError) throw tooDeep(source, file);
+    if (e instanceof SyntaxFailure) p.failures.push(e);
+    else throw e;
+    return null;
+  }
+}
+
+function statement(p: Parse, s: Span): Stmt {
+  try {
+    fillDeep(p.holes, s, matcher(p));
+    const value = longValue(p, s);
+    if (value) p.holes.fill(value, matchExpr(p.holes, value, matcher(p)));
+    return matchView<Stmt>(p, p.holes.view(s.start, s.end), "Stmt");
+  } catch (e) {
+    if (isStackOverflow(e)) throw tooDeep(firstNonBlank(p.holes.text, s.start));
     throw e;
   }
-  if (match.failed()) throw syntaxError(match, source, map, file);
-  const saved = { lines, infinite };
-  lines = map;
-  infinite = [];
-  try {
-    const decls = semantics(match)["decls"]() as (ModelDecl | BlockDecl)[];
-    if (infinite.length > 0) {
-      const diags = new Diagnostics(source);
-      for (const n of infinite)
-        diags.error(
-          "NN3005",
-          { file, ...n.at },
-          `the number ${n.text} is too large (more than ${Number.MAX_VALUE})`,
-        );
-      throw new NnError(diags.list, source);
+}
+
+function tooDeep(offset: number): SyntaxFailure {
+  return new SyntaxFailure(
+    offset,
+    "this statement is nested too deeply to parse (long chains of unary `-` or of `^`); " +
+      "split it into several statements",
+    "NN1002",
+  );
+}
+
+function firstNonBlank(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && /[\s\x0B\uFEFF]/.test(text[i]!)) i++;
+  return i;
+}
+
+/** A long statement's expression (after its `=` or `return`), to be matched in parts. */
+function longValue(p: Parse, s: Span): Span | null {
+  const view = p.holes.view(s.start, s.end);
+  if (view.text.length <= CHUNK) return null;
+  const m = /^[\s\x0B\uFEFF]*return\b/.exec(view.text);
+  const after = m ? m[0].length : topLevelEquals(view.text) + 1;
+  if (after <= 0) return null;
+  const start = firstNonBlank(p.holes.text, view.offset(after));
+  return start < s.end ? { start, end: s.end } : null;
+}
+
+/** The offset of the first `=` outside brackets, or -1. */
+function topLevelEquals(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === "(" || ch === "[") depth++;
+    else if (ch === ")" || ch === "]") depth--;
+    else if (ch === "=" && depth === 0) return i;
+    else if (ch === "#" || (ch === "/" && text[i + 1] === "/")) return -1;
+  }
+  return -1;
+}
+
+function matcher(p: Parse) {
+  return (view: View, rule: "Expr" | "Stmt"): unknown => matchView(p, view, rule);
+}
+
+function matchView<T>(p: Parse, view: View, rule: "Expr" | "Stmt" | "Head"): T {
+  p.work.matches++;
+  p.work.characters += view.text.length;
+  const match = grammar.match(view.text, rule);
+  if (match.failed()) throw failureOf(p, view, match);
+  const op = rule === "Expr" ? "expr" : rule === "Stmt" ? "stmt" : "head";
+  return evaluate<T>(match, op, { view, lines: p.lines, infinite: p.infinite });
+}
+
+function failureOf(p: Parse, view: View, match: ohm.FailedMatchResult): SyntaxFailure {
+  const offset = view.offset(match.getRightmostFailurePosition());
+  return new SyntaxFailure(offset, readableExpected(match.getExpectedText()));
+}
+
+/** A break in the outline; before a missing `{`, a header that does not parse is the better report. */
+function outlineFailure(p: Parse, e: OutlineError): SyntaxFailure {
+  if (e.head)
+    try {
+      matchView(p, p.holes.view(e.head.start, e.head.end), "Head");
+    } catch (f) {
+      if (f instanceof SyntaxFailure) return f;
+      throw f;
     }
-    return { file, source, decls };
-  } catch (e) {
-    if (e instanceof RangeError) throw tooDeep(source, file);
-    throw e;
-  } finally {
-    ({ lines, infinite } = saved);
+  return new SyntaxFailure(e.at, e.expected);
+}
+
+function syntaxErrors(p: Parse, file: string): NnError {
+  const sorted = [...p.failures].sort((a, b) => a.offset - b.offset);
+  const diags = new Diagnostics(p.source);
+  for (const f of sorted.slice(0, MAX_SYNTAX_ERRORS)) {
+    const message =
+      f.code === "NN1002"
+        ? f.expected
+        : `expected ${f.expected}, found ${found(p.source, f.offset)}${continued(p, f.offset)}`;
+    diags.error(f.code, { file, ...p.lines.pos(f.offset) }, message);
   }
+  const rest = sorted[MAX_SYNTAX_ERRORS];
+  if (rest)
+    diags.error(
+      "NN1001",
+      { file, ...p.lines.pos(rest.offset) },
+      `more syntax errors follow; nnc reports the first ${MAX_SYNTAX_ERRORS}`,
+    );
+  return new NnError(diags.list, p.source);
 }
 
-function tooDeep(source: string, file: string): NnError {
-  const diags = new Diagnostics(source);
-  diags.error("NN1001", { file, line: 1, col: 1 }, "the source is nested too deeply to parse");
-  return new NnError(diags.list, source);
-}
-
-function syntaxError(
-  match: ohm.FailedMatchResult,
-  source: string,
-  map: LineMap,
-  file: string,
-): NnError {
-  const offset = match.getRightmostFailurePosition();
-  const { line, col } = map.pos(offset);
-  const diags = new Diagnostics(source);
-  const message = `expected ${readableExpected(match.getExpectedText())}, found ${found(source, offset)}`;
-  diags.error("NN1001", { file, line, col }, message);
-  return new NnError(diags.list, source);
+/** A note for an error on a line that continues an earlier one, which ends in an operator. */
+function continued(p: Parse, offset: number): string {
+  const text = p.holes.text;
+  let i = offset - 1;
+  let lines = 0;
+  for (; i >= 0 && /[ \t\r\x0B]/.test(text[i]!); i--) if (p.source[i] === "\n") lines++;
+  if (lines === 0 || i < 0) return "";
+  const op = text[i] === ">" && text[i - 1] === "|" ? "|>" : text[i]!;
+  if (!/^([+\-*/@^,]|\|>)$/.test(op)) return "";
+  const { line } = p.lines.pos(i);
+  return ` (line ${line} ends in \`${op}\`, so the statement continues on line ${line + lines})`;
 }
 
 /** Ohm lists what could start an expression item by item; say "an expression" instead. */
 function readableExpected(text: string): string {
-  const parts = text.split(/, or |, | or /).map((p) => p.trim());
+  const parts = text
+    .split(/, or |, | or /)
+    .map((p) => p.trim())
+    .filter((p) => p !== '"\\u0001"');
   const exprStart = ["a name", "a number", "an identifier", '"["', '"("', '"-"'];
   const isExpr = exprStart.slice(0, 2).every((p) => parts.includes(p));
   const rest = isExpr ? parts.filter((p) => !exprStart.includes(p)) : parts;
   const all = [...(isExpr ? ["an expression"] : []), ...rest]
     .map((p) => p.replace(/^"(.*)"$/, "`$1`"))
-    .map((p) => (p === "`\\n`" || p === "`\n`" ? "a newline" : p));
+    .map((p) => (p === "end of input" ? "the end of the statement" : p));
   const unique = [...new Set(all)];
   if (unique.length <= 1) return unique[0] ?? "something else";
   return `${unique.slice(0, -1).join(", ")} or ${unique[unique.length - 1]}`;
@@ -238,7 +225,7 @@ function readableExpected(text: string): string {
 function found(source: string, offset: number): string {
   if (offset >= source.length) return "the end of the file";
   const ch = source[offset]!;
-  if (ch === "\n" || ch === "\r" || ch === CONTINUATION) return "the end of the line";
+  if (ch === "\n" || ch === "\r" || ch === ";") return "the end of the statement";
   const word = /^[\p{L}\p{N}_.]+/u.exec(source.slice(offset))?.[0] ?? ch;
   return `\`${word}\``;
 }

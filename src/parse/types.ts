@@ -80,8 +80,8 @@ export function dimOf(cx: Cx, e: Extract<Expr, { kind: "call" }>): Dim | null {
 
 const initNames = ["zeros", "ones", "glorot", "he", "normal", "uniform"];
 
-/** An initializer as written: a plain number fills the param, resolved once its size is known. */
-export type ParsedInit = Init | { kind: "fill"; value: number };
+/** An initializer as written; a list is checked against the param's size once it is known. */
+export type ParsedInit = Init;
 
 export function evalInit(cx: Cx, e: Expr): ParsedInit | null {
   if (e.kind === "name" && ["zeros", "ones", "glorot", "he"].includes(e.name))
@@ -134,10 +134,11 @@ function bad(cx: Cx, e: Expr, message: string): null {
   return null;
 }
 
-/** The init of a param of `size` elements; a list must give exactly one value per element. */
+/**
+ * The init of a param of `size` elements; a list must give exactly one value per element. A
+ * number stays one number (a fill), whatever the size: never an array of `size` copies.
+ */
 export function resolveInit(init: ParsedInit, size: number, what: string): Init {
-  if (init.kind === "fill")
-    return { kind: "values", values: new Array<number>(size).fill(init.value) };
   if (init.kind === "values" && init.values.length !== size)
     throw new Fail(
       "NN3005",

@@ -4,6 +4,11 @@
 import { dataError } from "./errors.ts";
 import type { Table } from "./data.ts";
 
+export interface CsvOptions {
+  /** the largest magnitude a value may have: float32's for an f32 model (default: any finite) */
+  limit?: number;
+}
+
 interface Cell {
   text: string;
   col: number;
@@ -30,9 +35,13 @@ const unquote = (s: string) =>
 /** A plain decimal number: `1`, `-0.5`, `3e-4`; not `0x1f`, `Infinity` or an empty cell. */
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** Lines end at "\n", "\r\n" or a lone "\r". */
+const lineEnd = /\r\n|\r|\n/;
+
 /** Parses CSV text (`file` names it in errors): a header row, then rows of numbers. */
-export function parseCsv(text: string, file: string): Table {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+export function parseCsv(text: string, file: string, options: CsvOptions = {}): Table {
+  const lines = text.replace(/^\uFEFF/, "").split(lineEnd);
+  const limit = options.limit ?? Infinity;
   const at = (line: number, col = 1) => ({ file, line, col });
   const first = lines.findIndex((l) => l.trim() !== "");
   if (first < 0)
@@ -68,13 +77,22 @@ export function parseCsv(text: string, file: string): Table {
     }
     for (let j = 0; j < columns; j++) {
       const c = row[j]!;
-      const value = Number(c.text);
-      if (!numberPattern.test(c.text) || !Number.isFinite(value))
+      const text = unquote(c.text).trim();
+      const value = Number(text);
+      const name = `column ${j + 1} (${header[j] || "unnamed"})`;
+      if (!numberPattern.test(text) || !Number.isFinite(value))
         throw dataError(
           "NN6004",
           at(i + 1, c.col),
-          `column ${j + 1} (${header[j] || "unnamed"}) ${c.text === "" ? "is empty" : `is \`${c.text}\``}; ` +
-            "expected a finite number",
+          `${name} ${c.text === "" ? "is empty" : `is \`${c.text}\``}; expected a finite number`,
+          line,
+        );
+      if (Math.abs(value) > limit)
+        throw dataError(
+          "NN6008",
+          at(i + 1, c.col),
+          `${name} is ${text}, beyond float32's range (±${limit.toPrecision(3)}) of this f32 ` +
+            "model; compile with --dtype f64 or rescale the data",
           line,
         );
       values.push(value);
@@ -90,5 +108,10 @@ export function parseCsv(text: string, file: string): Table {
     rows: rowLines.length,
     values: Float64Array.from(values),
     lines: Int32Array.from(rowLines),
+    cell: (r, j) => {
+      const line = rowLines[r]!;
+      const text = lines[line - 1]!;
+      return { line, col: cells(text)[j]?.col ?? 1, text };
+    },
   };
 }

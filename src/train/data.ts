@@ -3,8 +3,8 @@
 // its width (the product of its sizes after the batch dimension); a one-hot target may instead be
 // given as one column holding the class index.
 import type { Leaf, ModelIR } from "../ir/model.ts";
-import { dataError } from "./errors.ts";
-import { checkLabels } from "./labels.ts";
+import { cellError, dataError } from "./errors.ts";
+import { checkMetricTargets, targetRule } from "./labels.ts";
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -16,6 +16,8 @@ export interface Table {
   rows: number;
   values: FloatArray;
   lines: Int32Array;
+  /** where cell (row r, column j) is in the file, and its line, for error messages */
+  cell?(r: number, j: number): { line: number; col: number; text: string };
 }
 
 /** One input or target of the model, filled for every example. */
@@ -94,33 +96,20 @@ export function fit(table: Table, model: ModelIR, source = table.file): Dataset 
   for (const s of ss) {
     firstColumn.set(s.leaf.name, col);
     const data = new Array_(table.rows * s.width);
-    if (asClass && s.role === "target" && s.width > 1) {
-      fillOneHot(table, col, s.width, data, s.leaf.name);
-      col += 1;
-    } else {
-      for (let r = 0; r < table.rows; r++)
-        for (let j = 0; j < s.width; j++)
-          data[r * s.width + j] = table.values[r * table.columns + col + j]!;
-      col += s.width;
-    }
+    const asIndex = asClass && s.role === "target" && s.width > 1;
+    const rule = s.role === "target" ? targetRule(model, s.leaf.name, asIndex ? s.width : 0) : null;
+    for (let r = 0; r < table.rows; r++)
+      for (let j = 0; j < (asIndex ? 1 : s.width); j++) {
+        const v = table.values[r * table.columns + col + j]!;
+        if (rule && !rule.allows(v)) throw cellError(table, r, col + j, rule.code, rule.why(v));
+        if (asIndex) data[r * s.width + v] = 1;
+        else data[r * s.width + j] = v;
+      }
+    col += asIndex ? 1 : s.width;
     fields.push({ name: s.leaf.name, role: s.role, width: s.width, shape: s.leaf.shape, data });
   }
-  checkLabels(model, fields, table, firstColumn);
+  checkMetricTargets(model, fields, table, firstColumn);
   return { source, n: table.rows, fields };
-}
-
-function fillOneHot(table: Table, col: number, width: number, out: FloatArray, name: string) {
-  for (let r = 0; r < table.rows; r++) {
-    const k = table.values[r * table.columns + col]!;
-    if (!Number.isInteger(k) || k < 0 || k >= width)
-      throw dataError(
-        "NN6005",
-        { file: table.file, line: table.lines[r]!, col: 1 },
-        `column ${col + 1} (${table.header[col] ?? "?"}) holds the class of \`${name}\`, ` +
-          `an integer from 0 to ${width - 1}; got ${k}`,
-      );
-    out[r * width + k] = 1;
-  }
 }
 
 /** The examples `order[from..to)` of `data`, as a new dataset. */

@@ -1,6 +1,7 @@
 // Errors about data, weight files and training, in the compiler's format: `FILE:LINE:COL: error
 // NNxxxx: message`, with the offending line of a text file and a caret where it helps.
 import { NnError, type At, type Code } from "../diagnostics.ts";
+import type { Table } from "./data.ts";
 
 /** Lines longer than this (a row of 785 pixels) are not echoed under the message. */
 const echoLimit = 160;
@@ -9,4 +10,18 @@ export function dataError(code: Code, at: At, message: string, lineText = ""): N
   const text = lineText.length <= echoLimit ? lineText : "";
   const source = text ? "\n".repeat(Math.max(0, at.line - 1)) + text : "";
   return new NnError([{ file: at.file, line: at.line, col: at.col, code, message }], source);
+}
+
+/**
+ * An error at cell (row r, column j) of a table: its line and column in the file (line only, col 1,
+ * for a table that does not know its columns' places), the message after `column J (name) `.
+ */
+export function cellError(table: Table, r: number, j: number, code: Code, message: string) {
+  const cell = table.cell?.(r, j) ?? { line: table.lines[r] ?? 1, col: 1, text: "" };
+  return dataError(
+    code,
+    { file: table.file, line: cell.line, col: cell.col },
+    `column ${j + 1} (${table.header[j] || "unnamed"}) ${message}`,
+    cell.text,
+  );
 }

@@ -1,9 +1,11 @@
 // Accuracy, and the labels it and the losses read. One function decides how accuracy is measured
-// (`accuracyRule`); one checks, as the data is read, that the targets hold what the model reads
-// them as (`checkLabels`), so that a wrong label is an error at its line, not a wrong number.
+// (`accuracyRule`); one decides what each cell of a target may hold (`targetRule`: a class index,
+// or the labels a loss reads), and one checks the metric's targets as a whole
+// (`checkMetricTargets`), so that a wrong label is an error at its line and column, not a wrong
+// number.
 import type { ModelIR } from "../ir/model.ts";
 import type { Field, FloatArray, Table } from "./data.ts";
-import { dataError } from "./errors.ts";
+import { cellError } from "./errors.ts";
 
 /** The name under which the evaluated module returns a metric's prediction that is no output. */
 export const metricOutput = "accuracy prediction";
@@ -115,47 +117,71 @@ export function accuracyRule(model: ModelIR, fields: Field[]): AccuracyRule | nu
   return thresholded(output, y.data, labels === "signs" ? 0 : 0.5, labels);
 }
 
+/** The values a cell of a target may hold, and why one is refused. */
+export interface TargetRule {
+  /** NN6007 for a class index out of range, NN6050 for a label a loss cannot read */
+  code: "NN6007" | "NN6050";
+  allows(v: number): boolean;
+  /** the message's rest after `column 3 (y) ` */
+  why(v: number): string;
+}
+
+/** How to turn the other convention of two classes into these labels. */
+const conversions: Record<string, string> = {
+  "-1,1": "0/1 labels y become 2 * y - 1",
+  "0,1": "-1/+1 labels y become (y + 1) / 2",
+};
+
+/** Labels as they are spoken of: -1 and +1, but 0 and 1. */
+const spoken = (values: readonly number[]) =>
+  values.map((v) => (v > 0 && values.some((u) => u < 0) ? `+${v}` : `${v}`));
+
 /**
- * Checks, row by row, the targets the model reads as labels: those of a hinge loss must be -1 or
- * +1, and the metric's must be classes (one-hot rows, class indices below the number of outputs,
- * or one kind of two-class labels). `columns` gives each field's first column (0-based).
+ * What each cell of the target `name` may hold, or null where any number will do: a one-hot
+ * target given as one column of class indices (`classes` > 0) holds integers from 0 to
+ * classes - 1; a target that a loss reads as labels (`bce`: 0 or 1, `hinge`: -1 or +1, recorded
+ * when the model is lowered) holds one of them. The one place that decides what a target may hold.
  */
-export function checkLabels(
+export function targetRule(model: ModelIR, name: string, classes = 0): TargetRule | null {
+  if (classes > 0)
+    return {
+      code: "NN6007",
+      allows: (k) => Number.isInteger(k) && k >= 0 && k < classes,
+      why: (k) => `holds the class of \`${name}\`, an integer from 0 to ${classes - 1}; got ${k}`,
+    };
+  const rule = model.labels?.find((l) => l.target === name);
+  if (!rule) return null;
+  const values = rule.values;
+  const conversion = conversions[values.join(",")];
+  return {
+    code: "NN6050",
+    allows: (v) => values.includes(v),
+    why: (v) =>
+      `is ${v}, but \`${name}\` is read by \`${rule.by}\` (line ${rule.origin.line}) as labels ` +
+      `${spoken(values).join(" or ")}; write the two classes as ${spoken(values).join(" and ")}` +
+      (conversion ? ` (${conversion})` : ""),
+  };
+}
+
+/**
+ * Checks, row by row, the targets of `metric = accuracy(...)`: classes the metric can compare
+ * with (one-hot rows, class indices below the number of outputs, or one kind of two-class
+ * labels). `columns` gives each field's first column (0-based).
+ */
+export function checkMetricTargets(
   model: ModelIR,
   fields: Field[],
   table: Table,
   columns: Map<string, number>,
 ): void {
-  const at = (field: Field, row: number, message: string) => {
-    const col = columns.get(field.name) ?? 0;
-    return dataError(
-      "NN6050",
-      { file: table.file, line: table.lines[row] ?? 1, col: 1 },
-      `column ${col + 1} (${table.header[col] ?? field.name}) ${message}`,
-    );
-  };
-  for (const rule of model.labels ?? []) {
-    const y = fields.find((f) => f.name === rule.target);
-    if (!y) continue;
-    const bad = y.data.findIndex((v) => !rule.values.includes(v));
-    if (bad >= 0)
-      throw at(
-        y,
-        Math.floor(bad / y.width),
-        `is ${y.data[bad]}, but \`${rule.target}\` is read by \`${rule.by}\` (line ${rule.origin.line}) as labels ${rule.values.map((v) => (v > 0 ? `+${v}` : `${v}`)).join(" or ")}; ` +
-          "write the two classes as -1 and +1 (0/1 labels y become 2 * y - 1)",
-      );
-  }
   const metric = model.metric;
   const y = metric && fields.find((f) => f.name === metric.target);
   if (!metric || !y) return;
   const problem = metricProblem(y, widthOf(metric.prediction.shape));
-  if (problem)
-    throw at(
-      y,
-      problem.row,
-      `${problem.message} (\`metric = accuracy(...)\`, line ${metric.origin.line})`,
-    );
+  if (!problem) return;
+  const col = columns.get(y.name) ?? 0;
+  const message = `${problem.message} (\`metric = accuracy(...)\`, line ${metric.origin.line})`;
+  throw cellError(table, problem.row, col, "NN6050", message);
 }
 
 /** The first row whose target is not a class the metric can compare with, and why. */

@@ -2,6 +2,7 @@
 // the model.
 import type { ModelIR } from "../ir/model.ts";
 import { readCsv } from "./files.ts";
+import { F32_MAX } from "./safetensors.ts";
 import { fit, subset, type Dataset } from "./data.ts";
 import { mnist, type MnistOptions } from "./mnist.ts";
 import { mulberry32, permutation } from "./rng.ts";
@@ -13,6 +14,8 @@ export interface DataOptions {
   holdout?: number;
   /** sizes for MNIST, to train on a part of it */
   mnist?: MnistOptions;
+  /** the model's float type: an f32 model cannot take values beyond float32's range */
+  dtype?: "f32" | "f64";
 }
 
 export interface Data {
@@ -37,9 +40,10 @@ export function loadData(spec: string, model: ModelIR, options: DataOptions = {}
     const test = fit(split.test, model, "mnist (held out)");
     return { train, test, note: `MNIST: ${train.n} digits for training, ${test.n} held out` };
   }
-  const all = fit(readCsv(spec), model, spec);
+  const csv = { limit: options.dtype === "f64" ? Infinity : F32_MAX };
+  const all = fit(readCsv(spec, csv), model, spec);
   if (options.test !== undefined) {
-    const test = fit(readCsv(options.test), model, options.test);
+    const test = fit(readCsv(options.test, csv), model, options.test);
     return {
       train: all,
       test,

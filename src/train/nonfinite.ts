@@ -1,12 +1,15 @@
 // When training produces a loss or a param that is NaN or infinite, find out where it started: run
 // the failing batch again through the reference interpreter over the IR (in f64), with the params
 // and state from before the step, and name the first node whose value is not finite, in the order
-// the values are computed (the forward pass, then the gradients), with its `.nn` line.
+// the values are computed (the forward pass, then the gradients), with its `.nn` line. Where the
+// interpreter finds every value finite, the step is run once more in the model compiled in f64:
+// finite there, float32 is what fails (evidence, not a guess); not finite there either, the
+// generated code disagrees with the interpreter, which is a bug of nnc's and is reported as one.
 import type { ModelIR } from "../ir/model.ts";
 import { nameOf, originOf, type Node, type Origin } from "../ir/node.ts";
 import { interpret } from "../ir/interpret.ts";
 import { toposort } from "../ir/toposort.ts";
-import type { NnError } from "../diagnostics.ts";
+import type { At, NnError } from "../diagnostics.ts";
 import type { GradTarget } from "../codegen/index.ts";
 import { dataError } from "./errors.ts";
 
@@ -55,6 +58,8 @@ export interface Failure {
   values: Map<string, ArrayLike<number>>;
   dims: Record<string, number>;
   dtype: "f32" | "f64";
+  /** runs the step again in the model compiled in f64: whether its loss and new params are finite */
+  stepInF64(): boolean;
 }
 
 export function nonFiniteError(info: GraphInfo, f: Failure): NnError {
@@ -74,13 +79,7 @@ export function nonFiniteError(info: GraphInfo, f: Failure): NnError {
       `${head} (the reference interpreter failed: ${(e as Error).message})`,
     );
   }
-  if (!found)
-    return dataError(
-      "NN7001",
-      top,
-      `${head}; every value of the step is finite in the reference interpreter, so the step ` +
-        `is unstable only in ${f.dtype} (try a smaller --lr)`,
-    );
+  if (!found) return finiteInInterpreter(head, info.model.at ?? top, f);
   const { node, bad, total, example } = found;
   const at = originNear(info, node);
   const forward = info.model.train.loss ? toposort([info.model.train.loss]).includes(node) : true;
@@ -92,6 +91,26 @@ export function nonFiniteError(info: GraphInfo, f: Failure): NnError {
     `${bad} of ${total} element${total === 1 ? "" : "s"} (e.g. ${example}` +
     (Number.isFinite(example) ? ", beyond the float32 range)" : ")");
   return dataError("NN7001", at ?? top, message, at?.text ?? "");
+}
+
+/** The interpreter finds every value finite: float32's fault, with evidence, or nnc's. */
+function finiteInInterpreter(head: string, top: At, f: Failure): NnError {
+  const inF64 = f.dtype === "f64" ? false : f.stepInF64();
+  if (inF64)
+    return dataError(
+      "NN7001",
+      top,
+      `${head}; every value of the step is finite in f64, both in the reference interpreter and in ` +
+        "this model compiled with --dtype f64, so float32's range or precision is what fails: " +
+        "train with --dtype f64, or with a smaller --lr",
+    );
+  return dataError(
+    "NN9000",
+    top,
+    `internal compiler error: ${head}, but the reference interpreter finds every value of the ` +
+      `step finite${f.dtype === "f32" ? " (and the model compiled in f64 fails too)" : ""}: the ` +
+      "generated code computes something else than the graph; please report it with the model and the data",
+  );
 }
 
 function firstNonFinite(info: GraphInfo, f: Failure) {

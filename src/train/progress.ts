@@ -16,7 +16,7 @@ export function formatEpoch(r: EpochReport, epochs: number): string {
     r.testAccuracy === null ? "" : `  test accuracy ${(100 * r.testAccuracy).toFixed(2)}%`;
   const train = Number.isNaN(r.trainLoss) ? "" : `  train loss ${r.trainLoss.toFixed(4)}`;
   const head = r.epoch === 0 ? "before training" : `epoch ${r.epoch}/${epochs}`;
-  const time = r.epoch === 0 ? "" : `  (${r.seconds.toFixed(1)} s)`;
+  const time = r.epoch === 0 ? "" : `  (${r.epochSeconds.toFixed(1)} s)`;
   return `${head}${train}  test loss ${r.testLoss.toFixed(4)}${acc}${time}`;
 }
 

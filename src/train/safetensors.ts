@@ -7,6 +7,7 @@
 import type { ModelIR } from "../ir/model.ts";
 import type { FloatArray } from "./data.ts";
 import { dataError } from "./errors.ts";
+import { record } from "../ir/keys.ts";
 
 /** A named tensor of a weights file. */
 export interface Tensor {
@@ -20,15 +21,23 @@ type Dtype = keyof typeof dtypes;
 /** the Python library refuses headers larger than this */
 const maxHeader = 100_000_000;
 
+/** The format's own key in the header; no tensor may have this name. */
+export const METADATA = "__metadata__";
+
 /** The bytes of a safetensors file holding `tensors` (F32 or F64, as their arrays are). */
 export function encodeSafetensors(
   tensors: Tensor[],
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header["__metadata__"] = metadata;
+  // tensor names are the user's: a header without a prototype keeps `__proto__` as a name
+  const header = record<unknown>();
+  if (Object.keys(metadata).length > 0) header[METADATA] = record(Object.entries(metadata));
   let offset = 0;
   for (const t of tensors) {
+    if (t.name === METADATA || Object.hasOwn(header, t.name))
+      throw new Error(
+        `cannot write a tensor named ${JSON.stringify(t.name)} twice or as ${METADATA}`,
+      );
     const dtype: Dtype = t.data instanceof Float32Array ? "F32" : "F64";
     const end = offset + t.data.length * dtypes[dtype];
     header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, end] };
@@ -74,9 +83,13 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Map<string, 
   const out = new Map<string, Tensor>();
   const spans: [number, number][] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
-    if (name === "__metadata__") continue;
-    const { dtype, shape, data_offsets: offsets } = (info ?? {}) as Record<string, unknown>;
-    if (typeof dtype !== "string" || !(dtype in dtypes))
+    if (name === METADATA) continue;
+    if (info === null || typeof info !== "object")
+      throw fail(`tensor \`${name}\` is not described`);
+    const get = (key: string) =>
+      Object.hasOwn(info, key) ? (info as Record<string, unknown>)[key] : undefined;
+    const [dtype, shape, offsets] = [get("dtype"), get("shape"), get("data_offsets")];
+    if (typeof dtype !== "string" || !Object.hasOwn(dtypes, dtype))
       throw fail(`tensor \`${name}\` has dtype ${JSON.stringify(dtype)}; nnc reads F32 and F64`);
     const okShape = Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
     const okOffsets =
@@ -133,12 +146,14 @@ export function weightsToBytes(ir: ModelIR, m: Weighted): Uint8Array {
 
 /**
  * Reads the bytes of a weights file (`file` names it in errors) and checks that its names and
- * shapes are the model's params and state.
+ * shapes are the model's params and state, and that every value is finite and (for an f32 model,
+ * `dtype` "f32") within float32's range.
  */
 export function weightsFromBytes(
   bytes: Uint8Array,
   file: string,
   ir: ModelIR,
+  dtype: "f32" | "f64" = "f64",
 ): Map<string, FloatArray> {
   const tensors = decodeSafetensors(bytes, file);
   const wanted = [...ir.params, ...ir.state];
@@ -161,5 +176,37 @@ export function weightsFromBytes(
       { file, line: 1, col: 1 },
       `these weights do not fit the model \`${ir.name}\` (${ir.file}): ${problems.join("; ")}`,
     );
+  for (const l of wanted) checkValues(file, tensors.get(l.name)!, dtype);
   return new Map(wanted.map((l) => [l.name, tensors.get(l.name)!.data]));
+}
+
+/** The largest finite float32. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/** Every value finite, and within float32's range for an f32 model (NN6103, NN6104). */
+function checkValues(file: string, t: Tensor, dtype: "f32" | "f64"): void {
+  const limit = dtype === "f32" ? F32_MAX : Infinity;
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i]!;
+    if (Number.isFinite(v) && Math.abs(v) <= limit) continue;
+    if (first < 0) first = i;
+    count++;
+  }
+  if (first < 0) return;
+  const v = t.data[first]!;
+  const where = `element ${first} of ${t.data.length}${count > 1 ? `, and ${count - 1} more` : ""}`;
+  throw Number.isFinite(v)
+    ? dataError(
+        "NN6104",
+        { file, line: 1, col: 1 },
+        `\`${t.name}\` holds ${v} (${where}), beyond float32's range (±${F32_MAX.toPrecision(3)}) ` +
+          "of this f32 model; compile with --dtype f64 or fix the weights",
+      )
+    : dataError(
+        "NN6103",
+        { file, line: 1, col: 1 },
+        `\`${t.name}\` holds ${v} (${where}); weights must be finite numbers`,
+      );
 }

@@ -3,9 +3,10 @@
 // of each layer. The same seed gives the same shuffles, the same initial params and the same
 // dropout masks, so the same weights bit for bit.
 import type { Compiled } from "../compile.ts";
-import type { GeneratedModel } from "../codegen/index.ts";
+import { emitModule, loadModule, type GeneratedModel } from "../codegen/index.ts";
 import type { Dataset, FloatArray } from "./data.ts";
 import { dataError } from "./errors.ts";
+import { record } from "../ir/keys.ts";
 import { Evaluator, slice, type Evaluation } from "./evaluate.ts";
 import { graphInfo, nonFiniteError, type GraphInfo } from "./nonfinite.ts";
 import { mulberry32, permutation, shuffle, type Random } from "./rng.ts";
@@ -37,6 +38,8 @@ export interface EpochReport {
   testAccuracy: number | null;
   /** seconds since training began */
   seconds: number;
+  /** seconds this epoch took (its steps and its evaluation); 0 for epoch 0 */
+  epochSeconds: number;
   gradNorms?: LayerNorm[];
 }
 
@@ -143,11 +146,13 @@ export class Trainer {
         testLoss: before.loss,
         testAccuracy: before.accuracy,
         seconds: 0,
+        epochSeconds: 0,
         ...(this.options.gradNorms ? { gradNorms: this.gradNorms() } : {}),
       },
     ];
     hooks.epochEnd?.(epochs[0]!);
     for (let epoch = 1; epoch <= this.options.epochs; epoch++) {
+      const began = seconds();
       const losses = this.epoch(epoch, hooks);
       steps.push(...losses);
       const e = this.evaluate();
@@ -157,6 +162,7 @@ export class Trainer {
         testLoss: e.loss,
         testAccuracy: e.accuracy,
         seconds: seconds(),
+        epochSeconds: seconds() - began,
         ...(this.options.gradNorms ? { gradNorms: this.gradNorms() } : {}),
       };
       epochs.push(report);
@@ -176,7 +182,8 @@ export class Trainer {
       const n = Math.min(this.batch, this.train.n - from);
       const feed = this.gather(from, n);
       const snapshot = this.snapshot();
-      this.model.setLearningRate(this.learningRate(this.globalStep));
+      const rate = this.learningRate(this.globalStep);
+      this.model.setLearningRate(rate);
       this.globalStep++;
       const loss = this.step(feed);
       const badParam = firstNonFiniteParam(this.model);
@@ -187,13 +194,35 @@ export class Trainer {
           loss,
           ...(badParam !== undefined && Number.isFinite(loss) ? { badParam } : {}),
           values: new Map([...Object.entries(feed), ...snapshot]),
-          dims: { [this.batchDim]: n },
+          dims: record([[this.batchDim, n]]),
           dtype: this.dtype,
+          stepInF64: () => this.stepInF64(feed, snapshot, rate),
         });
       losses.push(loss);
       hooks.step?.({ epoch, step: s + 1, steps: total, loss, examples: n });
     }
     return losses;
+  }
+
+  /**
+   * A failing step again, in the model compiled in f64, from the same params and state and at the
+   * same learning rate.
+   */
+  private stepInF64(
+    feed: Record<string, FloatArray>,
+    snapshot: [string, Float64Array][],
+    rate: number,
+  ): boolean {
+    const { model, grads, schedule } = this.compiled;
+    const js = emitModule(model, { dtype: "f64", bind: schedule.bind, grads }).js;
+    const m = loadModule(js).createModel({ seed: this.options.seed });
+    for (const [k, v] of snapshot) (m.params[k] ?? m.state[k])?.set(v);
+    m.setLearningRate(rate);
+    try {
+      return Number.isFinite(m.trainStep(feed)) && firstNonFiniteParam(m) === undefined;
+    } catch {
+      return false;
+    }
   }
 
   private step(feed: Record<string, FloatArray>): number {

@@ -1,12 +1,11 @@
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile } from "../common.ts";
+import { compileFile, compileOptions } from "../common.ts";
+import { requireData, requireLoss } from "../training.ts";
 import { loadData } from "../../train/load.ts";
 import { loadWeights } from "../../train/files.ts";
 import { Evaluator } from "../../train/evaluate.ts";
 import { setWeights } from "../../train/trainer.ts";
-import { dataError } from "../../train/errors.ts";
-import { requireData } from "./train.ts";
 
 const usage = `usage: nnc eval FILE.nn --load W.safetensors --data mnist|FILE.csv [options]
 
@@ -37,18 +36,13 @@ export const evalCommand = defineCommand({
     const load = stringOpt(p, "load");
     if (load === undefined) throw new UsageError(`--load W.safetensors is required\n\n${usage}`);
     const compiled = compileFile(p, file);
-    if (!compiled.model.train.loss)
-      throw dataError(
-        "NN6005",
-        { file, line: 1, col: 1 },
-        `the model \`${compiled.model.name}\` has no \`loss\``,
-      );
-    const weights = loadWeights(load, compiled.model);
+    requireLoss(compiled.model, "evaluate");
+    const dtype = compileOptions(p, file).dtype ?? "f32";
+    const weights = loadWeights(load, compiled.model, dtype);
     // a CSV file is evaluated whole: it is the held-out data here
-    const { test } = loadData(data, compiled.model, { holdout: 0 });
+    const { test } = loadData(data, compiled.model, { holdout: 0, dtype });
     const m = compiled.load().createModel({});
     setWeights(m, weights);
-    const dtype = (compiled.load().meta as { dtype: "f32" | "f64" }).dtype;
     const r = new Evaluator(compiled.model, dtype).evaluate(m, test);
     if (p.values["json"] === true) {
       const num = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);

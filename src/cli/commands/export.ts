@@ -2,11 +2,14 @@ import { basename, dirname, join } from "node:path";
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileOptions, writeOutput } from "../common.ts";
+import { refuseOverwrites, type NamedFile } from "../outputs.ts";
+import { inputFiles } from "../training.ts";
 import { exportOnnx } from "../../export/onnx.ts";
 import { exportTorch } from "../../export/torch.ts";
 import { exportDdp } from "../../export/ddp.ts";
 import { seededWeights, type Weights } from "../../export/weights.ts";
 import { loadWeights } from "../../train/files.ts";
+import { ownEntries, record } from "../../ir/keys.ts";
 
 const usage = `usage: nnc export FILE.nn --format onnx|torch -o OUT [options]
 
@@ -48,12 +51,22 @@ export const exportCommand = defineCommand({
     const file = oneFile(p, usage);
     const target = stringOpt(p, "out");
     if (!target) throw new UsageError(`missing -o OUT\n\n${usage}`);
+    refuseOverwrites(exportOutputs(p, target), inputFiles(file, p));
     const format = stringOpt(p, "format");
     if (format === "onnx") return exportOnnxFile(p, file, target);
     if (format === "torch") return exportTorchFile(p, file, target);
     throw new UsageError(`--format must be onnx or torch, got ${format ?? "nothing"}\n\n${usage}`);
   },
 });
+
+/** The files an export writes: -o, and train_ddp.py beside it with --ddp. */
+function exportOutputs(p: ReturnType<typeof parse>, target: string): NamedFile[] {
+  const script = join(dirname(target), "train_ddp.py");
+  return [
+    { path: target, what: "the export (-o)" },
+    ...(p.values["ddp"] === true ? [{ path: script, what: "the DDP script" }] : []),
+  ];
+}
 
 function onlyWith(p: ReturnType<typeof parse>, format: string, flags: string[]): void {
   for (const f of flags)
@@ -76,17 +89,18 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
         "feed them each step (from a weights file, or the initializers of the inference export)",
     );
   const training = p.values["training"] === true;
+  const options = compileOptions(p, file);
   const weights: Weights | undefined = training
     ? undefined
     : load
-      ? loadWeights(load, compiled.model)
+      ? loadWeights(load, compiled.model, options.dtype ?? "f32")
       : seededWeights(compiled, seed);
-  const options = compileOptions(p, file);
   const bytes = exportOnnx(compiled.model, compiled.grads, {
     training,
     weights,
     dtype: options.dtype ?? "f32",
-    bind: options.bind ?? {},
+    // user-chosen dims: a dim named `constructor` must not find Object.prototype's
+    bind: record(ownEntries(options.bind)),
   });
   writeOutput(target, bytes, "the ONNX model");
   const what = training ? "the training step" : "inference";

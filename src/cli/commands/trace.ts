@@ -1,6 +1,6 @@
 import { oneFile, parse, parseAssignments, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile, compileFlags, compileFlagsHelp } from "../common.ts";
+import { compileFile, compileFlags } from "../common.ts";
 import { traceModel } from "../../trace.ts";
 
 const usage = `usage: nnc trace FILE.nn --at NAME=VALUE,... [options]
@@ -11,8 +11,9 @@ trainStep. The graph is the one you wrote, gate by gate; --fuse shows it after f
 gate as one node). Inputs and targets need a value; params start from their initializers unless given.
 A tensor input given one number is filled with it; named dims are 1 unless bound with --bind.
 
-${compileFlagsHelp}
   --at NAME=V,...  values of inputs, targets and params
+  --model NAME     which model of the file (default: the first)
+  --bind D=N,...   sizes of named dimensions (default 1)
   --fuse           trace the fused graph instead of the graph as written
   --seed N         seed for initializing params that --at does not give (default 0)`;
 
@@ -21,7 +22,8 @@ export const traceCommand = defineCommand({
   summary: "print every node's value and gradient",
   usage,
   options: {
-    ...compileFlags,
+    model: compileFlags["model"]!,
+    bind: compileFlags["bind"]!,
     at: { type: "string" },
     seed: { type: "string" },
     fuse: { type: "boolean" },

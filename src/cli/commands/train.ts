@@ -1,18 +1,20 @@
-import { oneFile, parse, stringOpt, UsageError, type Parsed } from "../args.ts";
+import { oneFile, parse, stringOpt, type Parsed } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile, writeOutput } from "../common.ts";
+import { compileFile, compileOptions } from "../common.ts";
+import { prepareOutput, refuseOverwrites, writeOutputs, type NamedFile } from "../outputs.ts";
+import { inputFiles, numberOpt, requireData, requireLoss } from "../training.ts";
+import type { Compiled } from "../../compile.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
 import { loadWeights, saveWeights } from "../../train/files.ts";
 import { terminalCurve } from "../../train/curve.ts";
 import { trainingChart } from "../../train/charts.ts";
-import { dataError } from "../../train/errors.ts";
 
 const usage = `usage: nnc train FILE.nn --data mnist|FILE.csv [options]
 
 Trains the model on the data with its optimizer: a progress bar per epoch, then the training loss,
-the held-out loss and accuracy of each epoch, and the loss curve.
+the held-out loss and accuracy of each epoch (with the seconds that epoch took), and the loss curve.
 
   --data mnist|FILE.csv  mnist: the 10,000 digits of the \`mnist\` package, 8,000 for training and
                          2,000 held out. FILE.csv: a header row, then one example per row; the
@@ -23,15 +25,18 @@ the held-out loss and accuracy of each epoch, and the loss curve.
   --holdout F            the fraction of --data held out when there is no --test (default 0.2)
   --epochs N             passes over the training data (default 10)
   --batch N              examples per step (default 32)
-  --lr X                 learning rate, instead of the one in the model's optimizer
+  --lr X                 learning rate (finite, above 0), instead of the one in the model's optimizer
   --seed N               seed of the initial params, the shuffling and dropout (default 1)
   --load W.safetensors   start from these params and state instead of the initializers
-  --save W.safetensors   write the trained params and state (safetensors format)
+  --save W.safetensors   write the trained params and state (safetensors format; its folder is
+                         made, and checked, before training starts)
   --plot FILE.svg        write a chart of train/test loss and test accuracy per epoch
   --grad-norms           print each layer's gradient norm before training and after each epoch
   --json                 end with one line of JSON: epochs, train_loss, test_loss, test_accuracy, seconds
   --model NAME           which model of the file (default: the first)
-  --dtype f32|f64        the float type of the generated code (default: f32)`;
+  --dtype f32|f64        the float type of the generated code (default: f32)
+
+No output is ever written over an input (the model, --data, --test, --load).`;
 
 export const trainOptions = {
   data: { type: "string" },
@@ -50,35 +55,33 @@ export const trainOptions = {
   dtype: { type: "string" },
 } as const;
 
-/** A numeric flag: an integer at least `min`, or any number in [min, max). */
-export function numberOpt(
-  p: Parsed,
-  name: string,
-  fallback: number,
-  kind: "int" | "real",
-  min: number,
-  max = Infinity,
-): number {
-  const text = stringOpt(p, name);
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  const ok =
-    text.trim() !== "" &&
-    Number.isFinite(v) &&
-    (kind === "real" || Number.isInteger(v)) &&
-    v >= min &&
-    v < max;
-  if (!ok)
-    throw new UsageError(
-      `--${name} expects ${kind === "int" ? "an integer" : "a number"} ${max === Infinity ? `of at least ${min}` : `from ${min} up to ${max}`}, got \`${text}\``,
-    );
-  return v;
+interface Settings {
+  data: string;
+  epochs: number;
+  batch: number;
+  seed: number;
+  lr: number | undefined;
+  holdout: number;
+  save: NamedFile | undefined;
+  plot: NamedFile | undefined;
 }
 
-export function requireData(p: Parsed, usageText: string): string {
-  const data = stringOpt(p, "data");
-  if (data === undefined) throw new UsageError(`--data mnist|FILE.csv is required\n\n${usageText}`);
-  return data;
+function settings(p: Parsed): Settings {
+  const save = stringOpt(p, "save");
+  const plot = stringOpt(p, "plot");
+  return {
+    data: requireData(p, usage),
+    epochs: numberOpt(p, "epochs", 10, "int", 1),
+    batch: numberOpt(p, "batch", 32, "int", 1),
+    seed: numberOpt(p, "seed", 1, "int", 0),
+    lr:
+      stringOpt(p, "lr") === undefined
+        ? undefined
+        : numberOpt(p, "lr", 0, "real", 0, Infinity, true),
+    holdout: numberOpt(p, "holdout", 0.2, "real", 0, 1),
+    save: save === undefined ? undefined : { path: save, what: "the --save weights" },
+    plot: plot === undefined ? undefined : { path: plot, what: "the --plot chart" },
+  };
 }
 
 export const trainCommand = defineCommand({
@@ -89,81 +92,97 @@ export const trainCommand = defineCommand({
   async run(argv) {
     const p = parse(argv, this.options, usage);
     const file = oneFile(p, usage);
-    const data = requireData(p, usage);
-    const epochs = numberOpt(p, "epochs", 10, "int", 1);
-    const batch = numberOpt(p, "batch", 32, "int", 1);
-    const seed = numberOpt(p, "seed", 1, "int", 0);
-    const lr = stringOpt(p, "lr") === undefined ? undefined : numberOpt(p, "lr", 0, "real", 0);
-    const holdout = numberOpt(p, "holdout", 0.2, "real", 0, 1);
-    const json = p.values["json"] === true;
+    const s = settings(p);
+    const outputs = [s.save, s.plot].filter((f): f is NamedFile => f !== undefined);
+    refuseOverwrites(outputs, inputFiles(file, p));
+    outputs.forEach(prepareOutput);
     const compiled = compileFile(p, file);
-    if (!compiled.model.train.loss)
-      throw dataError(
-        "NN6005",
-        { file, line: 1, col: 1 },
-        `the model \`${compiled.model.name}\` has no \`loss\` to train on`,
-      );
-    const testFile = stringOpt(p, "test");
-    const sets = loadData(data, compiled.model, {
-      holdout,
-      ...(testFile !== undefined ? { test: testFile } : {}),
-    });
-    const { train, test, note } = sets;
-    const load = stringOpt(p, "load");
-    const weights = load !== undefined ? loadWeights(load, compiled.model) : undefined;
-    const trainer = new Trainer(compiled, train, test, {
-      epochs,
-      batch,
-      seed,
-      ...(lr !== undefined ? { lr } : {}),
-      ...(weights ? { weights } : {}),
-      gradNorms: p.values["grad-norms"] === true,
-    });
+    requireLoss(compiled.model, "train");
+    const trainer = makeTrainer(p, file, s, compiled);
     const write = (text: string) => void process.stdout.write(text + "\n");
-    const o = compiled.model.optimizer;
-    write(
-      `training ${compiled.model.name} (${file}): ${note}\n` +
-        `${epochs} epoch${epochs === 1 ? "" : "s"} of ${trainer.stepsPerEpoch} batch${trainer.stepsPerEpoch === 1 ? "" : "es"} ` +
-        `of up to ${Math.min(batch, train.n)}, ` +
-        `${o.kind} lr ${lr ?? o.lr}, seed ${seed}${load ? `, from ${load}` : ""}`,
-    );
-    const hooks = progressHooks(epochs, write);
-    const shown = shownEpochs(epochs);
-    const normsOf = (r: EpochReport) =>
-      r.gradNorms
-        ? `  grad norms: ${r.gradNorms.map((g) => `${g.layer} ${g.norm.toExponential(2)}`).join("  ")}`
-        : "";
-    const history = trainer.run({
-      ...hooks,
-      epochEnd(r) {
-        hooks.epochEnd?.(r);
-        if (r.gradNorms && shown(r.epoch)) write(normsOf(r));
-      },
-    });
-    const last = history.epochs[history.epochs.length - 1]!;
-    write(
-      `\ntraining loss per step\n${terminalCurve(history.steps, { x: `${history.steps.length} steps` })}`,
-    );
-    const acc =
-      last.testAccuracy === null ? "" : `test accuracy ${(100 * last.testAccuracy).toFixed(2)}%, `;
-    write(
-      `\n${acc}test loss ${last.testLoss.toFixed(4)} after ${epochs} epoch${epochs === 1 ? "" : "s"} ` +
-        `(${history.seconds.toFixed(1)} s)`,
-    );
-    const save = stringOpt(p, "save");
-    if (save !== undefined) {
-      saveWeights(save, compiled.model, trainer.model);
-      write(`weights (params and state) saved to ${save}`);
-    }
-    const plot = stringOpt(p, "plot");
-    if (plot !== undefined) {
-      writeChart(plot, trainingChart(history, `${compiled.model.name} on ${data}`));
-      write(`chart written to ${plot}`);
-    }
-    if (json) await out(JSON.stringify(summary(history)));
+    write(trainer.header);
+    const history = train(trainer.trainer, s.epochs, write);
+    finish(history, s, compiled, trainer.trainer, write);
+    if (p.values["json"] === true) await out(JSON.stringify(summary(history)));
     return 0;
   },
 });
+
+/** The data, the weights, the trainer, and the lines that say what is about to happen. */
+function makeTrainer(p: Parsed, file: string, s: Settings, compiled: Compiled) {
+  const dtype = compileOptions(p, file).dtype ?? "f32";
+  const testFile = stringOpt(p, "test");
+  const { train, test, note } = loadData(s.data, compiled.model, {
+    holdout: s.holdout,
+    dtype,
+    ...(testFile !== undefined ? { test: testFile } : {}),
+  });
+  const load = stringOpt(p, "load");
+  const weights = load !== undefined ? loadWeights(load, compiled.model, dtype) : undefined;
+  const trainer = new Trainer(compiled, train, test, {
+    epochs: s.epochs,
+    batch: s.batch,
+    seed: s.seed,
+    ...(s.lr !== undefined ? { lr: s.lr } : {}),
+    ...(weights ? { weights } : {}),
+    gradNorms: p.values["grad-norms"] === true,
+  });
+  const o = compiled.model.optimizer;
+  const steps = trainer.stepsPerEpoch;
+  const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+  const header = [
+    `training ${compiled.model.name} (${file}): ${note}`,
+    ...(o.isDefault
+      ? [`no \`optimizer\` in ${file}: training with the default, sgd(lr: ${o.lr})`]
+      : []),
+    `${plural(s.epochs, "epoch")} of ${plural(steps, "batch", "batches")} of up to ${Math.min(s.batch, train.n)}, ` +
+      `${o.kind} lr ${s.lr ?? o.lr}, seed ${s.seed}${load ? `, from ${load}` : ""}`,
+  ].join("\n");
+  return { trainer, header };
+}
+
+function train(trainer: Trainer, epochs: number, write: (text: string) => void): History {
+  const hooks = progressHooks(epochs, write);
+  const shown = shownEpochs(epochs);
+  const normsOf = (r: EpochReport) =>
+    `  grad norms: ${r.gradNorms!.map((g) => `${g.layer} ${g.norm.toExponential(2)}`).join("  ")}`;
+  return trainer.run({
+    ...hooks,
+    epochEnd(r) {
+      hooks.epochEnd?.(r);
+      if (r.gradNorms && shown(r.epoch)) write(normsOf(r));
+    },
+  });
+}
+
+/** The loss curve, the final numbers, and the files asked for. */
+function finish(
+  history: History,
+  s: Settings,
+  compiled: Compiled,
+  trainer: Trainer,
+  write: (text: string) => void,
+): void {
+  const last = history.epochs[history.epochs.length - 1]!;
+  write(
+    `\ntraining loss per step\n${terminalCurve(history.steps, { x: `${history.steps.length} steps` })}`,
+  );
+  const acc =
+    last.testAccuracy === null ? "" : `test accuracy ${(100 * last.testAccuracy).toFixed(2)}%, `;
+  write(
+    `\n${acc}test loss ${last.testLoss.toFixed(4)} after ${s.epochs} epoch${s.epochs === 1 ? "" : "s"} ` +
+      `(${history.seconds.toFixed(1)} s in all)`,
+  );
+  if (s.save) {
+    saveWeights(s.save.path, compiled.model, trainer.model);
+    write(`weights (params and state) saved to ${s.save.path}`);
+  }
+  if (s.plot) {
+    const chart = trainingChart(history, `${compiled.model.name} on ${s.data}`);
+    writeOutputs([{ ...s.plot, data: chart }]);
+    write(`chart written to ${s.plot.path}`);
+  }
+}
 
 /** SPEC §5: the one line of JSON that ends `--json` output. */
 export function summary(history: History) {
@@ -176,8 +195,4 @@ export function summary(history: History) {
     test_accuracy: num(last.testAccuracy),
     seconds: Math.round(history.seconds * 1000) / 1000,
   };
-}
-
-export function writeChart(file: string, svg: string): void {
-  writeOutput(file, svg, "the chart");
 }

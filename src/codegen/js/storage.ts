@@ -60,6 +60,8 @@ function initCode(plan: Plan, p: ParamLeaf, store: string): string[] {
   const [fanIn, fanOut] = fans(shape);
   const init = p.init;
   switch (init.kind) {
+    case "fill":
+      return init.value === 0 ? [] : [`${store}.fill(${lit(init.value)});`];
     case "values":
       if (init.values.length === 1) return [`${store}.fill(${lit(init.values[0]!)});`];
       if (init.values.length !== size)

@@ -1,0 +1,119 @@
+// How nnc reads and writes files (node only: nothing that src/index.ts reaches imports this). It
+// reads only regular files, each kind up to a size limit checked before anything is read, so that
+// `/dev/zero`, a FIFO or a runaway file is refused at once instead of read until memory runs out.
+// It writes through a temporary file in the same folder, renamed over the target once complete, so
+// that a failure never leaves a partial file or half a pair.
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { NnError, type Code } from "../diagnostics.ts";
+
+const MiB = 2 ** 20;
+
+/** The largest file of each kind nnc reads (README, "Limits"). */
+export const FILE_LIMITS = {
+  source: { bytes: 16 * MiB, size: "16 MiB", what: ".nn source files" },
+  csv: { bytes: 256 * MiB, size: "256 MiB", what: "CSV files" },
+  weights: { bytes: 2 ** 31, size: "2 GiB", what: "weights files" },
+} as const;
+
+export type FileKind = keyof typeof FILE_LIMITS;
+
+/** A file that cannot be read at all (missing, no permission): the reader's own error. */
+export type Unreadable = (code: string | undefined, message: string) => Error;
+
+function refuse(file: string, code: Code, message: string): NnError {
+  return new NnError([{ file, line: 1, col: 1, code, message }]);
+}
+
+function kindOf(s: Stats): string {
+  if (s.isDirectory()) return "a directory";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  if (s.isFIFO()) return "a pipe (FIFO)";
+  if (s.isSocket()) return "a socket";
+  return "something else";
+}
+
+function checkStats(file: string, s: Stats, kind: FileKind): void {
+  const limit = FILE_LIMITS[kind];
+  if (!s.isFile())
+    throw refuse(
+      file,
+      "NN5002",
+      `not a regular file but ${kindOf(s)}; nnc reads ${limit.what} only from regular files`,
+    );
+  if (s.size > limit.bytes)
+    throw refuse(
+      file,
+      "NN5003",
+      `the file has ${s.size.toLocaleString("en-US")} bytes; nnc reads ${limit.what} of up to ` +
+        `${limit.size} (${limit.bytes.toLocaleString("en-US")} bytes)`,
+    );
+}
+
+/** The bytes of a regular file of at most its kind's limit; any other file is an NnError. */
+export function readRegularFile(file: string, kind: FileKind, unreadable: Unreadable): Buffer {
+  let fd: number;
+  try {
+    checkStats(file, statSync(file), kind); // before opening: opening a FIFO would wait for a writer
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if (e instanceof NnError) throw e;
+    throw unreadable((e as NodeJS.ErrnoException).code, (e as Error).message);
+  }
+  try {
+    const s = fstatSync(fd);
+    checkStats(file, s, kind); // the file opened may not be the one looked at
+    const out = Buffer.alloc(s.size);
+    let at = 0;
+    while (at < out.length) {
+      const n = readSync(fd, out, at, Math.min(out.length - at, 2 ** 30), at);
+      if (n === 0) break;
+      at += n;
+    }
+    return at === out.length ? out : out.subarray(0, at);
+  } catch (e) {
+    if (e instanceof NnError) throw e;
+    throw unreadable((e as NodeJS.ErrnoException).code, (e as Error).message);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let temporaries = 0;
+
+/**
+ * Writes every file, making their folders: all to temporary files first, then each renamed over
+ * its target (the first one last), so that a failure (thrown) leaves the targets as they were.
+ */
+export function writeFilesAtomic(files: readonly (readonly [string, string | Uint8Array])[]): void {
+  const written: [temp: string, file: string][] = [];
+  try {
+    for (const [file] of files)
+      if (existsSync(file) && statSync(file).isDirectory())
+        throw new Error(`${file} is a directory`);
+    for (const [file, data] of files) {
+      mkdirSync(dirname(file), { recursive: true });
+      const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${temporaries++}.tmp`);
+      written.push([temp, file]);
+      writeFileSync(temp, data);
+    }
+    for (const [temp, file] of [...written].reverse()) renameSync(temp, file);
+  } catch (e) {
+    for (const [temp] of written) rmSync(temp, { force: true });
+    throw e;
+  }
+}
