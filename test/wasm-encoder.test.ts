@@ -134,6 +134,7 @@ describe("every kind of kernel: our bytes are wabt's bytes for our text, and the
     const relaxed = flatten(f.body).some((i) => i.op.includes("relaxed"));
     expect(WebAssembly.validate(bytes)).toBe(!relaxed || hasRelaxedSimd());
     expect(hex(bytes)).toBe(hex(assemble(printWat(m))));
+    expect(hex(bytes)).toBe(hex(assemble(printWat(m, { folded: false }))));
   });
 
   it("a whole module of them, memory imported or exported, with function imports", () => {

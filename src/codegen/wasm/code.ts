@@ -26,11 +26,28 @@ export interface Instr {
   text?: string;
 }
 
-export type Code = Instr | readonly Code[];
+/**
+ * An instruction with its operands: `args` run first (pushing the operands), then `instr`. The
+ * WAT printer shows it folded, `(f32x4.add (local.get $a) (local.get $b))`; the encoder flattens.
+ */
+export interface Folded {
+  readonly instr: Instr;
+  readonly args: readonly Code[];
+}
 
+export type Code = Instr | Folded | readonly Code[];
+
+export function isFolded(code: Code): code is Folded {
+  return !Array.isArray(code) && "instr" in (code as object);
+}
+
+/** The instructions in execution order. */
 export function flatten(code: Code, out: Instr[] = []): Instr[] {
   if (Array.isArray(code)) for (const c of code as readonly Code[]) flatten(c, out);
-  else out.push(code as Instr);
+  else if (isFolded(code)) {
+    for (const a of code.args) flatten(a, out);
+    out.push(code.instr);
+  } else out.push(code as Instr);
   return out;
 }
 
@@ -40,18 +57,21 @@ export interface Local {
   readonly type: ValType;
 }
 
+/** `instr` applied to operands. */
+export const fold = (instr: Instr, ...args: Code[]): Folded => ({ instr, args });
+
 /** `operands...` then `op`. */
 export function op(name: Mnemonic, ...operands: Code[]): Code {
-  return [...operands, { op: name }];
+  return fold({ op: name }, ...operands);
 }
 
 export const comment = (text: string): Instr => ({ op: "comment", text });
 
 // ---- locals ----
 export const get = (l: Local): Instr => ({ op: "local.get", ref: l.name });
-export const set = (l: Local, value: Code): Code => [value, { op: "local.set", ref: l.name }];
-export const tee = (l: Local, value: Code): Code => [value, { op: "local.tee", ref: l.name }];
-export const call = (fn: string, ...args: Code[]): Code => [...args, { op: "call", ref: fn }];
+export const set = (l: Local, value: Code): Code => fold({ op: "local.set", ref: l.name }, value);
+export const tee = (l: Local, value: Code): Code => fold({ op: "local.tee", ref: l.name }, value);
+export const call = (fn: string, ...args: Code[]): Code => fold({ op: "call", ref: fn }, ...args);
 
 // ---- control ----
 export const block = (label: string, body: Code, result?: ValType): Code => [
@@ -72,21 +92,16 @@ export function ifThen(cond: Code, then: Code, otherwise?: Code, result?: ValTyp
     : [cond, head, then, { op: "else" }, otherwise, { op: "end" }];
 }
 export const br = (label: string): Instr => ({ op: "br", ref: label });
-export const brIf = (label: string, cond: Code): Code => [cond, { op: "br_if", ref: label }];
+export const brIf = (label: string, cond: Code): Code => fold({ op: "br_if", ref: label }, cond);
 
 // ---- memory: `align` defaults to the natural alignment ----
 function memOp(name: Mnemonic, offset = 0, align?: number): Instr {
   return { op: name, mem: { offset, align: align ?? opInfo(name).natural! } };
 }
-export const load = (name: Mnemonic, addr: Code, offset = 0, align?: number): Code => [
-  addr,
-  memOp(name, offset, align),
-];
-export const store = (name: Mnemonic, addr: Code, value: Code, offset = 0, align?: number) => [
-  addr,
-  value,
-  memOp(name, offset, align),
-];
+export const load = (name: Mnemonic, addr: Code, offset = 0, align?: number): Code =>
+  fold(memOp(name, offset, align), addr);
+export const store = (name: Mnemonic, addr: Code, value: Code, offset = 0, align?: number) =>
+  fold(memOp(name, offset, align), addr, value);
 
 // ---- scalars ----
 const bin = (name: Mnemonic) => (a: Code, b: Code) => op(name, a, b);
@@ -174,17 +189,18 @@ export const v = {
   /** lanes of `a` where `mask` is set, else of `b` */
   select: (a: Code, b: Code, mask: Code) => op("v128.bitselect", a, b, mask),
   anyTrue: un("v128.any_true"),
-  lane: (x: Code, lane: number): Code => [x, { op: "f32x4.extract_lane", value: lane }],
-  replaceLane: (x: Code, lane: number, value: Code): Code => [
-    x,
-    value,
-    { op: "f32x4.replace_lane", value: lane },
-  ],
-  shuffle: (a: Code, b: Code, lanes: readonly number[]): Code => [
-    a,
-    b,
-    { op: "i8x16.shuffle", bytes: lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]) },
-  ],
+  lane: (x: Code, lane: number): Code => fold({ op: "f32x4.extract_lane", value: lane }, x),
+  replaceLane: (x: Code, lane: number, value: Code): Code =>
+    fold({ op: "f32x4.replace_lane", value: lane }, x, value),
+  shuffle: (a: Code, b: Code, lanes: readonly number[]): Code =>
+    fold(
+      {
+        op: "i8x16.shuffle",
+        bytes: lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]),
+      },
+      a,
+      b,
+    ),
   load: (addr: Code, offset = 0, align = 4) => load("v128.load", addr, offset, align),
   store: (addr: Code, value: Code, offset = 0, align = 4) =>
     store("v128.store", addr, value, offset, align),
@@ -192,16 +208,10 @@ export const v = {
   loadSplat: (addr: Code, offset = 0) => load("v128.load32_splat", addr, offset),
   /** one f32 from memory in lane 0, zeros in the others */
   loadZero: (addr: Code, offset = 0) => load("v128.load32_zero", addr, offset),
-  loadLane: (addr: Code, into: Code, lane: number, offset = 0): Code => [
-    addr,
-    into,
-    { op: "v128.load32_lane", mem: { offset, align: 4 }, value: lane },
-  ],
-  storeLane: (addr: Code, value: Code, lane: number, offset = 0): Code => [
-    addr,
-    value,
-    { op: "v128.store32_lane", mem: { offset, align: 4 }, value: lane },
-  ],
+  loadLane: (addr: Code, into: Code, lane: number, offset = 0): Code =>
+    fold({ op: "v128.load32_lane", mem: { offset, align: 4 }, value: lane }, addr, into),
+  storeLane: (addr: Code, value: Code, lane: number, offset = 0): Code =>
+    fold({ op: "v128.store32_lane", mem: { offset, align: 4 }, value: lane }, addr, value),
 };
 
 /** i32x4 lanes: the bit manipulations of exp/log and the dropout hash. */
@@ -220,5 +230,5 @@ export const i32x4 = {
   max_s: bin("i32x4.max_s"),
   truncSat: un("i32x4.trunc_sat_f32x4_s"),
   convert: un("f32x4.convert_i32x4_s"),
-  lane: (x: Code, lane: number): Code => [x, { op: "i32x4.extract_lane", value: lane }],
+  lane: (x: Code, lane: number): Code => fold({ op: "i32x4.extract_lane", value: lane }, x),
 };

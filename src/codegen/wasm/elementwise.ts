@@ -207,15 +207,18 @@ class Gen {
     const s = this.operands[k]!.strides[this.extents.length - 1]!;
     if (lanes === 1) return v.loadSplat(at);
     if (literal(s) === 1) return v.load(at);
-    // strided: gather the four lanes
+    // strided: gather the four lanes from one base address
+    const base = this.fb.local(`at${k}`, "i32");
     const step = literal(s) !== undefined ? literal(s)! * 4 : null;
-    let acc: Code = v.loadZero(at);
+    let acc: Code = v.loadZero(get(base));
     for (let lane = 1; lane < 4; lane++) {
       const where =
-        step !== null ? at : addr(at, i32.mul(i32.const(lane * 4), sizeCode(this.fb, s)));
+        step !== null
+          ? get(base)
+          : addr(get(base), i32.mul(i32.const(lane * 4), sizeCode(this.fb, s)));
       acc = v.loadLane(where, acc, lane, step !== null ? step * lane : 0);
     }
-    return acc;
+    return [set(base, at), acc];
   }
 
   /** An f32 param in every lane, splatted once in the prologue. */

@@ -91,5 +91,5 @@ export function addr(base: Code, offset: Code): Code {
 /** A fresh i32 local set to `value`, and its reader. */
 export function bindI32(fb: FuncBuilder, name: string, value: Code): [Code, Code] {
   const l = fb.local(name, "i32");
-  return [[value, { op: "local.set", ref: l.name }], get(l)];
+  return [set(l, value), get(l)];
 }

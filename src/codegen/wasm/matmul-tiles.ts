@@ -12,7 +12,7 @@
 // a K % 4 tail loads single elements into lane 0. At the end the lanes of the 4 accumulators of a
 // row are summed into one vector C[i+r, j..j+3] by shuffles, so the epilogue and the store are
 // the same as in the splat tile.
-import { get, i32, set, v, type Code, type Local } from "./code.ts";
+import { get, i32, op, set, v, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import { dimCode, type Dim, type MatmulSpec } from "./matmul.ts";
 import * as M from "./simd-math.ts";
@@ -90,7 +90,7 @@ function at2(base: Local, i: Code, rowLength: Dim, j: Code): Code {
 
 /** acc + a * b, fused where relaxed SIMD is enabled */
 function madd(spec: MatmulSpec, acc: Code, a: Code, b: Code): Code {
-  return spec.relaxed ? [a, b, acc, { op: "f32x4.relaxed_madd" }] : v.add(acc, v.mul(a, b));
+  return spec.relaxed ? op("f32x4.relaxed_madd", a, b, acc) : v.add(acc, v.mul(a, b));
 }
 
 /** `w` (1-4) f32s at [ptr + off]: a vector, or lanes 0..w-1 with zeros after */

@@ -1,8 +1,9 @@
-// The WebAssembly text of a module, for reading: flat instructions indented by block, every
-// local, label and function by name, f32 constants as the shortest decimal that reads back as the
-// same f32, and the comments the kernels attach. wabt's wat2wasm turns this text into the very
+// The WebAssembly text of a module, for reading: expressions folded as the kernels build them,
+// `(f32x4.add (local.get $acc) (f32x4.mul ...))` (or flat, one instruction per line), blocks and
+// loops indented, every local, label and function by name, f32 constants as the shortest decimal
+// that reads back as the same f32, and the comments the kernels attach. wabt's wat2wasm turns this text into the very
 // bytes `encode` writes (test/wasm-encoder.test.ts checks it).
-import { flatten, type Instr } from "./code.ts";
+import { flatten, isFolded, type Code, type Instr } from "./code.ts";
 import { opInfo, type Mnemonic, type ValType } from "./isa.ts";
 import { signature, typesOf, type Func, type FuncType, type Module } from "./module.ts";
 
@@ -104,21 +105,68 @@ function immediate(ins: Instr, op: Mnemonic): string {
   }
 }
 
-function instrLines(f: Func, indent: string): string[] {
-  const lines: string[] = [];
-  let depth = 0;
-  for (const ins of flatten(f.body)) {
-    if (ins.op === "comment") {
-      lines.push(`${indent}${"  ".repeat(depth)};; ${oneLine(ins.text!)}`);
-      continue;
-    }
-    const op = ins.op;
-    if (op === "end" || op === "else") depth--;
-    const imm = immediate(ins, op);
-    lines.push(`${indent}${"  ".repeat(depth)}${op}${imm ? ` ${imm}` : ""}`);
-    if (op === "block" || op === "loop" || op === "if" || op === "else") depth++;
+const STRUCTURE = new Set(["block", "loop", "if", "else", "end", "comment"]);
+
+/** One instruction as text, `op immediates`. */
+function instrText(ins: Instr): string {
+  const op = ins.op as Mnemonic;
+  const imm = immediate(ins, op);
+  return `${op}${imm ? ` ${imm}` : ""}`;
+}
+
+/** Prints a body: structured instructions flat, indented by depth; expressions folded or flat. */
+class BodyPrinter {
+  readonly lines: string[] = [];
+  private depth = 0;
+
+  constructor(
+    private readonly indent: string,
+    private readonly folded: boolean,
+  ) {}
+
+  print(code: Code): void {
+    if (Array.isArray(code)) for (const c of code as readonly Code[]) this.print(c);
+    else if (isFolded(code) && this.folded && !flatten(code).some((i) => STRUCTURE.has(i.op)))
+      this.push(...this.foldedLines(code));
+    else if (isFolded(code)) flatten(code).forEach((i) => this.instr(i));
+    else this.instr(code as Instr);
   }
-  return lines;
+
+  private push(...lines: string[]): void {
+    const pad = this.indent + "  ".repeat(this.depth);
+    for (const l of lines) this.lines.push(pad + l);
+  }
+
+  private instr(ins: Instr): void {
+    if (ins.op === "comment") return this.push(`;; ${oneLine(ins.text!)}`);
+    if (ins.op === "end" || ins.op === "else") this.depth--;
+    this.push(instrText(ins));
+    if (ins.op === "block" || ins.op === "loop" || ins.op === "if" || ins.op === "else")
+      this.depth++;
+  }
+
+  /** `(op imm arg...)` on one line where it fits, else one operand per line */
+  private foldedLines(code: Code): string[] {
+    if (!isFolded(code)) return [`(${instrText(code as Instr)})`];
+    const args = code.args.flatMap((a) => operands(a)).map((a) => this.foldedLines(a));
+    const head = `(${instrText(code.instr)}`;
+    const oneLiner = `${head}${args.map((a) => ` ${a.join(" ")}`).join("")})`;
+    if (args.every((a) => a.length === 1) && oneLiner.length <= 90) return [oneLiner];
+    const lines = [head, ...args.flatMap((a) => a.map((l) => `  ${l}`))];
+    lines[lines.length - 1] += ")";
+    return lines;
+  }
+}
+
+/** The items of an operand list: nested arrays opened up. */
+function operands(code: Code): Code[] {
+  return Array.isArray(code) ? (code as readonly Code[]).flatMap(operands) : [code];
+}
+
+function instrLines(f: Func, indent: string, folded: boolean): string[] {
+  const p = new BodyPrinter(indent, folded);
+  p.print(f.body);
+  return p.lines;
 }
 
 const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ");
@@ -129,14 +177,14 @@ function typeText(t: FuncType): string {
   return `(func${params}${results})`;
 }
 
-function funcText(f: Func, typeIndex: number): string[] {
+function funcText(f: Func, typeIndex: number, folded: boolean): string[] {
   const params = f.params.map((p) => ` (param ${id(p.name)} ${p.type})`).join("");
   const results = f.results.length ? ` (result ${f.results.join(" ")})` : "";
   const exp = f.export !== undefined ? ` (export ${JSON.stringify(f.export)})` : "";
   const lines = (f.comments ?? []).map((c) => `  ;; ${oneLine(c)}`);
   lines.push(`  (func ${id(f.name)}${exp} (type ${typeIndex})${params}${results}`);
   if (f.locals.length > 0) lines.push(`    ${f.locals.map(localText).join(" ")}`);
-  lines.push(...instrLines(f, "    "));
+  lines.push(...instrLines(f, "    ", folded));
   lines[lines.length - 1] += ")";
   return lines;
 }
@@ -147,8 +195,14 @@ function limitsText(m: Module): string {
   return m.memory.max === undefined ? `${m.memory.min}` : `${m.memory.min} ${m.memory.max}`;
 }
 
+export interface WatOptions {
+  /** expressions as nested `(op operands...)` (the default), or one instruction per line */
+  folded?: boolean;
+}
+
 /** The module's text. */
-export function printWat(m: Module): string {
+export function printWat(m: Module, options: WatOptions = {}): string {
+  const folded = options.folded ?? true;
   const { types, indexOf } = typesOf(m);
   const lines = ["(module"];
   types.forEach((t, i) => lines.push(`  (type (;${i};) ${typeText(t)})`));
@@ -163,7 +217,7 @@ export function printWat(m: Module): string {
       `  (import ${JSON.stringify(mi.module)} ${JSON.stringify(mi.field)} (memory ${limitsText(m)}))`,
     );
   else lines.push(`  (memory ${limitsText(m)})`);
-  for (const f of m.funcs) lines.push(...funcText(f, indexOf(signature(f))));
+  for (const f of m.funcs) lines.push(...funcText(f, indexOf(signature(f)), folded));
   if (m.memory.export) lines.push(`  (export ${JSON.stringify(m.memory.export)} (memory 0))`);
   lines.push(")");
   return lines.join("\n") + "\n";
