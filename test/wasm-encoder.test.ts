@@ -10,7 +10,7 @@ import { flatten, type Instr } from "../src/codegen/wasm/code.ts";
 import type { Func, Module } from "../src/codegen/wasm/module.ts";
 import { hasRelaxedSimd, relaxedProbe } from "../src/codegen/wasm/features.ts";
 import { allKernels } from "./wasm-fixtures.ts";
-import { moduleOf } from "./wasm-helpers.ts";
+import { moduleOf, SLOW } from "./wasm-helpers.ts";
 
 const wabt = await wabtInit();
 
@@ -127,29 +127,33 @@ describe("every instruction of the table encodes as wabt assembles it", () => {
   });
 });
 
-describe("every kind of kernel: our bytes are wabt's bytes for our text, and they validate", () => {
-  it.each(allKernels().map((f) => [f.name, f] as const))("%s", (_, f) => {
-    const m = moduleOf([f]);
-    const bytes = encode(m);
-    const relaxed = flatten(f.body).some((i) => i.op.includes("relaxed"));
-    expect(WebAssembly.validate(bytes)).toBe(!relaxed || hasRelaxedSimd());
-    expect(hex(bytes)).toBe(hex(assemble(printWat(m))));
-    expect(hex(bytes)).toBe(hex(assemble(printWat(m, { folded: false }))));
-  });
+describe(
+  "every kind of kernel: our bytes are wabt's bytes for our text, and they validate",
+  { timeout: SLOW },
+  () => {
+    it.each(allKernels().map((f) => [f.name, f] as const))("%s", (_, f) => {
+      const m = moduleOf([f]);
+      const bytes = encode(m);
+      const relaxed = flatten(f.body).some((i) => i.op.includes("relaxed"));
+      expect(WebAssembly.validate(bytes)).toBe(!relaxed || hasRelaxedSimd());
+      expect(hex(bytes)).toBe(hex(assemble(printWat(m))));
+      expect(hex(bytes)).toBe(hex(assemble(printWat(m, { folded: false }))));
+    });
 
-  it("a whole module of them, memory imported or exported, with function imports", () => {
-    const funcs = allKernels();
-    const variants: Module[] = [
-      moduleOf(funcs),
-      {
-        memory: { min: 2, max: 100, export: "memory" },
-        imports: [{ name: "log", module: "env", field: "log", params: ["f32"], results: [] }],
-        funcs: funcs.map((f) => ({ ...f, export: f.name })),
-      },
-    ];
-    for (const m of variants) expect(hex(encode(m))).toBe(hex(assemble(printWat(m))));
-  });
-});
+    it("a whole module of them, memory imported or exported, with function imports", () => {
+      const funcs = allKernels();
+      const variants: Module[] = [
+        moduleOf(funcs),
+        {
+          memory: { min: 2, max: 100, export: "memory" },
+          imports: [{ name: "log", module: "env", field: "log", params: ["f32"], results: [] }],
+          funcs: funcs.map((f) => ({ ...f, export: f.name })),
+        },
+      ];
+      for (const m of variants) expect(hex(encode(m))).toBe(hex(assemble(printWat(m))));
+    });
+  },
+);
 
 describe("the text", () => {
   it.each([0.1, -0, 1e-45, 3.4028234663852886e38, -Infinity, NaN, 1 / 3, 16777217])(

@@ -3,6 +3,9 @@
 import { encode } from "../src/codegen/wasm/encode.ts";
 import type { Func, Module } from "../src/codegen/wasm/module.ts";
 
+/** a timeout for tests that compile many kernels: a guard against hangs on a loaded machine */
+export const SLOW = 60_000;
+
 export interface Instance {
   memory: WebAssembly.Memory;
   fns: Record<string, (...args: number[]) => number>;

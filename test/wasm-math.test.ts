@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { FuncBuilder } from "../src/codegen/wasm/func.ts";
 import { get, i32, v, type Code } from "../src/codegen/wasm/code.ts";
 import * as M from "../src/codegen/wasm/simd-math.ts";
-import { instantiate, ulpError } from "./wasm-helpers.ts";
+import { instantiate, ulpError, SLOW } from "./wasm-helpers.ts";
 
 type Emit = (fb: FuncBuilder, x: Code) => Code;
 
@@ -122,7 +122,7 @@ function* sweep(): Generator<number> {
   }
 }
 
-describe("f32x4 math against Math.* in f64", () => {
+describe("f32x4 math against Math.* in f64", { timeout: SLOW }, () => {
   it.each(FUNCTIONS)(
     "%s is within its ulp bound over the sweep and the edges",
     (name, _, ref, bound) => {

@@ -7,13 +7,14 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { MatmulSpec } from "../src/codegen/wasm/matmul.ts";
 import { MatmulHarness } from "./wasm-matmul-check.ts";
+import { SLOW } from "./wasm-helpers.ts";
 
 type Form = MatmulSpec["form"];
 
 const SIZES = [1, 3, 5, 7, 9, 17, 33];
 const FORMS: Form[] = ["nn", "nt", "tn"];
 
-describe("C = A'B' in each form, every edge tile, against f64", () => {
+describe("C = A'B' in each form, every edge tile, against f64", { timeout: SLOW }, () => {
   const Ns = [1, 3, 4, 5, 8, 9, 12, 17, 33];
   const Ks = [1, 3, 17];
   it.each(FORMS)("%s, sizes as literals", (form) => {
@@ -40,7 +41,7 @@ describe("C = A'B' in each form, every edge tile, against f64", () => {
   });
 });
 
-describe("the epilogue: bias, activation, C +=", () => {
+describe("the epilogue: bias, activation, C +=", { timeout: SLOW }, () => {
   const SHAPES = [
     [7, 13, 9],
     [4, 8, 5],
@@ -84,7 +85,7 @@ describe("the epilogue: bias, activation, C +=", () => {
   });
 });
 
-describe("relaxed SIMD (fused multiply-add)", () => {
+describe("relaxed SIMD (fused multiply-add)", { timeout: SLOW }, () => {
   it("computes the same products where the engine has it", () => {
     const script = fileURLToPath(new URL("./wasm-relaxed-check.ts", import.meta.url));
     const out = execFileSync(
