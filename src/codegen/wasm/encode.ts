@@ -2,7 +2,7 @@
 // indices, labels to depths) and the "name" custom section with function and local names, so
 // that stack traces and devtools show `matmul_nn` and `$acc00` rather than `func[3]` and `var7`.
 import { flatten, type Instr } from "./code.ts";
-import { OPENS_BLOCK, VALTYPE_CODE, opInfo, type Mnemonic } from "./isa.ts";
+import { VALTYPE_CODE, opInfo, type Imm, type Mnemonic } from "./isa.ts";
 import {
   funcIndices,
   localGroups,
@@ -10,6 +10,7 @@ import {
   signature,
   typesOf,
   type Func,
+  type FuncType,
   type Module,
 } from "./module.ts";
 
@@ -114,34 +115,45 @@ export function encode(m: Module): Uint8Array<ArrayBuffer> {
       t.results.forEach((r) => b.byte(VALTYPE_CODE[r]));
     }
   });
-  const memImport = m.memory.import;
-  if (m.imports.length > 0 || memImport)
-    section(out, SECTION.import, (b) => {
-      b.u32(m.imports.length + (memImport ? 1 : 0));
-      for (const i of m.imports) b.name(i.module).name(i.field).byte(0x00).u32(indexOf(i));
-      if (memImport) {
-        b.name(memImport.module).name(memImport.field).byte(0x02);
-        limits(b, m.memory.min, m.memory.max);
-      }
-    });
+  importSection(out, m, indexOf);
   section(out, SECTION.function, (b) => {
     b.u32(m.funcs.length);
     for (const f of m.funcs) b.u32(indexOf(signature(f)));
   });
-  if (!memImport) section(out, SECTION.memory, (b) => limits(b.u32(1), m.memory.min, m.memory.max));
-  const exports = m.funcs.filter((f) => f.export !== undefined);
-  if (exports.length > 0 || m.memory.export)
-    section(out, SECTION.export, (b) => {
-      b.u32(exports.length + (m.memory.export ? 1 : 0));
-      for (const f of exports) b.name(f.export!).byte(0x00).u32(funcs.get(f.name)!);
-      if (m.memory.export) b.name(m.memory.export).byte(0x02).u32(0);
-    });
+  if (!m.memory.import)
+    section(out, SECTION.memory, (b) => limits(b.u32(1), m.memory.min, m.memory.max));
+  exportSection(out, m, funcs);
   section(out, SECTION.code, (b) => {
     b.u32(m.funcs.length);
     for (const f of m.funcs) b.sized((body) => encodeBody(body, f, funcs));
   });
   nameSection(out, m);
   return out.done();
+}
+
+/** Imported functions, then the memory if it is imported. */
+function importSection(out: Bytes, m: Module, indexOf: (t: FuncType) => number): void {
+  const mem = m.memory.import;
+  if (m.imports.length === 0 && !mem) return;
+  section(out, SECTION.import, (b) => {
+    b.u32(m.imports.length + (mem ? 1 : 0));
+    for (const i of m.imports) b.name(i.module).name(i.field).byte(0x00).u32(indexOf(i));
+    if (mem) {
+      b.name(mem.module).name(mem.field).byte(0x02);
+      limits(b, m.memory.min, m.memory.max);
+    }
+  });
+}
+
+/** Exported functions, then the memory if it is exported; no section when nothing is. */
+function exportSection(out: Bytes, m: Module, funcs: Map<string, number>): void {
+  const exports = m.funcs.filter((f) => f.export !== undefined);
+  if (exports.length === 0 && !m.memory.export) return;
+  section(out, SECTION.export, (b) => {
+    b.u32(exports.length + (m.memory.export ? 1 : 0));
+    for (const f of exports) b.name(f.export!).byte(0x00).u32(funcs.get(f.name)!);
+    if (m.memory.export) b.name(m.memory.export).byte(0x02).u32(0);
+  });
 }
 
 function encodeBody(b: Bytes, f: Func, funcs: Map<string, number>): void {
@@ -178,59 +190,42 @@ function lookup(map: Map<string, number>, name: string | undefined, what: string
   return i;
 }
 
+/** How each kind of immediate is written after its opcode. */
+const IMMEDIATES: Record<Imm, (b: Bytes, ins: Instr, scope: Scope) => void> = {
+  none: () => {},
+  block: (b, ins, scope) => {
+    b.byte(ins.result ? VALTYPE_CODE[ins.result] : 0x40);
+    scope.labels.push(ins.label);
+  },
+  i32: (b, ins) => b.s32(Number(ins.value)),
+  i64: (b, ins) => b.s64(BigInt(ins.value!)),
+  f32: (b, ins) => b.f32(Number(ins.value)),
+  f64: (b, ins) => b.f64(Number(ins.value)),
+  local: (b, ins, scope) => b.u32(lookup(scope.locals, ins.ref, "local", scope.fn)),
+  global: () => {
+    throw new Error("internal: globals are not supported");
+  },
+  func: (b, ins, scope) => b.u32(lookup(scope.funcs, ins.ref, "function", scope.fn)),
+  label: (b, ins, scope) => b.u32(depth(scope, ins.ref)),
+  labels: (b, ins, scope) => {
+    b.u32(ins.targets!.length - 1);
+    ins.targets!.forEach((t) => b.u32(depth(scope, t)));
+  },
+  // alignment as its log2, then the offset
+  mem: (b, ins) => b.u32(Math.log2(ins.mem!.align)).u32(ins.mem!.offset),
+  memlane: (b, ins) =>
+    b.u32(Math.log2(ins.mem!.align)).u32(ins.mem!.offset).byte(Number(ins.value)),
+  lane: (b, ins) => b.byte(Number(ins.value)),
+  bytes16: (b, ins) => b.bytes(ins.bytes!),
+  memidx: (b) => b.byte(0x00),
+};
+
 function encodeInstr(b: Bytes, ins: Instr, op: Mnemonic, scope: Scope): void {
   const info = opInfo(op);
   if (info.prefix) b.byte(info.prefix).u32(info.code);
   else b.byte(info.code);
   if (op === "end") scope.labels.pop();
-  switch (info.imm) {
-    case "none":
-      return;
-    case "block":
-      b.byte(ins.result ? VALTYPE_CODE[ins.result] : 0x40);
-      if (OPENS_BLOCK.has(op)) scope.labels.push(ins.label);
-      return;
-    case "i32":
-      b.s32(Number(ins.value));
-      return;
-    case "i64":
-      b.s64(BigInt(ins.value!));
-      return;
-    case "f32":
-      b.f32(Number(ins.value));
-      return;
-    case "f64":
-      b.f64(Number(ins.value));
-      return;
-    case "local":
-      b.u32(lookup(scope.locals, ins.ref, "local", scope.fn));
-      return;
-    case "global":
-      throw new Error("internal: globals are not supported");
-    case "func":
-      b.u32(lookup(scope.funcs, ins.ref, "function", scope.fn));
-      return;
-    case "label":
-      b.u32(depth(scope, ins.ref));
-      return;
-    case "labels":
-      b.u32(ins.targets!.length - 1);
-      ins.targets!.forEach((t) => b.u32(depth(scope, t)));
-      return;
-    case "mem":
-    case "memlane":
-      b.u32(Math.log2(ins.mem!.align)).u32(ins.mem!.offset);
-      if (info.imm === "memlane") b.byte(Number(ins.value));
-      return;
-    case "lane":
-      b.byte(Number(ins.value));
-      return;
-    case "bytes16":
-      b.bytes(ins.bytes!);
-      return;
-    case "memidx":
-      b.byte(0x00);
-  }
+  IMMEDIATES[info.imm](b, ins, scope);
 }
 
 /** The "name" custom section: subsection 1 names functions, subsection 2 their locals. */

@@ -132,8 +132,11 @@ export const ISA = {
   "f32.max": plain(0x97),
   // f64 comparisons and arithmetic
   "f64.eq": plain(0x61),
+  "f64.ne": plain(0x62),
   "f64.lt": plain(0x63),
   "f64.gt": plain(0x64),
+  "f64.le": plain(0x65),
+  "f64.ge": plain(0x66),
   "f64.abs": plain(0x99),
   "f64.neg": plain(0x9a),
   "f64.sqrt": plain(0x9f),
@@ -141,6 +144,8 @@ export const ISA = {
   "f64.sub": plain(0xa1),
   "f64.mul": plain(0xa2),
   "f64.div": plain(0xa3),
+  "f64.min": plain(0xa4),
+  "f64.max": plain(0xa5),
   // conversions
   "i32.trunc_f32_s": plain(0xa8),
   "f32.convert_i32_s": plain(0xb2),
@@ -218,8 +223,16 @@ export const ISA = {
   "f32x4.pmax": simd(0xeb),
   // SIMD: conversions
   "i32x4.trunc_sat_f32x4_s": simd(0xf8),
+  "i32x4.trunc_sat_f32x4_u": simd(0xf9),
   "f32x4.convert_i32x4_s": simd(0xfa),
   "f32x4.convert_i32x4_u": simd(0xfb),
+  "f32x4.demote_f64x2_zero": simd(0x5e),
+  "f64x2.promote_low_f32x4": simd(0x5f),
+  // SIMD: f64x2 (sums kept in f64 where f32 would lose too much)
+  "f64x2.splat": simd(0x14),
+  "f64x2.extract_lane": simd(0x21, "lane"),
+  "f64x2.add": simd(0xf0),
+  "f64x2.mul": simd(0xf2),
   // relaxed SIMD (only where the engine validates it; see features.ts)
   "f32x4.relaxed_madd": simd(0x105),
   "f32x4.relaxed_nmadd": simd(0x106),
@@ -231,6 +244,3 @@ export type Mnemonic = keyof typeof ISA;
 export function opInfo(op: Mnemonic): OpInfo {
   return ISA[op] as OpInfo;
 }
-
-/** The instructions that open a structured block (closed by `end`). */
-export const OPENS_BLOCK: ReadonlySet<Mnemonic> = new Set(["block", "loop", "if"]);

@@ -49,6 +49,9 @@ export interface LineSpec {
   comments?: readonly string[];
 }
 
+/** Wraps the per-element code of a pass, `run(mode, at)`, in the loop along the line. */
+type Loop = (run: (mode: Mode, at: (ptr: number) => Code) => Code) => Code;
+
 interface Mode {
   /** 4 elements of one line, 4 lines, or 1 element (lane 0, the others copies or masked) */
   lanes: "along" | "across" | "one";
@@ -162,60 +165,64 @@ class LineGen {
   }
 
   /**
-   * The passes of one line (or group of lines): `loop(pass, run)` wraps a pass's per-element code
+   * The passes of one line (or group of lines): `loop(run)` wraps a pass's per-element code
    * `run(mode, at)` in the loop over the line.
    */
-  private linePasses(
-    loop: (run: (mode: Mode, at: (ptr: number) => Code) => Code) => Code,
-    groupMode: Mode,
-  ): Code {
+  private linePasses(loop: Loop, groupMode: Mode): Code {
     const { fb } = this;
     const vals: LineVals = {};
     const code: Code[] = [];
     for (const pass of this.passes) {
-      if (pass.kind === "let") {
+      if (pass.kind === "let" || pass.kind === "input") {
         const l = fb.local(pass.name, "v128");
-        code.push(set(l, pass.value(vals)));
-        vals[pass.name] = get(l);
-      } else if (pass.kind === "input") {
-        const l = fb.local(pass.name, "v128");
-        code.push(set(l, this.loadInput(pass.ptr, pass.broadcast === true, groupMode)));
+        const value =
+          pass.kind === "let"
+            ? pass.value(vals)
+            : this.loadInput(pass.ptr, pass.broadcast === true, groupMode);
+        code.push(set(l, value));
         vals[pass.name] = get(l);
       } else if (pass.kind === "result") {
         code.push(this.storeResult(pass.out, pass.value(vals), groupMode));
-      } else {
-        const p = pass;
-        const sums: Accumulate[] = p.kind === "map" ? [] : [...p.into];
-        const op = p.kind === "map" ? "sum" : p.op;
-        const accs = sums.map((a) => fb.local(a.name, "v128"));
-        let sumAs: Local | null = null;
-        if (p.kind === "map" && p.sumAs !== undefined) sumAs = fb.local(p.sumAs, "v128");
-        const all = sumAs ? [...accs, sumAs] : accs;
-        code.push(all.map((acc) => set(acc, fb.f32x4(op === "sum" ? 0 : -Infinity))));
-        code.push(
-          loop((mode, at) => {
-            const read = this.reader(mode, at);
-            // a tail element along a line: only lane 0 counts towards a sum
-            const masked = mode.lanes === "one" && groupMode.lanes === "along" && op === "sum";
-            const add = (acc: Local, x: Code) =>
-              set(acc, this.combine(op, get(acc), masked ? v.and(x, this.lane0()) : x));
-            const steps = sums.map((a, k) => add(accs[k]!, a.value(read, vals)));
-            if (p.kind !== "map") return steps;
-            const value = fb.local("mapped", "v128");
-            return [
-              set(value, p.value(read, vals)),
-              this.store(at(p.out), get(value), mode),
-              sumAs ? add(sumAs, get(value)) : [],
-            ];
-          }),
-        );
-        if (groupMode.lanes === "along")
-          code.push(all.map((acc) => set(acc, this.allLanes(get(acc), op))));
-        sums.forEach((a, k) => (vals[a.name] = get(accs[k]!)));
-        if (sumAs && p.kind === "map") vals[p.sumAs!] = get(sumAs);
-      }
+      } else code.push(this.alongLine(pass, vals, loop, groupMode));
     }
     return code;
+  }
+
+  /**
+   * A reduce or map pass: one loop along the line, accumulators set before it and reduced across
+   * lanes after it (when the lanes hold one line), their results added to `vals`.
+   */
+  private alongLine(
+    p: Extract<Pass, { kind: "reduce" | "map" }>,
+    vals: LineVals,
+    loop: Loop,
+    groupMode: Mode,
+  ): Code {
+    const { fb } = this;
+    const op = p.kind === "map" ? "sum" : p.op;
+    const sums: Accumulate[] = p.kind === "map" ? [] : [...p.into];
+    const names = [...sums.map((a) => a.name), ...(p.kind === "map" && p.sumAs ? [p.sumAs] : [])];
+    const accs = names.map((name) => fb.local(name, "v128"));
+    const body = loop((mode, at) => {
+      const read = this.reader(mode, at);
+      // a tail element along a line: only lane 0 counts towards a sum
+      const masked = mode.lanes === "one" && groupMode.lanes === "along" && op === "sum";
+      const add = (acc: Local, x: Code) =>
+        set(acc, this.combine(op, get(acc), masked ? v.and(x, this.lane0()) : x));
+      if (p.kind !== "map") return sums.map((a, k) => add(accs[k]!, a.value(read, vals)));
+      const value = fb.local("mapped", "v128");
+      return [
+        set(value, p.value(read, vals)),
+        this.store(at(p.out), get(value), mode),
+        accs.length > 0 ? add(accs[0]!, get(value)) : [],
+      ];
+    });
+    names.forEach((name, k) => (vals[name] = get(accs[k]!)));
+    return [
+      accs.map((acc) => set(acc, fb.f32x4(op === "sum" ? 0 : -Infinity))),
+      body,
+      groupMode.lanes === "along" ? accs.map((acc) => set(acc, this.allLanes(get(acc), op))) : [],
+    ];
   }
 
   private combine(op: "sum" | "max", a: Code, x: Code): Code {
