@@ -83,13 +83,7 @@ export function paramOf(
   return fb.params[index]!;
 }
 
-/** base + offset, folding a zero offset */
+/** base + offset, a byte address */
 export function addr(base: Code, offset: Code): Code {
   return i32.add(base, offset);
-}
-
-/** A fresh i32 local set to `value`, and its reader. */
-export function bindI32(fb: FuncBuilder, name: string, value: Code): [Code, Code] {
-  const l = fb.local(name, "i32");
-  return [set(l, value), get(l)];
 }

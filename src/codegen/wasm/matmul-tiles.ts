@@ -30,23 +30,19 @@ export interface TileCtx {
   A: Local;
   B: Local;
   bias: Local | null;
+  /** M, N and K in bytes */
+  bytes: Record<"M" | "N" | "K", Dim>;
 }
 
-const computed = new WeakMap<FuncBuilder, Map<string, Dim>>();
-
-/** bytes in `d` f32s, as a literal or as a local computed once in the function */
-function bytes(fb: FuncBuilder, d: Dim): Dim {
-  if ("lit" in d) return { lit: d.lit * 4 };
-  const seen = computed.get(fb) ?? new Map<string, Dim>();
-  computed.set(fb, seen);
-  let l = seen.get(d.local.name);
-  if (!l) {
-    const bytesLocal = fb.local(`${d.local.name}x4`, "i32");
-    fb.emit(set(bytesLocal, i32.shl(get(d.local), i32.const(2))));
-    l = { local: bytesLocal };
-    seen.set(d.local.name, l);
-  }
-  return l;
+/** M, N and K in bytes (4 per f32): literals, or i32 locals computed once in the prologue. */
+export function sizesInBytes(fb: FuncBuilder, dims: Record<"M" | "N" | "K", Dim>) {
+  const inBytes = (d: Dim): Dim => {
+    if ("lit" in d) return { lit: d.lit * 4 };
+    const l = fb.local(`${d.local.name}x4`, "i32");
+    fb.emit(set(l, i32.shl(get(d.local), i32.const(2))));
+    return { local: l };
+  };
+  return { M: inBytes(dims.M), N: inBytes(dims.N), K: inBytes(dims.K) };
 }
 
 /**
@@ -138,7 +134,7 @@ export function splatTile(ctx: TileCtx, R: number, W: number): Code {
   const widths = W === 8 ? [4, 4] : [W];
   const acc = accumulators(fb, R, widths.length);
   const tn = spec.form === "tn";
-  const a = new Rows(fb, "a", R, tn ? { lit: 4 } : bytes(fb, ctx.K));
+  const a = new Rows(fb, "a", R, tn ? { lit: 4 } : ctx.bytes.K);
   const b = fb.local("b", "i32");
   const k = fb.local("k", "i32");
   const bv = widths.map((_, c) => fb.local(`b${c}`, "v128"));
@@ -152,10 +148,10 @@ export function splatTile(ctx: TileCtx, R: number, W: number): Code {
       set(av, v.loadSplat(...a.at(r))),
       row.map((sum, c) => set(sum, madd(spec, get(sum), get(av), get(bv[c]!)))),
     ]),
-    a.advance(tn ? bytes(fb, ctx.M) : { lit: 4 }),
-    set(b, i32.add(get(b), dimCode(bytes(fb, ctx.N)))),
+    a.advance(tn ? ctx.bytes.M : { lit: 4 }),
+    set(b, i32.add(get(b), dimCode(ctx.bytes.N))),
   ];
-  const c = new Rows(fb, "c", R, bytes(fb, ctx.N));
+  const c = new Rows(fb, "c", R, ctx.bytes.N);
   return [
     acc.flat().map((l) => set(l, fb.f32x4(0))),
     a.init(aStart),
@@ -190,7 +186,7 @@ function laneSums(fb: FuncBuilder, xs: Code[]): Code {
 export function dotTile(ctx: TileCtx, R: number, W: number): Code {
   const { fb, spec } = ctx;
   const acc = accumulators(fb, R, W);
-  const rowBytes = bytes(fb, ctx.K);
+  const rowBytes = ctx.bytes.K;
   const a = new Rows(fb, "a", R, rowBytes);
   const b = new Rows(fb, "b", W, rowBytes);
   const kb = fb.local("kb", "i32");
@@ -208,9 +204,9 @@ export function dotTile(ctx: TileCtx, R: number, W: number): Code {
       b.advance({ lit: lanes * 4 }),
     ];
   };
-  const kEnd = bytes(fb, ctx.K);
+  const kEnd = ctx.bytes.K;
   const vecEnd = "lit" in kEnd ? i32.const(kEnd.lit - 12) : i32.sub(get(kEnd.local), i32.const(12));
-  const c = new Rows(fb, "c", R, bytes(fb, ctx.N));
+  const c = new Rows(fb, "c", R, ctx.bytes.N);
   return [
     acc.flat().map((l) => set(l, fb.f32x4(0))),
     a.init(at2(ctx.A, get(ctx.i), ctx.K, i32.const(0))),

@@ -12,7 +12,7 @@
 import { get, i32, set, ifThen, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import { kernelBuilder, type KernelParam } from "./kernel.ts";
-import { dotTile, splatTile, type TileCtx } from "./matmul-tiles.ts";
+import { dotTile, sizesInBytes, splatTile, type TileCtx } from "./matmul-tiles.ts";
 import type { Func } from "./module.ts";
 
 export type Activation = "identity" | "relu" | "sigmoid" | "tanh";
@@ -55,12 +55,12 @@ export function matmulKernel(spec: MatmulSpec): Func {
   const fb = kernelBuilder(spec.name, matmulParams(spec));
   const dim = (d: "M" | "N" | "K"): Dim =>
     spec[d] === "param" ? { local: fb.param(d) } : { lit: spec[d] as number };
+  const dims = { M: dim("M"), N: dim("N"), K: dim("K") };
   const ctx: TileCtx = {
     fb,
     spec,
-    M: dim("M"),
-    N: dim("N"),
-    K: dim("K"),
+    ...dims,
+    bytes: sizesInBytes(fb, dims),
     i: fb.local("i", "i32"),
     j: fb.local("j", "i32"),
     C: fb.param("C"),
@@ -70,19 +70,30 @@ export function matmulKernel(spec: MatmulSpec): Func {
   };
   const [rows, cols] = spec.form === "nt" ? [2, 4] : [4, 8];
   const tile = spec.form === "nt" ? dotTile : splatTile;
+  const [rowEnd, colEnd] = [bound(fb, ctx.M, rows), bound(fb, ctx.N, cols)];
   fb.emit(
-    tiles(fb, ctx.i, ctx.M, rows, (r) => tiles(fb, ctx.j, ctx.N, cols, (w) => tile(ctx, r, w))),
+    tiles(fb, ctx.i, ctx.M, rows, rowEnd, (r) =>
+      tiles(fb, ctx.j, ctx.N, cols, colEnd, (w) => tile(ctx, r, w)),
+    ),
   );
   return fb.finish({ comments: spec.comments ?? [] });
 }
 
 /**
- * `for (idx = 0; idx + step <= n; idx += step) body(step)`, then the remaining n % step with
- * narrower bodies: halves first where `step` is 8 (a 4-wide vector, then 1-3 lanes), one body per
- * remainder otherwise; a remainder known only at run time picks its body with `if`s.
+ * `for (idx = 0; idx < end; idx += step) body(step)` (end = n - step + 1), then the remaining
+ * n % step with narrower bodies: halves first where `step` is 8 (a 4-wide vector, then 1-3
+ * lanes), one body per remainder otherwise; a remainder known only at run time picks its body
+ * with `if`s.
  */
-function tiles(fb: FuncBuilder, idx: Local, n: Dim, step: number, body: (w: number) => Code): Code {
-  const main = fb.forUp(idx, i32.const(0), bound(fb, n, step), step, body(step));
+function tiles(
+  fb: FuncBuilder,
+  idx: Local,
+  n: Dim,
+  step: number,
+  end: Code,
+  body: (w: number) => Code,
+): Code {
+  const main = fb.forUp(idx, i32.const(0), end, step, body(step));
   const widths = step === 8 ? [4] : [];
   const rest: Code[] = [];
   if ("lit" in n) {

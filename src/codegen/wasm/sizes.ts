@@ -45,10 +45,6 @@ export function literal(s: Size): number | undefined {
   return typeof s === "number" ? s : s.times === 0 ? 0 : undefined;
 }
 
-export function product(sizes: readonly Size[]): Size {
-  return sizes.reduce<Size>((a, b) => mulSize(a, b), 1);
-}
-
 /** Row-major strides (in elements) of a tensor of `shape`. */
 export function rowMajor(shape: readonly Size[]): Size[] {
   const strides: Size[] = new Array<Size>(shape.length).fill(1);
@@ -77,9 +73,4 @@ export function sizeCode(fb: FuncBuilder, s: Size): Code {
   let code: Code = get(fb.params[p.params[0]!]!);
   for (const k of p.params.slice(1)) code = i32.mul(code, get(fb.params[k]!));
   return p.times === 1 ? code : i32.mul(code, i32.const(p.times));
-}
-
-/** A size times a literal, as code; folds literals. */
-export function scaledCode(fb: FuncBuilder, s: Size, by: number): Code {
-  return sizeCode(fb, mulSize(s, by));
 }
