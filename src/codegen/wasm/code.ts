@@ -51,6 +51,11 @@ export function flatten(code: Code, out: Instr[] = []): Instr[] {
   return out;
 }
 
+/** No instruction at all (an empty list, or lists of them). */
+function isEmpty(code: Code): boolean {
+  return Array.isArray(code) && (code as readonly Code[]).every(isEmpty);
+}
+
 /** A named local or parameter of a function. */
 export interface Local {
   readonly name: string;
@@ -87,7 +92,7 @@ export const loop = (label: string, body: Code): Code => [
 export function ifThen(cond: Code, then: Code, otherwise?: Code, result?: ValType): Code {
   const head: Instr = result ? { op: "if", result } : { op: "if" };
   // an empty else is no else (as the text format's assemblers encode it)
-  return otherwise === undefined || flatten(otherwise).length === 0
+  return otherwise === undefined || isEmpty(otherwise)
     ? [cond, head, then, { op: "end" }]
     : [cond, head, then, { op: "else" }, otherwise, { op: "end" }];
 }

@@ -20,6 +20,8 @@ export class FuncBuilder {
   readonly params: Local[];
   private readonly locals: Local[] = [];
   private readonly taken = new Set<string>();
+  /** the last suffix given to each base name */
+  private readonly suffixes = new Map<string, number>();
   private readonly constants = new Map<string, Local>();
   private readonly prologue: Code[] = [];
   private readonly body: Code[] = [];
@@ -35,7 +37,9 @@ export class FuncBuilder {
   /** A name not yet used in this function: `base`, else `base_1`, `base_2`... */
   fresh(base: string): string {
     let name = base;
-    for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
+    let k = this.suffixes.get(base) ?? 0;
+    while (this.taken.has(name)) name = `${base}_${++k}`;
+    this.suffixes.set(base, k);
     this.taken.add(name);
     return name;
   }
@@ -59,26 +63,33 @@ export class FuncBuilder {
 
   /** An f32x4 constant (every lane `x`), read from a local set in the prologue. */
   f32x4(x: number, name = "c"): Code {
-    return this.constant(lanesBytes([x, x, x, x]), "f32x4", name);
+    const key = `f${Object.is(Math.fround(x), -0) ? "-0" : Math.fround(x)}`;
+    return this.constant(key, () => lanesBytes([x, x, x, x]), "f32x4", name);
   }
 
   /** An i32x4 constant (every lane `x`). */
   i32x4(x: number, name = "k"): Code {
-    return this.constant(lanesBytes([x, x, x, x], true), "i32x4", name);
+    return this.i32x4Lanes([x, x, x, x], name);
   }
 
   /** An i32x4 constant of four given lanes. */
   i32x4Lanes(lanes: [number, number, number, number], name = "k"): Code {
-    return this.constant(lanesBytes(lanes, true), "i32x4", name);
+    const key = `i${lanes.map((l) => l | 0).join(",")}`;
+    return this.constant(key, () => lanesBytes(lanes, true), "i32x4", name);
   }
 
-  private constant(bytes: number[], lanes: "f32x4" | "i32x4", name: string): Code {
-    const key = bytes.join(",");
+  /** The local holding a constant (by `key`; its bytes made only the first time). */
+  private constant(
+    key: string,
+    bytes: () => number[],
+    lanes: "f32x4" | "i32x4",
+    name: string,
+  ): Code {
     let l = this.constants.get(key);
     if (!l) {
       l = this.local(name, "v128");
       this.constants.set(key, l);
-      this.prologue.push(set(l, { op: "v128.const", bytes, lanes }));
+      this.prologue.push(set(l, { op: "v128.const", bytes: bytes(), lanes }));
     }
     return get(l);
   }
