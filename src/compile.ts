@@ -34,6 +34,12 @@ export interface CompileOptions {
   fuse?: boolean;
   /** plain loops instead of register-blocked kernels, for reading (the same results) */
   plain?: boolean;
+  /**
+   * `js` (the default), `wasm` (kernels in WebAssembly SIMD, the same module API) or `auto` (wasm
+   * where it runs every kernel and the model is large enough to gain, else js); `target` of the
+   * result says which, and `targetNote` why not the one asked for.
+   */
+  target?: "js" | "wasm" | "auto";
 }
 
 /** What the optimizing passes did: each rewrite that fired, and fusions that could not. */
@@ -44,6 +50,12 @@ export interface PassReport {
 
 /** What `compile` returns: the module's text, its types, and the compiler's view of it. */
 export interface Compiled {
+  /** the target the module was written for */
+  target: "js" | "wasm";
+  /** why it is not the target asked for */
+  targetNote?: string;
+  /** the wasm target's WebAssembly text (empty for the JS target) */
+  wat(): string;
   /** the generated ES module: `createModel` and `meta`, no imports */
   js: string;
   /** its type declarations, with the model's own names (`Params`, `Feed`, `Model`, ...) */
@@ -101,9 +113,13 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       bind,
       grads,
       plain: options.plain ?? false,
+      target: options.target ?? "js",
     });
     const { js, dts, gradSource, schedule } = emitted;
     return {
+      target: emitted.target,
+      ...(emitted.note ? { targetNote: emitted.note } : {}),
+      wat: () => emitted.wat?.() ?? "",
       js,
       dts,
       gradSource,

@@ -57,19 +57,27 @@ export class MatmulHarness {
     const a = uniform(M * K, M * 131 + K, -1, 1);
     const b = uniform(K * N, N * 17 + K, -1, 1);
     const bias = uniform(N, 5, -1, 1);
+    const colScale = uniform(N, 11, 0.5, 1.5);
     const old = uniform(M * N, 7, -1, 1);
-    const [A, B, C, biasAt] = [inst.put(a), inst.put(b), inst.put(old), inst.put(bias)];
+    const [A, B, C, biasAt, scaleAt] = [a, b, old, bias, colScale].map((x) => inst.put(x)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const sizes = matmulParams(spec)
       .filter((p) => p.type === "size")
       .map((p) => ({ M, N, K })[p.name as "M" | "N" | "K"]);
-    inst.fns[name]!(C, A, B, ...(spec.bias ? [biasAt] : []), ...sizes);
+    const vectors = [...(spec.scale ? [scaleAt] : []), ...(spec.bias ? [biasAt] : [])];
+    inst.fns[name]!(C, A, B, ...vectors, ...sizes);
     const { C: exact, scale } = reference(spec.form, a, b, M, N, K);
     const act = ACTIVATIONS[spec.activation ?? "identity"]!;
     const got = inst.f32(C, M * N);
     let worst = 0;
     let at = -1;
     for (let e = 0; e < M * N; e++) {
-      const pre = exact[e]! + (spec.bias ? bias[e % N]! : 0);
+      const pre = exact[e]! * (spec.scale ? colScale[e % N]! : 1) + (spec.bias ? bias[e % N]! : 0);
       const want = act(pre) + (spec.accumulate ? old[e]! : 0);
       // f32 sums of K products: K ulps of the sum of magnitudes, plus the epilogue's roundings
       const tol =

@@ -41,26 +41,29 @@ describe("C = A'B' in each form, every edge tile, against f64", { timeout: SLOW 
   });
 });
 
-describe("the epilogue: bias, activation, C +=", { timeout: SLOW }, () => {
+describe("the epilogue: scale, bias, activation, C +=", { timeout: SLOW }, () => {
   const SHAPES = [
     [7, 13, 9],
     [4, 8, 5],
     [1, 3, 2],
   ] as const;
-  it.each(FORMS)("%s: every activation, with and without bias and accumulation", (form) => {
+  it.each(FORMS)("%s: every activation, with and without scale, bias and accumulation", (form) => {
     const specs: MatmulSpec[] = (["identity", "relu", "sigmoid", "tanh"] as const).flatMap(
       (activation) =>
         [false, true].flatMap((bias) =>
-          [false, true].map((accumulate) => ({
-            name: `mm_${activation}_${bias}_${accumulate}`,
-            form,
-            M: "param" as const,
-            N: "param" as const,
-            K: "param" as const,
-            bias,
-            activation,
-            accumulate,
-          })),
+          [false, true].flatMap((scale) =>
+            [false, true].map((accumulate) => ({
+              name: `mm_${activation}_${bias}_${scale}_${accumulate}`,
+              form,
+              M: "param" as const,
+              N: "param" as const,
+              K: "param" as const,
+              bias,
+              scale,
+              activation,
+              accumulate,
+            })),
+          ),
         ),
     );
     const h = new MatmulHarness(specs);

@@ -54,7 +54,7 @@ describe("dropout masks are the JS target's, for the same seed", () => {
   });
 });
 
-/** The JS target's update formulas (src/codegen/optim.ts), f64 arithmetic on f32 arrays. */
+/** The JS target's update formulas (src/codegen/js/optim.ts), f64 arithmetic on f32 arrays. */
 function jsStep(
   rule: W.OptimizerRule,
   value: Float32Array,
@@ -64,8 +64,11 @@ function jsStep(
   c1: number,
   c2: number,
 ) {
+  const wd = rule.decay ?? 0;
   for (let i = 0; i < value.length; i++) {
-    const gi = grad[i]!;
+    // coupled decay joins the gradient; adamw's is decoupled, applied to the value first
+    const gi = grad[i]! + (rule.kind === "adamw" ? 0 : wd * value[i]!);
+    if (rule.kind === "adamw") value[i]! -= lr * wd * value[i]!;
     if (rule.kind === "sgd" && rule.momentum === 0) value[i]! -= lr * gi;
     else if (rule.kind === "sgd") {
       const v = state[0]!;
@@ -90,7 +93,13 @@ describe("optimizer updates agree with the JS target's formulas over 10 steps", 
     ["momentum", { kind: "sgd", momentum: 0.9 }],
     ["rmsprop", { kind: "rmsprop", rho: 0.9, eps: 1e-8 }],
     ["adam", { kind: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8 }],
+    ["sgd with weight decay", { kind: "sgd", momentum: 0, decay: 0.1 }],
+    ["momentum with weight decay", { kind: "sgd", momentum: 0.9, decay: 0.1 }],
+    ["rmsprop with weight decay", { kind: "rmsprop", rho: 0.9, eps: 1e-8, decay: 0.1 }],
+    ["adam with weight decay", { kind: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, decay: 0.1 }],
+    ["adamw", { kind: "adamw", beta1: 0.9, beta2: 0.999, eps: 1e-8, decay: 0.1 }],
   ];
+  const adam = (rule: W.OptimizerRule) => rule.kind === "adam" || rule.kind === "adamw";
   it.each(RULES.flatMap(([name, rule]) => [1, 5, 17, 128].map((n) => [name, n, rule] as const)))(
     "%s over %d elements",
     (name, n, rule) => {
@@ -108,8 +117,10 @@ describe("optimizer updates agree with the JS target's formulas over 10 steps", 
           const grad = uniform(n, 100 + step, -1, 1);
           const lr = 0.01 / step;
           const [c1, c2] =
-            rule.kind === "adam" ? [1 - rule.beta1 ** step, 1 - rule.beta2 ** step] : [1, 1];
-          const scalars = rule.kind === "adam" ? [lr, c1, c2] : [lr];
+            rule.kind === "adam" || rule.kind === "adamw"
+              ? [1 - rule.beta1 ** step, 1 - rule.beta2 ** step]
+              : [1, 1];
+          const scalars = adam(rule) ? [lr, c1, c2] : [lr];
           inst.fns["u"]!(V, inst.put(grad), ...S, ...scalars, ...(dynamic ? [n] : []));
           jsStep(rule, jsValue, grad, jsState, lr, c1, c2);
         }

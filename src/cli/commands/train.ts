@@ -31,7 +31,9 @@ the held-out loss and accuracy of each epoch, and the loss curve.
   --grad-norms           print each layer's gradient norm before training and after each epoch
   --json                 end with one line of JSON: epochs, train_loss, test_loss, test_accuracy, seconds
   --model NAME           which model of the file (default: the first)
-  --dtype f32|f64        the float type of the generated code (default: f32)`;
+  --dtype f32|f64        the float type of the generated code (default: f32)
+  --target js|wasm|auto  where the kernels run (default auto: WebAssembly SIMD where the model
+                         gains from it and every kernel has a wasm form, else JS; f64 is JS)`;
 
 export const trainOptions = {
   data: { type: "string" },
@@ -48,6 +50,7 @@ export const trainOptions = {
   json: { type: "boolean" },
   model: { type: "string" },
   dtype: { type: "string" },
+  target: { type: "string" },
 } as const;
 
 /** A numeric flag: an integer at least `min`, or any number in [min, max). */
@@ -96,7 +99,8 @@ export const trainCommand = defineCommand({
     const lr = stringOpt(p, "lr") === undefined ? undefined : numberOpt(p, "lr", 0, "real", 0);
     const holdout = numberOpt(p, "holdout", 0.2, "real", 0, 1);
     const json = p.values["json"] === true;
-    const compiled = compileFile(p, file);
+    // training runs on the wasm target where it can and gains, unless --target says otherwise
+    const compiled = compileFile(p, file, stringOpt(p, "target") ? {} : { target: "auto" });
     if (!compiled.model.train.loss)
       throw dataError(
         "NN6005",
@@ -125,7 +129,9 @@ export const trainCommand = defineCommand({
       `training ${compiled.model.name} (${file}): ${note}\n` +
         `${epochs} epoch${epochs === 1 ? "" : "s"} of ${trainer.stepsPerEpoch} batch${trainer.stepsPerEpoch === 1 ? "" : "es"} ` +
         `of up to ${Math.min(batch, train.n)}, ` +
-        `${o.kind} lr ${lr ?? o.lr}, seed ${seed}${load ? `, from ${load}` : ""}`,
+        `${o.kind} lr ${lr ?? o.lr}, seed ${seed}${load ? `, from ${load}` : ""}\n` +
+        `target: ${compiled.target === "wasm" ? "wasm (WebAssembly SIMD)" : "js"}` +
+        (compiled.targetNote ? ` (${compiled.targetNote})` : ""),
     );
     const hooks = progressHooks(epochs, write);
     const shown = shownEpochs(epochs);

@@ -79,10 +79,53 @@ const decayOf = (o: OptimizerSpec, name: string) =>
 const coupled = (o: OptimizerSpec, wd: number, grad: string, value: string) =>
   wd > 0 && o.kind !== "adamw" ? `${grad} + ${lit(wd)} * ${value}` : grad;
 
-export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCode {
-  const o = plan.model.optimizer;
-  const kernels: string[] = [];
+/**
+ * Where a target keeps a tensor param's optimizer state and how it runs its update: the JS target
+ * allocates arrays and calls a function of its own per size; the wasm target keeps both in its
+ * module.
+ */
+export interface UpdateTarget {
+  /** declares the buffer of `what` (velocity, m, v, ...) of a param of `size` elements */
+  stateBuffer(name: string, size: string): string[];
+  /** the statement updating a tensor param; `args`: value, grad, state..., lr, corrections */
+  update(key: UpdateKey, args: string[]): string;
+  /** module-scope code of the updates used (JS functions) */
+  kernels(): string[];
+}
+
+export interface UpdateKey {
+  o: OptimizerSpec;
+  /** elements, a literal */
+  size: string;
+  roles: string[];
+  /** the param's weight decay */
+  wd: number;
+}
+
+/** The JS target's updates: one function per optimizer, decay and size, at module scope. */
+export function jsUpdates(plan: Plan): UpdateTarget {
   const names = new Map<string, string>();
+  const kernels: string[] = [];
+  return {
+    stateBuffer: (name, size) => [`const ${name} = new ${plan.array}(${size});`],
+    update(key, args) {
+      const id = `${key.o.kind}${key.wd > 0 ? "_decayed" : ""}_${key.size}`;
+      if (!names.has(id)) {
+        names.set(id, plan.sys.fresh(id));
+        kernels.push(...updateKernel(key.o, names.get(id)!, key.size, key.roles, key.wd));
+      }
+      return `${names.get(id)!}(${args.join(", ")});`;
+    },
+    kernels: () => kernels,
+  };
+}
+
+export function optimizer(
+  plan: Plan,
+  scalar: (n: Node) => string,
+  target: UpdateTarget = jsUpdates(plan),
+): OptimizerCode {
+  const o = plan.model.optimizer;
   const state: string[] = [];
   const step: string[] = [];
   if (isAdam(o)) {
@@ -99,9 +142,11 @@ export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCod
     const leaf = plan.model.params.find((p) => p.node === g.node || p.name === g.name);
     if (!leaf) continue;
     const size = plan.size(leaf.shape);
+    const scalarParam = isScalar(leaf.shape);
     const buffers = roles.map((what) => {
       const name = plan.namer.fresh(`${leaf.name}_${what}`);
-      state.push(`const ${name} = new ${plan.array}(${size});`);
+      // a scalar param's state is JS's on every target: only JS code reads it
+      state.push(...(scalarParam ? jsUpdates(plan) : target).stateBuffer(name, size));
       return name;
     });
     step.push(`// ${commentText(g.name)}`);
@@ -122,18 +167,12 @@ export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCod
         );
       continue;
     }
-    const key = `${o.kind}${wd > 0 ? "_decayed" : ""}_${size}`;
-    if (!names.has(key)) {
-      names.set(key, plan.sys.fresh(key));
-      kernels.push(...updateKernel(o, names.get(key)!, size, roles, wd));
-    }
-    const name = names.get(key)!;
     const args = [plan.nameOf(leaf.node), plan.nameOf(g.node), ...buffers, "$lr", ...extra];
-    step.push(`${name}(${args.join(", ")});`);
+    step.push(target.update({ o, size, roles, wd }, args));
   }
   const learningRate = plan.sys.fresh("learningRate");
   return {
-    kernels,
+    kernels: target.kernels(),
     state,
     step,
     schedule: scheduleCode(o, learningRate, plan.sys.fresh("baseLr")),

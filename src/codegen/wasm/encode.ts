@@ -96,10 +96,14 @@ function section(out: Bytes, id: number, write: (b: Bytes) => void): void {
   out.byte(id).sized(write);
 }
 
-/** The memory's limits: a flag (max present or not), then min and max in pages. */
-function limits(b: Bytes, min: number, max?: number): void {
+/** The memory's limits: a flag (max present or not; shared), then min and max in pages. */
+function limits(b: Bytes, min: number, max?: number, shared = false): void {
+  if (shared && max === undefined) throw new Error("internal: a shared memory needs a maximum");
   if (max === undefined) b.byte(0x00).u32(min);
-  else b.byte(0x01).u32(min).u32(max);
+  else
+    b.byte(shared ? 0x03 : 0x01)
+      .u32(min)
+      .u32(max);
 }
 
 export function encode(m: Module): Uint8Array<ArrayBuffer> {
@@ -121,7 +125,9 @@ export function encode(m: Module): Uint8Array<ArrayBuffer> {
     for (const f of m.funcs) b.u32(indexOf(signature(f)));
   });
   if (!m.memory.import)
-    section(out, SECTION.memory, (b) => limits(b.u32(1), m.memory.min, m.memory.max));
+    section(out, SECTION.memory, (b) =>
+      limits(b.u32(1), m.memory.min, m.memory.max, m.memory.shared),
+    );
   exportSection(out, m, funcs);
   section(out, SECTION.code, (b) => {
     b.u32(m.funcs.length);
@@ -140,7 +146,7 @@ function importSection(out: Bytes, m: Module, indexOf: (t: FuncType) => number):
     for (const i of m.imports) b.name(i.module).name(i.field).byte(0x00).u32(indexOf(i));
     if (mem) {
       b.name(mem.module).name(mem.field).byte(0x02);
-      limits(b, m.memory.min, m.memory.max);
+      limits(b, m.memory.min, m.memory.max, m.memory.shared);
     }
   });
 }

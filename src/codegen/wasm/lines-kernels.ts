@@ -20,7 +20,7 @@ export interface LineLayout {
 }
 
 /** A size as an f32 in every lane (a mean's divisor, batchnorm's N). */
-function count(fb: FuncBuilder, n: Size): Code {
+export function count(fb: FuncBuilder, n: Size): Code {
   const lit = literal(n);
   return lit !== undefined ? fb.f32x4(lit) : v.splat(f32.convert_i32_s(sizeCode(fb, n)));
 }

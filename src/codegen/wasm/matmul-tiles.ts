@@ -30,6 +30,8 @@ export interface TileCtx {
   A: Local;
   B: Local;
   bias: Local | null;
+  /** per-column scale (a batchnorm folded into the layer), applied before the bias */
+  scale: Local | null;
   /** M, N and K in bytes */
   bytes: Record<"M" | "N" | "K", Dim>;
 }
@@ -103,11 +105,15 @@ function storePartial(ptr: Code, off: number, w: number, value: Local): Code {
 }
 
 /**
- * C[i+r, j+4c ..] = activation(sum + bias[j+4c ..]) (+ the old C): `w` lanes of the sum stored.
+ * C[i+r, j+4c ..] = activation(sum * scale[j+4c ..] + bias[j+4c ..]) (+ the old C): `w` lanes of
+ * the sum stored.
  */
-function epilogue(ctx: TileCtx, sum: Code, c: [Code, number], bias: Code | null, w: number) {
+function epilogue(ctx: TileCtx, sum: Code, c: [Code, number], col: number, w: number) {
   const { fb, spec } = ctx;
   let value = sum;
+  const scale = columnAt(ctx, ctx.scale, col);
+  const bias = columnAt(ctx, ctx.bias, col);
+  if (scale) value = v.mul(value, loadPartial(scale, 0, w));
   if (bias) value = v.add(value, loadPartial(bias, 0, w));
   if (spec.activation === "relu") value = v.pmax(fb.f32x4(0), value);
   if (spec.activation === "sigmoid") value = M.sigmoid(fb, value);
@@ -123,10 +129,10 @@ function accumulators(fb: FuncBuilder, rows: number, cols: number): Local[][] {
   );
 }
 
-/** The bias under the tile's columns, or null. */
-function biasAt(ctx: TileCtx, colOffset: number): Code | null {
-  if (!ctx.bias) return null;
-  return i32.add(get(ctx.bias), i32.shl(i32.add(get(ctx.j), i32.const(colOffset)), i32.const(2)));
+/** The address of a per-column vector (bias, scale) under the tile's columns, or null. */
+function columnAt(ctx: TileCtx, vector: Local | null, colOffset: number): Code | null {
+  if (!vector) return null;
+  return i32.add(get(vector), i32.shl(i32.add(get(ctx.j), i32.const(colOffset)), i32.const(2)));
 }
 
 export function splatTile(ctx: TileCtx, R: number, W: number): Code {
@@ -159,9 +165,7 @@ export function splatTile(ctx: TileCtx, R: number, W: number): Code {
     fb.forUp(k, i32.const(0), dimCode(ctx.K), 1, step),
     c.init(at2(ctx.C, get(ctx.i), ctx.N, get(ctx.j))),
     acc.map((row, r) =>
-      row.map((sum, cv) =>
-        epilogue(ctx, get(sum), c.at(r, 16 * cv), biasAt(ctx, 4 * cv), widths[cv]!),
-      ),
+      row.map((sum, cv) => epilogue(ctx, get(sum), c.at(r, 16 * cv), 4 * cv, widths[cv]!)),
     ),
   ];
 }
@@ -214,6 +218,6 @@ export function dotTile(ctx: TileCtx, R: number, W: number): Code {
     fb.forUp(kb, i32.const(0), vecEnd, 16, step(4)),
     fb.forUp(kb, null, dimCode(kEnd), 4, step(1)),
     c.init(at2(ctx.C, get(ctx.i), ctx.N, get(ctx.j))),
-    acc.map((row, r) => epilogue(ctx, laneSums(fb, row.map(get)), c.at(r), biasAt(ctx, 0), W)),
+    acc.map((row, r) => epilogue(ctx, laneSums(fb, row.map(get)), c.at(r), 0, W)),
   ];
 }

@@ -24,7 +24,9 @@ export interface MatmulSpec {
   M: number | "param";
   N: number | "param";
   K: number | "param";
-  /** C = A'B' + bias[j]: the kernel takes a bias pointer after B */
+  /** C = A'B' * scale[j]: the kernel takes a scale pointer after B (before the bias) */
+  scale?: boolean;
+  /** C = A'B' + bias[j]: the kernel takes a bias pointer after B (and the scale) */
   bias?: boolean;
   activation?: Activation;
   /** C += A'B' (the bias and the activation apply to the product, before it is added) */
@@ -34,13 +36,14 @@ export interface MatmulSpec {
   comments?: readonly string[];
 }
 
-/** The kernel's params: C, A, B, bias (if any), then the sizes given as "param". */
+/** The kernel's params: C, A, B, scale and bias (if any), then the sizes given as "param". */
 export function matmulParams(spec: MatmulSpec): KernelParam[] {
   const params: KernelParam[] = [
     { name: "C", type: "ptr" },
     { name: "A", type: "ptr" },
     { name: "B", type: "ptr" },
   ];
+  if (spec.scale) params.push({ name: "scale", type: "ptr" });
   if (spec.bias) params.push({ name: "bias", type: "ptr" });
   for (const d of ["M", "N", "K"] as const)
     if (spec[d] === "param") params.push({ name: d, type: "size" });
@@ -67,6 +70,7 @@ export function matmulKernel(spec: MatmulSpec): Func {
     A: fb.param("A"),
     B: fb.param("B"),
     bias: spec.bias ? fb.param("bias") : null,
+    scale: spec.scale ? fb.param("scale") : null,
   };
   const [rows, cols] = spec.form === "nt" ? [2, 4] : [4, 8];
   const tile = spec.form === "nt" ? dotTile : splatTile;

@@ -33,6 +33,8 @@ export interface MemorySpec {
   import?: { module: string; field: string };
   /** exported under this name */
   export?: string;
+  /** shared (a SharedArrayBuffer's): growing it leaves views of it valid; needs `max` */
+  shared?: boolean;
 }
 
 export interface Module {

@@ -1,10 +1,12 @@
 // The optimizer's update of one param, in place, with the formulas of the JS target
-// (src/codegen/optim.ts) term for term, in f32:
+// (src/codegen/js/optim.ts) term for term, in f32:
 //   sgd          value -= lr g
 //   momentum     velocity = momentum velocity - lr g;  value += velocity
 //   rmsprop      s = rho s + (1 - rho) g g;  value -= lr g / (sqrt(s) + eps)
 //   adam         m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g g;
 //                value -= lr (m / correction1) / (sqrt(v / correction2) + eps)
+//   adamw        value -= lr decay value, then adam's step
+// with coupled weight decay (g + decay value in place of g) for the others where asked, and
 // where the caller computes correction_k = 1 - beta_k^step (in f64, as the JS target does) and
 // passes it with the learning rate, which a schedule may change at every step.
 import { f32, get, i32, set, v, type Code, type Local } from "./code.ts";
@@ -13,10 +15,17 @@ import { flatLoop, kernelBuilder, type KernelParam } from "./kernel.ts";
 import type { Func } from "./module.ts";
 import { dyn, type Size } from "./sizes.ts";
 
-export type OptimizerRule =
+/**
+ * `decay`: weight decay, coupled (the gradient g + decay * value: sgd, rmsprop, adam) or, for
+ * adamw, decoupled (value -= lr * decay * value before the Adam step, as PyTorch's AdamW).
+ */
+export type OptimizerRule = (
   | { kind: "sgd"; momentum: number }
   | { kind: "rmsprop"; rho: number; eps: number }
-  | { kind: "adam"; beta1: number; beta2: number; eps: number };
+  | { kind: "adam" | "adamw"; beta1: number; beta2: number; eps: number }
+) & { decay?: number };
+
+const isAdam = (rule: OptimizerRule) => rule.kind === "adam" || rule.kind === "adamw";
 
 export interface OptimizerSpec {
   name: string;
@@ -40,7 +49,7 @@ export function optimizerParams(spec: OptimizerSpec): KernelParam[] {
     ...stateNames(spec.rule).map((name) => ({ name, type: "ptr" as const })),
     { name: "lr", type: "f32" },
   ];
-  if (spec.rule.kind === "adam")
+  if (isAdam(spec.rule))
     params.push({ name: "correction1", type: "f32" }, { name: "correction2", type: "f32" });
   if (spec.n === "param") params.push({ name: "n", type: "size" });
   return params;
@@ -56,8 +65,7 @@ export function optimizerKernel(spec: OptimizerSpec): Func {
     return get(l);
   };
   const lr = scalar("lr");
-  const corrections =
-    spec.rule.kind === "adam" ? [scalar("correction1"), scalar("correction2")] : [];
+  const corrections = isAdam(spec.rule) ? [scalar("correction1"), scalar("correction2")] : [];
   fb.emit(
     flatLoop(fb, n, (offset, lanes) => {
       const arr = (name: string) => new Lanes(fb, fb.param(name), offset, lanes);
@@ -96,7 +104,16 @@ function update(
   const c = (x: number) => fb.f32x4(x);
   const value = arr("value");
   const g = fb.local("g", "v128");
-  const load = set(g, arr("grad").load());
+  const decay = rule.decay ?? 0;
+  const coupled = decay > 0 && rule.kind !== "adamw";
+  const grad = arr("grad").load();
+  const load = [
+    // decoupled decay first, from the value before the step: value -= lr * decay * value
+    decay > 0 && rule.kind === "adamw"
+      ? value.store(v.sub(value.load(), v.mul(v.mul(lr, c(decay)), value.load())))
+      : [],
+    set(g, coupled ? v.add(grad, v.mul(c(decay), value.load())) : grad),
+  ];
   if (rule.kind === "sgd" && rule.momentum === 0)
     return [load, value.store(v.sub(value.load(), v.mul(lr, get(g))))];
   const held = (name: string) => {

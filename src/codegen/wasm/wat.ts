@@ -192,7 +192,10 @@ function funcText(f: Func, typeIndex: number, folded: boolean): string[] {
 const localText = (l: { name: string; type: ValType }) => `(local ${id(l.name)} ${l.type})`;
 
 function limitsText(m: Module): string {
-  return m.memory.max === undefined ? `${m.memory.min}` : `${m.memory.min} ${m.memory.max}`;
+  const shared = m.memory.shared ? " shared" : "";
+  return m.memory.max === undefined
+    ? `${m.memory.min}`
+    : `${m.memory.min} ${m.memory.max}${shared}`;
 }
 
 export interface WatOptions {
