@@ -115,16 +115,20 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       plain: options.plain ?? false,
       target: options.target ?? "js",
     });
-    const { js, dts, gradSource, schedule } = emitted;
+    const { js, dts, schedule } = emitted;
     return {
       target: emitted.target,
       ...(emitted.note ? { targetNote: emitted.note } : {}),
       wat: () => emitted.wat?.() ?? "",
       js,
       dts,
-      gradSource,
+      get gradSource() {
+        return emitted.gradSource;
+      },
       gradCode: (view = {}) => emitted.gradCode(view),
-      derivation: emitted.derivation,
+      get derivation() {
+        return emitted.derivation;
+      },
       model,
       grads,
       passes,

@@ -82,13 +82,13 @@ export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule 
     const g = out.grad({ forward: view.forward ?? false });
     return [...g.code, ...(view.kernels ? ["", ...g.kernels] : [])].join("\n");
   };
-  const full = out.grad({ forward: true });
+
+  const calls = new Map<Node, string>();
+  for (const f of Object.values(steps))
+    for (const s of f.steps) if (s.kind === "kernel") calls.set(s.node, s.call.kernel.name);
+  const loops = loopCounts(backend.kernelText);
   const schedule: Schedule = {
-    kernels: [...Object.values(steps)]
-      .flatMap((f) => f.steps)
-      .flatMap((s) => (s.kind === "kernel" ? [s] : []))
-      .filter((s, i, all) => all.findIndex((t) => t.node === s.node) === i)
-      .map((s) => ({ node: s.node, loops: loopCount(out.js, s.call.kernel.name) })),
+    kernels: [...calls].map(([node, k]) => ({ node, loops: loops.get(k) ?? 0 })),
     buffers: bufferNodes(plan),
     groups: memory.groups,
     bytesPerElement: opts.dtype === "f32" ? 4 : 8,
@@ -100,9 +100,15 @@ export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule 
     ...(chosen.wasm ? { wat: chosen.wasm.wat } : {}),
     js: out.js,
     dts: emitDts(plan),
-    gradSource: [...full.kernels, ...full.code].join("\n"),
+    // worked out when asked for: most compilations only want the module
+    get gradSource() {
+      const full = out.grad({ forward: true });
+      return [...full.kernels, ...full.code].join("\n");
+    },
     gradCode,
-    derivation: derivation(steps.grad, plan),
+    get derivation() {
+      return derivation(steps.grad, plan);
+    },
     schedule,
   };
 }
@@ -135,12 +141,12 @@ function work(kernels: KernelSet): number {
     );
 }
 
-/** The `for` loops in the body of the kernel function `name`. */
-function loopCount(js: string, name: string): number {
-  const start = js.indexOf(`function ${name}(`);
-  if (start < 0) return 0;
-  const end = js.indexOf("\n}\n", start);
-  return js.slice(start, end).match(/\bfor \(/g)?.length ?? 0;
+/** The `for` loops of each kernel's JS body (none for wasm kernels). */
+function loopCounts(kernelText: Map<string, string[]>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const [name, lines] of kernelText)
+    counts.set(name, lines.join("\n").match(/\bfor \(/g)?.length ?? 0);
+  return counts;
 }
 
 function metaOf(plan: Plan) {

@@ -46,7 +46,7 @@ export interface BufferAccess {
 
 export class Entries {
   private readonly feedNames = new Map<Leaf, string>();
-  /** result views of dynamically sized buffers: `${target}.${buffer}` -> view variable */
+  /** result views of dynamically sized buffers: [target, result name] -> view variable */
   private readonly views = new Map<string, string>();
   /** view variable -> the buffer it views */
   readonly viewBuffers = new Map<string, string>();
@@ -193,14 +193,15 @@ export class Entries {
     if (isScalar(node.shape)) return `${target}[${str(key)}] = ${this.scalar(node)};`;
     if (p.isStatic(node.shape) && !this.access.viewsPerCall) return null;
     const buf = p.nameOf(node);
-    const view = this.viewOf(buf, target);
+    const view = this.viewOf(buf, target, key);
     const size = p.size(node.shape);
     const a = this.access;
     return `if (${a.stale(view, buf, size)}) ${target}[${str(key)}] = ${view} = ${a.view(buf, size)};`;
   }
 
-  private viewOf(buf: string, target: string): string {
-    const key = `${target}.${buf}`;
+  /** The view variable of one result (two results may view one buffer: equal gradients). */
+  private viewOf(buf: string, target: string, result: string): string {
+    const key = JSON.stringify([target, result]);
     let v = this.views.get(key);
     if (v === undefined) {
       v = this.plan.sys.fresh(`${buf}_view`);

@@ -60,7 +60,8 @@ export function emitJs(input: JsInput, backend: Backend): JsModule {
     `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${backend.label}).`,
     "// Names that start with `$` are the compiler's own; every other name comes from the source.",
     '"use strict";',
-    `const $meta = ${JSON.stringify(input.meta)};`,
+    // a JSON text: a key that a user named `__proto__` stays a key
+    `const $meta = JSON.parse(${str(JSON.stringify(input.meta))});`,
     "",
     helpers,
     ...backend.moduleScope(),
