@@ -8,7 +8,7 @@
 // memory leaves every view of it valid, so `m.params["h.W"]`, held by a user, stays valid after a
 // call with a larger batch. Where it cannot be shared (a browser page that is not cross-origin
 // isolated), `m.params` hands out fresh views after growth.
-import { isScalar, type Node } from "../../ir/node.ts";
+import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import type { BufferAccess } from "../js/entry.ts";
 import type { Backend } from "../js/module.ts";
 import { optimizer, type UpdateTarget } from "../js/optim.ts";
@@ -20,7 +20,7 @@ import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
 import { encode } from "./encode.ts";
 import type { Func, Module } from "./module.ts";
-import { wasmKernel, wasmUpdate, type WasmKernel } from "./target.ts";
+import { wasmKernel, wasmUpdate, type ArgRef, type WasmKernel } from "./target.ts";
 import { printWat } from "./wat.ts";
 
 /** 2 GiB: the kernels' byte offsets are signed i32s. */
@@ -46,11 +46,12 @@ export function wasmBackend(
   for (const k of kernels.all()) {
     const w = wasmKernel(k, exportName(k.name));
     if (typeof w === "string") return `${k.name.slice(1)}: ${w}`;
-    built.set(k.name, { ...w, func: { ...w.func, comments: uses.get(k.name) ?? [] } });
+    const comments = uses.get(k.name) ?? [];
+    built.set(k.name, { ...w, funcs: w.funcs.map((f) => ({ ...f, comments })) });
   }
-  const layout = new Layout(plan, memory);
+  const layout = new Layout(plan, memory, scratchOf(plan, built));
   const updates = wasmUpdates(plan, layout);
-  const funcs = (): Func[] => [...[...built.values()].map((w) => w.func), ...updates.funcs];
+  const funcs = (): Func[] => [...[...built.values()].flatMap((w) => w.funcs), ...updates.funcs];
   const module = (): Module => ({
     memory: { min: 1, max: MAX_PAGES, shared: true, import: { module: "env", field: "memory" } },
     imports: [],
@@ -60,7 +61,7 @@ export function wasmBackend(
   const encoded = () => (bytes ??= encode(module()));
   const backend: Backend = {
     label: "f32, WebAssembly SIMD",
-    access: access(plan, built),
+    access: access(plan, built, layout),
     moduleScope: () => moduleScope(encoded()),
     storage: () => layout.storage(),
     kernelText: new Map(),
@@ -93,12 +94,24 @@ function kernelUses(steps: Record<FnName, FnSteps>): Map<string, string[]> {
 /** `$matmul_nn_64x784x128` is exported as `matmul_nn_64x784x128`. */
 const exportName = (name: string) => name.replace(/^\$/, "");
 
-function access(plan: Plan, built: Map<string, WasmKernel>): BufferAccess {
+/** The scratch buffer each kernel computed through two calls needs, by kernel name. */
+function scratchOf(
+  plan: Plan,
+  built: Map<string, WasmKernel>,
+): Map<string, { name: string; shape: Shape }> {
+  const out = new Map<string, { name: string; shape: Shape }>();
+  for (const [k, w] of built)
+    if (w.scratch)
+      out.set(k, { name: plan.sys.fresh(`scratch_${exportName(k)}`), shape: w.scratch });
+  return out;
+}
+
+function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): BufferAccess {
   return {
     call(step, name, scalar) {
       const w = built.get(step.call.kernel.name)!;
       const { tensors, scalars } = step.call;
-      const args = w.args.map((a) => {
+      const arg = (a: ArgRef) => {
         switch (a.kind) {
           case "tensor":
             return a.index < tensors.length ? plan.nameOf(tensors[a.index]!) : "$result";
@@ -110,12 +123,16 @@ function access(plan: Plan, built: Map<string, WasmKernel>): BufferAccess {
             return plan.dim(a.name);
           case "rng":
             return "$rng[0]";
+          case "scratch":
+            return layout.scratch.get(step.call.kernel.name)!.name;
         }
+      };
+      const lines = w.calls.map((c) => {
+        const call = `$k.${c.func}(${c.args.map(arg).join(", ")})`;
+        return c.args.some((a) => a.kind === "rng") ? `$rng[0] = ${call};` : `${call};`;
       });
-      const call = `$k.${exportName(step.call.kernel.name)}(${args.join(", ")})`;
-      if (w.args.some((a) => a.kind === "rng")) return [`$rng[0] = ${call};`];
-      if (isScalar(step.node.shape)) return [`${call};`, `const ${name} = $f32[$result >> 2];`];
-      return [`${call};`];
+      if (isScalar(step.node.shape)) lines.push(`const ${name} = $f32[$result >> 2];`);
+      return lines;
     },
     copyIn: (buffer, source) => `$f32.set(${source}, ${buffer} >> 2);`,
     first: (buffer) => `$f32[${buffer} >> 2]`,
@@ -229,6 +246,8 @@ class Layout {
   constructor(
     readonly plan: Plan,
     readonly memory: MemoryPlan,
+    /** kernel name -> its scratch buffer */
+    readonly scratch: Map<string, { name: string; shape: Shape }>,
   ) {}
 
   /** A slot of `size` elements in the fixed part, named `name`. */
@@ -319,6 +338,14 @@ class Layout {
       else {
         lets.push(`let ${p.nameOf(n)} = 0; // shares memory with ${o}`);
         grow.push(`  ${p.nameOf(n)} = ${o};`);
+      }
+    }
+    for (const { name, shape } of this.scratch.values()) {
+      if (p.isStatic(shape))
+        fixedBuffers.push(...this.fixed(name, Number(p.size(shape)), "scratch"));
+      else {
+        lets.push(`let ${name} = 0; // scratch`);
+        grow.push(`  ${name} = $top;`, `  $top += $align(${p.size(shape, true)} * 4);`);
       }
     }
     if (p.dimVars.size === 0) return { fixedBuffers, dynamic: lets };

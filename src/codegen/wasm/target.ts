@@ -27,26 +27,42 @@ export type ArgRef =
   /** the size of a named dim, an i32 */
   | { kind: "dim"; name: string }
   /** the random generator's state (the kernel returns the next one) */
-  | { kind: "rng" };
+  | { kind: "rng" }
+  /** the kernel's scratch buffer (a value it computes in two calls) */
+  | { kind: "scratch" };
 
+/**
+ * A kernel of the schedule on the wasm target: its functions, the calls that compute it (one, or
+ * two through a scratch buffer of `scratch`'s shape), each with its arguments.
+ */
 export interface WasmKernel {
-  func: Func;
-  args: ArgRef[];
+  funcs: Func[];
+  calls: { func: string; args: ArgRef[] }[];
+  scratch?: Shape;
 }
 
-/** The kernel's wasm function and its call, or why the wasm target cannot run it. */
+/** The kernel's wasm functions and calls, or why the wasm target cannot run it. */
 export function wasmKernel(k: Kernel, name: string): WasmKernel | string {
-  const b = new Params(k);
   try {
+    const b = new Params(k);
     const func = build(k.spec, name, b);
-    return typeof func === "string" ? func : { func, args: b.refs };
+    return { funcs: [func], calls: [{ func: name, args: b.refs }] };
   } catch (e) {
-    if (e instanceof Unsupported) return e.message;
-    throw e;
+    if (!(e instanceof Unsupported)) throw e;
+    const split = e.split?.(name);
+    return split ?? e.message;
   }
 }
 
-class Unsupported extends Error {}
+/** What a generator cannot do in one function; `split`, where it can in two through scratch. */
+class Unsupported extends Error {
+  constructor(
+    message: string,
+    readonly split?: (name: string) => WasmKernel,
+  ) {
+    super(message);
+  }
+}
 
 /** The params of a kernel being built: pointers, scalars and sizes, each with its argument. */
 class Params {
@@ -99,7 +115,7 @@ function scalarResult(spec: KernelSpec): boolean {
 /** How many tensor inputs a spec reads (the output not counted). */
 const inputs = (k: Kernel) => k.tensors - (scalarResult(k.spec) ? 0 : 1);
 
-function build(spec: KernelSpec, name: string, b: Params): Func | string {
+function build(spec: KernelSpec, name: string, b: Params): Func {
   const k = b.k;
   const tensors = Array.from({ length: inputs(k) }, (_, i) => b.tensor(i));
   const out = b.output();
@@ -122,8 +138,18 @@ function build(spec: KernelSpec, name: string, b: Params): Func | string {
     }
     case "reduce":
       return reduce(spec, name, b, tensors, scalars, sizes, out);
-    case "matmul":
-      return matmul(spec, name, b, tensors, out);
+    case "matmul": {
+      const ref = (i: number | undefined) => (i === undefined ? undefined : b.refs[i]!);
+      const e = spec.epilogue;
+      const vectors = tensors.slice(2);
+      return matmul(spec, name, b, {
+        C: b.refs[out]!,
+        A: ref(tensors[0])!,
+        B: ref(tensors[1])!,
+        ...(e?.scale ? { scale: ref(vectors.shift())! } : {}),
+        ...(e?.bias ? { bias: ref(vectors.shift())! } : {}),
+      });
+    }
     case "softmax":
     case "softmax_xent": {
       b.dims();
@@ -309,7 +335,8 @@ function reduce(
       },
     ];
   };
-  // the per-line inputs, one pass each
+  // the per-line inputs, one pass each; a read of another pattern (varying along the line but
+  // the same for every line) has the expression computed into scratch first, then reduced
   const collect = (x: Expr): void => {
     if (x.kind === "op") x.args.forEach(collect);
     if (x.kind !== "load") return;
@@ -320,35 +347,86 @@ function reduce(
     perLine.set(key, valName);
     inputs.push({ kind: "input", name: valName, ptr: x.ptr, broadcast: how === "one" });
   };
-  collect(e);
+  try {
+    collect(e);
+  } catch (err) {
+    if (!(err instanceof Unsupported) || spec.expr.kind === "read") throw err;
+    throw new Unsupported(err.message, (n) => reduceThroughScratch(spec, n, b.k));
+  }
   return lineKernel({ name, params: b.list, ...layout, passes });
+}
+
+/** A reduction as two calls: its expression into scratch (any broadcast), then the reduction. */
+function reduceThroughScratch(
+  spec: Extract<KernelSpec, { kind: "reduce" }>,
+  name: string,
+  k: Kernel,
+): WasmKernel {
+  const first = new Params(k);
+  const tensors = Array.from({ length: inputs(k) }, (_, i) => first.tensor(i));
+  const scratch = first.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
+  const scalars = first.scalars();
+  first.dims();
+  const shape = first.sizes(spec.shape);
+  const sizes: { dims: Dim[]; param: number }[] = [];
+  const expr = toExpr(spec.expr, shape, first, tensors, scalars, sizes);
+  const map = elementwiseKernel({
+    name: `${name}_expr`,
+    params: first.list,
+    out: scratch,
+    shape,
+    expr,
+  });
+  const second = new Params(k);
+  const from = second.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
+  const out = second.output();
+  second.dims();
+  const read: KExpr = { kind: "read", arg: 0, shape: spec.shape };
+  const fold = reduce({ ...spec, expr: read }, name, second, [from], [], [], out);
+  return {
+    funcs: [map, fold],
+    calls: [
+      { func: `${name}_expr`, args: first.refs },
+      { func: name, args: second.refs },
+    ],
+    scratch: spec.shape,
+  };
+}
+
+/** The pointers a product reads and writes, as arguments of its call. */
+interface ProductRefs {
+  C: ArgRef;
+  A: ArgRef;
+  B: ArgRef;
+  scale?: ArgRef;
+  bias?: ArgRef;
 }
 
 function matmul(
   spec: Extract<KernelSpec, { kind: "matmul" }>,
   name: string,
   b: Params,
-  tensors: number[],
-  out: number,
+  refs: ProductRefs,
 ): Func {
-  if (spec.ta && spec.tb) throw new Unsupported("a product of two transposed operands");
+  if (spec.ta && spec.tb)
+    throw new Unsupported("a product of two transposed operands", (n) =>
+      productThroughScratch(spec, n, b.k),
+    );
   // the generator's params: C, A, B, scale, bias, then the sizes read at run time
-  const fresh = new Params(b.k);
-  fresh.add({ name: "C", type: "ptr" }, b.refs[out]!);
-  fresh.add({ name: "A", type: "ptr" }, b.refs[tensors[0]!]!);
-  fresh.add({ name: "B", type: "ptr" }, b.refs[tensors[1]!]!);
+  b.list.length = 0;
+  b.refs.length = 0;
+  b.add({ name: "C", type: "ptr" }, refs.C);
+  b.add({ name: "A", type: "ptr" }, refs.A);
+  b.add({ name: "B", type: "ptr" }, refs.B);
   const e = spec.epilogue;
-  let next = 2;
-  if (e?.scale) fresh.add({ name: "scale", type: "ptr" }, b.refs[tensors[next++]!]!);
-  if (e?.bias) fresh.add({ name: "bias", type: "ptr" }, b.refs[tensors[next++]!]!);
+  if (e?.scale) b.add({ name: "scale", type: "ptr" }, refs.scale!);
+  if (e?.bias) b.add({ name: "bias", type: "ptr" }, refs.bias!);
   const dim = (d: Dim): number | "param" => {
     if (typeof d === "number") return d;
-    fresh.add({ name: `n_${d}`, type: "size" }, { kind: "dim", name: d });
+    b.add({ name: `n_${d}`, type: "size" }, { kind: "dim", name: d });
     return "param";
   };
   const [M, N, K] = [dim(spec.M), dim(spec.N), dim(spec.K)];
-  b.list.splice(0, b.list.length, ...fresh.list);
-  b.refs.splice(0, b.refs.length, ...fresh.refs);
   const form = spec.ta ? "tn" : spec.tb ? "nt" : "nn";
   const activation = e?.activation;
   return matmulKernel({
@@ -361,6 +439,42 @@ function matmul(
     ...(e?.bias ? { bias: true } : {}),
     ...(activation ? { activation } : {}),
   });
+}
+
+/** A' @ B' with both stored transposed: B [N, K] transposed into scratch [K, N], then A' @ it. */
+function productThroughScratch(
+  spec: Extract<KernelSpec, { kind: "matmul" }>,
+  name: string,
+  k: Kernel,
+): WasmKernel {
+  const first = new Params(k);
+  first.tensor(1, "b");
+  const scratch = first.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
+  first.dims();
+  const [N, K] = [first.size(spec.N), first.size(spec.K)];
+  const load: Expr = { kind: "load", ptr: 0, strides: [1, K] };
+  const transpose = elementwiseKernel({
+    name: `${name}_b`,
+    params: first.list,
+    out: scratch,
+    shape: [K, N],
+    expr: load,
+  });
+  const second = new Params(k);
+  const output: ArgRef = { kind: "tensor", index: k.tensors - 1 };
+  const product = matmul({ ...spec, tb: false }, name, second, {
+    C: output,
+    A: { kind: "tensor", index: 0 },
+    B: { kind: "scratch" },
+  });
+  return {
+    funcs: [transpose, product],
+    calls: [
+      { func: `${name}_b`, args: first.refs },
+      { func: name, args: second.refs },
+    ],
+    scratch: [spec.K, spec.N],
+  };
 }
 
 /** The wasm update of a param of `n` elements under the model's optimizer. */
