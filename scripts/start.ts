@@ -22,13 +22,16 @@ writeFileSync("build/mnist.d.ts", await formatTs(compiled.dts));
 writeFileSync("build/mnist.grad.js", await formatJs(compiled.gradSource));
 console.log(`compiled ${file} -> build/mnist.js (and build/mnist.d.ts)`);
 
+// training runs as `nnc train` runs it: on the wasm target where the model gains from it
+const training = compile(readFileSync(file, "utf8"), { file, target: "auto" });
 const { train, test, note } = loadData("mnist", compiled.model);
 const o = compiled.model.optimizer;
 console.log(
   `training on ${note}: ${epochs} epochs, batches of ${batch}, ${o.kind} lr ${o.lr}` +
-    `${(o.decay ?? 1) !== 1 ? ` (x${o.decay} per epoch)` : ""}, seed ${seed}`,
+    `${(o.decay ?? 1) !== 1 ? ` (x${o.decay} per epoch)` : ""}, seed ${seed}, ` +
+    `on the ${training.target === "wasm" ? "wasm target (WebAssembly SIMD)" : "JS target"}`,
 );
-const trainer = new Trainer(compiled, train, test, { epochs, batch, seed });
+const trainer = new Trainer(training, train, test, { epochs, batch, seed });
 const history = trainer.run(progressHooks(epochs, (line) => console.log(line)));
 console.log(
   `\ntraining loss per step\n${terminalCurve(history.steps, { x: `${history.steps.length} steps` })}`,

@@ -4,6 +4,7 @@ import { lower } from "./parse/index.ts";
 import {
   emitModule,
   loadModule,
+  loadModuleAsync,
   type DerivationRow,
   type GradTarget,
   type GradView,
@@ -79,6 +80,9 @@ export interface Compiled {
   schedule: Schedule;
   /** the module's exports, evaluated in-process (with `new Function`: no file, no import) */
   load(): GeneratedModule;
+  /** `load`, compiling the wasm target's binary asynchronously: a browser's main thread compiles
+   * only small WebAssembly modules synchronously, so pages load the wasm target this way */
+  loadAsync(): Promise<GeneratedModule>;
 }
 
 /**
@@ -136,6 +140,7 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       schedule,
       // the generated text declares these types in its .d.ts; the evaluator returns it untyped
       load: () => loadModule(js) as unknown as GeneratedModule,
+      loadAsync: async () => (await loadModuleAsync(js)) as unknown as GeneratedModule,
     };
   } catch (e) {
     throw asNnError(e, options.file ?? "<source>", source);

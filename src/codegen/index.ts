@@ -219,3 +219,15 @@ export function loadModule(js: string): LoadedModule {
     .replace("await WebAssembly.compile($bytes)", "new WebAssembly.Module($bytes)");
   return new Function(body)() as LoadedModule;
 }
+
+/**
+ * The same, compiling the wasm target's binary asynchronously (as the module itself does when it
+ * is imported): a browser's main thread refuses to compile large modules synchronously.
+ */
+export async function loadModuleAsync(js: string): Promise<LoadedModule> {
+  const body = js.replace(EXPORT_LINE, "return { createModel: $createModel, meta: $meta };");
+  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+    body: string,
+  ) => () => Promise<LoadedModule>;
+  return new AsyncFunction(body)();
+}
