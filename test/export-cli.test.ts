@@ -1,6 +1,7 @@
 // `nnc export` from the command line: the files it writes, its errors, and the trips out and
 // back: train_ddp.py over two processes (ranks launched by hand, as torchrun would) against one,
-// and nnc -> torch -> nnc, with the weights torch saves loaded back by `nnc eval`.
+// train_ddp.py under a schedule against nnc train, and nnc -> torch -> nnc, with the weights torch
+// saves loaded back by `nnc eval`.
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -222,6 +223,42 @@ describe.runIf(torchAvailable())("trips out of nnc and back", () => {
     expect(await main(evalArgs)).toBe(0);
     expect(Math.abs(lastJson(io.out).test_loss - two.final_loss)).toBeLessThan(1e-5);
   }, 120_000);
+
+  it.each([
+    // momentum under a schedule (NncMomentum), weight decay on the matrices, warmup, decay per epoch
+    [
+      "a scheduled, decayed momentum",
+      "data/spirals.csv",
+      "model scheduled {\n  input x: [batch, 2]\n  target y: [batch, 3]\n" +
+        "  h = x |> dense(16) |> relu\n  p = h |> dense(3) |> softmax\n  output p\n" +
+        "  loss = mean(cross_entropy(p, y))\n" +
+        "  optimizer = sgd(lr: 0.1, momentum: 0.9, weight_decay: 1e-3, warmup: 3, decay: 0.8, " +
+        "schedule: cosine(to: 0.01))\n}\n",
+    ],
+    // micrograd's recipe: hinge loss on -1/+1 labels, linear decay over the run, l2 in the loss
+    ["models/moons.nn", "data/moons.csv", readFileSync("models/moons.nn", "utf8")],
+  ])(
+    "train_ddp.py sets the schedule's rate before every step: %s trains as nnc train",
+    async (label, data, source) => {
+      const sub = tempDir();
+      const file = join(sub, "model.nn");
+      writeFileSync(file, source);
+      const exportArgs = ["export", file, "--format", "torch", "--ddp", "-o", join(sub, "m.py")];
+      expect(await main(exportArgs)).toBe(0);
+      const c = compile(source, { file });
+      const start = join(sub, "start.safetensors");
+      writeWeights(start, c.model, Object.fromEntries(seededWeights(c, 1)), "f32");
+      const run = ["--data", data, "--epochs", "3", "--batch", "32"];
+      const common = [join(sub, "train_ddp.py"), ...run, "--load", start];
+      const one = lastJson(await runPython(common));
+      io.out = "";
+      expect(await main(["train", file, ...run, "--json"])).toBe(0);
+      const nnc = lastJson(io.out);
+      expect(Math.abs(one.train_loss - nnc.train_loss), label).toBeLessThan(1e-5);
+      expect(Math.abs(one.test_loss - nnc.test_loss), label).toBeLessThan(1e-5);
+    },
+    120_000,
+  );
 
   it("nnc train -> torch continues for 5 steps -> nnc eval --load reads what torch saved", async () => {
     const saved = path("xor-nnc.safetensors");

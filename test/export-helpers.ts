@@ -75,6 +75,89 @@ export const namesCase: ModelCase = {
   ].join("\n"),
 };
 
+/** A small network (a dense layer, batchnorm, a dense layer) trained by `optimizer`. */
+function network(name: string, optimizer: string, loss = "mean(cross_entropy(p, y))"): ModelCase {
+  const source = [
+    `model ${name} {`,
+    "  input x: [batch, 3]",
+    "  target y: [batch, 2]",
+    "  h = x |> dense(4) |> batchnorm |> tanh",
+    "  s = h |> dense(2)",
+    "  p = softmax(s)",
+    "  output p, s",
+    `  loss = ${loss}`,
+    `  optimizer = ${optimizer}`,
+    "}",
+  ].join("\n");
+  return { label: `${name}: ${optimizer}`, file: `${name}.nn`, model: name, source };
+}
+
+/** A model whose params are a vector and a scalar: no weight matrix for the default decay. */
+function vectors(name: string, optimizer: string): ModelCase {
+  const source = [
+    `model ${name} {`,
+    "  input x: [batch, 2]",
+    "  target y: [batch, 2]",
+    "  param w: [2] = [0.5, -0.25]",
+    "  param c: scalar = 0.1",
+    "  z = tanh(x * w + c)",
+    "  output z",
+    "  loss = mean(quadratic(z, y))",
+    `  optimizer = ${optimizer}`,
+    "}",
+  ].join("\n");
+  return { label: `${name}: ${optimizer}`, file: `${name}.nn`, model: name, source };
+}
+
+/**
+ * Weight decay on every optimizer, coupled and decoupled (adamw), on the default params (the
+ * weight matrices), on the ones `decay_params` names (biases, batchnorm's, a scalar) and on none
+ * (adamw's default decay where there is no matrix): what no model in models/ shows all of.
+ */
+export const optimizerCases: ModelCase[] = [
+  network("sgd_decay", "sgd(lr: 0.1, weight_decay: 0.05)", "mean(squared_hinge(s, y))"),
+  network("momentum_decay", "sgd(lr: 0.1, momentum: 0.9, weight_decay: 0.05)"),
+  network(
+    "momentum_decay_cosine",
+    "sgd(lr: 0.1, momentum: 0.9, weight_decay: 0.05, schedule: cosine)",
+  ),
+  // not the bias before batchnorm, whose gradient is 0 up to rounding: rmsprop's step on a
+  // gradient of wd p alone, far below eps, overshoots by lr wd / eps and amplifies the rounding
+  network("rmsprop_decay", "rmsprop(lr: 0.01, weight_decay: 0.05, decay_params: [h.batchnorm, s])"),
+  network("adam_decay", "adam(lr: 0.01, weight_decay: 0.05)"),
+  network("adamw_default", "adamw(lr: 0.01)"),
+  network(
+    "adamw_listed",
+    "adamw(lr: 0.01, weight_decay: 0.2, decay_params: [h.batchnorm, s.b], warmup: 3, schedule: linear(to: 0.001))",
+  ),
+  vectors("adamw_nothing", "adamw(lr: 0.05)"),
+  vectors("scalar_decay", "sgd(lr: 0.1, momentum: 0.5, weight_decay: 0.1, decay_params: [c])"),
+];
+
+/** Every kind of schedule, with and without a horizon, warmup and per-epoch decay. */
+export const scheduleCases: ModelCase[] = [
+  "sgd(lr: 0.5, schedule: constant)",
+  "sgd(lr: 0.5, momentum: 0.9, schedule: linear(to: 0.05))",
+  "adam(lr: 0.01, schedule: linear(to: 0.001, steps: 6))",
+  "rmsprop(lr: 0.01, schedule: cosine)",
+  "sgd(lr: 0.5, schedule: cosine(to: 0.1, steps: 7))",
+  "sgd(lr: 0.5, momentum: 0.5, schedule: step(every: 3, factor: 0.5))",
+  "adamw(lr: 0.01, schedule: exponential(0.9))",
+  "sgd(lr: 0.5, schedule: exponential(0.5, every: 4))",
+  "sgd(lr: 0.5, warmup: 4)",
+  "adam(lr: 0.01, warmup: 3, schedule: cosine(to: 0.001))",
+  "sgd(lr: 0.5, warmup: 5, schedule: linear(to: 0, steps: 2))",
+  "sgd(lr: 0.5, decay: 0.5)",
+  "sgd(lr: 0.5, momentum: 0.9, warmup: 2, decay: 0.7, schedule: step(every: 2, factor: 0.8))",
+].map((optimizer, i) => network(`schedule${i}`, optimizer));
+
+/**
+ * Factors on the schedule's rate of each step in the training comparisons: the rate then changes
+ * at every step, even under a constant schedule, and the exported step must follow whatever rate
+ * its caller sets, as trainStep follows setLearningRate (momentum's velocity is where it shows).
+ */
+export const JITTER = [1, 0.5, 1.5];
+
 /** The source with every dropout's rate 0, so that training is deterministic. */
 export function withoutDropout(source: string): string {
   return source.replace(/dropout\([^)]*\)/g, "dropout(0)");

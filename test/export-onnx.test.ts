@@ -1,12 +1,14 @@
 // nnc export --format onnx, checked by ONNX Runtime: for every model in models/ and random models,
 // the inference graph's outputs equal the generated module's forward, one exported training step
-// equals trainStep, and 20 steps stay together.
+// equals trainStep, and 20 steps stay together, each at the rate the model's schedule gives the
+// step (the graph's `optimizer:lr` input). Besides models/, small models show every optimizer
+// with weight decay, coupled and decoupled (adamw).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Tensor } from "onnxruntime-node";
 import type * as ort from "onnxruntime-node";
 import type { ModelIR } from "../src/ir/model.ts";
-import { optimizerSlots } from "../src/export/onnx-train.ts";
+import { isAdam, optimizerSlots } from "../src/export/optimizer.ts";
 import { compile, type Compiled } from "../src/compile.ts";
 import { exportOnnx } from "../src/export/onnx.ts";
 import { decodeModel, encodeDecoded, valueInfo } from "../src/export/onnx-proto.ts";
@@ -17,6 +19,8 @@ import {
   jsFeed,
   maxError,
   namesCase,
+  optimizerCases,
+  JITTER,
   ortFeed,
   randomFeed,
   randomModels,
@@ -28,7 +32,9 @@ import {
   type ModelCase,
 } from "./export-helpers.ts";
 
-const cases = [...repoModels(), namesCase, ...randomModels(8, 13)];
+const cases = [...repoModels(), namesCase, ...optimizerCases, ...randomModels(8, 13)];
+/** The run the training steps are part of, for the schedule: 20 steps, 6 to an epoch. */
+const RUN = { steps: 20, stepsPerEpoch: 6 };
 
 function compileCase(c: ModelCase, source = c.source): Compiled {
   return compile(source, { file: c.file, model: c.model });
@@ -51,18 +57,20 @@ async function inferenceError(c: ModelCase): Promise<Record<string, number>> {
 
 type Values = Record<string, ArrayLike<number>>;
 
-/** `steps` exported training steps in ORT on the batches `feeds`; the values after each. */
+/** Exported training steps in ORT on the batches `feeds` at the rates `lrs`; the values after each. */
 async function ortSteps(
   bytes: Uint8Array,
   start: Record<string, ort.Tensor>,
   feeds: Feed[],
+  lrs: number[],
   type: "f32" | "f64",
 ) {
   const s = await session(bytes);
   const carried = { ...start };
   const after: Values[] = [];
-  for (const feed of feeds) {
-    const out = await s.run({ ...ortFeed(feed, type), ...carried });
+  for (const [k, feed] of feeds.entries()) {
+    const lr = scalarTensor(lrs[k]!, type);
+    const out = await s.run({ ...ortFeed(feed, type), ...carried, "optimizer:lr": lr });
     const values: Values = {};
     for (const [name, t] of Object.entries(out)) {
       values[name] = t.data as Float32Array | Float64Array;
@@ -78,13 +86,15 @@ function moduleSteps(
   compiled: Compiled,
   params: Values,
   feeds: Feed[],
+  lrs: number[],
   type: "f32" | "f64",
 ): Values[] {
   const m = compiled.load().createModel({ params });
-  return feeds.map((feed) => {
+  return feeds.map((feed, k) => {
     const values: Values = {};
     for (const [name, g] of Object.entries(m.grad(jsFeed(feed, type)).grads))
       values[`grad:${name}`] = Float64Array.from(g);
+    m.setLearningRate(lrs[k]!);
     values["step:loss"] = [m.trainStep(jsFeed(feed, type))];
     for (const [name, v] of [...Object.entries(m.params), ...Object.entries(m.state)])
       values[`step:${name}`] = Float64Array.from(v);
@@ -110,6 +120,9 @@ async function trainingErrors(c: ModelCase, steps: number, check: number[]) {
   const weights = seededWeights(single, 1);
   const params = Object.fromEntries(single.model.params.map((p) => [p.name, weights.get(p.name)!]));
   const feeds = Array.from({ length: steps }, (_, k) => randomFeed(single.model, 8, 100 + k));
+  // the schedule's rates, as nnc train sets them (the caller's part of the exported step), jittered
+  const schedule = double.load().createModel({ params });
+  const lrs = feeds.map((_, k) => schedule.learningRate(k, RUN) * JITTER[k % 3]!);
   const run = async (compiled: Compiled, type: "f32" | "f64") => {
     const bytes = exportOnnx(compiled.model, compiled.grads, {
       training: true,
@@ -118,8 +131,8 @@ async function trainingErrors(c: ModelCase, steps: number, check: number[]) {
     });
     const start = startingInputs(compiled.model, weights, type);
     return {
-      ort: await ortSteps(bytes, start, feeds, type),
-      own: moduleSteps(compiled, params, feeds, type),
+      ort: await ortSteps(bytes, start, feeds, lrs, type),
+      own: moduleSteps(compiled, params, feeds, lrs, type),
     };
   };
   const f32 = await run(single, "f32");
@@ -144,6 +157,12 @@ async function trainingErrors(c: ModelCase, steps: number, check: number[]) {
   });
 }
 
+function scalarTensor(value: number, type: "f32" | "f64"): ort.Tensor {
+  return type === "f32"
+    ? new Tensor("float32", Float32Array.of(value), [])
+    : new Tensor("float64", Float64Array.of(value), []);
+}
+
 /** The training step's first inputs: the weights, zeros for the optimizer, the model's rate. */
 function startingInputs(
   model: ModelIR,
@@ -164,7 +183,7 @@ function startingInputs(
         p.shape,
       );
   out["optimizer:lr"] = tensor([model.optimizer.lr], []);
-  if (model.optimizer.kind === "adam") out["optimizer:step"] = tensor([0], []);
+  if (isAdam(model.optimizer)) out["optimizer:step"] = tensor([0], []);
   return out;
 }
 
@@ -243,6 +262,53 @@ describe("the exported graph's interface", () => {
         "grad:constructor.b",
       ]),
     );
+  });
+});
+
+describe("the training step's optimizer", () => {
+  const source = (optimizer: string) =>
+    "model m {\n  input x: [batch, 2]\n  target y: [batch, 1]\n  h = x |> dense(3) |> relu\n" +
+    "  z = h |> dense(1)\n  output z\n  loss = mean(mse(z, y))\n" +
+    `  optimizer = ${optimizer}\n}`;
+  const exported = (optimizer: string, training = true) => {
+    const c = compile(source(optimizer), { file: "m.nn" });
+    return decodeModel(exportOnnx(c.model, c.grads, { training, weights: seededWeights(c, 1) }));
+  };
+  const metadata = (m: ReturnType<typeof decodeModel>) =>
+    Object.fromEntries(m.metadataProps.map((p) => [p.key, JSON.parse(p.value!) as unknown]));
+
+  it("says in its metadata how nnc schedules the rate the caller feeds as optimizer:lr", () => {
+    const m = exported(
+      "adamw(lr: 0.01, weight_decay: 0.1, warmup: 2, decay: 0.9, schedule: cosine(to: 0.001))",
+    );
+    expect(metadata(m)).toEqual({
+      "nnc:optimizer": {
+        kind: "adamw",
+        lr: 0.01,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weight_decay: 0.1,
+        decay_params: ["h.W", "z.W"],
+        schedule: { kind: "cosine", to: 0.001 },
+        warmup: 2,
+        decay_per_epoch: 0.9,
+      },
+    });
+    expect(m.graph!.input!.map((i) => i.name)).toEqual(
+      expect.arrayContaining(["optimizer:lr", "optimizer:step", "optimizer:h.W:m"]),
+    );
+    expect(metadata(exported("sgd(lr: 0.1, momentum: 0.5)"))["nnc:optimizer"]).toEqual({
+      kind: "sgd",
+      lr: 0.1,
+      momentum: 0.5,
+      weight_decay: 0,
+      decay_params: [],
+      schedule: { kind: "constant" },
+      warmup: 0,
+      decay_per_epoch: 1,
+    });
+    expect(exported("adam(lr: 0.1)", false).metadataProps).toEqual([]);
   });
 });
 

@@ -1,7 +1,9 @@
 // nnc export --format torch, run by Debian's PyTorch: for every model in models/ and random
 // models, torch.autograd's gradients of the exported loss equal nnc's symbolic ones within 1e-9
 // (relative, f64): an independent check of nnc's differentiation. Ten train_step calls of the
-// module equal ten trainStep calls (f32 within 1e-5, f64 within 1e-9).
+// module equal ten trainStep calls (f32 within 1e-5, f64 within 1e-9), each at the rate the
+// model's schedule gives the step, and lr_at is the module's learningRate at every step. Besides
+// models/, small models show every optimizer with weight decay and every kind of schedule.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,11 +14,14 @@ import {
   jsFeed,
   maxError,
   namesCase,
+  optimizerCases,
+  JITTER,
   randomFeed,
   randomModels,
   relativeError,
   repoModels,
   runTorchJobs,
+  scheduleCases,
   tempDir,
   torchAvailable,
   withoutDropout,
@@ -26,8 +31,22 @@ import {
 } from "./export-helpers.ts";
 
 const hasTorch = torchAvailable();
-const cases = [...repoModels(), namesCase, ...randomModels(8, 29)];
+const cases = [
+  ...repoModels(),
+  namesCase,
+  ...optimizerCases,
+  ...scheduleCases,
+  ...randomModels(8, 29),
+];
 const STEPS = 10;
+/** The run the training steps are part of, for the schedule: 10 steps, 4 to an epoch. */
+const RUN = { steps: STEPS, stepsPerEpoch: 4 };
+/** Where lr_at is compared: every step of a run of 24 (5 to an epoch), and past its end. */
+const LR_RUN = { steps: 24, stepsPerEpoch: 5 };
+const LR_STEPS = Array.from({ length: 31 }, (_, k) => k);
+
+/** A rate, or the error that asked for what the run did not give. */
+type Bare = { value: number } | { error: string };
 
 type Values = Record<string, number[]>;
 interface TorchResult {
@@ -35,6 +54,8 @@ interface TorchResult {
   loss: number;
   grads: Record<string, number[] | null>;
   trained: Record<"f32" | "f64", { losses: number[]; values: Values }>;
+  lr_at: number[];
+  lr_at_bare: Bare;
 }
 
 interface Expected {
@@ -42,6 +63,8 @@ interface Expected {
   loss: number;
   grads: Record<string, ArrayLike<number>>;
   trained: Record<"f32" | "f64", { losses: number[]; values: Record<string, ArrayLike<number>> }>;
+  learningRate: number[];
+  bare: Bare;
 }
 
 const plain = (feed: Feed) =>
@@ -66,9 +89,13 @@ function prepare(c: ModelCase, dir: string, i: number): { job: unknown; expected
   const m64 = double.load().createModel({ params });
   const forward = m64.forward(jsFeed(feed, "f64"));
   const { loss, grads } = m64.grad(jsFeed(feed, "f64"));
+  const lrs = train.map((_, k) => m64.learningRate(k, RUN) * JITTER[k % 3]!);
   const trained = (type: "f32" | "f64") => {
     const m = (type === "f32" ? single : double).load().createModel({ params });
-    const losses = train.map((f) => m.trainStep(jsFeed(f, type)));
+    const losses = train.map((f, k) => {
+      m.setLearningRate(lrs[k]!);
+      return m.trainStep(jsFeed(f, type));
+    });
     return { losses, values: { ...m.params, ...m.state } };
   };
   return {
@@ -78,6 +105,8 @@ function prepare(c: ModelCase, dir: string, i: number): { job: unknown; expected
       forward: plain(feed),
       loss: plain(feed),
       train: train.map(plain),
+      lrs,
+      lr_at: { at: LR_STEPS, steps: LR_RUN.steps, steps_per_epoch: LR_RUN.stepsPerEpoch },
     },
     expected: {
       forward: Object.fromEntries(
@@ -89,6 +118,8 @@ function prepare(c: ModelCase, dir: string, i: number): { job: unknown; expected
       loss,
       grads: Object.fromEntries(Object.entries(grads).map(([k, v]) => [k, Float64Array.from(v)])),
       trained: { f32: trained("f32"), f64: trained("f64") },
+      learningRate: LR_STEPS.map((k) => m64.learningRate(k, LR_RUN)),
+      bare: bareRate(m64),
     },
   };
 }
@@ -144,7 +175,39 @@ describe.runIf(hasTorch)("PyTorch export, run by torch", () => {
       }
     },
   );
+
+  it.each(cases.map((c) => [c.label]))(
+    "%s: lr_at(step, steps, steps_per_epoch) is the module's learningRate",
+    (label) => {
+      const r = results.find((x) => x.c.label === label)!;
+      expect(relativeError(r.got.lr_at, r.expected.learningRate)).toBeLessThan(1e-12);
+      const [got, want] = [r.got.lr_at_bare, r.expected.bare];
+      // without the run: both give the same rate, or both ask for the same missing number
+      if ("value" in want)
+        expect("value" in got ? relativeError([got.value], [want.value]) : got.error).toBeLessThan(
+          1e-12,
+        );
+      else
+        expect("error" in got ? got.error : got.value).toContain(
+          `ValueError: ${missing(want.error)}`,
+        );
+    },
+  );
 });
+
+/** learningRate(3) with no run: the rate, or the error of a schedule that needs the run. */
+function bareRate(m: { learningRate(step: number): number }): Bare {
+  try {
+    return { value: m.learningRate(3) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** The start of lr_at's error for what a learningRate error says is missing. */
+function missing(error: string): string {
+  return /\{ stepsPerEpoch \}/.test(error) ? "lr_at(step, steps_per_epoch)" : "lr_at(step, steps)";
+}
 
 function maxAbs(xs: ArrayLike<number>): number {
   let m = 0;

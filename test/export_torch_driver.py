@@ -5,8 +5,10 @@ takes seconds). Reads a JSON list of jobs, prints a JSON list of results, one pe
 
 gives {"forward": {output: values}, "loss": x, "grads": {param: values}} computed in f64 (the
 gradients by torch.autograd), and for "train", {"trained": {"f32": values, "f64": values}}: the
-params and state after train_step on each feed, in f32 and in f64. A feed is
-{name: {"shape": [...], "data": [...]}}."""
+params and state after train_step on each feed, in f32 and in f64, at the rate "lrs" gives each
+step if the job has it. For "lr_at": {"at": [step, ...], "steps": n, "steps_per_epoch": m}, the
+model's lr_at(step, n, m) at each step, and lr_at(3) without the run (its value, or the error of a
+schedule that needs the run). A feed is {name: {"shape": [...], "data": [...]}}."""
 
 import importlib.util
 import json
@@ -50,9 +52,20 @@ def run(job, index):
         for name, dtype in (("f32", torch.float32), ("f64", torch.float64)):
             model = module.Model().to(dtype)
             model.load_weights(job["weights"])
-            losses = [model.train_step(**tensors(feed, dtype)).item() for feed in job["train"]]
+            losses = []
+            for k, feed in enumerate(job["train"]):
+                if "lrs" in job:
+                    model.set_learning_rate(job["lrs"][k])
+                losses.append(model.train_step(**tensors(feed, dtype)).item())
             values = {k: flat(v) for k, v in {**model.nn_params(), **model.nn_state()}.items()}
             result["trained"][name] = {"losses": losses, "values": values}
+    if "lr_at" in job:
+        run = job["lr_at"]
+        result["lr_at"] = [model.lr_at(k, run["steps"], run["steps_per_epoch"]) for k in run["at"]]
+        try:
+            result["lr_at_bare"] = {"value": model.lr_at(3)}
+        except Exception as e:  # the test expects a ValueError that names what is missing
+            result["lr_at_bare"] = {"error": f"{type(e).__name__}: {e}"}
     if "save" in job:
         model.save_weights(job["save"])
     return result

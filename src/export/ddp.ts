@@ -1,10 +1,11 @@
 // `nnc export --format torch --ddp`: train_ddp.py beside the module, the same training as
 // `nnc train` with torch.distributed (DistributedDataParallel; gloo on CPU, nccl on GPUs). It
 // reads the CSV files nnc reads, holds out the same rows, shuffles in the same order (nnc's
-// mulberry32 generator, reimplemented), steps as nnc's trainer does, and saves weights that
-// `nnc eval --load` and `nnc train --load` read. Each step's global batch is split across the
-// processes; every process scales its mean loss by its share, so that DDP's averaged gradient is
-// the gradient of the whole batch's mean loss.
+// mulberry32 generator, reimplemented), steps as nnc's trainer does (setting the rate the
+// model's lr_at gives before every step), and saves weights that `nnc eval --load` and `nnc
+// train --load` read. Each step's global batch is split across the processes; every process
+// scales its mean loss by its share, so that DDP's averaged gradient is the gradient of the
+// whole batch's mean loss.
 import type { ModelIR } from "../ir/model.ts";
 import { pyStr } from "./python.ts";
 
@@ -144,14 +145,18 @@ def main():
     batch = max(1, min(args.batch, n_train))
     rand = mulberry32(args.seed)
     order = permutation(n_train, rand)
+    per_epoch = steps_per_epoch(n_train, batch)
+    step = 0
     train_loss = float("nan")
     for epoch in range(1, args.epochs + 1):
         if epoch > 1:
             shuffle(order, rand)
-        for group in optimizer.param_groups:
-            group["lr"] = model.lr_at(epoch, args.epochs)
         losses = []
-        for s in range(steps_per_epoch(n_train, batch)):
+        for s in range(per_epoch):
+            # the schedule's rate of this step, as nnc train sets it before every step
+            for group in optimizer.param_groups:
+                group["lr"] = model.lr_at(step, args.epochs * per_epoch, per_epoch)
+            step += 1
             rows = order[s * batch : (s + 1) * batch]
             mine = rows[rank::world]
             # a process without examples still joins the gradient average, with weight 0

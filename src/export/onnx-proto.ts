@@ -71,7 +71,12 @@ export function attribute(name: string, v: AttrValue): AttributeProto {
   return { name, type: AttributeType.TENSOR, t: v };
 }
 
-export function encodeModel(graph: GraphProto, docString: string): Uint8Array {
+/** The model: the graph, a description, and metadata as key-value strings. */
+export function encodeModel(
+  graph: GraphProto,
+  docString: string,
+  metadata: Readonly<Record<string, string>> = {},
+): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: "nnc",
@@ -79,6 +84,7 @@ export function encodeModel(graph: GraphProto, docString: string): Uint8Array {
     docString,
     opsetImport: [{ domain: "", version: OPSET }],
     graph,
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   });
   return onnx.ModelProto.encode(model).finish();
 }

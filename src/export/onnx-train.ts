@@ -1,26 +1,33 @@
-// The optimizer's update as ONNX nodes, with the formulas of the generated trainStep:
+// The optimizer's update as ONNX nodes, with the formulas of the generated trainStep, where g is
+// the loss's gradient plus wd p for a param that weight decay applies to (coupled decay):
 //   sgd       p' = p - lr g
 //   momentum  v' = mu v - lr g;  p' = p + v'
 //   rmsprop   s' = rho s + (1 - rho) g^2;  p' = p - lr g / (sqrt(s') + eps)
 //   adam      t' = t + 1;  m' = b1 m + (1 - b1) g;  v' = b2 v + (1 - b2) g^2;
 //             p' = p - lr (m' / (1 - b1^t')) / (sqrt(v' / (1 - b2^t')) + eps)
+//   adamw     adam's step on the loss's gradient, from p - lr wd p (decoupled decay, as
+//             PyTorch's AdamW) instead of p
 // Its state enters as graph inputs `optimizer:NAME:SLOT` (zeros at the start) and `optimizer:step`
-// (adam's count of steps taken, 0 at the start), the learning rate as `optimizer:lr`.
+// (adam's count of steps taken, 0 at the start), the learning rate as `optimizer:lr`: the caller
+// computes the schedule's rate of each step, as `nnc train` sets the module's rate before each
+// trainStep (the rate depends on the run's length, which the step cannot know).
 import type { ModelIR, OptimizerSpec } from "../ir/model.ts";
 import type { Shape } from "../ir/node.ts";
 import type { OnnxGraph } from "./onnx-graph.ts";
-
-/** The per-param state of each optimizer, by slot name. */
-export function optimizerSlots(o: OptimizerSpec): string[] {
-  if (o.kind === "sgd") return o.momentum === 0 ? [] : ["velocity"];
-  return o.kind === "rmsprop" ? ["meansquare"] : ["m", "v"];
-}
+import { decayOf, isAdam, optimizerSlots } from "./optimizer.ts";
 
 /** One new value of the step: a param, or a piece of optimizer state. */
 export interface Updated {
   name: string;
   value: string;
   shape: Shape;
+}
+
+/** The step's values every param's update reads. */
+interface Shared {
+  lr: string;
+  /** adam's bias corrections 1 - b1^t', 1 - b2^t' */
+  corrections: [string, string] | null;
 }
 
 /**
@@ -34,37 +41,58 @@ export function optimizerUpdate(
   gradOf: (name: string) => string,
 ): Updated[] {
   const o = model.optimizer;
-  const input = (name: string, shape: number[]): string => g.input(name, shape);
-  const lr = input("optimizer:lr", []);
+  const shared: Shared = { lr: g.input("optimizer:lr", []), corrections: null };
   const out: Updated[] = [];
-  let corrections: [string, string] | null = null;
-  if (o.kind === "adam") {
-    const t = g.op("Add", [input("optimizer:step", []), g.scalar(1)], {}, "step");
+  if (isAdam(o)) {
+    const t = g.op("Add", [g.input("optimizer:step", []), g.scalar(1)], {}, "step");
     out.push({ name: "optimizer:step", value: t, shape: [] });
     const correction = (beta: number) =>
       g.op("Sub", [g.scalar(1), g.op("Pow", [g.scalar(beta), t])], {}, "correction");
-    corrections = [correction(o.beta1), correction(o.beta2)];
+    shared.corrections = [correction(o.beta1), correction(o.beta2)];
   }
+  const roles = optimizerSlots(o);
   for (const p of model.params) {
     const shape = p.shape as number[];
-    const slots = optimizerSlots(o).map((s) => input(`optimizer:${p.name}:${s}`, shape));
-    const step = paramStep(g, o, lr, gradOf(p.name), slots, corrections);
-    out.push({ name: p.name, value: g.op("Sub", [param(p.name), step.delta], {}, p.name), shape });
+    const slots = roles.map((s) => g.input(`optimizer:${p.name}:${s}`, shape));
+    const next = paramUpdate(g, o, shared, decayOf(o, p.name), param(p.name), gradOf(p.name));
+    const step = next.step(slots);
+    out.push({ name: p.name, value: g.op("Sub", [next.from, step.delta], {}, p.name), shape });
     step.slots.forEach((value, i) =>
-      out.push({ name: `optimizer:${p.name}:${optimizerSlots(o)[i]!}`, value, shape }),
+      out.push({ name: `optimizer:${p.name}:${roles[i]!}`, value, shape }),
     );
   }
   return out;
+}
+
+/**
+ * Weight decay, as the param's update sees it: the gradient the step reads (g + wd p, coupled),
+ * the value the step moves from (p - lr wd p, adamw's decoupled decay), and the step itself.
+ */
+function paramUpdate(
+  g: OnnxGraph,
+  o: OptimizerSpec,
+  shared: Shared,
+  wd: number,
+  value: string,
+  grad: string,
+) {
+  const mul = (a: string, b: string) => g.op("Mul", [a, b]);
+  const decoupled = o.kind === "adamw";
+  const decayed = wd > 0 && !decoupled ? g.op("Add", [grad, mul(g.scalar(wd), value)]) : grad;
+  const from =
+    wd > 0 && decoupled
+      ? g.op("Sub", [value, mul(mul(shared.lr, g.scalar(wd)), value)], {}, "decayed")
+      : value;
+  return { from, step: (slots: string[]) => paramStep(g, o, shared, decayed, slots) };
 }
 
 /** How much a param moves down (p' = p - delta), and its new optimizer state. */
 function paramStep(
   g: OnnxGraph,
   o: OptimizerSpec,
-  lr: string,
+  { lr, corrections }: Shared,
   grad: string,
   slots: string[],
-  corrections: [string, string] | null,
 ): { delta: string; slots: string[] } {
   const op = (type: string, ...xs: string[]) => g.op(type, xs);
   const k = (v: number) => g.scalar(v);

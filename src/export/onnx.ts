@@ -13,6 +13,7 @@ import { OnnxGraph } from "./onnx-graph.ts";
 import { onnxOps } from "./onnx-ops.ts";
 import { encodeModel, type ElemType } from "./onnx-proto.ts";
 import { optimizerUpdate } from "./onnx-train.ts";
+import { optimizerJson } from "./optimizer.ts";
 import { exportError, type Weights } from "./weights.ts";
 
 export interface OnnxOptions {
@@ -35,7 +36,12 @@ export function exportOnnx(
   const doc = options.training
     ? trainingGraph(g, model, grads)
     : inferenceGraph(g, model, options.weights);
-  return encodeModel(g.proto(model.name, doc), `nnc export of ${model.file}: model ${model.name}`);
+  const about = `nnc export of ${model.file}: model ${model.name}`;
+  // the training step's rate is an input: the metadata says how nnc schedules it
+  const metadata: Record<string, string> = options.training
+    ? { "nnc:optimizer": optimizerJson(model.optimizer) }
+    : {};
+  return encodeModel(g.proto(model.name, doc), about, metadata);
 }
 
 function inferenceGraph(g: OnnxGraph, model: ModelIR, weights: Weights | undefined): string {
@@ -81,7 +87,8 @@ function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarge
   for (const [name, node] of grads) g.output(`grad:${name}`, value(node), node.shape);
   return (
     `one training step of ${model.name} (${model.optimizer.kind}): step:NAME is the new value of ` +
-    `the input NAME, step:loss the loss before the step, grad:NAME the gradient`
+    `the input NAME, step:loss the loss before the step, grad:NAME the gradient; optimizer:lr is ` +
+    `the step's learning rate, which the caller schedules (metadata nnc:optimizer)`
   );
 }
 

@@ -136,6 +136,14 @@ def _dropout_mask(self, shape, rate):
     keep = torch.rand(shape, dtype=self._anchor.dtype, device=self._anchor.device) >= rate
     return keep.to(self._anchor.dtype) / (1 - rate)
 
+def set_learning_rate(self, lr):
+    """The rate of the next train_step calls, as the generated module's setLearningRate (nnc
+    train sets lr_at's rate before every step)."""
+    if self._optimizer is None:
+        self._optimizer = self.make_optimizer()
+    for group in self._optimizer.param_groups:
+        group["lr"] = lr
+
 def train_step(self, /, **feed):
     """One step as nnc's trainStep: the loss before the step; updates params, state and the
     optimizer (make_optimizer's, made at the first step)."""

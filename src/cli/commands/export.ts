@@ -18,11 +18,12 @@ Writes the model for another engine.
     --seed N       the seed of the initial params (default 1)
     --training     the training step instead: forward, nnc's backward graph and the optimizer's
                    update, from (data, params, state, optimizer state, lr) to (loss, new
-                   values); params and state are its inputs (no --load, --seed)
+                   values); params and state are its inputs (no --load, --seed), and the
+                   caller feeds each step's scheduled rate (metadata nnc:optimizer)
     --bind D=N,... fix named dimensions (default: symbolic, e.g. batch)
     --dtype f32|f64  the float type of the graph (default: f32)
   --format torch   a PyTorch module: Model(nn.Module) with forward, loss, nn_params,
-                   make_optimizer, load_weights, save_weights
+                   make_optimizer, lr_at, train_step, load_weights, save_weights
     --ddp          also train_ddp.py beside it: the same training with torch.distributed
   --model NAME     which model of the file (default: the first)
   -o, --out FILE   where to write it`;
