@@ -190,7 +190,11 @@ function wasmTargets(results: Result[]): Target[] {
     goal("1. wasm training vs tfjs-wasm", speedup("tfjs-wasm", "train"), 8),
     goal("2. wasm batchnorm + Adam training vs tfjs-wasm", speedup("tfjs-wasm", "trainBn"), 6),
     goal("3. wasm inference batch 64 vs tfjs-wasm", speedup("tfjs-wasm", "infer64"), 1.2),
-    goal("3. wasm inference batch 64 vs ONNX Runtime", speedup("onnxruntime-node", "infer64"), 0.35),
+    goal(
+      "3. wasm inference batch 64 vs ONNX Runtime",
+      speedup("onnxruntime-node", "infer64"),
+      0.35,
+    ),
     goal("3. wasm inference batch 1 vs tfjs-wasm", speedup("tfjs-wasm", "infer1"), 2),
     goal("3. wasm inference batch 1 vs ONNX Runtime", speedup("onnxruntime-node", "infer1"), 1.5),
     goal("4. xor trainStep, wasm build vs JS target", speedup("nnc-dynamic", "xor"), 0.9),
