@@ -2,7 +2,6 @@
 // progress bar, and end with the test accuracy and where the generated code is.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { compile } from "../src/index.ts";
-import { formatJs, formatTs } from "../src/cli/format.ts";
 import { loadData } from "../src/train/load.ts";
 import { Trainer } from "../src/train/trainer.ts";
 import { progressHooks } from "../src/train/progress.ts";
@@ -17,9 +16,9 @@ const seed = 1;
 
 const compiled = compile(readFileSync(file, "utf8"), { file });
 mkdirSync("build", { recursive: true });
-writeFileSync("build/mnist.js", await formatJs(compiled.js));
-writeFileSync("build/mnist.d.ts", await formatTs(compiled.dts));
-writeFileSync("build/mnist.grad.js", await formatJs(compiled.gradSource));
+writeFileSync("build/mnist.js", compiled.js);
+writeFileSync("build/mnist.d.ts", compiled.dts);
+writeFileSync("build/mnist.grad.js", compiled.gradSource);
 console.log(`compiled ${file} -> build/mnist.js (and build/mnist.d.ts)`);
 
 // training runs as `nnc train` runs it: on the wasm target where the model gains from it

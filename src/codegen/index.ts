@@ -12,6 +12,7 @@ import { Plan, type EmitOptions } from "./schedule/plan.ts";
 import { derivation, scheduleSteps, type DerivationRow } from "./schedule/steps.ts";
 import { bufferNodes } from "./js/storage.ts";
 import { jsBackend } from "./js/arrays.ts";
+import { layout } from "./js/layout.ts";
 import { wasmBackend, type WasmModule } from "./wasm/memory.ts";
 
 export type { EmitOptions, GradTarget } from "./schedule/plan.ts";
@@ -99,7 +100,7 @@ export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule 
     ...(chosen.note ? { note: chosen.note } : {}),
     ...(chosen.wasm ? { wat: chosen.wasm.wat } : {}),
     js: out.js,
-    dts: emitDts(plan),
+    dts: layout(emitDts(plan)),
     // worked out when asked for: most compilations only want the module
     get gradSource() {
       const full = out.grad({ forward: true });

@@ -1,7 +1,6 @@
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileFlags, compileFlagsHelp, writeOutput } from "../common.ts";
-import { formatJs, formatTs } from "../format.ts";
 
 const usage = `usage: nnc compile FILE.nn -o OUT.js [options]
 
@@ -34,8 +33,8 @@ export const compileCommand = defineCommand({
       return 0;
     }
     const dtsPath = target.replace(/\.(m?js)$/, "") + ".d.ts";
-    writeOutput(target, await formatJs(compiled.js), "the module");
-    writeOutput(dtsPath, await formatTs(compiled.dts), "the declarations");
+    writeOutput(target, compiled.js, "the module");
+    writeOutput(dtsPath, compiled.dts, "the declarations");
     const kind = compiled.target === "wasm" ? ", WebAssembly SIMD kernels" : "";
     await out(`wrote ${target} and ${dtsPath} (model ${compiled.model.name}${kind})`);
     return 0;

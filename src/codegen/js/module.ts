@@ -9,6 +9,7 @@ import type { FnSteps } from "../schedule/steps.ts";
 import { Entries, type BodyOptions, type BufferAccess } from "./entry.ts";
 import type { OptimizerCode } from "./optim.ts";
 import { helpers } from "./runtime.ts";
+import { fit, layout, literal } from "./layout.ts";
 import { dimDecls } from "./storage.ts";
 
 export interface JsInput {
@@ -60,8 +61,7 @@ export function emitJs(input: JsInput, backend: Backend): JsModule {
     `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${backend.label}).`,
     "// Names that start with `$` are the compiler's own; every other name comes from the source.",
     '"use strict";',
-    // a JSON text: a key that a user named `__proto__` stays a key
-    `const $meta = JSON.parse(${str(JSON.stringify(input.meta))});`,
+    `const $meta = ${literal(input.meta)};`,
     "",
     helpers,
     ...backend.moduleScope(),
@@ -74,15 +74,16 @@ export function emitJs(input: JsInput, backend: Backend): JsModule {
     EXPORT_LINE,
     "",
   ].join("\n");
+  const laidOut = layout(js);
   const grad = (o: BodyOptions) => {
     const called = steps.grad.steps.flatMap((s) =>
       s.kind === "kernel" && (o.forward || s.backward) ? [s.call.kernel.name] : [],
     );
-    const code = gradFunction(input, entries, o);
-    const text = (k: string) => backend.kernelText.get(k) ?? [];
+    const code = gradFunction(input, entries, o).flatMap((l) => fit(l));
+    const text = (k: string) => (backend.kernelText.get(k) ?? []).flatMap((l) => fit(l));
     return { code, kernels: [...new Set(called)].flatMap((k) => [...text(k), ""]) };
   };
-  return { js, grad };
+  return { js: laidOut, grad };
 }
 
 function exported(plan: Plan, opt: OptimizerCode): string[] {
@@ -107,7 +108,7 @@ function optionChecks(plan: Plan): string[] {
     'if ($options === null || typeof $options !== "object")',
     '  throw new Error("createModel expects an options object, got " + $describe($options));',
     "for (const $key of Object.keys($options))",
-    `  if (!${JSON.stringify(OPTIONS)}.includes($key))`,
+    `  if (![${OPTIONS.map((o) => JSON.stringify(o)).join(", ")}].includes($key))`,
     `    throw new Error("unknown option " + JSON.stringify($key) + " of createModel; the options are: ${OPTIONS.join(", ")}");`,
     "const $seed = $options.seed === undefined ? 0 : $options.seed;",
     'if (typeof $seed !== "number" || !Number.isFinite($seed))',

@@ -229,8 +229,12 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
   const text = scheduleText(s);
   const horizon = (s.kind === "linear" || s.kind === "cosine") && s.steps === undefined;
   const need = (field: string, why: string) => [
-    `  if (run === null || typeof run !== "object" || !Number.isInteger(run.${field}) || run.${field} < 1)`,
-    `    throw new Error(${JSON.stringify(`learningRate(step, { ${field} }) needs ${why}, a positive integer; got `)} + $describe(run === null || typeof run !== "object" ? run : run.${field}));`,
+    `  const ${field} = run === null || typeof run !== "object" ? run : run.${field};`,
+    `  if (!Number.isInteger(${field}) || ${field} < 1)`,
+    `    throw new Error(`,
+    `      ${JSON.stringify(`learningRate(step, { ${field} }) needs ${why}`)} +`,
+    `        ", a positive integer; got " + $describe(${field}),`,
+    "    );",
   ];
   const u = warmup > 0 ? `Math.max(0, step - ${warmup})` : "step";
   const warm = warmup > 0 ? `linear warmup over ${warmup} steps, then ` : "";
@@ -241,7 +245,10 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
     `  if (!Number.isInteger(step) || step < 0) throw new Error("learningRate expects a step number 0, 1, 2, ..., got " + $describe(step));`,
     ...(horizon ? need("steps", `the length of the run in steps for ${text}`) : []),
     ...(decay !== 1 ? need("stepsPerEpoch", `the steps of an epoch for decay: ${decay}`) : []),
-    `  let rate = ${rateExpr(s, base, u, warmup)};`,
+    ...(s.kind === "linear" || s.kind === "cosine"
+      ? [`  const progress = Math.min(1, ${u} / ${horizonOf(s.steps, warmup)});`]
+      : []),
+    `  let rate = ${rateExpr(s, base, u)};`,
     ...(warmup > 0 ? [`  if (step < ${warmup}) rate *= (step + 1) / ${warmup};`] : []),
     ...(decay !== 1
       ? [`  rate *= Math.pow(${lit(decay)}, Math.floor(step / run.stepsPerEpoch));`]
@@ -251,19 +258,22 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
   ];
 }
 
-/** The schedule's rate at step `u` after the warmup. */
-function rateExpr(s: ScheduleSpec, base: string, u: string, warmup: number): string {
-  const steps = (declared?: number) =>
-    declared === undefined
-      ? `Math.max(1, run.steps - ${warmup})`
-      : lit(Math.max(1, declared - warmup));
+/** The steps a linear or cosine schedule runs over, after the warmup. */
+function horizonOf(declared: number | undefined, warmup: number): string {
+  return declared === undefined
+    ? `Math.max(1, run.steps - ${warmup})`
+    : lit(Math.max(1, declared - warmup));
+}
+
+/** The schedule's rate at step `u` after the warmup (`progress`: u over the horizon, at most 1). */
+function rateExpr(s: ScheduleSpec, base: string, u: string): string {
   switch (s.kind) {
     case "constant":
       return base;
     case "linear":
-      return `${base} + (${lit(s.to)} - ${base}) * Math.min(1, ${u} / ${steps(s.steps)})`;
+      return `${base} + (${lit(s.to)} - ${base}) * progress`;
     case "cosine":
-      return `${lit(s.to)} + ((${base} - ${lit(s.to)}) * (1 + Math.cos(Math.PI * Math.min(1, ${u} / ${steps(s.steps)})))) / 2`;
+      return `${lit(s.to)} + ((${base} - ${lit(s.to)}) * (1 + Math.cos(Math.PI * progress))) / 2`;
     case "step":
       return `${base} * Math.pow(${lit(s.factor)}, Math.floor(${u} / ${lit(s.every)}))`;
     case "exponential":

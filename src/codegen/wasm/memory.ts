@@ -136,8 +136,7 @@ function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): Buf
     },
     copyIn: (buffer, source) => `$f32.set(${source}, ${buffer} >> 2);`,
     first: (buffer) => `$f32[${buffer} >> 2]`,
-    stale: (view, buffer, size) =>
-      `${view}.buffer !== $f32.buffer || ${view}.byteOffset !== ${buffer} || ${view}.length !== ${size}`,
+    stale: (view, buffer, size) => `$stale(${view}, $f32, ${buffer}, ${size})`,
     view: (buffer, size) => `new Float32Array($f32.buffer, ${buffer}, ${size})`,
     copy: (to, from, size) =>
       `$f32.copyWithin(${to} >> 2, ${from} >> 2, (${from} >> 2) + ${size});`,
@@ -184,6 +183,11 @@ function moduleScope(bytes: Uint8Array): string[] {
     "})();",
     `if (!$shared) $bytes[${flag}] = 1; // the memory import's limits: a maximum, not shared`,
     "const $wasm = await WebAssembly.compile($bytes);",
+    "",
+    "/** Whether `view` no longer shows the `size` numbers at byte `offset` of the memory `f32` views. */",
+    "function $stale(view, f32, offset, size) {",
+    "  return view.buffer !== f32.buffer || view.byteOffset !== offset || view.length !== size;",
+    "}",
     "",
   ];
 }
