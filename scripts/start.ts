@@ -2,7 +2,6 @@
 // progress bar, and end with the test accuracy and where the generated code is.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { compile } from "../src/index.ts";
-import { formatJs, formatTs } from "../src/cli/format.ts";
 import { loadData } from "../src/train/load.ts";
 import { Trainer } from "../src/train/trainer.ts";
 import { progressHooks } from "../src/train/progress.ts";
@@ -17,18 +16,21 @@ const seed = 1;
 
 const compiled = compile(readFileSync(file, "utf8"), { file });
 mkdirSync("build", { recursive: true });
-writeFileSync("build/mnist.js", await formatJs(compiled.js));
-writeFileSync("build/mnist.d.ts", await formatTs(compiled.dts));
-writeFileSync("build/mnist.grad.js", await formatJs(compiled.gradSource));
+writeFileSync("build/mnist.js", compiled.js);
+writeFileSync("build/mnist.d.ts", compiled.dts);
+writeFileSync("build/mnist.grad.js", compiled.gradSource);
 console.log(`compiled ${file} -> build/mnist.js (and build/mnist.d.ts)`);
 
+// training runs as `nnc train` runs it: on the wasm target where the model gains from it
+const training = compile(readFileSync(file, "utf8"), { file, target: "auto" });
 const { train, test, note } = loadData("mnist", compiled.model);
 const o = compiled.model.optimizer;
 console.log(
   `training on ${note}: ${epochs} epochs, batches of ${batch}, ${o.kind} lr ${o.lr}` +
-    `${(o.decay ?? 1) !== 1 ? ` (x${o.decay} per epoch)` : ""}, seed ${seed}`,
+    `${(o.decay ?? 1) !== 1 ? ` (x${o.decay} per epoch)` : ""}, seed ${seed}, ` +
+    `on the ${training.target === "wasm" ? "wasm target (WebAssembly SIMD)" : "JS target"}`,
 );
-const trainer = new Trainer(compiled, train, test, { epochs, batch, seed });
+const trainer = new Trainer(training, train, test, { epochs, batch, seed });
 const history = trainer.run(progressHooks(epochs, (line) => console.log(line)));
 console.log(
   `\ntraining loss per step\n${terminalCurve(history.steps, { x: `${history.steps.length} steps` })}`,

@@ -4,6 +4,7 @@ import { lower } from "./parse/index.ts";
 import {
   emitModule,
   loadModule,
+  loadModuleAsync,
   type DerivationRow,
   type GradTarget,
   type GradView,
@@ -35,6 +36,12 @@ export interface CompileOptions {
   fuse?: boolean;
   /** plain loops instead of register-blocked kernels, for reading (the same results) */
   plain?: boolean;
+  /**
+   * `js` (the default), `wasm` (kernels in WebAssembly SIMD, the same module API) or `auto` (wasm
+   * where it runs every kernel and the model is large enough to gain, else js); `target` of the
+   * result says which, and `targetNote` why not the one asked for.
+   */
+  target?: "js" | "wasm" | "auto";
 }
 
 /** What the optimizing passes did: each rewrite that fired, and fusions that could not. */
@@ -45,6 +52,12 @@ export interface PassReport {
 
 /** What `compile` returns: the module's text, its types, and the compiler's view of it. */
 export interface Compiled {
+  /** the target the module was written for */
+  target: "js" | "wasm";
+  /** why it is not the target asked for */
+  targetNote?: string;
+  /** the wasm target's WebAssembly text (empty for the JS target) */
+  wat(): string;
   /** the generated ES module: `createModel` and `meta`, no imports */
   js: string;
   /** its type declarations, with the model's own names (`Params`, `Feed`, `Model`, ...) */
@@ -68,6 +81,9 @@ export interface Compiled {
   schedule: Schedule;
   /** the module's exports, evaluated in-process (with `new Function`: no file, no import) */
   load(): GeneratedModule;
+  /** `load`, compiling the wasm target's binary asynchronously: a browser's main thread compiles
+   * only small WebAssembly modules synchronously, so pages load the wasm target this way */
+  loadAsync(): Promise<GeneratedModule>;
 }
 
 /**
@@ -103,14 +119,22 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       bind,
       grads,
       plain: options.plain ?? false,
+      target: options.target ?? "js",
     });
-    const { js, dts, gradSource, schedule } = emitted;
+    const { js, dts, schedule } = emitted;
     return {
+      target: emitted.target,
+      ...(emitted.note ? { targetNote: emitted.note } : {}),
+      wat: () => emitted.wat?.() ?? "",
       js,
       dts,
-      gradSource,
+      get gradSource() {
+        return emitted.gradSource;
+      },
       gradCode: (view = {}) => emitted.gradCode(view),
-      derivation: emitted.derivation,
+      get derivation() {
+        return emitted.derivation;
+      },
       model,
       grads,
       passes,
@@ -118,6 +142,7 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       schedule,
       // the generated text declares these types in its .d.ts; the evaluator returns it untyped
       load: () => loadModule(js) as unknown as GeneratedModule,
+      loadAsync: async () => (await loadModuleAsync(js)) as unknown as GeneratedModule,
     };
   } catch (e) {
     throw asNnError(e, options.file ?? "<source>", source);

@@ -478,6 +478,41 @@ describe.each(rows)("$op ($scenario)", (row) => {
     }
   });
 
+  it("computes on the wasm target what it computes on the JS target, in f32", () => {
+    const rand = rng(977 + row.scenario.length);
+    const xs = row.shapes.map((shape, i) => ops.input(`e${i}`, shape));
+    const out = row.build(xs);
+    const r = ops.input("r", out.shape);
+    const loss = registry[row.op].grad !== undefined ? ops.sum(ops.mul(out, r)) : null;
+    const model = modelOf({ inputs: [...xs, r], outputs: { out }, loss });
+    const grads = loss
+      ? [...gradients(loss, xs).values()].map((node, i) => ({
+          name: `e${i}`,
+          kind: "input" as const,
+          node,
+        }))
+      : [];
+    const on = (target: "js" | "wasm") => {
+      const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
+      expect(emitted.target, emitted.note).toBe(target);
+      return loadModule(emitted.js).createModel();
+    };
+    const [js, wasm] = [on("js"), on("wasm")];
+    const [lo, hi] = row.domain ?? [-2, 2];
+    const feed: Record<string, Float32Array | number> = {};
+    [...row.shapes, out.shape].forEach((shape, i) => {
+      const data = Float32Array.from(randomArray(size(shape), rand, lo, hi));
+      feed[i < xs.length ? `e${i}` : "r"] = shape.length === 0 ? data[0]! : data;
+    });
+    const flat = (v: unknown) => (typeof v === "number" ? [v] : (v as Float32Array));
+    expect(relError(flat(wasm.forward(feed).out), flat(js.forward(feed).out))).toBeLessThan(1e-5);
+    if (grads.length > 0) {
+      const [gw, gj] = [wasm.grad(feed).grads, js.grad(feed).grads];
+      for (const t of grads)
+        expect(relError(flat(gw[t.name]), flat(gj[t.name])), t.name).toBeLessThan(1e-5);
+    }
+  });
+
   it.skipIf(row.noGrad)("has a gradient that matches central differences at several points", () => {
     for (const seed of [1, 2, 3]) {
       const rand = rng(seed * 7919 + row.op.length);

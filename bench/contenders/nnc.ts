@@ -1,6 +1,8 @@
 // nnc: the generated modules, compiled in-process with the batch size bound as a literal (the way
 // `nnc compile --bind batch=64` ships a model), or left dynamic (`nnc-dynamic`), or bound but
-// compiled with fusion off (`nnc-unfused`, as `nnc compile --no-fuse`).
+// compiled with fusion off (`nnc-unfused`, as `nnc compile --no-fuse`); and on the wasm target as
+// `nnc train` picks it (`--target auto`: WebAssembly SIMD for the MLPs, JS for the tiny models),
+// dynamic (`nnc-wasm`, the default build) and bound (`nnc-wasm-bound`).
 import { readFileSync } from "node:fs";
 import { compile } from "../../src/index.ts";
 import type { Weights } from "../common.ts";
@@ -18,9 +20,14 @@ export function source(file: string): string {
   return readFileSync(new URL(file, import.meta.url), "utf8");
 }
 
-async function loadModel(file: string, batch: number | null, fuse: boolean): Promise<Exports> {
+async function loadModel(
+  file: string,
+  batch: number | null,
+  fuse: boolean,
+  target: "js" | "auto",
+): Promise<Exports> {
   const bind: Record<string, number> = batch === null ? {} : { batch };
-  const compiled = compile(source(file), { file, dtype: "f32", bind, fuse });
+  const compiled = compile(source(file), { file, dtype: "f32", bind, fuse, target });
   return (await compiled.load()) as unknown as Exports;
 }
 
@@ -46,13 +53,22 @@ function trainer(m: Model, rename: Record<string, string> = {}): Trainer {
   };
 }
 
-export type Variant = "nnc" | "nnc-dynamic" | "nnc-unfused";
+export const VARIANTS = [
+  "nnc",
+  "nnc-dynamic",
+  "nnc-unfused",
+  "nnc-wasm",
+  "nnc-wasm-bound",
+] as const;
+export type Variant = (typeof VARIANTS)[number];
 
 export function nnc(variant: Variant): Contender {
-  const dynamic = variant === "nnc-dynamic";
+  const dynamic = variant === "nnc-dynamic" || variant === "nnc-wasm";
   const fuse = variant !== "nnc-unfused";
+  // the wasm contenders compile as `nnc train` does: wasm where the model gains from it
+  const target = variant.startsWith("nnc-wasm") ? "auto" : "js";
   const bound = (batch: number) => (dynamic ? null : batch);
-  const load = (file: string, batch: number | null) => loadModel(file, batch, fuse);
+  const load = (file: string, batch: number | null) => loadModel(file, batch, fuse, target);
   return {
     name: variant,
     async mlp(init, batch) {

@@ -11,6 +11,7 @@ export const compileFlags: Options = {
   wrt: { type: "string" },
   bind: { type: "string" },
   plain: { type: "boolean" },
+  target: { type: "string" },
 };
 
 export const compileFlagsHelp = `  --model NAME     which model of the file (default: the first)
@@ -18,7 +19,9 @@ export const compileFlagsHelp = `  --model NAME     which model of the file (def
   --wrt NAMES|all  also differentiate these inputs/targets (comma-separated)
   --bind D=N,...   bake named dimensions into the code (batch=64)
   --no-fuse        turn off fusion (sigmoid, batchnorm, softmax+cross-entropy, sigmoid+bce)
-  --plain          plain loops instead of register-blocked kernels, for reading (same results)`;
+  --plain          plain loops instead of register-blocked kernels, for reading (same results)
+  --target T       js (readable JavaScript kernels), wasm (WebAssembly SIMD kernels, the same
+                   module API) or auto (wasm where it runs every kernel and gains, else js)`;
 
 export function readSource(file: string): string {
   const bytes = readRegularFile(file, "source", (code, message) =>
@@ -41,12 +44,16 @@ export function compileOptions(p: Parsed, file: string): CompileOptions {
   const wrt = stringOpt(p, "wrt");
   const bind = stringOpt(p, "bind");
   const model = stringOpt(p, "model");
+  const target = stringOpt(p, "target");
+  if (target !== undefined && target !== "js" && target !== "wasm" && target !== "auto")
+    throw new UsageError(`--target must be js, wasm or auto, got ${target}`);
   return {
     file,
     dtype,
     ...(model ? { model } : {}),
     ...(p.values["no-fuse"] === true ? { fuse: false } : {}),
     ...(p.values["plain"] === true ? { plain: true } : {}),
+    ...(target ? { target } : {}),
     ...(wrt ? { wrt: wrt === "all" ? "all" : wrt.split(",").map((s) => s.trim()) } : {}),
     ...(bind ? { bind: parseAssignments(bind, "--bind") } : {}),
   };

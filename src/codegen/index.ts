@@ -3,7 +3,7 @@
 // schedule (schedule/: which values each function computes, their kernels, names, memory and
 // math) is the same for every target; js/ writes it as JavaScript.
 import type { ModelIR } from "../ir/model.ts";
-import type { Node } from "../ir/node.ts";
+import type { Dim, Node } from "../ir/node.ts";
 import { emitDts } from "./dts.ts";
 import { emitJs, EXPORT_LINE } from "./js/module.ts";
 import { KernelSet } from "./schedule/kernels.ts";
@@ -11,6 +11,9 @@ import { planMemory } from "./schedule/memory.ts";
 import { Plan, type EmitOptions } from "./schedule/plan.ts";
 import { derivation, scheduleSteps, type DerivationRow } from "./schedule/steps.ts";
 import { bufferNodes } from "./js/storage.ts";
+import { jsBackend } from "./js/arrays.ts";
+import { layout } from "./js/layout.ts";
+import { wasmBackend, type WasmModule } from "./wasm/memory.ts";
 
 export type { EmitOptions, GradTarget } from "./schedule/plan.ts";
 export { formatDerivation, type DerivationRow } from "./schedule/steps.ts";
@@ -24,6 +27,12 @@ export interface GradView {
 }
 
 export interface EmittedModule {
+  /** the target the module was written for */
+  target: "js" | "wasm";
+  /** why it is not the target asked for (the wasm target cannot run a kernel, f64, ...) */
+  note?: string;
+  /** the wasm target's WebAssembly text */
+  wat?: () => string;
   js: string;
   dts: string;
   /** the generated grad function and the kernels it calls (everything, for a file) */
@@ -50,53 +59,95 @@ export interface Schedule {
 export interface CodegenOptions extends EmitOptions {
   /** naive loops instead of register-blocked kernels, for reading */
   plain?: boolean;
+  /**
+   * `js`, `wasm` (its kernels in WebAssembly SIMD), or `auto`: wasm where it can run every kernel
+   * and the model is large enough to gain from it, else js. Default js.
+   */
+  target?: "js" | "wasm" | "auto";
 }
+
+/** A model this small (multiply-adds per training step) runs faster as plain JS. */
+const WASM_MIN_WORK = 20_000;
 
 export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule {
   const plan = new Plan(model, opts);
   const kernels = new KernelSet(plan);
   const steps = scheduleSteps(plan, kernels);
   const memory = planMemory(plan, bufferNodes(plan));
-  const out = emitJs({
-    plan,
-    kernels,
-    steps,
-    memory,
-    meta: metaOf(plan),
-    options: { plain: opts.plain ?? false },
-  });
+  const chosen = chooseTarget(plan, kernels, memory, steps, opts.target ?? "js");
+  const backend =
+    chosen.wasm?.backend ?? jsBackend(plan, kernels, memory, { plain: opts.plain ?? false });
+  const meta = { ...metaOf(plan), target: chosen.wasm ? "wasm" : "js" };
+  const out = emitJs({ plan, steps, meta }, backend);
   const gradCode = (view: GradView) => {
     const g = out.grad({ forward: view.forward ?? false });
     return [...g.code, ...(view.kernels ? ["", ...g.kernels] : [])].join("\n");
   };
-  const full = out.grad({ forward: true });
+
+  const calls = new Map<Node, string>();
+  for (const f of Object.values(steps))
+    for (const s of f.steps) if (s.kind === "kernel") calls.set(s.node, s.call.kernel.name);
+  const loops = loopCounts(backend.kernelText);
   const schedule: Schedule = {
-    kernels: [...Object.values(steps)]
-      .flatMap((f) => f.steps)
-      .flatMap((s) => (s.kind === "kernel" ? [s] : []))
-      .filter((s, i, all) => all.findIndex((t) => t.node === s.node) === i)
-      .map((s) => ({ node: s.node, loops: loopCount(out.js, s.call.kernel.name) })),
+    kernels: [...calls].map(([node, k]) => ({ node, loops: loops.get(k) ?? 0 })),
     buffers: bufferNodes(plan),
     groups: memory.groups,
     bytesPerElement: opts.dtype === "f32" ? 4 : 8,
     bind: opts.bind,
   };
   return {
+    target: chosen.wasm ? "wasm" : "js",
+    ...(chosen.note ? { note: chosen.note } : {}),
+    ...(chosen.wasm ? { wat: chosen.wasm.wat } : {}),
     js: out.js,
-    dts: emitDts(plan),
-    gradSource: [...full.kernels, ...full.code].join("\n"),
+    dts: layout(emitDts(plan)),
+    // worked out when asked for: most compilations only want the module
+    get gradSource() {
+      const full = out.grad({ forward: true });
+      return [...full.kernels, ...full.code].join("\n");
+    },
     gradCode,
-    derivation: derivation(steps.grad, plan),
+    get derivation() {
+      return derivation(steps.grad, plan);
+    },
     schedule,
   };
 }
 
-/** The `for` loops in the body of the kernel function `name`. */
-function loopCount(js: string, name: string): number {
-  const start = js.indexOf(`function ${name}(`);
-  if (start < 0) return 0;
-  const end = js.indexOf("\n}\n", start);
-  return js.slice(start, end).match(/\bfor \(/g)?.length ?? 0;
+/** The target a module is written for, and why not the one asked for. */
+function chooseTarget(
+  plan: Plan,
+  kernels: KernelSet,
+  memory: ReturnType<typeof planMemory>,
+  steps: ReturnType<typeof scheduleSteps>,
+  asked: "js" | "wasm" | "auto",
+): { wasm?: WasmModule; note?: string } {
+  if (asked === "js") return {};
+  if (asked === "auto" && work(kernels) < WASM_MIN_WORK)
+    return { note: "a model this small runs faster as JS" };
+  const wasm = wasmBackend(plan, kernels, memory, steps);
+  if (typeof wasm === "string") return { note: `the wasm target cannot run it (${wasm})` };
+  return { wasm };
+}
+
+/** Multiply-adds of the matrix products of one training step, counting named dims as 32. */
+function work(kernels: KernelSet): number {
+  const size = (d: Dim) => (typeof d === "number" ? d : 32);
+  return kernels
+    .all()
+    .reduce(
+      (sum, k) =>
+        k.spec.kind === "matmul" ? sum + size(k.spec.M) * size(k.spec.N) * size(k.spec.K) : sum,
+      0,
+    );
+}
+
+/** The `for` loops of each kernel's JS body (none for wasm kernels). */
+function loopCounts(kernelText: Map<string, string[]>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const [name, lines] of kernelText)
+    counts.set(name, lines.join("\n").match(/\bfor \(/g)?.length ?? 0);
+  return counts;
 }
 
 function metaOf(plan: Plan) {
@@ -159,8 +210,25 @@ export interface GeneratedModel {
   learningRate(step: number, run?: { steps?: number; stepsPerEpoch?: number }): number;
 }
 
-/** Evaluates a generated module's text in-process and returns its exports. */
+/**
+ * Evaluates a generated module's text in-process and returns its exports. The wasm target's module
+ * compiles its binary with a top-level `await`; in-process it is compiled synchronously instead.
+ */
 export function loadModule(js: string): LoadedModule {
-  const body = js.replace(EXPORT_LINE, "return { createModel: $createModel, meta: $meta };");
+  const body = js
+    .replace(EXPORT_LINE, "return { createModel: $createModel, meta: $meta };")
+    .replace("await WebAssembly.compile($bytes)", "new WebAssembly.Module($bytes)");
   return new Function(body)() as LoadedModule;
+}
+
+/**
+ * The same, compiling the wasm target's binary asynchronously (as the module itself does when it
+ * is imported): a browser's main thread refuses to compile large modules synchronously.
+ */
+export async function loadModuleAsync(js: string): Promise<LoadedModule> {
+  const body = js.replace(EXPORT_LINE, "return { createModel: $createModel, meta: $meta };");
+  const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+    body: string,
+  ) => () => Promise<LoadedModule>;
+  return new AsyncFunction(body)();
 }

@@ -1,7 +1,6 @@
 import { oneFile, parse, parseAssignments, stringOpt } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileFlags, compileFlagsHelp } from "../common.ts";
-import { formatJs } from "../format.ts";
 import { unifiedDiff } from "../diff.ts";
 import { formatDerivation } from "../../codegen/index.ts";
 import type { Compiled } from "../../compile.ts";
@@ -45,13 +44,13 @@ export const gradCommand = defineCommand({
     if (p.values["diff"] === true) {
       // the whole function: fusion changes the forward pass too
       const whole = { ...view, forward: true };
-      const unfused = await formatJs(compileFile(p, file, { fuse: false }).gradCode(whole));
-      const fused = await formatJs(compileFile(p, file, { fuse: true }).gradCode(whole));
+      const unfused = compileFile(p, file, { fuse: false }).gradCode(whole);
+      const fused = compileFile(p, file, { fuse: true }).gradCode(whole);
       const diff = unifiedDiff(unfused, fused, [`${file} (--no-fuse)`, `${file} (fused)`]);
       await out(diff === "" ? "no difference: nothing to fuse" : diff);
       return 0;
     }
-    await out(await formatJs(compileFile(p, file).gradCode(view)));
+    await out(compileFile(p, file).gradCode(view));
     return 0;
   },
 });

@@ -35,6 +35,8 @@ the held-out loss and accuracy of each epoch (with the seconds that epoch took),
   --json                 end with one line of JSON: epochs, train_loss, test_loss, test_accuracy, seconds
   --model NAME           which model of the file (default: the first)
   --dtype f32|f64        the float type of the generated code (default: f32)
+  --target js|wasm|auto  where the kernels run (default auto: WebAssembly SIMD where the model
+                         gains from it and every kernel has a wasm form, else JS; f64 is JS)
 
 No output is ever written over an input (the model, --data, --test, --load).`;
 
@@ -53,6 +55,7 @@ export const trainOptions = {
   json: { type: "boolean" },
   model: { type: "string" },
   dtype: { type: "string" },
+  target: { type: "string" },
 } as const;
 
 interface Settings {
@@ -96,7 +99,8 @@ export const trainCommand = defineCommand({
     const outputs = [s.save, s.plot].filter((f): f is NamedFile => f !== undefined);
     refuseOverwrites(outputs, inputFiles(file, p));
     outputs.forEach(prepareOutput);
-    const compiled = compileFile(p, file);
+    // training runs on the wasm target where it can and gains, unless --target says otherwise
+    const compiled = compileFile(p, file, stringOpt(p, "target") ? {} : { target: "auto" });
     requireLoss(compiled.model, "train");
     const trainer = makeTrainer(p, file, s, compiled);
     const write = (text: string) => void process.stdout.write(text + "\n");
@@ -137,6 +141,8 @@ function makeTrainer(p: Parsed, file: string, s: Settings, compiled: Compiled) {
       : []),
     `${plural(s.epochs, "epoch")} of ${plural(steps, "batch", "batches")} of up to ${Math.min(s.batch, train.n)}, ` +
       `${o.kind} lr ${s.lr ?? o.lr}, seed ${s.seed}${load ? `, from ${load}` : ""}`,
+    `target: ${compiled.target === "wasm" ? "wasm (WebAssembly SIMD)" : "js"}` +
+      (compiled.targetNote ? ` (${compiled.targetNote})` : ""),
   ].join("\n");
   return { trainer, header };
 }

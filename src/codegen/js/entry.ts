@@ -16,14 +16,45 @@ export interface BodyOptions {
   forward: boolean;
 }
 
+type KernelStep = Extract<Step, { kind: "kernel" }>;
+
+/**
+ * How the entry points reach the buffers, which differs by target: JS typed arrays (js/arrays.ts)
+ * or byte offsets into a WebAssembly memory (wasm/memory.ts). Buffers are named by their variable.
+ */
+export interface BufferAccess {
+  /**
+   * The statements of a kernel step; `name` is the step's value, for a kernel giving a number, and
+   * `scalar` how the function writes a number the kernel reads.
+   */
+  call(step: KernelStep, name: string, scalar: (n: Node) => string): string[];
+  /** copies a fed array into an input's buffer */
+  copyIn(buffer: string, source: string): string;
+  /** the buffer's first element, to read or assign */
+  first(buffer: string): string;
+  /** whether `view` no longer shows the first `size` elements of `buffer` */
+  stale(view: string, buffer: string, size: string): string;
+  /** a view of the first `size` elements of `buffer` */
+  view(buffer: string, size: string): string;
+  /** copies all of `from` into `to`, of `size` elements (the new state) */
+  copy(to: string, from: string, size: string): string;
+  /** whether every tensor result needs a view made per call (none can be made up front) */
+  viewsPerCall: boolean;
+  /** a result view's value before the first call */
+  initialView(buffer: string): string;
+}
+
 export class Entries {
   private readonly feedNames = new Map<Leaf, string>();
-  /** result views of dynamically sized buffers: `${target}.${buffer}` -> view variable */
+  /** result views of dynamically sized buffers: [target, result name] -> view variable */
   private readonly views = new Map<string, string>();
   /** view variable -> the buffer it views */
   readonly viewBuffers = new Map<string, string>();
 
-  constructor(readonly plan: Plan) {}
+  constructor(
+    readonly plan: Plan,
+    readonly access: BufferAccess,
+  ) {}
 
   /** The value of a number in the function that computes it: a literal, a local, or inline. */
   scalar(node: Node): string {
@@ -86,23 +117,11 @@ export class Entries {
         return [`const ${name} = ${this.inline(node)};`];
       case "reshape": {
         const x = node.inputs[0]!;
-        if (isScalar(node.shape)) return [`const ${name} = ${p.nameOf(x)}[0];`];
-        return [`${name}[0] = ${this.scalar(x)};`];
+        if (isScalar(node.shape)) return [`const ${name} = ${this.access.first(p.nameOf(x))};`];
+        return [`${this.access.first(name)} = ${this.scalar(x)};`];
       }
-      case "kernel": {
-        const { kernel, tensors, scalars } = step.call;
-        const result = isScalar(node.shape) ? ["$cell"] : [];
-        const rng = kernel.spec.kind === "dropout_mask" ? ["$rng"] : [];
-        const args = [
-          ...tensors.map((t) => p.nameOf(t)),
-          ...result,
-          ...rng,
-          ...scalars.map((s) => this.scalar(s)),
-          ...kernel.dims.map((d) => p.dim(d)),
-        ];
-        const call = `${kernel.name}(${args.join(", ")});`;
-        return result.length > 0 ? [call, `const ${name} = $cell[0];`] : [call];
-      }
+      case "kernel":
+        return this.access.call(step, name, (n) => this.scalar(n));
     }
   }
 
@@ -131,7 +150,7 @@ export class Entries {
         lines.push(`$checkLength(${v}, ${name}, ${shape}, ${p.size(leaf.shape)});`);
       }
       // a feed read only for the size of a named dim has no buffer
-      if (used.has(leaf.node)) copies.push(`${p.nameOf(leaf.node)}.set(${v});`);
+      if (used.has(leaf.node)) copies.push(this.access.copyIn(p.nameOf(leaf.node), v));
     }
     if (fn.training) lines.push(...this.batchnormCheck());
     if (p.dimVars.size > 0) lines.push("$ensure();");
@@ -172,18 +191,17 @@ export class Entries {
   resultAssign(target: string, key: string, node: Node): string | null {
     const p = this.plan;
     if (isScalar(node.shape)) return `${target}[${str(key)}] = ${this.scalar(node)};`;
-    if (p.isStatic(node.shape)) return null;
+    if (p.isStatic(node.shape) && !this.access.viewsPerCall) return null;
     const buf = p.nameOf(node);
-    const view = this.viewOf(buf, target);
+    const view = this.viewOf(buf, target, key);
     const size = p.size(node.shape);
-    return (
-      `if (${view}.buffer !== ${buf}.buffer || ${view}.length !== ${size}) ` +
-      `${target}[${str(key)}] = ${view} = ${buf}.subarray(0, ${size});`
-    );
+    const a = this.access;
+    return `if (${a.stale(view, buf, size)}) ${target}[${str(key)}] = ${view} = ${a.view(buf, size)};`;
   }
 
-  private viewOf(buf: string, target: string): string {
-    const key = `${target}.${buf}`;
+  /** The view variable of one result (two results may view one buffer: equal gradients). */
+  private viewOf(buf: string, target: string, result: string): string {
+    const key = JSON.stringify([target, result]);
     let v = this.views.get(key);
     if (v === undefined) {
       v = this.plan.sys.fresh(`${buf}_view`);

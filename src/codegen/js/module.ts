@@ -1,26 +1,35 @@
 // The JS target: the module's text. At module scope, the helpers and one function per kernel;
 // `$createModel` allocates a model's params, state and buffers and returns its entry points,
 // whose statements call the kernels with the model's buffers.
-import { isScalar } from "../../ir/node.ts";
+import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import { lit } from "../../ops/op.ts";
-import type { KernelSet } from "../schedule/kernels.ts";
-import type { MemoryPlan } from "../schedule/memory.ts";
 import { commentText, str } from "../schedule/names.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
-import { Entries, type BodyOptions } from "./entry.ts";
-import { kernelFunction, type KernelOptions } from "./kernels.ts";
-import { optimizer, type OptimizerCode } from "./optim.ts";
+import { Entries, type BodyOptions, type BufferAccess } from "./entry.ts";
+import type { OptimizerCode } from "./optim.ts";
 import { helpers } from "./runtime.ts";
-import { buffers, dimDecls, params, stateDecls } from "./storage.ts";
+import { fit, layout, literal } from "./layout.ts";
+import { dimDecls } from "./storage.ts";
 
 export interface JsInput {
   plan: Plan;
-  kernels: KernelSet;
   steps: Record<FnName, FnSteps>;
-  memory: MemoryPlan;
   meta: unknown;
-  options: KernelOptions;
+}
+
+/** What a target gives the module: its buffers, its kernels, its optimizer's updates. */
+export interface Backend {
+  /** how the header names the code: `f32`, `f32, WebAssembly SIMD` */
+  label: string;
+  access: BufferAccess;
+  /** module-scope code after the helpers: the kernels, or the wasm binary */
+  moduleScope(): string[];
+  /** createModel's allocations: params with their initializers, state, buffers, `$ensure` */
+  storage(): string[];
+  /** the kernels' code by name, for `nnc grad --kernels` */
+  kernelText: Map<string, string[]>;
+  optimizer(scalar: (n: Node) => string): OptimizerCode;
 }
 
 export interface JsModule {
@@ -31,33 +40,31 @@ export interface JsModule {
 
 export const EXPORT_LINE = "export { $createModel as createModel, $meta as meta };";
 
-export function emitJs(input: JsInput): JsModule {
-  const { plan, kernels, steps, options } = input;
-  const entries = new Entries(plan);
-  const opt = optimizer(plan, (n) => entries.scalar(n));
+/** The module's text: helpers, the target's module scope, `$createModel` and its entry points. */
+export function emitJs(input: JsInput, backend: Backend): JsModule {
+  const { plan, steps } = input;
+  const entries = new Entries(plan, backend.access);
+  const opt = backend.optimizer((n) => entries.scalar(n));
   const fns = entryFunctions(input, entries, opt);
-  const kernelText = new Map(kernels.all().map((k) => [k.name, kernelFunction(k, options)]));
   const body = [
     ...optionChecks(plan),
     ...dimDecls(plan),
-    ...params(plan),
-    ...stateDecls(plan),
-    ...buffers(plan, input.memory),
+    ...backend.storage(),
     ...opt.state,
-    ...[...entries.viewBuffers].map(([v, buf]) => `let ${v} = ${buf};`),
-    ...results(plan),
+    ...[...entries.viewBuffers].map(([v, buf]) => `let ${v} = ${backend.access.initialView(buf)};`),
+    ...results(plan, backend.access.viewsPerCall),
     ...fns,
     ...batchOption(plan),
     `return { ${exported(plan, opt).join(", ")} };`,
   ];
   const js = [
-    `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${plan.opts.dtype}).`,
+    `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${backend.label}).`,
     "// Names that start with `$` are the compiler's own; every other name comes from the source.",
     '"use strict";',
-    `const $meta = ${JSON.stringify(input.meta)};`,
+    `const $meta = ${literal(input.meta)};`,
     "",
     helpers,
-    ...[...kernelText.values()].flatMap((k) => [...k, ""]),
+    ...backend.moduleScope(),
     ...opt.kernels,
     "",
     "function $createModel($options = {}) {",
@@ -67,14 +74,16 @@ export function emitJs(input: JsInput): JsModule {
     EXPORT_LINE,
     "",
   ].join("\n");
+  const laidOut = layout(js);
   const grad = (o: BodyOptions) => {
     const called = steps.grad.steps.flatMap((s) =>
       s.kind === "kernel" && (o.forward || s.backward) ? [s.call.kernel.name] : [],
     );
-    const code = gradFunction(input, entries, o);
-    return { code, kernels: [...new Set(called)].flatMap((k) => [...kernelText.get(k)!, ""]) };
+    const code = gradFunction(input, entries, o).flatMap((l) => fit(l));
+    const text = (k: string) => (backend.kernelText.get(k) ?? []).flatMap((l) => fit(l));
+    return { code, kernels: [...new Set(called)].flatMap((k) => [...text(k), ""]) };
   };
-  return { js, grad };
+  return { js: laidOut, grad };
 }
 
 function exported(plan: Plan, opt: OptimizerCode): string[] {
@@ -99,7 +108,7 @@ function optionChecks(plan: Plan): string[] {
     'if ($options === null || typeof $options !== "object")',
     '  throw new Error("createModel expects an options object, got " + $describe($options));',
     "for (const $key of Object.keys($options))",
-    `  if (!${JSON.stringify(OPTIONS)}.includes($key))`,
+    `  if (![${OPTIONS.map((o) => JSON.stringify(o)).join(", ")}].includes($key))`,
     `    throw new Error("unknown option " + JSON.stringify($key) + " of createModel; the options are: ${OPTIONS.join(", ")}");`,
     "const $seed = $options.seed === undefined ? 0 : $options.seed;",
     'if (typeof $seed !== "number" || !Number.isFinite($seed))',
@@ -118,11 +127,13 @@ function lrOption(plan: Plan): string[] {
   ];
 }
 
-/** The preallocated result objects, with every static buffer already in place. */
-function results(plan: Plan): string[] {
+/** The preallocated result objects, with every static buffer already in place (unless views of
+ * results are made per call). */
+function results(plan: Plan, perCall: boolean): string[] {
   const lines = ["const $forwardResult = Object.create(null);"];
+  const upFront = (shape: Shape) => !isScalar(shape) && plan.isStatic(shape) && !perCall;
   for (const o of plan.model.infer.outputs)
-    if (!isScalar(o.node.shape) && plan.isStatic(o.node.shape))
+    if (upFront(o.node.shape))
       lines.push(`$forwardResult[${str(o.name)}] = ${plan.nameOf(o.node)};`);
   if (plan.model.train.loss === null) return lines;
   lines.push("const $grads = Object.create(null);");
@@ -130,7 +141,7 @@ function results(plan: Plan): string[] {
     if (isScalar(g.node.shape)) {
       const store = scalarGradStore(plan, g.name);
       lines.push(`const ${store} = new ${plan.array}(1);`, `$grads[${str(g.name)}] = ${store};`);
-    } else if (plan.isStatic(g.node.shape))
+    } else if (upFront(g.node.shape))
       lines.push(`$grads[${str(g.name)}] = ${plan.nameOf(g.node)};`);
   }
   lines.push("const $gradResult = { loss: 0, grads: $grads };");
@@ -197,7 +208,7 @@ function entryFunctions(input: JsInput, entries: Entries, opt: OptimizerCode): s
     if (!leaf) throw new Error(`internal: no state named ${u.name}`);
     return isScalar(leaf.shape)
       ? [`${plan.storage.get(leaf.node)}[0] = ${entries.scalar(u.node)};`]
-      : [`${plan.nameOf(leaf.node)}.set(${plan.nameOf(u.node)});`];
+      : [entries.access.copy(plan.nameOf(leaf.node), plan.nameOf(u.node), plan.size(leaf.shape))];
   });
   const trainStep = [
     "/**",

@@ -79,10 +79,53 @@ const decayOf = (o: OptimizerSpec, name: string) =>
 const coupled = (o: OptimizerSpec, wd: number, grad: string, value: string) =>
   wd > 0 && o.kind !== "adamw" ? `${grad} + ${lit(wd)} * ${value}` : grad;
 
-export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCode {
-  const o = plan.model.optimizer;
-  const kernels: string[] = [];
+/**
+ * Where a target keeps a tensor param's optimizer state and how it runs its update: the JS target
+ * allocates arrays and calls a function of its own per size; the wasm target keeps both in its
+ * module.
+ */
+export interface UpdateTarget {
+  /** declares the buffer of `what` (velocity, m, v, ...) of a param of `size` elements */
+  stateBuffer(name: string, size: string): string[];
+  /** the statement updating a tensor param; `args`: value, grad, state..., lr, corrections */
+  update(key: UpdateKey, args: string[]): string;
+  /** module-scope code of the updates used (JS functions) */
+  kernels(): string[];
+}
+
+export interface UpdateKey {
+  o: OptimizerSpec;
+  /** elements, a literal */
+  size: string;
+  roles: string[];
+  /** the param's weight decay */
+  wd: number;
+}
+
+/** The JS target's updates: one function per optimizer, decay and size, at module scope. */
+export function jsUpdates(plan: Plan): UpdateTarget {
   const names = new Map<string, string>();
+  const kernels: string[] = [];
+  return {
+    stateBuffer: (name, size) => [`const ${name} = new ${plan.array}(${size});`],
+    update(key, args) {
+      const id = `${key.o.kind}${key.wd > 0 ? "_decayed" : ""}_${key.size}`;
+      if (!names.has(id)) {
+        names.set(id, plan.sys.fresh(id));
+        kernels.push(...updateKernel(key.o, names.get(id)!, key.size, key.roles, key.wd));
+      }
+      return `${names.get(id)!}(${args.join(", ")});`;
+    },
+    kernels: () => kernels,
+  };
+}
+
+export function optimizer(
+  plan: Plan,
+  scalar: (n: Node) => string,
+  target: UpdateTarget = jsUpdates(plan),
+): OptimizerCode {
+  const o = plan.model.optimizer;
   const state: string[] = [];
   const step: string[] = [];
   if (isAdam(o)) {
@@ -99,9 +142,11 @@ export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCod
     const leaf = plan.model.params.find((p) => p.node === g.node || p.name === g.name);
     if (!leaf) continue;
     const size = plan.size(leaf.shape);
+    const scalarParam = isScalar(leaf.shape);
     const buffers = roles.map((what) => {
       const name = plan.namer.fresh(`${leaf.name}_${what}`);
-      state.push(`const ${name} = new ${plan.array}(${size});`);
+      // a scalar param's state is JS's on every target: only JS code reads it
+      state.push(...(scalarParam ? jsUpdates(plan) : target).stateBuffer(name, size));
       return name;
     });
     step.push(`// ${commentText(g.name)}`);
@@ -122,18 +167,12 @@ export function optimizer(plan: Plan, scalar: (n: Node) => string): OptimizerCod
         );
       continue;
     }
-    const key = `${o.kind}${wd > 0 ? "_decayed" : ""}_${size}`;
-    if (!names.has(key)) {
-      names.set(key, plan.sys.fresh(key));
-      kernels.push(...updateKernel(o, names.get(key)!, size, roles, wd));
-    }
-    const name = names.get(key)!;
     const args = [plan.nameOf(leaf.node), plan.nameOf(g.node), ...buffers, "$lr", ...extra];
-    step.push(`${name}(${args.join(", ")});`);
+    step.push(target.update({ o, size, roles, wd }, args));
   }
   const learningRate = plan.sys.fresh("learningRate");
   return {
-    kernels,
+    kernels: target.kernels(),
     state,
     step,
     schedule: scheduleCode(o, learningRate, plan.sys.fresh("baseLr")),
@@ -190,8 +229,12 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
   const text = scheduleText(s);
   const horizon = (s.kind === "linear" || s.kind === "cosine") && s.steps === undefined;
   const need = (field: string, why: string) => [
-    `  if (run === null || typeof run !== "object" || !Number.isInteger(run.${field}) || run.${field} < 1)`,
-    `    throw new Error(${JSON.stringify(`learningRate(step, { ${field} }) needs ${why}, a positive integer; got `)} + $describe(run === null || typeof run !== "object" ? run : run.${field}));`,
+    `  const ${field} = run === null || typeof run !== "object" ? run : run.${field};`,
+    `  if (!Number.isInteger(${field}) || ${field} < 1)`,
+    `    throw new Error(`,
+    `      ${JSON.stringify(`learningRate(step, { ${field} }) needs ${why}`)} +`,
+    `        ", a positive integer; got " + $describe(${field}),`,
+    "    );",
   ];
   const u = warmup > 0 ? `Math.max(0, step - ${warmup})` : "step";
   const warm = warmup > 0 ? `linear warmup over ${warmup} steps, then ` : "";
@@ -202,7 +245,10 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
     `  if (!Number.isInteger(step) || step < 0) throw new Error("learningRate expects a step number 0, 1, 2, ..., got " + $describe(step));`,
     ...(horizon ? need("steps", `the length of the run in steps for ${text}`) : []),
     ...(decay !== 1 ? need("stepsPerEpoch", `the steps of an epoch for decay: ${decay}`) : []),
-    `  let rate = ${rateExpr(s, base, u, warmup)};`,
+    ...(s.kind === "linear" || s.kind === "cosine"
+      ? [`  const progress = Math.min(1, ${u} / ${horizonOf(s.steps, warmup)});`]
+      : []),
+    `  let rate = ${rateExpr(s, base, u)};`,
     ...(warmup > 0 ? [`  if (step < ${warmup}) rate *= (step + 1) / ${warmup};`] : []),
     ...(decay !== 1
       ? [`  rate *= Math.pow(${lit(decay)}, Math.floor(step / run.stepsPerEpoch));`]
@@ -212,19 +258,22 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
   ];
 }
 
-/** The schedule's rate at step `u` after the warmup. */
-function rateExpr(s: ScheduleSpec, base: string, u: string, warmup: number): string {
-  const steps = (declared?: number) =>
-    declared === undefined
-      ? `Math.max(1, run.steps - ${warmup})`
-      : lit(Math.max(1, declared - warmup));
+/** The steps a linear or cosine schedule runs over, after the warmup. */
+function horizonOf(declared: number | undefined, warmup: number): string {
+  return declared === undefined
+    ? `Math.max(1, run.steps - ${warmup})`
+    : lit(Math.max(1, declared - warmup));
+}
+
+/** The schedule's rate at step `u` after the warmup (`progress`: u over the horizon, at most 1). */
+function rateExpr(s: ScheduleSpec, base: string, u: string): string {
   switch (s.kind) {
     case "constant":
       return base;
     case "linear":
-      return `${base} + (${lit(s.to)} - ${base}) * Math.min(1, ${u} / ${steps(s.steps)})`;
+      return `${base} + (${lit(s.to)} - ${base}) * progress`;
     case "cosine":
-      return `${lit(s.to)} + ((${base} - ${lit(s.to)}) * (1 + Math.cos(Math.PI * Math.min(1, ${u} / ${steps(s.steps)})))) / 2`;
+      return `${lit(s.to)} + ((${base} - ${lit(s.to)}) * (1 + Math.cos(Math.PI * progress))) / 2`;
     case "step":
       return `${base} * Math.pow(${lit(s.factor)}, Math.floor(${u} / ${lit(s.every)}))`;
     case "exponential":

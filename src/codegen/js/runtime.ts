@@ -26,13 +26,17 @@ function $feedValue(feed, name, shape) {
   }
   if (feed === null || typeof feed !== "object") throw new Error("expected an object (or a Map) of inputs, got " + $describe(feed));
   if (!$hasOwn(feed, name)) {
-    const hint = name === "__proto__" ? " (an object literal's __proto__ sets its prototype: use a Map, or { [\\"__proto__\\"]: value })" : "";
+    const hint =
+      name === "__proto__"
+        ? " (an object literal's __proto__ sets its prototype: " +
+          'use a Map, or { ["__proto__"]: value })'
+        : "";
     throw $badInput(name, shape, undefined, " but it is missing" + hint);
   }
   return feed[name];
 }
 
-/** Typed arrays of numbers (not DataView, not the 64-bit integer arrays, whose elements are BigInts). */
+/** Typed arrays of numbers: not DataView, nor the 64-bit integer arrays (of BigInts). */
 function $isNumberArray(v) {
   return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v.BYTES_PER_ELEMENT === 8 && !(v instanceof Float64Array));
 }

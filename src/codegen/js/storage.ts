@@ -2,7 +2,7 @@
 // (static ones allocated once; those sized by a named dim grown by `$ensure` when a larger size
 // arrives; buffers whose lifetimes never overlap sharing one allocation).
 import { isScalar, type Node } from "../../ir/node.ts";
-import type { ParamLeaf } from "../../ir/model.ts";
+import type { Leaf, ParamLeaf } from "../../ir/model.ts";
 import { lit } from "../../ops/op.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
 import { commentText, str } from "../schedule/names.ts";
@@ -15,16 +15,33 @@ export function dimDecls(plan: Plan): string[] {
   ]);
 }
 
-export function params(plan: Plan): string[] {
+/**
+ * Where a target keeps a leaf's values, if not in an array of its own: `store`, an expression for
+ * the array, and `define`, the statement that puts it in `$params` or `$state`.
+ */
+export type Placement = (leaf: Leaf) => { store: string; define: string } | null;
+
+/** An array of its own, made here, for every leaf. */
+const ownArrays: Placement = () => null;
+
+/** A leaf's array: its own (`const h_W = new Float32Array(512);`), or where the target put it. */
+function place(plan: Plan, leaf: Leaf, into: string, placement: Placement) {
+  const placed = placement(leaf);
+  if (placed) return { store: placed.store, lines: [placed.define] };
+  const store = isScalar(leaf.shape) ? plan.storage.get(leaf.node)! : plan.nameOf(leaf.node);
+  return {
+    store,
+    lines: [`const ${store} = new ${plan.array}(${plan.size(leaf.shape)});`],
+    define: `${into}[${str(leaf.name)}] = ${store};`,
+  };
+}
+
+export function params(plan: Plan, placement: Placement = ownArrays): string[] {
   const lines = ["// params", "const $params = Object.create(null);"];
   for (const p of plan.model.params) {
     if (!plan.isStatic(p.shape)) throw new Error(`param ${p.name} needs a static shape`);
-    const store = isScalar(p.shape) ? plan.storage.get(p.node)! : plan.nameOf(p.node);
-    lines.push(
-      `const ${store} = new ${plan.array}(${plan.size(p.shape)});`,
-      ...initCode(plan, p, store),
-      `$params[${str(p.name)}] = ${store};`,
-    );
+    const { store, lines: made, define } = place(plan, p, "$params", placement);
+    lines.push(...made, ...initCode(plan, p, store), ...(define ? [define] : []));
   }
   const names = plan.model.params.map((p) => p.name).join(", ");
   lines.push(
@@ -90,14 +107,14 @@ function initCode(plan: Plan, p: ParamLeaf, store: string): string[] {
   }
 }
 
-export function stateDecls(plan: Plan): string[] {
+export function stateDecls(plan: Plan, placement: Placement = ownArrays): string[] {
   const lines = ["// state", "const $state = Object.create(null);"];
   for (const s of plan.model.state) {
-    const store = isScalar(s.shape) ? plan.storage.get(s.node)! : plan.nameOf(s.node);
+    const { store, lines: made, define } = place(plan, s, "$state", placement);
     lines.push(
-      `const ${store} = new ${plan.array}(${plan.size(s.shape)});`,
+      ...made,
       ...(s.init === 0 ? [] : [`${store}.fill(${lit(s.init)});`]),
-      `$state[${str(s.name)}] = ${store};`,
+      ...(define ? [define] : []),
     );
   }
   lines.push("Object.freeze($state);");

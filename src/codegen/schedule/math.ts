@@ -24,9 +24,16 @@ function isReciprocal(node: Node, plan: Plan): boolean {
 export class MathPrinter {
   constructor(readonly plan: Plan) {}
 
-  /** `name = expression` for a materialized value. */
+  private readonly equations = new Map<Node, string>();
+
+  /** `name = expression` for a materialized value (each worked out once: steps share values). */
   equation(node: Node): string {
-    return `${this.plan.sourceName(node)} = ${this.definition(node).text}`;
+    let e = this.equations.get(node);
+    if (e === undefined) {
+      e = `${this.plan.sourceName(node)} = ${this.definition(node).text}`;
+      this.equations.set(node, e);
+    }
+    return e;
   }
 
   /** The expression computing `node` itself (its inputs by name or inline). */

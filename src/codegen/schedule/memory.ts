@@ -16,6 +16,18 @@ export interface MemoryPlan {
 
 type Interval = [number, number];
 
+/** Buffers sharing one allocation, as planning goes: members, and when each function last uses one. */
+interface Group {
+  members: Node[];
+  /** the first member's size: the group a buffer joins is the one closest to its own */
+  size: number;
+  /** per function, the last statement any member is live at (-1: none) */
+  ends: number[];
+}
+
+/** How many groups a buffer may be placed in, at most (the first ones made). */
+const MAX_CANDIDATES = 256;
+
 export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
   const lifetimes = liveness(plan, new Set(buffers));
   // the buffers holding results, directly or under a reshape that aliases them
@@ -26,6 +38,7 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
       return x !== undefined && y !== undefined && x[0] <= y[1] && y[0] <= x[1];
     });
   const groups: Node[][] = [];
+  const byKey = new Map<string, Group[]>();
   for (const b of buffers) {
     // results (outputs, gradients, new state) keep their own memory: they stay valid while the
     // caller calls the other functions
@@ -34,17 +47,33 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
       continue;
     }
     const key = sizeKey(plan, b);
-    const fits = groups.filter(
-      (g) => !results.has(g[0]!) && sizeKey(plan, g[0]!) === key && g.every((m) => !conflict(m, b)),
-    );
-    // the group whose largest member is closest in size wastes the least
-    const best = fits.sort(
-      (g, h) =>
-        Math.abs(fixedSize(plan, g[0]!) - fixedSize(plan, b)) -
-        Math.abs(fixedSize(plan, h[0]!) - fixedSize(plan, b)),
-    )[0];
-    if (best) best.push(b);
-    else groups.push([b]);
+    const size = fixedSize(plan, b);
+    const spans = lifetimes.map((life) => life.get(b));
+    // free: every member ends before b starts, in every function (the common case, checked at
+    // once), or else no member's lifetime overlaps b's
+    const free = (g: Group) =>
+      spans.every((span, f) => span === undefined || g.ends[f]! < span[0]) ||
+      g.members.every((m) => !conflict(m, b));
+    // the group whose first member is closest in size wastes the least (the first such group);
+    // the search looks at a bounded number of groups, so that planning stays linear in the
+    // size of a model whose values all stay alive (a long chain kept for its backward pass)
+    let best: Group | undefined;
+    const candidates = byKey.get(key) ?? [];
+    for (let i = 0; i < Math.min(candidates.length, MAX_CANDIDATES); i++) {
+      const g = candidates[i]!;
+      const diff = Math.abs(g.size - size);
+      if (diff < (best ? Math.abs(best.size - size) : Infinity) && free(g)) best = g;
+      if (best && best.size === size) break;
+    }
+    if (!best) {
+      best = { members: [], size, ends: lifetimes.map(() => -1) };
+      byKey.set(key, [...(byKey.get(key) ?? []), best]);
+      groups.push(best.members);
+    }
+    best.members.push(b);
+    spans.forEach((span, f) => {
+      if (span) best.ends[f] = Math.max(best.ends[f]!, span[1]);
+    });
   }
   const owner = new Map<Node, Node>();
   for (const g of groups) {

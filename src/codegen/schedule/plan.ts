@@ -142,7 +142,11 @@ export class Plan {
   private schedule(): void {
     const consumers = new Map<Node, Node[]>();
     for (const n of this.all)
-      for (const x of n.inputs) consumers.set(x, [...(consumers.get(x) ?? []), n]);
+      for (const x of n.inputs) {
+        const list = consumers.get(x);
+        if (list) list.push(n);
+        else consumers.set(x, [n]);
+      }
     // how deeply the expression computing each node nests the ones computed inside it
     const depth = new Map<Node, number>();
     const inside = (x: Node) => this.fused.has(x) || this.inlined.has(x);

@@ -1,0 +1,53 @@
+// The JS target's buffers: typed arrays allocated by createModel, and kernels that are JS
+// functions of them at module scope (js/kernels.ts).
+import { isScalar } from "../../ir/node.ts";
+import type { KernelSet } from "../schedule/kernels.ts";
+import type { MemoryPlan } from "../schedule/memory.ts";
+import type { Plan } from "../schedule/plan.ts";
+import type { BufferAccess } from "./entry.ts";
+import { kernelFunction, type KernelOptions } from "./kernels.ts";
+import type { Backend } from "./module.ts";
+import { optimizer } from "./optim.ts";
+import { buffers, params, stateDecls } from "./storage.ts";
+
+const access = (plan: Plan): BufferAccess => ({
+  call(step, name, scalar) {
+    const { kernel, tensors, scalars } = step.call;
+    const result = isScalar(step.node.shape) ? ["$cell"] : [];
+    const rng = kernel.spec.kind === "dropout_mask" ? ["$rng"] : [];
+    const args = [
+      ...tensors.map((t) => plan.nameOf(t)),
+      ...result,
+      ...rng,
+      ...scalars.map(scalar),
+      ...kernel.dims.map((d) => plan.dim(d)),
+    ];
+    const call = `${kernel.name}(${args.join(", ")});`;
+    return result.length > 0 ? [call, `const ${name} = $cell[0];`] : [call];
+  },
+  copyIn: (buffer, source) => `${buffer}.set(${source});`,
+  first: (buffer) => `${buffer}[0]`,
+  stale: (view, buffer, size) =>
+    `${view}.buffer !== ${buffer}.buffer || ${view}.length !== ${size}`,
+  view: (buffer, size) => `${buffer}.subarray(0, ${size})`,
+  copy: (to, from) => `${to}.set(${from});`,
+  viewsPerCall: false,
+  initialView: (buffer) => buffer,
+});
+
+export function jsBackend(
+  plan: Plan,
+  kernels: KernelSet,
+  memory: MemoryPlan,
+  options: KernelOptions,
+): Backend {
+  const kernelText = new Map(kernels.all().map((k) => [k.name, kernelFunction(k, options)]));
+  return {
+    label: plan.opts.dtype,
+    access: access(plan),
+    moduleScope: () => [...kernelText.values()].flatMap((k) => [...k, ""]),
+    storage: () => [...params(plan), ...stateDecls(plan), ...buffers(plan, memory)],
+    kernelText,
+    optimizer: (scalar) => optimizer(plan, scalar),
+  };
+}

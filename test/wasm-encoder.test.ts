@@ -1,0 +1,217 @@
+// The binary encoder and the WAT printer against an independent assembler: wabt's wat2wasm must
+// turn the text we print into exactly the bytes we encode, for every instruction of the table
+// and for every kind of kernel; and the engine must accept and name what we encode.
+import { describe, expect, it } from "vitest";
+import wabtInit from "wabt";
+import { Bytes, encode } from "../src/codegen/wasm/encode.ts";
+import { formatF32, printWat } from "../src/codegen/wasm/wat.ts";
+import { ISA, opInfo, type Mnemonic } from "../src/codegen/wasm/isa.ts";
+import { flatten, type Instr } from "../src/codegen/wasm/code.ts";
+import type { Func, Module } from "../src/codegen/wasm/module.ts";
+import { hasRelaxedSimd, relaxedProbe } from "../src/codegen/wasm/features.ts";
+import { allKernels } from "./wasm-fixtures.ts";
+import { moduleOf, SLOW } from "./wasm-helpers.ts";
+
+const wabt = await wabtInit();
+
+/** wabt's bytes for our text */
+function assemble(wat: string): Uint8Array {
+  const m = wabt.parseWat("kernel.wat", wat, { simd: true, relaxed_simd: true });
+  try {
+    m.resolveNames();
+    return m.toBinary({ write_debug_names: true }).buffer;
+  } finally {
+    m.destroy();
+  }
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+describe("LEB128", () => {
+  it.each([
+    [0, "00"],
+    [1, "01"],
+    [127, "7f"],
+    [128, "8001"],
+    [624485, "e58e26"],
+    [2 ** 32 - 1, "ffffffff0f"],
+  ])("unsigned %d is %s", (n, bytes) => {
+    expect(hex(new Bytes().u32(n).done())).toBe(bytes);
+  });
+  it.each([
+    [0, "00"],
+    [-1, "7f"],
+    [63, "3f"],
+    [64, "c000"],
+    [-64, "40"],
+    [-65, "bf7f"],
+    [-123456, "c0bb78"],
+    [2 ** 31 - 1, "ffffffff07"],
+    [-(2 ** 31), "8080808078"],
+  ])("signed %d is %s", (n, bytes) => {
+    expect(hex(new Bytes().s32(n).done())).toBe(bytes);
+  });
+});
+
+/** One instruction with sample immediates (the stack is not typed: wabt assembles it as is). */
+function sample(op: Mnemonic): Instr[] {
+  const info = opInfo(op);
+  const mem = { offset: 48, align: Math.min(4, info.natural ?? 4) };
+  switch (info.imm) {
+    case "none":
+      return op === "end" || op === "else" ? [] : [{ op }];
+    case "block":
+      return [
+        { op, label: "l", result: "f32" },
+        ...(op === "if" ? [{ op: "else" } as Instr, { op: "nop" } as Instr] : []),
+        { op: "end" },
+      ];
+    case "i32":
+      return [{ op, value: -123456 }];
+    case "i64":
+      return [{ op, value: -(2n ** 40n) }];
+    case "f32":
+      return [{ op, value: Math.fround(-1.0e-3) }];
+    case "f64":
+      return [{ op, value: 1 / 3 }];
+    case "local":
+      return [{ op, ref: "y" }];
+    case "global":
+      return [];
+    case "func":
+      return [{ op, ref: "f" }];
+    case "label":
+      return [{ op: "block", label: "out" }, { op, ref: "out" }, { op: "end" }];
+    case "labels":
+      return [
+        { op: "block", label: "a" },
+        { op: "block", label: "b" },
+        { op, targets: ["a", "b", "a"] },
+        { op: "end" },
+        { op: "end" },
+      ];
+    case "mem":
+      return [{ op, mem }];
+    case "memlane":
+      return [{ op, mem, value: 3 }];
+    case "lane":
+      return [{ op, value: 2 }];
+    case "bytes16":
+      return [
+        {
+          op,
+          bytes: Array.from({ length: 16 }, (_, k) => (op === "v128.const" ? k * 17 : 31 - k)),
+        },
+      ];
+    case "memidx":
+      return [{ op }];
+  }
+}
+
+function oneFunc(body: Instr[]): Module {
+  const f: Func = {
+    name: "f",
+    params: [{ name: "x", type: "i32" }],
+    results: [],
+    locals: [{ name: "y", type: "f32" }],
+    body,
+  };
+  return { memory: { min: 1 }, imports: [], funcs: [f] };
+}
+
+describe("every instruction of the table encodes as wabt assembles it", () => {
+  const ops = Object.keys(ISA) as Mnemonic[];
+  it.each(ops.filter((op) => sample(op).length > 0))("%s", (op) => {
+    const m = oneFunc(sample(op));
+    expect(hex(encode(m))).toBe(hex(assemble(printWat(m))));
+  });
+});
+
+describe(
+  "every kind of kernel: our bytes are wabt's bytes for our text, and they validate",
+  { timeout: SLOW },
+  () => {
+    it.each(allKernels().map((f) => [f.name, f] as const))("%s", (_, f) => {
+      const m = moduleOf([f]);
+      const bytes = encode(m);
+      const relaxed = flatten(f.body).some((i) => i.op.includes("relaxed"));
+      expect(WebAssembly.validate(bytes)).toBe(!relaxed || hasRelaxedSimd());
+      expect(hex(bytes)).toBe(hex(assemble(printWat(m))));
+      expect(hex(bytes)).toBe(hex(assemble(printWat(m, { folded: false }))));
+    });
+
+    it("a whole module of them, memory imported or exported, with function imports", () => {
+      const funcs = allKernels();
+      const variants: Module[] = [
+        moduleOf(funcs),
+        {
+          memory: { min: 2, max: 100, export: "memory" },
+          imports: [{ name: "log", module: "env", field: "log", params: ["f32"], results: [] }],
+          funcs: funcs.map((f) => ({ ...f, export: f.name })),
+        },
+      ];
+      for (const m of variants) expect(hex(encode(m))).toBe(hex(assemble(printWat(m))));
+    });
+  },
+);
+
+describe("the text", () => {
+  it.each([0.1, -0, 1e-45, 3.4028234663852886e38, -Infinity, NaN, 1 / 3, 16777217])(
+    "prints f32 %s so that it reads back to the same bits",
+    (x) => {
+      const m = oneFunc([{ op: "f32.const", value: Math.fround(x) }, { op: "drop" }]);
+      expect(hex(assemble(printWat(m)))).toBe(hex(encode(m)));
+    },
+  );
+
+  it("carries the comments attached to a function and inside it", () => {
+    const f: Func = {
+      name: "k",
+      params: [],
+      results: [],
+      locals: [],
+      body: [{ op: "comment", text: "the tile's epilogue" }, { op: "nop" }],
+      comments: ["line 6: h = x |> dense(128) |> relu"],
+    };
+    const wat = printWat(moduleOf([f]));
+    expect(wat).toContain(";; line 6: h = x |> dense(128) |> relu\n  (func $k");
+    expect(wat).toContain("    ;; the tile's epilogue\n    nop");
+  });
+
+  it("refuses a name the text format cannot spell", () => {
+    const f: Func = { name: "a b", params: [], results: [], locals: [], body: [] };
+    expect(() => printWat(moduleOf([f]))).toThrow(/not a WAT identifier/);
+  });
+});
+
+describe("the engine", () => {
+  it("names functions in stack traces (the name section)", () => {
+    const f: Func = {
+      name: "matmul_nn",
+      params: [],
+      results: [],
+      locals: [],
+      body: [{ op: "unreachable" }],
+    };
+    const inst = new WebAssembly.Instance(
+      new WebAssembly.Module(encode({ ...moduleOf([f]), memory: { min: 1 } })),
+    );
+    const run = inst.exports["matmul_nn"] as () => void;
+    expect(run).toThrow(WebAssembly.RuntimeError);
+    try {
+      run();
+    } catch (e) {
+      expect((e as Error).stack).toMatch(/matmul_nn/);
+    }
+  });
+
+  it("validates the relaxed SIMD probe exactly where the engine has relaxed SIMD", () => {
+    const m = relaxedProbe();
+    expect(hex(encode(m))).toBe(hex(assemble(printWat(m))));
+    // V8 ships relaxed SIMD from 11.4 (Chrome 114); Node 20's 11.3 needs a flag
+    const [major, minor] = process.versions.v8.split(".").map(Number) as [number, number];
+    const shipped = major > 11 || (major === 11 && minor >= 4);
+    const flag = process.execArgv.some((a) => a.includes("relaxed-simd"));
+    expect(hasRelaxedSimd()).toBe(shipped || flag);
+  });
+});
