@@ -47,36 +47,50 @@ function wrapComment(indent: string, code: string, width: number): string[] {
   return lines.map((l) => prefix + l);
 }
 
+interface Scan {
+  /** each character's bracket depth */
+  depth: Int32Array;
+  /** whether each character is inside a string (1) or not (0) */
+  quoted: Uint8Array;
+  /** the line's outermost depth (below 0 on a line that closes brackets opened above it) */
+  top: number;
+}
+
+let lastScanned: { code: string; scan: Scan } | null = null;
+
 /**
- * Where each character of `code` sits: its bracket depth, and whether it is inside a string; `top`
- * is the line's outermost depth (below 0 on a line that closes brackets opened above it).
+ * Where each character of `code` sits: its bracket depth, and whether it is inside a string. Every
+ * way of breaking a line asks for the same scan, so the last one is kept (a line holding a wasm
+ * module's bytes is long).
  */
-function scan(code: string): { depth: number[]; quoted: boolean[]; top: number } {
-  const depth: number[] = [];
-  const quoted: boolean[] = [];
+function scan(code: string): Scan {
+  if (lastScanned?.code === code) return lastScanned.scan;
+  const depth = new Int32Array(code.length);
+  const quoted = new Uint8Array(code.length);
   let d = 0;
-  let quote: string | null = null;
+  let quote = 0;
+  let top = 0;
   for (let i = 0; i < code.length; i++) {
-    const ch = code[i]!;
-    if (quote) {
-      depth.push(d);
-      quoted.push(true);
-      if (ch === "\\") {
-        depth.push(d);
-        quoted.push(true);
-        i++;
-      } else if (ch === quote) quote = null;
+    const ch = code.charCodeAt(i);
+    if (quote !== 0) {
+      depth[i] = d;
+      quoted[i] = 1;
+      if (ch === 92 /* \\ */ && i + 1 < code.length) {
+        depth[++i] = d;
+        quoted[i] = 1;
+      } else if (ch === quote) quote = 0;
       continue;
     }
-    if (ch === '"' || ch === "'" || ch === "`") quote = ch;
-    if (ch === ")" || ch === "]" || ch === "}") d--;
-    depth.push(d);
-    quoted.push(quote !== null);
-    if (ch === "(" || ch === "[" || ch === "{") d++;
+    if (ch === 34 || ch === 39 || ch === 96) quote = ch; // " ' `
+    if (ch === 41 || ch === 93 || ch === 125) d--; // ) ] }
+    depth[i] = d;
+    quoted[i] = quote !== 0 ? 1 : 0;
+    if (quote === 0 && d < top) top = d;
+    if (ch === 40 || ch === 91 || ch === 123) d++; // ( [ {
   }
-  let top = 0;
-  for (let i = 0; i < code.length; i++) if (!quoted[i] && depth[i]! < top) top = depth[i]!;
-  return { depth, quoted, top };
+  const result = { depth, quoted, top };
+  lastScanned = { code, scan: result };
+  return result;
 }
 
 /** `if (condition) statement;` (or `for`, `while`) as `if (condition)` / `  statement;`. */
@@ -102,7 +116,7 @@ function breakList(indent: string, code: string): string[] | null {
     if (quoted[open] || depth[open] !== top || !isList(code, open)) continue;
     const close = matching(code, open, depth, quoted);
     if (close < 0) continue;
-    const inside = depth.slice(open + 1, close);
+    const inside = depth.subarray(open + 1, close);
     const items = splitAt(code.slice(open + 1, close), ",", inside, top + 1);
     if (items.length < 2 && (items.length === 0 || items[0]!.length < 40)) continue;
     const inner = indent + "  ";
@@ -127,14 +141,14 @@ function isList(code: string, i: number): boolean {
   return /^$|[=(,:[?+\-*/%&|<>!]$/.test(prev) || /\breturn$/.test(before);
 }
 
-function matching(code: string, open: number, depth: number[], quoted: boolean[]): number {
+function matching(code: string, open: number, depth: Int32Array, quoted: Uint8Array): number {
   for (let i = open + 1; i < code.length; i++)
     if (!quoted[i] && depth[i] === depth[open] && ")]}".includes(code[i]!)) return i;
   return -1;
 }
 
 /** Pieces of `text` between the separators found at `level` (outside strings). */
-function splitAt(text: string, sep: string, depth: number[], level: number): string[] {
+function splitAt(text: string, sep: string, depth: Int32Array, level: number): string[] {
   const { quoted } = scan(text);
   const out: string[] = [];
   let start = 0;
