@@ -11,9 +11,16 @@ import { compile } from "../src/index.ts";
 import { JS_GLOBALS } from "../src/codegen/schedule/names.ts";
 
 const MODELS = ["xor", "mnist", "neuron", "softmax", "perceptron", "linreg", "logistic"];
-const VARIANTS: { dtype: "f32" | "f64"; bind: Record<string, number> }[] = [
-  { dtype: "f32", bind: {} },
-  { dtype: "f64", bind: { batch: 4 } },
+interface Variant {
+  dtype: "f32" | "f64";
+  bind: Record<string, number>;
+  target: "js" | "wasm";
+}
+const VARIANTS: Variant[] = [
+  { dtype: "f32", bind: {}, target: "js" },
+  { dtype: "f64", bind: { batch: 4 }, target: "js" },
+  { dtype: "f32", bind: {}, target: "wasm" },
+  { dtype: "f32", bind: { batch: 4 }, target: "wasm" },
 ];
 
 /** Every identifier-shaped word of a JS text outside its strings and comments. */
@@ -36,7 +43,7 @@ function generatedNames(): string[] {
     const source = readFileSync(file, "utf8");
     for (const v of VARIANTS) {
       const bind = m === "neuron" ? {} : v.bind;
-      const out = compile(source, { file, dtype: v.dtype, bind });
+      const out = compile(source, { file, dtype: v.dtype, bind, target: v.target });
       for (const text of [out.js, out.dts, out.gradSource])
         for (const w of words(text)) found.add(w);
     }
@@ -79,10 +86,12 @@ ${blocks.map((b) => b.decls).join("\n")}
 const BASE = Array.from({ length: PER_MODEL }, (_, i) => `u${i}`);
 
 /** What a model computes, by role: outputs, loss and gradients, then params after two steps. */
-function run(names: string[], dtype: "f32" | "f64", bind: Record<string, number>) {
+function run(names: string[], { dtype, bind, target }: Variant) {
   const dims = [9, 19, 29].map((i) => names[i]!);
   const bound = Object.keys(bind).length > 0 ? Object.fromEntries(dims.map((d) => [d, 4])) : {};
-  const module = compile(template(names), { file: "names.nn", dtype, bind: bound }).load();
+  const compiled = compile(template(names), { file: "names.nn", dtype, bind: bound, target });
+  expect(compiled.target).toBe(target);
+  const module = compiled.load();
   const model = module.createModel({ seed: 3 });
   const feed = new Map<string, unknown>();
   const roles: string[][] = [];
@@ -126,8 +135,8 @@ describe("names in generated code", () => {
   });
 
   for (const v of VARIANTS) {
-    it(`no name changes what a module computes (${v.dtype}, ${Object.keys(v.bind).length ? "bound batch" : "dynamic batch"})`, () => {
-      const baseline = run(BASE, v.dtype, v.bind);
+    it(`no name changes what a module computes (${v.target}, ${v.dtype}, ${Object.keys(v.bind).length ? "bound batch" : "dynamic batch"})`, () => {
+      const baseline = run(BASE, v);
       expect(baseline.loss).toBeGreaterThan(0);
       // thirty names a model, each name in every role once across ten rotations
       for (let start = 0; start < names.length; start += PER_MODEL) {
@@ -135,7 +144,7 @@ describe("names in generated code", () => {
         while (chunk.length < PER_MODEL) chunk.push(BASE[chunk.length]!);
         for (let r = 0; r < 10; r++) {
           const rotated = chunk.map((_, i) => chunk[Math.floor(i / 10) * 10 + ((i + r) % 10)]!);
-          const got = run(rotated, v.dtype, v.bind);
+          const got = run(rotated, v);
           expect(got, `names ${rotated.join(", ")}`).toEqual(baseline);
         }
       }
@@ -149,9 +158,11 @@ describe("the globals generated code reads", () => {
     const lib = JS_GLOBALS.filter((g) => !values.includes(g))
       .map((g) => `declare var ${g}: any;`)
       .join("\n");
-    for (const m of MODELS) {
+    for (const [m, target] of MODELS.flatMap((m) =>
+      [m, m].map((m, i) => [m, i ? "wasm" : "js"] as const),
+    )) {
       const file = `models/${m}.nn`;
-      const out = compile(readFileSync(file, "utf8"), { file });
+      const out = compile(readFileSync(file, "utf8"), { file, target });
       const files = new Map([
         ["lib.d.ts", lib],
         ["module.js", out.js],
@@ -179,7 +190,7 @@ describe("the globals generated code reads", () => {
         .filter((d) => d.file?.fileName === "module.js")
         .filter((d) => d.code === 2304 || d.code === 2552) // cannot find name
         .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-      expect(unknown, m).toEqual([]);
+      expect(unknown, `${m} (${target})`).toEqual([]);
     }
   });
 });

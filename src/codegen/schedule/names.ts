@@ -17,7 +17,7 @@ const reservedWords = `break case catch class const continue debugger default de
 
 /** Every global that generated code reads; shadowing one would change what the code means. */
 export const JS_GLOBALS = words(`Math Number Object Array ArrayBuffer DataView Float32Array
-  Float64Array Int32Array Uint8Array String Error JSON Map WebAssembly Infinity NaN undefined`);
+  Float64Array Int32Array Uint8Array String Error JSON Map WebAssembly atob Infinity NaN undefined`);
 
 /** The compiler's own fixed names, claimed before any kernel is named. */
 const FIXED = words(`$meta $createModel $options $params $state $given $key $value $ok $seed $rng
