@@ -50,7 +50,7 @@ export interface TraceNode {
   op: string;
   /** the source's name for it (`w0`, `f`), if it has one */
   name?: string;
-  /** for leaves: input, target, param or state */
+  /** for leaves: input, target, param, state (or dimsize, dropout_mask) */
   role?: string;
   /** the ids of its inputs */
   inputs: number[];
@@ -132,7 +132,9 @@ function traceNode(n: Node, value: Tensor, gradient: Tensor): TraceNode {
     id: n.id,
     op: n.op,
     ...(name !== undefined ? { name } : {}),
-    ...(typeof role === "string" && n.inputs.length === 0 ? { role } : {}),
+    ...(n.inputs.length === 0 && n.op !== "const"
+      ? { role: typeof role === "string" ? role : n.op }
+      : {}),
     inputs: n.inputs.map((x) => x.id),
     ...(n.op === "const" ? { constant: Number(n.attrs["value"]) } : {}),
     shape: value.shape,

@@ -90,6 +90,25 @@ describe("trace", () => {
     expect(t.step).toBeUndefined();
     expect(byName(t, "x").shape).toEqual([1, 2]);
   });
+
+  it("says what each leaf is, a dropout mask too (constants aside)", () => {
+    const mnist = readFileSync("models/mnist.nn", "utf8");
+    const c = compile(mnist, { file: "mnist.nn", dtype: "f64" });
+    const t = trace(
+      c,
+      new Map([
+        ["x", 0.5],
+        ["y", 1],
+      ]),
+      2,
+    );
+    const leaves = t.nodes.filter((n) => n.inputs.length === 0 && n.op !== "const");
+    const role = (name: string) => leaves.find((n) => n.name === name)?.role;
+    expect([role("x"), role("y"), role("z.W")]).toEqual(["input", "target", "param"]);
+    const masks = leaves.filter((n) => n.op === "dropout_mask");
+    expect(masks.map((n) => n.role)).toEqual(["dropout_mask", "dropout_mask"]);
+    expect(leaves.every((n) => typeof n.role === "string")).toBe(true);
+  });
 });
 
 describe("graphData", () => {
