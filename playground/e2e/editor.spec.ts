@@ -77,6 +77,10 @@ test("the URL holds the source, so that a link opens the same page", async ({ pa
   await expect(other.locator("#status")).toContainText("compiled xor");
   await expect(other.locator("#file")).toHaveClass(/edited/);
   await other.close();
+  // a link pasted over the page's own (only the hash changes) opens too
+  await page.goto("./#file=models/neuron.nn&tab=circuit");
+  await expect(page.locator("#file")).toHaveValue("models/neuron.nn");
+  await expect(page.locator('g.wire-label[data-from-name="f"] text.value')).toHaveText("0.73");
 });
 
 test("the picker holds every model of models/, and the models of a file", async ({ page }) => {

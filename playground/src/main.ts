@@ -171,6 +171,24 @@ function saveUrlSoon(): void {
   }, 300);
 }
 
+/** Shows what the URL holds (a link opened, or pasted over the page's own), else neuron.nn. */
+async function showUrl(): Promise<void> {
+  const shared = await decodeState(location.hash);
+  if (shared && (shared.source !== undefined || modelFile(shared.file))) {
+    state.file = shared.file;
+    state.model = shared.model;
+    if (!modelFile(shared.file) && ![...fileSelect.options].some((o) => o.value === shared.file))
+      fileSelect.append(h("option", { value: shared.file }, shared.file));
+    fileSelect.value = shared.file;
+    editor.setSource(shared.source ?? modelFile(shared.file)!.source);
+  } else if (!state.compiledSource) editor.setSource(modelFile(state.file)!.source);
+  if (shared?.tab && (tabs as readonly string[]).includes(shared.tab))
+    state.tab = shared.tab as Tab;
+  syncModels();
+  compileNow();
+  selectTab(state.tab);
+}
+
 async function start(): Promise<void> {
   fileSelect.replaceChildren(...modelFiles.map((f) => h("option", { value: f.path }, f.path)));
   fileSelect.addEventListener("change", () => openFile(fileSelect.value));
@@ -190,20 +208,8 @@ async function start(): Promise<void> {
       byId(`tab-${next}`).focus();
     });
   });
-  const shared = await decodeState(location.hash);
-  if (shared && (shared.source !== undefined || modelFile(shared.file))) {
-    state.file = shared.file;
-    state.model = shared.model;
-    if (!modelFile(shared.file))
-      fileSelect.append(h("option", { value: shared.file }, shared.file));
-    fileSelect.value = shared.file;
-    editor.setSource(shared.source ?? modelFile(shared.file)!.source);
-  } else editor.setSource(modelFile(state.file)!.source);
-  if (shared?.tab && (tabs as readonly string[]).includes(shared.tab))
-    state.tab = shared.tab as Tab;
-  syncModels();
-  compileNow();
-  selectTab(state.tab);
+  window.addEventListener("hashchange", () => void showUrl());
+  await showUrl();
   document.body.dataset["ready"] = "true";
 }
 
