@@ -115,3 +115,29 @@ test("eight sigmoid layers show the vanishing gradient in their norms, relu does
   expect(sigmoid).toBeLessThan(0.01);
   expect(relu).toBeGreaterThan(100 * sigmoid);
 });
+
+test("without cross-origin isolation (a host that sends no headers) the wasm target trains too", async ({
+  page,
+}) => {
+  // the same site with its COOP/COEP headers taken off: no SharedArrayBuffer, so the wasm
+  // module's memory is not shared
+  await page.route(
+    (url) => url.hostname === "127.0.0.1",
+    async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers["cross-origin-opener-policy"];
+      delete headers["cross-origin-embedder-policy"];
+      await route.fulfill({ response, headers });
+    },
+  );
+  await open(page, "models/spiral.nn", "train");
+  expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+  await expect(page.locator("#status")).not.toContainText("isolated");
+  expect(await ready(page)).toContain("the wasm target");
+  await page.getByRole("button", { name: "start" }).click();
+  await expect
+    .poll(() => percent(page, "train-accuracy"), { timeout: 60_000, intervals: [250] })
+    .toBeGreaterThanOrEqual(95);
+  await page.getByRole("button", { name: "pause" }).click();
+});
