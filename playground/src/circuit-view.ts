@@ -137,31 +137,8 @@ export class CircuitView implements View {
   private draw(t: Trace, ctx: Ctx): SVGSVGElement {
     const byId = new Map(t.nodes.map((n) => [n.id, n]));
     const shown = t.nodes.filter((n) => n.op !== "const" && n.op !== "dimsize");
-    const leafBox = { width: 96, height: 46 };
-    const gate = 36;
-    const wire = { width: 46, height: 36 };
-    const nodes = shown.map((n) =>
-      n.inputs.length === 0
-        ? { id: String(n.id), ...leafBox }
-        : {
-            id: String(n.id),
-            width: Math.max(gate, textWidth(gateLabel(n, byId).length, 13) + 14),
-            height: gate,
-          },
-    );
-    const edges = shown.flatMap((n) =>
-      n.inputs
-        .filter((id) => byId.get(id)?.op !== "const" && byId.get(id)?.op !== "dimsize")
-        .map((id) => ({ from: String(id), to: String(n.id), label: wire })),
-    );
     const loss = byId.get(t.loss)!;
-    const out = {
-      id: "out",
-      width: Math.max(30, textWidth((loss.name ?? "loss").length) + 12),
-      height: 24,
-    };
-    edges.push({ from: String(t.loss), to: "out", label: wire });
-    const laid = layout([...nodes, out], edges, { rankdir: "LR", nodesep: 14, ranksep: 8 });
+    const laid = layOutCircuit(t, shown, byId);
     const svg = svgWithEdges(laid, "circuit", "the backprop circuit", "wire");
     for (const e of laid.edges) {
       const to = e.to === "out" ? "out" : gateLabel(byId.get(Number(e.to))!, byId);
@@ -209,6 +186,31 @@ export class CircuitView implements View {
       s("foreignObject", { x: 4, y: 18, width: p.width - 8, height: 24 }, input),
     );
   }
+}
+
+/** The circuit laid out left to right: leaves as boxes, gates as circles, room on each wire for
+ * its value and gradient, and the loss's name at the end (`out`). */
+function layOutCircuit(t: Trace, shown: TraceNode[], byId: ReadonlyMap<number, TraceNode>) {
+  const leafBox = { width: 96, height: 46 };
+  const gate = 36;
+  const wire = { width: 46, height: 36 };
+  const nodes = shown.map((n) =>
+    n.inputs.length === 0
+      ? { id: String(n.id), ...leafBox }
+      : {
+          id: String(n.id),
+          width: Math.max(gate, textWidth(gateLabel(n, byId).length, 13) + 14),
+          height: gate,
+        },
+  );
+  const drawn = (id: number) => byId.get(id)?.op !== "const" && byId.get(id)?.op !== "dimsize";
+  const edges = shown.flatMap((n) =>
+    n.inputs.filter(drawn).map((id) => ({ from: String(id), to: String(n.id), label: wire })),
+  );
+  const name = byId.get(t.loss)!.name ?? "loss";
+  const out = { id: "out", width: Math.max(30, textWidth(name.length) + 12), height: 24 };
+  edges.push({ from: String(t.loss), to: "out", label: wire });
+  return layout([...nodes, out], edges, { rankdir: "LR", nodesep: 14, ranksep: 8 });
 }
 
 function gateNode(

@@ -53,27 +53,19 @@ export class CodeView implements View {
       );
       return;
     }
+    this.show(ctx, compiled);
+  }
+
+  /** The derivation and the generated code, side by side (one above the other where narrow). */
+  private show(ctx: Ctx, compiled: Compiled): void {
     const code = linkCode(
       compiled.gradCode({ forward: this.opts.forward, kernels: this.opts.kernels }),
     );
     const math = linkDerivation(compiled.derivation);
-    const lines = (rows: LinkedLine[], render: (r: LinkedLine, i: number) => HTMLElement) =>
-      rows.map((r, i) => {
-        const e = render(r, i);
-        e.classList.add("ln");
-        if (r.line !== undefined) {
-          e.dataset["line"] = String(r.line);
-          e.addEventListener("mouseenter", () => {
-            ctx.pointAt([r.line!]);
-            this.hoverLine(r.line!);
-          });
-          e.addEventListener("mouseleave", () => {
-            ctx.pointAt([]);
-            this.hoverLine(null);
-          });
-        }
-        return e;
-      });
+    const mathLine = (r: LinkedLine & { comment: string }) =>
+      h("div", {}, r.text, r.comment ? h("span", { class: "note" }, `  # ${r.comment}`) : "");
+    const codeLine = (r: LinkedLine) =>
+      h("div", { class: /^\s*\/\//.test(r.text) ? "comment" : "" }, r.text || " ");
     this.panel.replaceChildren(
       this.controls(ctx),
       h(
@@ -83,33 +75,34 @@ export class CodeView implements View {
           "section",
           { "aria-label": "derivation" },
           h("h3", {}, "The derivation (", h("code", {}, "nnc grad --math"), ")"),
-          h(
-            "div",
-            { class: "code math" },
-            ...lines(math, (r, i) =>
-              h(
-                "div",
-                {},
-                r.text,
-                math[i]!.comment ? h("span", { class: "note" }, `  # ${math[i]!.comment}`) : "",
-              ),
-            ),
-          ),
+          h("div", { class: "code math" }, ...math.map((r) => this.linked(ctx, r, mathLine))),
         ),
         h(
           "section",
           { "aria-label": "gradient code" },
           h("h3", {}, "The generated ", h("code", {}, "grad"), ` (${compiled.target} target)`),
-          h(
-            "div",
-            { class: "code js" },
-            ...lines(code, (r) =>
-              h("div", { class: /^\s*\/\//.test(r.text) ? "comment" : "" }, r.text || " "),
-            ),
-          ),
+          h("div", { class: "code js" }, ...code.map((r) => this.linked(ctx, r, codeLine))),
         ),
       ),
     );
+  }
+
+  /** A shown line that lights up its `.nn` line (and the lines linked to it) under the mouse. */
+  private linked<R extends LinkedLine>(ctx: Ctx, r: R, render: (r: R) => HTMLElement) {
+    const e = render(r);
+    e.classList.add("ln");
+    const line = r.line;
+    if (line === undefined) return e;
+    e.dataset["line"] = String(line);
+    e.addEventListener("mouseenter", () => {
+      ctx.pointAt([line]);
+      this.hoverLine(line);
+    });
+    e.addEventListener("mouseleave", () => {
+      ctx.pointAt([]);
+      this.hoverLine(null);
+    });
+    return e;
   }
 
   hoverLine(line: number | null): void {

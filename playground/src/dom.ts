@@ -45,6 +45,24 @@ export function checkbox(
   return h("label", {}, input, ` ${text}`);
 }
 
+/** A labelled number field that calls `set` with a value that passes `ok`, ignoring others. */
+export function numberField(
+  label: string,
+  value: number | undefined,
+  attrs: { min: number; step: number | "any"; size: number; integer?: boolean },
+  ok: (v: number) => boolean,
+  set: (v: number) => void,
+): HTMLLabelElement {
+  const { integer, ...rest } = attrs;
+  const input = h("input", { type: "number", "aria-label": label, ...rest });
+  input.value = value !== undefined ? String(value) : "";
+  input.addEventListener("change", () => {
+    const v = integer ? Math.floor(Number(input.value)) : Number(input.value);
+    if (input.value.trim() !== "" && ok(v)) set(v);
+  });
+  return labelled(label, input);
+}
+
 /** Checkboxes for the options of `opts` (labelled by `labels`), which set them and call `changed`. */
 export function optionBoxes<K extends string>(
   opts: Record<K, boolean>,

@@ -62,23 +62,44 @@ export function diagnosticRange(
   return { from, to: Math.min(l.to, from + Math.max(1, word?.[0].length ?? 1)) };
 }
 
+/** The compiler's diagnostics as lint underlines (checked 250 ms after the last change). */
+function nnLint(options: EditorOptions) {
+  return linter(
+    (view) => {
+      const list = options.check(view.state.doc.toString());
+      options.onDiagnostics(list);
+      return list.map((d): CmDiagnostic => ({
+        ...diagnosticRange(view.state.doc, d.line, d.col),
+        severity: "error",
+        source: d.code,
+        message: `${d.line}:${d.col}: ${d.message}`,
+      }));
+    },
+    { delay: 250 },
+  );
+}
+
+/** What the page hears of the editor: changes, Ctrl/Cmd+Enter, the line under the mouse. */
+function listeners(options: EditorOptions) {
+  return [
+    Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (options.onCompile(), true) }])),
+    EditorView.updateListener.of((u) => {
+      if (u.docChanged) options.onChange(u.state.doc.toString());
+    }),
+    EditorView.domEventHandlers({
+      mousemove: (e, view) => {
+        const pos = view.posAtCoords({ x: e.clientX, y: e.clientY });
+        options.onHoverLine(pos === null ? null : view.state.doc.lineAt(pos).number);
+      },
+      mouseleave: () => options.onHoverLine(null),
+    }),
+  ];
+}
+
 export class NnEditor {
   readonly view: EditorView;
 
   constructor(parent: HTMLElement, options: EditorOptions) {
-    const lint = linter(
-      (view) => {
-        const list = options.check(view.state.doc.toString());
-        options.onDiagnostics(list);
-        return list.map((d): CmDiagnostic => ({
-          ...diagnosticRange(view.state.doc, d.line, d.col),
-          severity: "error",
-          source: d.code,
-          message: `${d.line}:${d.col}: ${d.message}`,
-        }));
-      },
-      { delay: 250 },
-    );
     this.view = new EditorView({
       parent,
       state: EditorState.create({
@@ -91,21 +112,11 @@ export class NnEditor {
           bracketMatching(),
           nnLanguage,
           syntaxHighlighting(nnHighlight),
-          lint,
+          nnLint(options),
           lintGutter(),
           linked,
-          Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (options.onCompile(), true) }])),
+          ...listeners(options),
           keymap.of([...defaultKeymap, ...historyKeymap]),
-          EditorView.updateListener.of((u) => {
-            if (u.docChanged) options.onChange(u.state.doc.toString());
-          }),
-          EditorView.domEventHandlers({
-            mousemove: (e, view) => {
-              const pos = view.posAtCoords({ x: e.clientX, y: e.clientY });
-              options.onHoverLine(pos === null ? null : view.state.doc.lineAt(pos).number);
-            },
-            mouseleave: () => options.onHoverLine(null),
-          }),
           EditorView.contentAttributes.of({ "aria-label": ".nn source" }),
         ],
       }),

@@ -85,38 +85,48 @@ export function paint(
   test: ArrayLike<number>,
 ): void {
   const ctx = canvas.getContext("2d")!;
-  const { width, height } = canvas;
   ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, width, height);
-  if (regions) {
-    const img = new ImageData(cells, cells);
-    for (let i = 0; i < cells * cells; i++) {
-      const [r, g, b] = palette[regions[2 * i]! % palette.length]!;
-      const a = 0.15 + 0.55 * regions[2 * i + 1]!;
-      img.data.set([255 - a * (255 - r), 255 - a * (255 - g), 255 - a * (255 - b), 255], 4 * i);
-    }
-    const off = new OffscreenCanvas(cells, cells);
-    off.getContext("2d")!.putImageData(img, 0, 0);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(off, 0, 0, width, height);
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  if (regions) paintRegions(ctx, regions, cells);
+  paintPoints(ctx, bounds, points, false);
+  paintPoints(ctx, bounds, test, true);
+}
+
+/** Each cell in its class's colour, paler where the model is less sure, smoothed. */
+function paintRegions(ctx: CanvasRenderingContext2D, regions: Float32Array, cells: number): void {
+  const img = new ImageData(cells, cells);
+  for (let i = 0; i < cells * cells; i++) {
+    const [r, g, b] = palette[regions[2 * i]! % palette.length]!;
+    const a = 0.15 + 0.55 * regions[2 * i + 1]!;
+    img.data.set([255 - a * (255 - r), 255 - a * (255 - g), 255 - a * (255 - b), 255], 4 * i);
   }
+  const off = new OffscreenCanvas(cells, cells);
+  off.getContext("2d")!.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, ctx.canvas.width, ctx.canvas.height);
+}
+
+/** The points (x1, x2, label rows) as dots of their class's colour; test points hollow. */
+function paintPoints(
+  ctx: CanvasRenderingContext2D,
+  bounds: readonly number[],
+  data: ArrayLike<number>,
+  hollow: boolean,
+): void {
   const [x0, x1, y0, y1] = bounds as [number, number, number, number];
-  const dot = (data: ArrayLike<number>, hollow: boolean) => {
-    for (let i = 0; i < data.length; i += 3) {
-      const px = ((data[i]! - x0) / (x1 - x0)) * width;
-      const py = ((y1 - data[i + 1]!) / (y1 - y0)) * height;
-      const [r, g, b] = palette[classIndex(data[i + 2]!) % palette.length]!;
-      ctx.beginPath();
-      ctx.arc(px, py, 3.2, 0, 2 * Math.PI);
-      ctx.fillStyle = hollow ? "#fff" : `rgb(${r},${g},${b})`;
-      ctx.strokeStyle = hollow ? `rgb(${r},${g},${b})` : "#fff";
-      ctx.lineWidth = hollow ? 1.5 : 1;
-      ctx.fill();
-      ctx.stroke();
-    }
-  };
-  dot(points, false);
-  dot(test, true);
+  const { width, height } = ctx.canvas;
+  for (let i = 0; i < data.length; i += 3) {
+    const px = ((data[i]! - x0) / (x1 - x0)) * width;
+    const py = ((y1 - data[i + 1]!) / (y1 - y0)) * height;
+    const [r, g, b] = palette[classIndex(data[i + 2]!) % palette.length]!;
+    ctx.beginPath();
+    ctx.arc(px, py, 3.2, 0, 2 * Math.PI);
+    ctx.fillStyle = hollow ? "#fff" : `rgb(${r},${g},${b})`;
+    ctx.strokeStyle = hollow ? `rgb(${r},${g},${b})` : "#fff";
+    ctx.lineWidth = hollow ? 1.5 : 1;
+    ctx.fill();
+    ctx.stroke();
+  }
 }
 
 /** A label as a class index: -1 / +1 labels are classes 0 and 1. */

@@ -2,11 +2,12 @@
 // uses, with a progress bar and the held-out accuracy; then a digit drawn on a canvas and the
 // model's class probabilities.
 import { notice, type Ctx, type View } from "./app.ts";
-import { h, labelled, select } from "./dom.ts";
+import { h, labelled, numberField, select } from "./dom.ts";
 import { toMnist } from "./digits.ts";
 import type { MnistReply, MnistRequest } from "./protocol.ts";
 
 const drawSize = 224;
+const epochColumns = ["epoch", "train loss", "test loss", "test accuracy"];
 
 /** Whether the model reads 784 pixels and a one-hot class of 10 (else the tab offers mnist.nn). */
 function fitsMnist(ctx: Ctx): boolean {
@@ -77,75 +78,66 @@ export class MnistView implements View {
       return;
     }
     this.trainButton.onclick = () => this.train(ctx);
-    const epochs = select(
-      ["1", "2", "3", "5", "10"].map((v) => [v, v] as const),
-      String(this.epochs),
-      { "aria-label": "epochs" },
-    );
-    epochs.addEventListener("change", () => (this.epochs = Number(epochs.value)));
-    const batch = h("input", {
-      type: "number",
-      min: 2,
-      step: 1,
-      size: 4,
-      "aria-label": "batch size",
-    });
-    batch.value = String(this.batch);
-    batch.addEventListener(
-      "change",
-      () => (this.batch = Math.max(2, Math.floor(Number(batch.value)) || 32)),
-    );
-    const clear = h("button", {}, "clear");
-    clear.addEventListener("click", () => this.clearDrawing());
     this.panel.replaceChildren(
       h(
         "p",
         { class: "hint" },
         `${ctx.compiled!.model.name} on the 8,000 training digits of nnc train --data mnist; accuracy on the 2,000 held out.`,
       ),
-      h(
-        "div",
-        { class: "controls" },
-        labelled("epochs", epochs),
-        labelled("batch", batch),
-        this.trainButton,
-        this.stopButton,
-      ),
+      this.controls(),
       this.progress,
       this.status,
       this.accuracy,
       h(
         "table",
         { class: "epochs" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            ...["epoch", "train loss", "test loss", "test accuracy"].map((t) => h("th", {}, t)),
-          ),
-        ),
+        h("thead", {}, h("tr", {}, ...epochColumns.map((t) => h("th", {}, t)))),
         this.epochRows,
       ),
+      this.drawing(),
+    );
+  }
+
+  private controls(): HTMLElement {
+    const epochs = select(
+      ["1", "2", "3", "5", "10"].map((v) => [v, v] as const),
+      String(this.epochs),
+      { "aria-label": "epochs" },
+    );
+    epochs.addEventListener("change", () => (this.epochs = Number(epochs.value)));
+    const batch = numberField(
+      "batch",
+      this.batch,
+      { min: 2, step: 1, size: 4, integer: true },
+      (v) => v >= 2,
+      (v) => (this.batch = v),
+    );
+    return h(
+      "div",
+      { class: "controls" },
+      labelled("epochs", epochs),
+      batch,
+      this.trainButton,
+      this.stopButton,
+    );
+  }
+
+  /** The canvas to draw on, what the model sees, and its class probabilities. */
+  private drawing(): HTMLElement {
+    const clear = h("button", {}, "clear");
+    clear.addEventListener("click", () => this.clearDrawing());
+    const seen = h("span", { class: "hint" }, "the model sees:");
+    return h(
+      "div",
+      { class: "draw-layout" },
       h(
         "div",
-        { class: "draw-layout" },
-        h(
-          "div",
-          {},
-          h("h3", {}, "Draw a digit"),
-          this.draw,
-          h(
-            "div",
-            { class: "controls" },
-            clear,
-            h("span", { class: "hint" }, "the model sees:"),
-            this.seen,
-          ),
-        ),
-        h("div", {}, h("h3", {}, "Class probabilities"), this.bars),
+        {},
+        h("h3", {}, "Draw a digit"),
+        this.draw,
+        h("div", { class: "controls" }, clear, seen, this.seen),
       ),
+      h("div", {}, h("h3", {}, "Class probabilities"), this.bars),
     );
   }
 

@@ -76,6 +76,26 @@ function reading(c: Compiled, width: number, signs: boolean): Reading {
   return { kind: "threshold", threshold, scale: signs ? 1 : 4 };
 }
 
+/** What the page shows of a session: the model, its optimizer, target and data. */
+function toyInfo(
+  compiled: Compiled,
+  d: Pick<ToyInfo, "lr" | "batch" | "classes" | "bounds"> & {
+    train: { values: ArrayLike<number> };
+    test: { values: ArrayLike<number> };
+  },
+): ToyInfo {
+  const o = compiled.model.optimizer;
+  return {
+    target: compiled.target,
+    ...(compiled.targetNote ? { targetNote: compiled.targetNote } : {}),
+    model: compiled.model.name,
+    optimizer: o.kind + (o.kind === "sgd" && o.momentum ? ` (momentum ${o.momentum})` : ""),
+    ...d,
+    train: Float32Array.from(d.train.values),
+    test: Float32Array.from(d.test.values),
+  };
+}
+
 export class ToySession {
   readonly info: ToyInfo;
   private readonly trainer: Trainer;
@@ -127,19 +147,7 @@ export class ToySession {
     this.grid = gridPoints(bounds, setup.cells);
     this.reading = reading(compiled, width, signs);
     this.output = compiled.model.infer.outputs[0]!.name;
-    const o = compiled.model.optimizer;
-    this.info = {
-      target: compiled.target,
-      ...(compiled.targetNote ? { targetNote: compiled.targetNote } : {}),
-      model: compiled.model.name,
-      optimizer: o.kind + (o.kind === "sgd" && o.momentum ? ` (momentum ${o.momentum})` : ""),
-      lr,
-      batch,
-      classes,
-      bounds,
-      train: Float32Array.from(train.values),
-      test: Float32Array.from(test.values),
-    };
+    this.info = toyInfo(compiled, { lr, batch, classes, bounds, train, test });
   }
 
   /** The training data in the shuffled order, so that its first batch (the gradient norms') is a

@@ -3,38 +3,18 @@
 import { toyNoise, type ToyKind } from "nnc";
 import { notice, type Ctx, type View } from "./app.ts";
 import { normBars, LossChart } from "./charts.ts";
-import { h, labelled, select } from "./dom.ts";
+import { checkbox, h, labelled, numberField, select } from "./dom.ts";
 import { paint } from "./heat.ts";
-import {
-  choiceOf,
-  optimizerOf,
-  optimizerText,
-  withOptimizer,
-  type OptimizerChoice,
-} from "./optimizer-edit.ts";
 import type { ToyReply, ToyRequest } from "./protocol.ts";
+import {
+  kinds,
+  lessons,
+  noiseSlider,
+  optimizerChoice,
+  recipes,
+  targetText,
+} from "./train-controls.ts";
 import type { ToyInfo, ToyReport } from "./toy-session.ts";
-
-const kinds: [ToyKind, string][] = [
-  ["xor", "XOR"],
-  ["circles", "circles"],
-  ["blobs", "Gaussian blobs"],
-  ["spirals", "spirals"],
-  ["moons", "moons"],
-];
-
-/** The data (and batch) each classic model of models/ trains on, as its recipe says. */
-const recipes: Record<string, [ToyKind, number]> = {
-  xor: ["xor", 32],
-  spiral: ["spirals", 300],
-  linear: ["spirals", 300],
-  moons: ["moons", 100],
-  svm: ["blobs", 100],
-  logistic: ["blobs", 100],
-  deep_sigmoid: ["spirals", 32],
-  deep_relu: ["spirals", 32],
-  deep_sigmoid_bn: ["spirals", 32],
-};
 
 const cells = 40;
 
@@ -219,139 +199,56 @@ export class TrainView implements View {
       this.setKind(kind.value as ToyKind);
       this.setup();
     });
-    const noise = h("input", {
-      type: "range",
-      min: 0,
-      max: 3 * toyNoise[this.kind],
-      step: toyNoise[this.kind] / 10,
-      "aria-label": "noise",
-    });
-    noise.value = String(this.noise);
-    const noiseText = h("span", {}, this.noise.toFixed(2));
-    noise.addEventListener("input", () => (noiseText.textContent = Number(noise.value).toFixed(2)));
-    noise.addEventListener("change", () => {
-      this.noise = Number(noise.value);
-      this.setup();
-    });
-    const size = select(
-      ["50", "100", "200", "300", "500", "1000"].map((v) => [v, v] as const),
-      String(this.n),
-      { "aria-label": "points" },
-    );
-    size.addEventListener("change", () => {
-      this.n = Number(size.value);
-      this.setup();
-    });
+    const sizes = ["50", "100", "200", "300", "500", "1000"].map((v) => [v, v] as const);
+    const size = select(sizes, String(this.n), { "aria-label": "points" });
+    size.addEventListener("change", () => this.restart(() => (this.n = Number(size.value))));
     const again = h("button", { title: "the same kind of data from another seed" }, "new points");
-    again.addEventListener("click", () => {
-      this.dataSeed++;
-      this.setup();
-    });
-    const test = h("input", { type: "checkbox" });
-    test.checked = this.showTest;
-    test.addEventListener("change", () => {
-      this.showTest = test.checked;
+    again.addEventListener("click", () => this.restart(() => this.dataSeed++));
+    const test = checkbox("test points", this.showTest, (on) => {
+      this.showTest = on;
       if (this.last) this.show(this.last);
     });
     return h(
       "div",
       { class: "controls" },
       labelled("data", kind),
-      labelled("noise", noise),
-      noiseText,
+      ...noiseSlider(this.kind, this.noise, (v) => this.restart(() => (this.noise = v))),
       labelled("points", size),
       again,
-      h("label", {}, test, " test points"),
+      test,
     );
   }
 
   private trainingControls(ctx: Ctx): HTMLElement {
-    const current = optimizerOf(ctx.source, ctx.model);
-    const choice = (current && choiceOf(current)) ?? "sgd";
-    const options: [OptimizerChoice, string][] = [
-      ["sgd", "sgd"],
-      ["momentum", "sgd + momentum"],
-      ["rmsprop", "rmsprop"],
-      ["adam", "adam"],
-      ["adamw", "adamw"],
-    ];
-    const opt = select(options, choice, { "aria-label": "optimizer" });
-    opt.title = "writes the optimizer into the source";
-    opt.addEventListener("change", () =>
-      ctx.edit(
-        withOptimizer(
-          ctx.source,
-          ctx.model,
-          optimizerText(opt.value as OptimizerChoice, this.lr ?? 0.1),
-        ),
-      ),
+    const lr = numberField(
+      "learning rate",
+      this.lr,
+      { min: 0, step: "any", size: 6 },
+      (v) => v > 0,
+      (v) => {
+        this.lr = v;
+        this.send({ type: "lr", lr: v });
+      },
     );
-    const lr = h("input", {
-      type: "number",
-      step: "any",
-      min: 0,
-      "aria-label": "learning rate",
-      size: 6,
-    });
-    lr.value = this.lr !== undefined ? String(this.lr) : "";
-    lr.addEventListener("change", () => {
-      const v = Number(lr.value);
-      if (!(v > 0)) return;
-      this.lr = v;
-      this.send({ type: "lr", lr: v });
-    });
-    const batch = h("input", {
-      type: "number",
-      min: 2,
-      step: 1,
-      "aria-label": "batch size",
-      size: 4,
-    });
-    batch.value = String(this.batch);
-    batch.addEventListener("change", () => {
-      const v = Math.floor(Number(batch.value));
-      if (!(v >= 2)) return;
-      this.batch = v;
-      this.setup();
-    });
+    const batch = numberField(
+      "batch",
+      this.batch,
+      { min: 2, step: 1, size: 4, integer: true },
+      (v) => v >= 2,
+      (v) => this.restart(() => (this.batch = v)),
+    );
     return h(
       "div",
       { class: "controls" },
-      labelled("optimizer", opt),
-      labelled("learning rate", lr),
-      labelled("batch", batch),
+      optimizerChoice(ctx, () => this.lr),
+      lr,
+      batch,
     );
   }
-}
 
-function targetText(info: ToyInfo): string {
-  const note = info.targetNote ? ` (${info.targetNote})` : "";
-  return `${info.model}: ${info.optimizer}, ${info.classes} classes, the ${info.target} target${note}, in a Web Worker`;
-}
-
-/** Buttons for the classic lessons: the vanishing gradient in eight layers. */
-function lessons(ctx: Ctx): HTMLElement {
-  const open = (text: string, model: string) => {
-    const b = h("button", {}, text);
-    b.addEventListener("click", () => ctx.open("models/experiments/deep.nn", model));
-    return b;
-  };
-  return h(
-    "div",
-    { class: "lessons" },
-    h(
-      "p",
-      {},
-      "The vanishing gradient: train eight layers and watch the norms of the first layers. ",
-      "With sigmoid they shrink by about four per layer; relu and batchnorm keep them alive.",
-    ),
-    open("8 sigmoid layers", "deep_sigmoid"),
-    open("8 relu layers", "deep_relu"),
-    open("8 batchnorm + sigmoid layers", "deep_sigmoid_bn"),
-    h(
-      "span",
-      { class: "hint" },
-      ` Learning rate changes apply at once; the schedule of the source does not apply here.`,
-    ),
-  );
+  /** Changes a knob, then starts over. */
+  private restart(change: () => void): void {
+    change();
+    this.setup();
+  }
 }
