@@ -13,7 +13,16 @@ import {
 import type { GeneratedModule } from "./types.ts";
 import { gradients, NoGradientError } from "./autodiff/grad.ts";
 import { Diagnostics, NnError, type At } from "./diagnostics.ts";
-import { MAX_ELEMENTS, nameOf, originOf, shapeToString, type Node } from "./ir/node.ts";
+import {
+  currentAnnotations,
+  MAX_ELEMENTS,
+  nameOf,
+  originOf,
+  shapeToString,
+  withAnnotations,
+  type Annotations,
+  type Node,
+} from "./ir/node.ts";
 import { ownEntries, record } from "./ir/keys.ts";
 import { bindingOrder } from "./ir/dims.ts";
 import type { ModelIR } from "./ir/model.ts";
@@ -122,7 +131,7 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       target: options.target ?? "js",
     });
     const { js, dts, schedule } = emitted;
-    return {
+    const compiled: Compiled = {
       target: emitted.target,
       ...(emitted.note ? { targetNote: emitted.note } : {}),
       wat: () => emitted.wat?.() ?? "",
@@ -144,9 +153,23 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       load: () => loadModule(js) as unknown as GeneratedModule,
       loadAsync: async () => (await loadModuleAsync(js)) as unknown as GeneratedModule,
     };
+    annotations.set(compiled, currentAnnotations());
+    return compiled;
   } catch (e) {
     throw asNnError(e, options.file ?? "<source>", source);
   }
+}
+
+/** Each compilation's names and origins of its nodes (the IR's nodes are shared by all). */
+const annotations = new WeakMap<Compiled, Annotations>();
+
+/**
+ * Runs `f` with the names and origins of `compiled`'s nodes in place: a reader of a compiled
+ * model's graph (a trace, graph data) gets its names even after other compilations.
+ */
+export function inCompilation<T>(compiled: Compiled, f: () => T): T {
+  const a = annotations.get(compiled);
+  return a ? withAnnotations(a, f) : f();
 }
 
 /** What `grad` differentiates: every param, and the inputs named by `--wrt`. */

@@ -41,3 +41,9 @@ export {
   weightsToBytes,
   type Tensor,
 } from "./train/safetensors.ts";
+
+// for pages that show inside the compiler (the playground): the graphs as data, a trace's every
+// value and gradient, and toy data sets of points in the plane
+export { graphData, type GraphData, type GraphNode, type GraphNodeKind } from "./graph.ts";
+export { trace, type Trace, type TraceNode } from "./trace.ts";
+export { toyData, toyNoise, type ToyKind, type ToyOptions } from "./train/toy.ts";

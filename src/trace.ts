@@ -1,16 +1,16 @@
 // One forward and backward pass over the IR in f64, every node with its value and its adjoint, as
 // in a backprop diagram; then the params after one training step of the generated module.
-import type { Compiled } from "./compile.ts";
+import { inCompilation, type Compiled } from "./compile.ts";
 import { gradients } from "./autodiff/grad.ts";
 import { interpret } from "./ir/interpret.ts";
 import { record } from "./ir/keys.ts";
-import { nameOf, shapeToString, type Node } from "./ir/node.ts";
+import { nameOf, originOf, shapeToString, type Node } from "./ir/node.ts";
 import { toposort } from "./ir/toposort.ts";
 import { NnError } from "./diagnostics.ts";
 import type { Tensor } from "./ops/index.ts";
 
 /** The leaves' values for a trace: `--at`'s, or the params' initial values from `seed`. */
-export function traceValues(compiled: Compiled, at: Map<string, number>, seed: number) {
+export function traceValues(compiled: Compiled, at: ReadonlyMap<string, number>, seed: number) {
   const { model } = compiled;
   const fail = (message: string): never => {
     throw new NnError(
@@ -45,49 +45,139 @@ export function traceValues(compiled: Compiled, at: Map<string, number>, seed: n
   return { values, dims, model: m };
 }
 
-export function traceModel(compiled: Compiled, at: Map<string, number>, seed: number): string {
-  const { model } = compiled;
-  const loss = model.train.loss;
-  const { values, dims, model: m } = traceValues(compiled, at, seed);
-  const nodes = toposort([loss!, ...model.train.outputs.map((o) => o.node)]);
-  const forward = interpret(nodes, { values, dims });
-  const adjoints = gradients(loss!, nodes);
-  const backward = interpret([...adjoints.values()], { values, dims });
+/** One node of a trace: what it computes, its value and the loss's gradient with respect to it. */
+export interface TraceNode {
+  /** the node's number in the IR (`%7`) */
+  id: number;
+  op: string;
+  /** the source's name for it (`w0`, `f`), if it has one */
+  name?: string;
+  /** for leaves: input, target, param, state (or dimsize, dropout_mask) */
+  role?: string;
+  /** the ids of its inputs */
+  inputs: number[];
+  /** the value of a `const` node */
+  constant?: number;
+  /** the shape, with named dims bound as the trace bound them (1 unless given) */
+  shape: number[];
+  /** `mul(w0, x0)`, `param scalar` */
+  text: string;
+  /** the `.nn` line it comes from */
+  line?: number;
+  /** row-major, f64 */
+  value: Float64Array;
+  /** the gradient of the loss with respect to it, row-major, f64 */
+  gradient: Float64Array;
+}
 
-  const rows = nodes
+/** A forward and backward pass over a model's graph, and one optimizer step of its module. */
+export interface Trace {
+  model: string;
+  /** in topological order, from the leaves to the loss (constants included) */
+  nodes: TraceNode[];
+  /** the id of the loss's node */
+  loss: number;
+  /** one trainStep of the generated module from the same values, where no dim is named */
+  step?: {
+    optimizer: { kind: string; lr: number };
+    /** the loss before the step */
+    loss: number;
+    /** every param after the step */
+    params: Record<string, Float64Array>;
+  };
+}
+
+/**
+ * Every node's value and gradient, in f64, as in a backprop diagram (`nnc trace`): the inputs and
+ * targets from `at`, the params from `at` or initialized from `seed`. The graph is the one
+ * `compiled` holds: compile with `fuse: false` to see it gate by gate as written, with
+ * `dtype: "f64"` for a step in f64.
+ */
+export function trace(compiled: Compiled, at: ReadonlyMap<string, number>, seed = 0): Trace {
+  return inCompilation(compiled, () => traceOf(compiled, at, seed));
+}
+
+function traceOf(compiled: Compiled, at: ReadonlyMap<string, number>, seed: number): Trace {
+  const { model } = compiled;
+  const loss = model.train.loss!;
+  const { values, dims, model: m } = traceValues(compiled, at, seed);
+  const nodes = toposort([loss, ...model.train.outputs.map((o) => o.node)]);
+  const forward = interpret(nodes, { values, dims });
+  const adjoints = gradients(loss, nodes);
+  const backward = interpret([...adjoints.values()], { values, dims });
+  const result: Trace = {
+    model: model.name,
+    loss: loss.id,
+    nodes: nodes.map((n) => traceNode(n, forward.get(n)!, backward.get(adjoints.get(n)!)!)),
+  };
+  const leaves = [...model.inputs, ...model.targets];
+  if (leaves.some((l) => l.shape.some((d) => typeof d === "string"))) return result;
+  const feed = record(
+    leaves.map((l) => {
+      const v = values.get(l.name) as number[];
+      return [l.name, l.shape.length === 0 ? v[0]! : v] as const;
+    }),
+  );
+  const before = m.trainStep(feed);
+  const params = record(
+    model.params.map(
+      (p) => [p.name, Float64Array.from(m.params[p.name] as ArrayLike<number>)] as const,
+    ),
+  );
+  const { kind, lr } = model.optimizer;
+  return { ...result, step: { optimizer: { kind, lr }, loss: before, params } };
+}
+
+function traceNode(n: Node, value: Tensor, gradient: Tensor): TraceNode {
+  const name = leafOrName(n);
+  const role = n.attrs["role"];
+  const line = originOf(n)?.line;
+  return {
+    id: n.id,
+    op: n.op,
+    ...(name !== undefined ? { name } : {}),
+    ...(n.inputs.length === 0 && n.op !== "const"
+      ? { role: typeof role === "string" ? role : n.op }
+      : {}),
+    inputs: n.inputs.map((x) => x.id),
+    ...(n.op === "const" ? { constant: Number(n.attrs["value"]) } : {}),
+    shape: value.shape,
+    text: describe(n),
+    ...(line !== undefined ? { line } : {}),
+    value: value.data,
+    gradient: gradient.data,
+  };
+}
+
+/** `nnc trace`: the trace as a table, then the params after one step. */
+export function traceModel(compiled: Compiled, at: Map<string, number>, seed: number): string {
+  const t = trace(compiled, at, seed);
+  const rows = t.nodes
     .filter((n) => n.op !== "const" && n.op !== "dimsize")
     .map((n) => [
-      label(n),
-      describe(n),
-      show(forward.get(n)!),
-      show(backward.get(adjoints.get(n)!)!),
+      n.name !== undefined ? `%${n.id} ${n.name}` : `%${n.id}`,
+      n.text,
+      show({ data: n.value, shape: n.shape }),
+      show({ data: n.gradient, shape: n.shape }),
     ]);
   const header = ["node", "op", "value", "gradient"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
     r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
   const text = [
-    `model ${model.name}: forward values and gradients of the loss (f64)`,
+    `model ${t.model}: forward values and gradients of the loss (f64)`,
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
   ];
-
-  const feed = record(
-    [...model.inputs, ...model.targets].map((l) => {
-      const v = values.get(l.name) as number[];
-      return [l.name, l.shape.length === 0 ? v[0]! : v] as const;
-    }),
-  );
-  if (!model.inputs.concat(model.targets).some((l) => l.shape.some((d) => typeof d === "string"))) {
-    const before = m.trainStep(feed);
-    const opt = model.optimizer;
+  if (t.step) {
+    const { optimizer, loss } = t.step;
     text.push(
       "",
-      `after one trainStep with ${opt.kind}(lr: ${opt.lr}) (loss before the step: ${fmt(before)}):`,
+      `after one trainStep with ${optimizer.kind}(lr: ${optimizer.lr}) (loss before the step: ${fmt(loss)}):`,
     );
-    for (const p of model.params)
-      text.push(`  ${p.name} = ${show(tensorOf(m.params[p.name] as ArrayLike<number>, p.shape))}`);
+    for (const p of compiled.model.params)
+      text.push(`  ${p.name} = ${show(tensorOf(t.step.params[p.name]!, p.shape))}`);
   }
   return text.join("\n");
 }
@@ -109,11 +199,6 @@ function leafOrName(n: Node): string | undefined {
   return (
     nameOf(n) ?? (typeof n.attrs["name"] === "string" ? (n.attrs["name"] as string) : undefined)
   );
-}
-
-function label(n: Node): string {
-  const name = leafOrName(n);
-  return name ? `%${n.id} ${name}` : `%${n.id}`;
 }
 
 function describe(n: Node): string {

@@ -86,6 +86,30 @@ export function intern(
   return node;
 }
 
+/** One compilation's origins, names and roles of its nodes. */
+export interface Annotations {
+  readonly origins: WeakMap<Node, Origin>;
+  readonly names: WeakMap<Node, string>;
+  readonly roles: WeakMap<Node, string>;
+  readonly differentiated: WeakMap<Node, Node>;
+}
+
+/** The current compilation's annotations, to read them again after another compilation began. */
+export function currentAnnotations(): Annotations {
+  return { origins, names, roles, differentiated };
+}
+
+/** Runs `f` with a past compilation's annotations in place (names, origins), then restores. */
+export function withAnnotations<T>(a: Annotations, f: () => T): T {
+  const saved = currentAnnotations();
+  ({ origins, names, roles, differentiated } = a);
+  try {
+    return f();
+  } finally {
+    ({ origins, names, roles, differentiated } = saved);
+  }
+}
+
 export function setOrigin(node: Node, origin: Origin): Node {
   if (!origins.has(node)) origins.set(node, origin);
   return node;

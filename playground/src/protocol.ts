@@ -1,0 +1,28 @@
+// The messages between the page and its training workers.
+import type { EpochReport } from "nnc";
+import type { MnistSetup } from "./mnist-session.ts";
+import type { ToyInfo, ToyReport, ToySetup } from "./toy-session.ts";
+
+export type ToyRequest =
+  | { type: "setup"; setup: ToySetup }
+  | { type: "run" }
+  | { type: "pause" }
+  | { type: "step" }
+  | { type: "lr"; lr: number };
+
+export type ToyReply =
+  | { type: "ready"; info: ToyInfo; report: ToyReport }
+  | { type: "report"; report: ToyReport; running: boolean }
+  | { type: "error"; message: string };
+
+export type MnistRequest =
+  { type: "train"; setup: MnistSetup; digits: string } | { type: "predict"; image: Float32Array };
+
+export type MnistReply =
+  | { type: "loading"; what: string }
+  | { type: "start"; target: "js" | "wasm"; targetNote?: string; steps: number; model: string }
+  | { type: "progress"; epoch: number; step: number; steps: number; loss: number }
+  | { type: "epoch"; report: EpochReport }
+  | { type: "done"; accuracy: number | null; seconds: number }
+  | { type: "probabilities"; p: Float32Array }
+  | { type: "error"; message: string };
