@@ -1,29 +1,33 @@
 // Topological order of the nodes that `roots` depend on (inputs before users), iteratively so
-// that deep graphs cannot overflow the stack.
+// that deep graphs cannot overflow the stack. Every pass sorts the whole graph, so this is kept
+// lean: one set of the nodes seen, and the path as two parallel stacks (node, next input).
 import type { Node } from "./node.ts";
 
 export function toposort(roots: readonly Node[]): Node[] {
   const order: Node[] = [];
-  const state = new Map<Node, "open" | "done">();
+  const seen = new Set<Node>();
+  const path: Node[] = [];
+  const next: number[] = [];
   for (const root of roots) {
-    const stack: [Node, number][] = [[root, 0]];
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [node, i] = top;
-      if (i === 0) {
-        if (state.get(node) === "done") {
-          stack.pop();
-          continue;
+    if (seen.has(root)) continue;
+    seen.add(root);
+    path.push(root);
+    next.push(0);
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const node = path[top]!;
+      const i = next[top]!;
+      if (i < node.inputs.length) {
+        next[top] = i + 1;
+        const input = node.inputs[i]!;
+        if (!seen.has(input)) {
+          seen.add(input);
+          path.push(input);
+          next.push(0);
         }
-        state.set(node, "open");
-      }
-      const next = node.inputs[i];
-      if (next !== undefined) {
-        top[1] = i + 1;
-        if (!state.has(next)) stack.push([next, 0]);
       } else {
-        stack.pop();
-        state.set(node, "done");
+        path.pop();
+        next.pop();
         order.push(node);
       }
     }
