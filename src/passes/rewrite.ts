@@ -16,6 +16,7 @@ import {
 } from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
 import { registry } from "../ops/index.ts";
+import type { OpName } from "../ops/names.ts";
 import { broadcastShapes, make } from "../ops/op.ts";
 import { expand } from "../ops/shape.ts";
 import { match, type Bindings, type Pattern } from "./pattern.ts";
@@ -72,10 +73,11 @@ const MAX_REWRITES_PER_NODE = 50;
 
 /** Rewrites the graph of `roots` with `ruleSet` to a fixpoint; returns the new roots in order. */
 export function rewriteGraph(roots: readonly Node[], ruleSet: Rule[], log: RewriteLog): Node[] {
+  const rulesFor = byOp(ruleSet);
   let current = [...roots];
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const missed: Missed[] = [];
-    const next = rewriteOnce(current, ruleSet, log, missed);
+    const next = rewriteOnce(current, rulesFor, log, missed);
     if (next.every((n, i) => n === current[i])) {
       // only the last pass's misses stand: an earlier one may have fired since
       for (const m of missed) log.miss(m);
@@ -86,9 +88,25 @@ export function rewriteGraph(roots: readonly Node[], ruleSet: Rule[], log: Rewri
   return current;
 }
 
+/**
+ * The rules that can match a node of each op, in the order of `ruleSet`: a pattern whose root is
+ * an op matches only nodes of that op, so most rules need not be tried at most nodes.
+ */
+function byOp(ruleSet: Rule[]): (op: OpName) => Rule[] {
+  const table = new Map<OpName, Rule[]>();
+  return (op) => {
+    let rules = table.get(op);
+    if (rules === undefined) {
+      rules = ruleSet.filter((r) => r.pattern.kind !== "op" || r.pattern.op === op);
+      table.set(op, rules);
+    }
+    return rules;
+  };
+}
+
 function rewriteOnce(
   roots: readonly Node[],
-  ruleSet: Rule[],
+  rulesFor: (op: OpName) => Rule[],
   log: RewriteLog,
   missed: Missed[],
 ): Node[] {
@@ -104,12 +122,10 @@ function rewriteOnce(
   };
   const done = new Map<Node, Node>();
   for (const node of order) {
-    const inputs = node.inputs.map((x) => done.get(x)!);
-    let cur = inputs.every((x, i) => x === node.inputs[i])
-      ? node
-      : inherit(rebuild(node, inputs), node);
+    const inputs = rewrittenInputs(node, done);
+    let cur = inputs === null ? node : inherit(rebuild(node, inputs), node);
     for (let n = 0; n < MAX_REWRITES_PER_NODE; n++) {
-      const next = applyFirst(cur, ruleSet, cx, log);
+      const next = applyFirst(cur, rulesFor(cur.op), cx, log);
       if (next === null) break;
       cur = inherit(next, cur);
     }
@@ -121,6 +137,14 @@ function rewriteOnce(
     }
   }
   return roots.map((r) => done.get(r)!);
+}
+
+/** The rewritten inputs of `node`, or null when none changed (most nodes: no array is built). */
+function rewrittenInputs(node: Node, done: Map<Node, Node>): Node[] | null {
+  const { inputs } = node;
+  for (let i = 0; i < inputs.length; i++)
+    if (done.get(inputs[i]!) !== inputs[i]) return inputs.map((x) => done.get(x)!);
+  return null;
 }
 
 function rebuild(node: Node, inputs: Node[]): Node {
