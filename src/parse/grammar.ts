@@ -57,11 +57,12 @@ NN {
               | "/" Unary   -- div
               | "@" Unary   -- matmul
 
+  // (the second alternatives have no case name: an application each, for every operand, saved)
   Unary = "-" Unary   -- neg
-        | Power       -- base
+        | Power
 
   Power = Primary "^" Unary   -- pow
-        | Primary             -- base
+        | Primary
 
   Primary = "(" Expr ")"                          -- paren
           | "[" ListOf<Expr, ","> ","? "]"        -- list
