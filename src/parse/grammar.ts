@@ -57,7 +57,8 @@ NN {
               | "/" Unary   -- div
               | "@" Unary   -- matmul
 
-  // (the second alternatives have no case name: an application each, for every operand, saved)
+  // (alternatives without an action of their own have no case name: each would be one more rule
+  // application for every operand)
   Unary = "-" Unary   -- neg
         | Power
 
@@ -67,9 +68,9 @@ NN {
   Primary = "(" Expr ")"                          -- paren
           | "[" ListOf<Expr, ","> ","? "]"        -- list
           | ident "(" ListOf<Arg, ","> ","? ")"   -- call
-          | number                                -- number
-          | name                                  -- name
-          | hole                                  -- hole
+          | number
+          | name
+          | hole
 
   Arg = ident ":" Expr   -- named
       | Expr             -- positional
