@@ -57,9 +57,16 @@ export function nodesBuilt(): number {
   return built;
 }
 
-function attrsKey(attrs: Attrs): string {
-  const keys = Object.keys(attrs).sort();
-  return keys.map((k) => `${k}=${JSON.stringify(attrs[k])}`).join(",");
+/** `op(k=v,...)[id,...]`, attributes in key order: built for every node made, so built plainly. */
+function keyOf(op: OpName, inputs: readonly Node[], attrs: Attrs): string {
+  let key = op + "(";
+  const keys = Object.keys(attrs);
+  if (keys.length > 1) keys.sort();
+  for (let i = 0; i < keys.length; i++)
+    key += (i > 0 ? "," : "") + keys[i] + "=" + JSON.stringify(attrs[keys[i]!]);
+  key += ")[";
+  for (let i = 0; i < inputs.length; i++) key += (i > 0 ? "," : "") + inputs[i]!.id;
+  return key + "]";
 }
 
 /** Returns the unique node for (op, inputs, attrs); `shape` is computed only for a new node. */
@@ -70,7 +77,7 @@ export function intern(
   shape: () => Shape,
 ): Node {
   built++;
-  const key = `${op}(${attrsKey(attrs)})[${inputs.map((i) => i.id).join(",")}]`;
+  const key = keyOf(op, inputs, attrs);
   const existing = interned.get(key)?.deref();
   if (existing) return existing;
   const node: Node = Object.freeze({

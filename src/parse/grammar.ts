@@ -57,18 +57,20 @@ NN {
               | "/" Unary   -- div
               | "@" Unary   -- matmul
 
+  // (alternatives without an action of their own have no case name: each would be one more rule
+  // application for every operand)
   Unary = "-" Unary   -- neg
-        | Power       -- base
+        | Power
 
   Power = Primary "^" Unary   -- pow
-        | Primary             -- base
+        | Primary
 
   Primary = "(" Expr ")"                          -- paren
           | "[" ListOf<Expr, ","> ","? "]"        -- list
           | ident "(" ListOf<Arg, ","> ","? ")"   -- call
-          | number                                -- number
-          | name                                  -- name
-          | hole                                  -- hole
+          | number
+          | name
+          | hole
 
   Arg = ident ":" Expr   -- named
       | Expr             -- positional
@@ -80,24 +82,20 @@ NN {
   hole = "\\x01"
 
   // (the character classes are written out, not applied as rules: a rule application per
-  // character is most of the time a match takes)
+  // character is most of the time a match takes; Ohm's \`letter\` and \`alnum\`, several applications
+  // each, are tried only past ASCII, \`~"\\x00".."\\x7F"\`, where the written-out classes said all)
   name (a name) = ident ("." ident)*
-  ident (an identifier) = identStart ("a".."z" | "A".."Z" | "0".."9" | "_" | alnum)*
-  identStart = ("a".."z" | "A".."Z" | "_" | letter)
-  identPart = ("a".."z" | "A".."Z" | "0".."9" | "_" | alnum)
+  ident (an identifier) = identStart ("a".."z" | "A".."Z" | "0".."9" | "_" | ~"\\x00".."\\x7F" alnum)*
+  identStart = ("a".."z" | "A".."Z" | "_" | ~"\\x00".."\\x7F" letter)
+  identPart = ("a".."z" | "A".."Z" | "0".."9" | "_" | ~"\\x00".."\\x7F" alnum)
   kw<word> = word ~identPart
 
   number (a number) = digits ("." digits)? (("e" | "E") ("+" | "-")? digits)? ~identStart
   digits = ("0".."9")+
 
-  space := blank | comment
-  blank = " "     -- space
-        | "\\t"    -- tab
-        | "\\r"    -- cr
-        | "\\x0B"  -- continuation
-        | "\\uFEFF" -- bom
-  comment = "#" (~eol any)*    -- hash
-          | "//" (~eol any)*   -- slashes
+  // (\`space\` is tried at every token: the blanks are terminals, not rules, for the same reason)
+  space := " " | "\\t" | "\\r" | "\\x0B" | "\\uFEFF" | comment
+  comment = "#" (~eol any)* | "//" (~eol any)*
   eol = "\\n"    -- newline
       | "\\x0B"  -- continuation
 }

@@ -106,7 +106,7 @@ semantics.addOperation<Expr>("expr", {
   Primary_call(callee, _open, args, _comma, _close) {
     return call(callee, args, null);
   },
-  Primary_hole(_h) {
+  hole(_h) {
     return cx!.view.hole(this.source.startIdx) as Expr;
   },
   number(_int, _dot, _frac, _e, _sign, _exp) {

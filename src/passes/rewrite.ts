@@ -16,6 +16,7 @@ import {
 } from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
 import { registry } from "../ops/index.ts";
+import type { OpName } from "../ops/names.ts";
 import { broadcastShapes, make } from "../ops/op.ts";
 import { expand } from "../ops/shape.ts";
 import { match, type Bindings, type Pattern } from "./pattern.ts";
@@ -72,10 +73,11 @@ const MAX_REWRITES_PER_NODE = 50;
 
 /** Rewrites the graph of `roots` with `ruleSet` to a fixpoint; returns the new roots in order. */
 export function rewriteGraph(roots: readonly Node[], ruleSet: Rule[], log: RewriteLog): Node[] {
+  const rules = new RuleTable(ruleSet, log);
   let current = [...roots];
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const missed: Missed[] = [];
-    const next = rewriteOnce(current, ruleSet, log, missed);
+    const next = rewriteOnce(current, rules, missed);
     if (next.every((n, i) => n === current[i])) {
       // only the last pass's misses stand: an earlier one may have fired since
       for (const m of missed) log.miss(m);
@@ -86,41 +88,120 @@ export function rewriteGraph(roots: readonly Node[], ruleSet: Rule[], log: Rewri
   return current;
 }
 
-function rewriteOnce(
-  roots: readonly Node[],
-  ruleSet: Rule[],
-  log: RewriteLog,
-  missed: Missed[],
-): Node[] {
+function rewriteOnce(roots: readonly Node[], rules: RuleTable, missed: Missed[]): Node[] {
   const order = toposort(roots);
-  const uses = new Map<Node, number>();
-  for (const n of order) for (const x of n.inputs) uses.set(x, (uses.get(x) ?? 0) + 1);
-  const rootSet = new Set(roots);
-  for (const r of roots) uses.set(r, (uses.get(r) ?? 0) + 1);
-  const cx: RewriteContext = {
-    uses: (n) => uses.get(n) ?? 0,
-    isRoot: (n) => rootSet.has(n),
-    miss: (fusion, at, reason) => missed.push({ fusion, reason, line: originOf(at)?.line ?? null }),
-  };
+  const cx = new PassContext(order, roots, missed);
   const done = new Map<Node, Node>();
   for (const node of order) {
-    const inputs = node.inputs.map((x) => done.get(x)!);
-    let cur = inputs.every((x, i) => x === node.inputs[i])
-      ? node
-      : inherit(rebuild(node, inputs), node);
-    for (let n = 0; n < MAX_REWRITES_PER_NODE; n++) {
-      const next = applyFirst(cur, ruleSet, cx, log);
-      if (next === null) break;
-      cur = inherit(next, cur);
-    }
+    const inputs = rewrittenInputs(node, done);
+    const cur = rules.rewrite(inputs === null ? node : inherit(rebuild(node, inputs), node), cx);
     done.set(node, cur);
-    // the replacement has the users of what it replaces
-    if (cur !== node) {
-      uses.set(cur, (uses.get(cur) ?? 0) + (uses.get(node) ?? 0));
-      if (rootSet.has(node)) rootSet.add(cur);
-    }
+    if (cur !== node) cx.replaced(node, cur);
   }
   return roots.map((r) => done.get(r)!);
+}
+
+/** The rules of one fixpoint, by op, and the nodes they have been found to leave alone. */
+class RuleTable {
+  private readonly byOp = new Map<OpName, Rule[]>();
+  /**
+   * Nodes that no rule rewrites whatever the graph around them: every rule declined without
+   * asking the context (nodes are immutable), so later passes need not try them again.
+   */
+  private readonly settled = new Set<Node>();
+
+  constructor(
+    private readonly rules: Rule[],
+    private readonly log: RewriteLog,
+  ) {}
+
+  /** The rules that can match a node of `op`, in order: a pattern rooted at an op needs that op. */
+  private rulesFor(op: OpName): Rule[] {
+    let rules = this.byOp.get(op);
+    if (rules === undefined) {
+      rules = this.rules.filter((r) => r.pattern.kind !== "op" || r.pattern.op === op);
+      this.byOp.set(op, rules);
+    }
+    return rules;
+  }
+
+  /** `node` rewritten by the first rule that applies, again, until none does. */
+  rewrite(node: Node, cx: PassContext): Node {
+    let cur = node;
+    for (let n = 0; n < MAX_REWRITES_PER_NODE && !this.settled.has(cur); n++) {
+      cx.asked = false;
+      const next = applyFirst(cur, this.rulesFor(cur.op), cx, this.log);
+      if (next === null) {
+        if (!cx.asked) this.settled.add(cur);
+        break;
+      }
+      cur = inherit(next, cur);
+    }
+    return cur;
+  }
+}
+
+/**
+ * What a rule may ask during one pass. The uses are counted when a rule first asks (the
+ * simplifications never do); `asked` says whether a rule asked anything since it was cleared.
+ */
+class PassContext implements RewriteContext {
+  asked = false;
+  private counts: Map<Node, number> | null = null;
+  /** the replacements made before the uses were counted, in order */
+  private readonly pending: [from: Node, to: Node][] = [];
+  private readonly roots: Set<Node>;
+
+  constructor(
+    private readonly order: readonly Node[],
+    private readonly rootList: readonly Node[],
+    private readonly missed: Missed[],
+  ) {
+    this.roots = new Set(rootList);
+  }
+
+  uses(node: Node): number {
+    this.asked = true;
+    return this.useCounts().get(node) ?? 0;
+  }
+  isRoot(node: Node): boolean {
+    this.asked = true;
+    return this.roots.has(node);
+  }
+  miss(fusion: string, at: Node, reason: string): void {
+    this.asked = true;
+    this.missed.push({ fusion, reason, line: originOf(at)?.line ?? null });
+  }
+
+  /** `to` replaces `from`: it has the users of `from`, and is a root where `from` was. */
+  replaced(from: Node, to: Node): void {
+    if (this.roots.has(from)) this.roots.add(to);
+    if (this.counts === null) this.pending.push([from, to]);
+    else transferUses(this.counts, from, to);
+  }
+
+  /** How many nodes of the pass's graph use each node (a root counts as one more use). */
+  private useCounts(): Map<Node, number> {
+    if (this.counts !== null) return this.counts;
+    const counts = new Map<Node, number>();
+    for (const n of this.order) for (const x of n.inputs) counts.set(x, (counts.get(x) ?? 0) + 1);
+    for (const r of this.rootList) counts.set(r, (counts.get(r) ?? 0) + 1);
+    for (const [from, to] of this.pending) transferUses(counts, from, to);
+    this.counts = counts;
+    return counts;
+  }
+}
+
+function transferUses(counts: Map<Node, number>, from: Node, to: Node): void {
+  counts.set(to, (counts.get(to) ?? 0) + (counts.get(from) ?? 0));
+}
+
+/** The rewritten inputs of `node`, or null when none changed (most nodes: no array is built). */
+function rewrittenInputs(node: Node, done: Map<Node, Node>): Node[] | null {
+  const { inputs } = node;
+  for (let i = 0; i < inputs.length; i++)
+    if (done.get(inputs[i]!) !== inputs[i]) return inputs.map((x) => done.get(x)!);
+  return null;
 }
 
 function rebuild(node: Node, inputs: Node[]): Node {
