@@ -424,6 +424,26 @@ const refAttrs: Partial<Record<OpName, Record<string, number>>> = {
   elu_deriv: { alpha: 1 },
 };
 
+/**
+ * A row's op over inputs e0, e1, ... as a model to emit: its output `out` and, where the op has a
+ * gradient, the loss sum(out * r) (a random linear functional) and the inputs' gradients.
+ */
+function emittable(row: Row) {
+  const xs = row.shapes.map((shape, i) => ops.input(`e${i}`, shape));
+  const out = row.build(xs);
+  const r = ops.input("r", out.shape);
+  const loss = registry[row.op].grad !== undefined ? ops.sum(ops.mul(out, r)) : null;
+  const model = modelOf({ inputs: [...xs, r], outputs: { out }, loss });
+  const grads = loss
+    ? [...gradients(loss, xs).values()].map((node, i) => ({
+        name: `e${i}`,
+        kind: "input" as const,
+        node,
+      }))
+    : [];
+  return { xs, out, model, grads };
+}
+
 function leaves(shapes: Shape[], tag: string): Node[] {
   return shapes.map((s, i) => P(`${tag}${i}`, s));
 }
@@ -445,19 +465,7 @@ describe.each(rows)("$op ($scenario)", (row) => {
 
   it("emits code that computes what the reference interpreter computes, forward and backward", () => {
     const rand = rng(4242 + row.scenario.length);
-    const xs = row.shapes.map((shape, i) => ops.input(`e${i}`, shape));
-    const out = row.build(xs);
-    const r = ops.input("r", out.shape);
-    const differentiable = registry[row.op].grad !== undefined;
-    const loss = differentiable ? ops.sum(ops.mul(out, r)) : null;
-    const model = modelOf({ inputs: [...xs, r], outputs: { out }, loss });
-    const grads = loss
-      ? [...gradients(loss, xs).values()].map((node, i) => ({
-          name: `e${i}`,
-          kind: "input" as const,
-          node,
-        }))
-      : [];
+    const { xs, out, model, grads } = emittable(row);
     const m = loadModule(emitModule(model, { dtype: "f64", bind: {}, grads }).js).createModel();
     const [lo, hi] = row.domain ?? [-2, 2];
     const feed: Record<string, Float64Array | number> = {};
@@ -480,18 +488,7 @@ describe.each(rows)("$op ($scenario)", (row) => {
 
   it("computes on the wasm target what it computes on the JS target, in f32", () => {
     const rand = rng(977 + row.scenario.length);
-    const xs = row.shapes.map((shape, i) => ops.input(`e${i}`, shape));
-    const out = row.build(xs);
-    const r = ops.input("r", out.shape);
-    const loss = registry[row.op].grad !== undefined ? ops.sum(ops.mul(out, r)) : null;
-    const model = modelOf({ inputs: [...xs, r], outputs: { out }, loss });
-    const grads = loss
-      ? [...gradients(loss, xs).values()].map((node, i) => ({
-          name: `e${i}`,
-          kind: "input" as const,
-          node,
-        }))
-      : [];
+    const { xs, out, model, grads } = emittable(row);
     const on = (target: "js" | "wasm") => {
       const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
       expect(emitted.target, emitted.note).toBe(target);
