@@ -20,12 +20,13 @@ export function fit(line: string, width = WIDTH): string[] {
   const indent = /^ */.exec(line)![0];
   const code = line.slice(indent.length);
   if (code.startsWith("//")) return wrapComment(indent, code, width);
+  const s = scan(code);
   const broken =
-    breakControl(indent, code) ??
-    breakList(indent, code) ??
-    breakAssignment(indent, code) ??
-    breakOperators(indent, code) ??
-    breakGroup(indent, code);
+    breakControl(indent, code, s) ??
+    breakList(indent, code, s) ??
+    breakAssignment(indent, code, s) ??
+    breakOperators(indent, code, s) ??
+    breakGroup(indent, code, s);
   if (!broken) return [line];
   return broken.flatMap((l) => (l.length < line.length ? fit(l, width) : [l]));
 }
@@ -56,15 +57,12 @@ interface Scan {
   top: number;
 }
 
-let lastScanned: { code: string; scan: Scan } | null = null;
-
 /**
- * Where each character of `code` sits: its bracket depth, and whether it is inside a string. Every
- * way of breaking a line asks for the same scan, so the last one is kept (a line holding a wasm
- * module's bytes is long).
+ * Where each character of `code` sits: its bracket depth, and whether it is inside a string. A line
+ * is scanned once, and every way of breaking it reads that scan (a line holding a wasm module's
+ * bytes is long).
  */
 function scan(code: string): Scan {
-  if (lastScanned?.code === code) return lastScanned.scan;
   const depth = new Int32Array(code.length);
   const quoted = new Uint8Array(code.length);
   let d = 0;
@@ -88,16 +86,14 @@ function scan(code: string): Scan {
     if (quote === 0 && d < top) top = d;
     if (ch === 40 || ch === 91 || ch === 123) d++; // ( [ {
   }
-  const result = { depth, quoted, top };
-  lastScanned = { code, scan: result };
-  return result;
+  return { depth, quoted, top };
 }
 
 /** `if (condition) statement;` (or `for`, `while`) as `if (condition)` / `  statement;`. */
-function breakControl(indent: string, code: string): string[] | null {
+function breakControl(indent: string, code: string, s: Scan): string[] | null {
   const head = /^(if|for|while) \(/.exec(code);
   if (!head) return null;
-  const { depth, quoted } = scan(code);
+  const { depth, quoted } = s;
   const close = matching(code, head[0].length - 1, depth, quoted);
   const rest = close < 0 ? "" : code.slice(close + 1).trim();
   if (rest === "" || rest === "{") return null;
@@ -110,8 +106,8 @@ function breakControl(indent: string, code: string): string[] | null {
  * trailing comma (which calls, arrays and objects allow; control statements and grouping
  * parentheses do not, so they are never broken this way).
  */
-function breakList(indent: string, code: string): string[] | null {
-  const { depth, quoted, top } = scan(code);
+function breakList(indent: string, code: string, s: Scan): string[] | null {
+  const { depth, quoted, top } = s;
   for (let open = 0; open < code.length; open++) {
     if (quoted[open] || depth[open] !== top || !isList(code, open)) continue;
     const close = matching(code, open, depth, quoted);
@@ -162,8 +158,8 @@ function splitAt(text: string, sep: string, depth: Int32Array, level: number): s
 }
 
 /** `x = expression;` as `x =` / `  expression;`. */
-function breakAssignment(indent: string, code: string): string[] | null {
-  const { depth, quoted, top } = scan(code);
+function breakAssignment(indent: string, code: string, s: Scan): string[] | null {
+  const { depth, quoted, top } = s;
   for (let i = 1; i < code.length - 2; i++) {
     if (quoted[i] || depth[i] !== top || code.slice(i - 1, i + 2) !== " = ") continue;
     const lhs = code.slice(0, i - 1);
@@ -177,8 +173,8 @@ function breakAssignment(indent: string, code: string): string[] | null {
 /** Binary operators, loosest first: an expression is broken before its loosest ones. */
 const LEVELS = [[" ? ", " : "], [" || "], [" && "], [" + ", " - "], [" * ", " / "]];
 
-function breakOperators(indent: string, code: string): string[] | null {
-  const { depth, quoted, top } = scan(code);
+function breakOperators(indent: string, code: string, s: Scan): string[] | null {
+  const { depth, quoted, top } = s;
   for (const ops of LEVELS) {
     const cuts: number[] = [];
     for (let i = 0; i < code.length; i++)
@@ -197,8 +193,8 @@ function breakOperators(indent: string, code: string): string[] | null {
 }
 
 /** `a * (b + c);` as `a * (` / `  b + c` / `);`: the first parenthesized group at depth 0. */
-function breakGroup(indent: string, code: string): string[] | null {
-  const { depth, quoted, top } = scan(code);
+function breakGroup(indent: string, code: string, s: Scan): string[] | null {
+  const { depth, quoted, top } = s;
   for (let open = 0; open < code.length; open++) {
     if (quoted[open] || depth[open] !== top || code[open] !== "(") continue;
     const close = matching(code, open, depth, quoted);
