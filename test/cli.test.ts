@@ -69,6 +69,20 @@ describe("nnc compile", () => {
     expect(js).not.toMatch(/n_batch/);
   });
 
+  it("compiles to the wasm target, and writes its WebAssembly text with --emit wat", async () => {
+    const out = join(dir, "mnist-wasm.js");
+    expect(await main(["compile", "models/mnist.nn", "--target", "wasm", "-o", out])).toBe(0);
+    expect(io.out).toMatch(/WebAssembly SIMD kernels/);
+    const m = (await import(out)).createModel({ seed: 1 });
+    expect(m.forward({ x: new Float32Array(2 * 784) }).p).toHaveLength(20);
+    const wat = join(dir, "mnist.wat");
+    expect(await main(["compile", "models/mnist.nn", "--emit", "wat", "-o", wat])).toBe(0);
+    expect(readFileSync(wat, "utf8")).toMatch(/^\(module[\s\S]*f32x4\.mul/);
+    expect(io.out).toMatch(/wrote .*mnist\.wat \(model mnist, WebAssembly text\)/);
+    expect(await main(["compile", "models/xor.nn", "--emit", "asm", "-o", wat])).toBe(1);
+    expect(io.err).toMatch(/--emit must be js or wat, got asm/);
+  });
+
   it("needs -o", async () => {
     expect(await main(["compile", "models/xor.nn"])).toBe(1);
     expect(io.err).toMatch(/missing -o/);

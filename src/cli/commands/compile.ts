@@ -48,16 +48,13 @@ export const compileCommand = defineCommand({
       await out(main);
       return 0;
     }
+    const texts = [main, compiled.dts];
+    writeOutputs(outputs.map((o, i) => ({ ...o, data: texts[i]! })));
+    const { model } = compiled;
     if (emit === "wat") {
-      writeOutputs([{ ...outputs[0]!, data: main }]);
-      await out(`wrote ${target} (model ${compiled.model.name}, WebAssembly text)`);
+      await out(`wrote ${target} (model ${model.name}, WebAssembly text)`);
       return 0;
     }
-    writeOutputs([
-      { ...outputs[0]!, data: main },
-      { ...outputs[1]!, data: compiled.dts },
-    ]);
-    const { model } = compiled;
     const kind = compiled.target === "wasm" ? ", WebAssembly SIMD kernels" : "";
     const inferenceOnly = model.train.loss
       ? ""
