@@ -32,8 +32,14 @@ export class Holes {
   private readonly filled = new Map<number, { end: number; value: unknown }>();
   constructor(readonly text: string) {}
 
+  /** the least and greatest start of a hole */
+  private first = Infinity;
+  private last = -Infinity;
+
   fill(span: Span, value: unknown): void {
     this.filled.set(span.start, { end: span.end, value });
+    this.first = Math.min(this.first, span.start);
+    this.last = Math.max(this.last, span.start);
   }
 
   /** The end of the hole starting at `i`, or -1. */
@@ -43,6 +49,10 @@ export class Holes {
 
   /** [start, end) with each hole as one HOLE character; `lead` first, as a hole, if given. */
   view(start: number, end: number, lead?: { value: unknown; at: number }): View {
+    if (!lead && (end <= this.first || start > this.last)) {
+      const text = this.text.slice(start, end);
+      return { text, offset: (v) => start + v, hole: () => undefined };
+    }
     const parts: string[] = [];
     const marks: [view: number, source: number][] = [];
     const values = new Map<number, unknown>();
@@ -103,6 +113,12 @@ interface Scan {
   length: number;
 }
 
+/** `/\s/.test(ch)`, without the regular expression for ASCII. */
+function isSpace(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  return c < 128 ? c === 32 || (c >= 9 && c <= 13) : /\s/.test(ch);
+}
+
 const isWord = (ch: string) => /[\p{L}\p{N}_.]/u.test(ch);
 
 /** One pass over [start, end): deep brackets' items and the operators outside brackets. */
@@ -140,7 +156,7 @@ function scan(holes: Holes, start: number, end: number): Scan {
       group.items.push({ start: group.from, end: i });
       group.from = i + 1;
     } else if (depth === 0) operatorAt(out, text, i, last, lastAt);
-    if (!/\s/.test(ch) && ch !== "\x0B") [last, lastAt] = [ch, i];
+    if (!isSpace(ch) && ch !== "\x0B") [last, lastAt] = [ch, i];
   }
   if (group && depth >= MAX_DEPTH) closeGroup(out, group, end, text); // unclosed: the match says so
   return out;

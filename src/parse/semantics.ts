@@ -6,6 +6,9 @@ import type { Arg, BinaryOp, Expr, Named, Pos, Stmt, TypeExpr } from "./ast.ts";
 import type { View } from "./nesting.ts";
 import type { LineMap } from "./source.ts";
 import { grammarSource } from "./grammar.ts";
+import { Unsupported, withOperations } from "./fastcst.ts";
+import { FastMatcher } from "./fastmatch.ts";
+import { isStackOverflow } from "./source.ts";
 
 export const grammar = ohm.grammar(grammarSource);
 
@@ -18,28 +21,13 @@ export interface Head {
 }
 
 /** What the actions need while they run: where the piece is, and the numbers too large so far. */
-interface Context {
+export interface Context {
   view: View;
   lines: LineMap;
   infinite: { at: Pos; text: string }[];
 }
 
 let cx: Context | null = null;
-
-/** Runs `op` of the semantics on a successful match of `view`. */
-export function evaluate<T>(
-  match: ohm.MatchResult,
-  op: "expr" | "stmt" | "head",
-  context: Context,
-): T {
-  const saved = cx;
-  cx = context;
-  try {
-    return semantics(match)[op]() as T;
-  } finally {
-    cx = saved;
-  }
-}
 
 const at = (node: ohm.Node): Pos => cx!.lines.pos(cx!.view.offset(node.source.startIdx));
 const named = (node: ohm.Node): Named => ({ name: node.sourceString, at: at(node) });
@@ -78,9 +66,7 @@ function foldLeft(first: ohm.Node, tails: ohm.Node): Expr {
   return e;
 }
 
-const semantics = grammar.createSemantics();
-
-semantics.addOperation<Expr>("expr", {
+const exprActions: ohm.ActionDict<Expr> = {
   Expr(sum, tails) {
     let e = expr(sum);
     for (const tail of tails.children) {
@@ -106,38 +92,47 @@ semantics.addOperation<Expr>("expr", {
   Primary_call(callee, _open, args, _comma, _close) {
     return call(callee, args, null);
   },
-  hole(_h) {
-    return cx!.view.hole(this.source.startIdx) as Expr;
+  // the leaves (a number, a name, a hole) are read from their source, never from their parts:
+  // the fast matcher builds the parts of a lexical rule only if an action asks for them
+  Primary(e) {
+    switch (e.ctorName) {
+      case "number":
+        return number(e);
+      case "name":
+        return { kind: "name", name: e.sourceString, at: at(e) };
+      case "hole":
+        return cx!.view.hole(e.source.startIdx) as Expr;
+      default:
+        return expr(e);
+    }
   },
-  number(_int, _dot, _frac, _e, _sign, _exp) {
-    const value = Number(this.sourceString);
-    if (!Number.isFinite(value)) cx!.infinite.push({ at: at(this), text: this.sourceString });
-    return { kind: "number", value, at: at(this) };
-  },
-  name(_first, _dots, _rest) {
-    return { kind: "name", name: this.sourceString, at: at(this) };
-  },
-});
+};
 
-semantics.addOperation<Arg>("arg", {
+function number(n: ohm.Node): Expr {
+  const value = Number(n.sourceString);
+  if (!Number.isFinite(value)) cx!.infinite.push({ at: at(n), text: n.sourceString });
+  return { kind: "number", value, at: at(n) };
+}
+
+const argActions: ohm.ActionDict<Arg> = {
   Arg_named(name, _colon, value) {
     return { name: name.sourceString, value: expr(value), at: at(name) };
   },
   Arg_positional(value) {
     return { name: null, value: expr(value), at: at(value) };
   },
-});
+};
 
-semantics.addOperation<TypeExpr>("type", {
+const typeActions: ohm.ActionDict<TypeExpr> = {
   Type_scalar(kw) {
     return { kind: "scalar", at: at(kw) };
   },
   Type_dims(open, dims, _comma, _close) {
     return { kind: "dims", dims: items(dims).map(expr), at: at(open) };
   },
-});
+};
 
-semantics.addOperation<Stmt>("stmt", {
+const stmtActions: ohm.ActionDict<Stmt> = {
   Stmt_input(kw, name, _colon, t) {
     return { kind: "input", name: named(name), type: type(t), at: at(kw) };
   },
@@ -172,13 +167,78 @@ semantics.addOperation<Stmt>("stmt", {
   Stmt_assign(name, _eq, value) {
     return { kind: "assign", name: named(name), value: expr(value), at: at(name) };
   },
-});
+};
 
-semantics.addOperation<Head>("head", {
+const headActions: ohm.ActionDict<Head> = {
   Head_model(kw, name) {
     return { kind: "model", name: named(name), params: [], at: at(kw) };
   },
   Head_block(kw, name, _open, params, _close) {
     return { kind: "block", name: named(name), params: items(params).map(named), at: at(kw) };
   },
-});
+};
+
+/** The operations, each one dictionary of actions for Ohm's semantics and the fast matcher's. */
+const operations = {
+  expr: exprActions,
+  arg: argActions,
+  type: typeActions,
+  stmt: stmtActions,
+  head: headActions,
+};
+
+type Op = keyof typeof operations;
+
+const semantics = grammar.createSemantics();
+for (const [name, actions] of Object.entries(operations))
+  semantics.addOperation<unknown>(name, actions as ohm.ActionDict<unknown>);
+
+/** The grammar compiled for the fast matcher, whose nodes have the operations as methods. */
+export const fastMatcher = new FastMatcher(grammar, withOperations(operations));
+
+/** A match of a piece of the file and the value of an operation on it, or Ohm's failed match. */
+export type Parsed<T> = { value: T } | { failure: ohm.FailedMatchResult };
+
+/**
+ * Matches `text` with `rule` and runs `op` on the tree: with the fast matcher, or, if it fails or
+ * meets what it does not implement, with Ohm (whose failed match says where and what was expected).
+ */
+export function parseWith<T>(text: string, rule: string, op: Op, context: Context): Parsed<T> {
+  const found = context.infinite.length;
+  try {
+    const value = parseFast<T>(text, rule, op, context);
+    if (value !== null) return { value };
+  } catch (e) {
+    if (!(e instanceof Unsupported) && !isStackOverflow(e)) throw e;
+    context.infinite.length = found;
+  }
+  return parseWithOhm<T>(text, rule, op, context);
+}
+
+/** The fast matcher alone: the value, or null if the text does not match; throws Unsupported. */
+export function parseFast<T>(text: string, rule: string, op: Op, context: Context): T | null {
+  const root = fastMatcher.match(text, rule);
+  return root && withContext(context, () => (root as unknown as Record<Op, () => T>)[op]());
+}
+
+/** Ohm alone (`match` is Ohm's match of `text` with `rule`, if made already). */
+export function parseWithOhm<T>(
+  text: string,
+  rule: string,
+  op: Op,
+  context: Context,
+  match = grammar.match(text, rule),
+): Parsed<T> {
+  if (match.failed()) return { failure: match };
+  return { value: withContext(context, () => semantics(match)[op]() as T) };
+}
+
+function withContext<T>(context: Context, f: () => T): T {
+  const saved = cx;
+  cx = context;
+  try {
+    return f();
+  } finally {
+    cx = saved;
+  }
+}

@@ -62,7 +62,12 @@ export function startsComment(text: string, i: number): boolean {
  * the file.
  */
 export function prepareSource(source: string): string {
-  const out = source.split("");
+  const parts: string[] = []; // the source in pieces, with the characters replaced
+  let from = 0;
+  const replace = (i: number, ch: string) => {
+    parts.push(source.slice(from, i), ch);
+    from = i + 1;
+  };
   let depth = 0;
   let last = -1; // the last character of the line that is not a blank or in a comment
   for (let i = 0; i < source.length; i++) {
@@ -71,18 +76,19 @@ export function prepareSource(source: string): string {
       i = commentEnd(source, i) - 1;
       continue;
     }
-    if (ch === HOLE) out[i] = NOT_A_HOLE;
+    if (ch === HOLE) replace(i, NOT_A_HOLE);
     if (ch === "(" || ch === "[") depth++;
     else if (ch === ")" || ch === "]") depth = Math.max(0, depth - 1);
     else if (ch === "{" || ch === "}") depth = 0;
     if (ch === "\n") {
       // a continued statement stays open over blank lines: `last` is kept until one ends
       if (depth > 0 || endsInOperator(source, last) || nextLineIsPipe(source, i + 1))
-        out[i] = CONTINUATION;
+        replace(i, CONTINUATION);
       else last = -1;
     } else if (!isBlank(ch)) last = i;
   }
-  return out.join("");
+  parts.push(source.slice(from));
+  return parts.join("");
 }
 
 function isBlank(ch: string): boolean {

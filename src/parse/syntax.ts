@@ -6,7 +6,7 @@ import { Diagnostics, NnError } from "../diagnostics.ts";
 import type { BlockDecl, ModelDecl, Pos, Program, Stmt } from "./ast.ts";
 import { CHUNK, fillDeep, Holes, matchExpr, type View } from "./nesting.ts";
 import { outline, type DeclOutline, type OutlineError, type Span } from "./outline.ts";
-import { evaluate, grammar, type Head } from "./semantics.ts";
+import { parseWith, type Head } from "./semantics.ts";
 import { CONTINUATION, isStackOverflow, LineMap, prepareSource } from "./source.ts";
 
 /** A file's syntax errors are reported up to this many; then parsing stops. */
@@ -149,10 +149,10 @@ function matcher(p: Parse) {
 function matchView<T>(p: Parse, view: View, rule: "Expr" | "Stmt" | "Head"): T {
   p.work.matches++;
   p.work.characters += view.text.length;
-  const match = grammar.match(view.text, rule);
-  if (match.failed()) throw failureOf(p, view, match);
   const op = rule === "Expr" ? "expr" : rule === "Stmt" ? "stmt" : "head";
-  return evaluate<T>(match, op, { view, lines: p.lines, infinite: p.infinite });
+  const parsed = parseWith<T>(view.text, rule, op, { view, lines: p.lines, infinite: p.infinite });
+  if ("failure" in parsed) throw failureOf(p, view, parsed.failure);
+  return parsed.value;
 }
 
 function failureOf(p: Parse, view: View, match: ohm.FailedMatchResult): SyntaxFailure {
