@@ -44,8 +44,13 @@ export class Cst {
     return this.input.slice(this.startIdx, this.endIdx);
   }
 
-  get source(): { startIdx: number; endIdx: number; contents: string } {
-    return { startIdx: this.startIdx, endIdx: this.endIdx, contents: this.sourceString };
+  /** the node's interval, as Ohm's `source` (this node itself: it has startIdx and endIdx) */
+  get source(): this {
+    return this;
+  }
+
+  get contents(): string {
+    return this.sourceString;
   }
 
   get numChildren(): number {
@@ -72,18 +77,21 @@ export class Cst {
     return this.optional;
   }
 
+  private iteration(items: Cst[]): Cst {
+    return new Cst("_iter", items, -1, -1, this.input);
+  }
+
   /** Ohm's built-in operation: the items of a `ListOf`, `NonemptyListOf` or `EmptyListOf`. */
   asIteration(): Cst {
-    const iteration = (items: Cst[]) => new Cst("_iter", items, -1, -1, this.input);
     switch (this.ctorName) {
       case "_iter":
         return this;
       case "EmptyListOf":
       case "emptyListOf":
-        return iteration([]);
+        return this.iteration([]);
       case "NonemptyListOf":
       case "nonemptyListOf":
-        return iteration([this.children[0]!, ...this.children[2]!.children]);
+        return this.iteration([this.children[0]!, ...this.children[2]!.children]);
       default:
         if (this.isNonterminal() && this.children.length === 1)
           return this.children[0]!.asIteration();

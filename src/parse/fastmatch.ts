@@ -8,7 +8,9 @@
 // caller asks Ohm instead.
 import * as ohm from "ohm-js";
 import { Cst, Unsupported } from "./fastcst.ts";
-import { firstUnits, isSyntactic, leftRecursive, memoized, startsWith } from "./fastplan.ts";
+import { reader } from "./fastread.ts";
+import { allRules, firstUnits, isSyntactic, leftRecursive, memoized } from "./fastplan.ts";
+import { skipsBefore, startsWith } from "./fastplan.ts";
 import type { First, PExpr } from "./fastplan.ts";
 
 const { pexprs } = ohm;
@@ -30,8 +32,9 @@ interface Rule {
 /** The children of a terminal (shared: no action changes them). */
 const NONE: Cst[] = [];
 
-/** A memoized application's outcome: its end (-1 if it failed) and node. */
+/** A memoized rule's last application: where, its end (-1 if it failed) and node. */
 interface Memo {
+  pos: number;
   end: number;
   node: Cst | null;
 }
@@ -43,8 +46,8 @@ export class FastMatcher {
   private text = "";
   private matching = false;
   private stack: Cst[] = [];
-  /** the memo of each memoized rule: its matches by position, for the current match */
-  private readonly memos: Map<number, Memo>[] = [];
+  /** the memo of each memoized rule, for the current match */
+  private readonly memos: Memo[] = [];
   /** set when compiling met something unsupported: then every match is Unsupported */
   private broken = false;
   private work = 0;
@@ -105,7 +108,7 @@ export class FastMatcher {
     this.matching = true;
     this.text = text;
     this.stack = [];
-    for (const m of this.memos) m.clear();
+    this.forget();
     this.work = 0;
     this.budget = WORK_PER_CHAR * (text.length + 16);
   }
@@ -114,7 +117,11 @@ export class FastMatcher {
     this.matching = false;
     this.text = "";
     this.stack = [];
-    for (const m of this.memos) m.clear();
+    this.forget();
+  }
+
+  private forget(): void {
+    for (const m of this.memos) [m.pos, m.node] = [-1, null];
   }
 
   /** The compiled application of a rule (arguments substituted), compiled on first use. */
@@ -172,18 +179,19 @@ export class FastMatcher {
     }
   }
 
-  /** A rule's body wrapped as an application: first-unit test, memo, node, work count. */
+  /**
+   * A rule's body wrapped as an application: first-unit test, memo, node, work count. A memoized
+   * rule keeps its last match (where Ohm keeps all): `Power = Primary "^" Unary | Primary` asks
+   * again for the `Primary` just matched, never for an older one.
+   */
   private application(name: string, body: Fn, first: First | null, build: boolean): Fn {
-    const memo = this.memoRules.has(name) ? new Map<number, Memo>() : null;
+    const memo: Memo | null = this.memoRules.has(name) ? { pos: -1, end: -1, node: null } : null;
     if (memo) this.memos.push(memo);
     return (pos) => {
       if (first && !startsWith(first, this.text.charCodeAt(pos))) return -1;
-      if (memo) {
-        const hit = memo.get(pos);
-        if (hit) {
-          if (hit.node && build) this.stack.push(hit.node);
-          return hit.end;
-        }
+      if (memo && memo.pos === pos) {
+        if (memo.node && build) this.stack.push(memo.node);
+        return memo.end;
       }
       if (++this.work > this.budget) throw new Unsupported("too much work");
       const mark = this.stack.length;
@@ -193,24 +201,23 @@ export class FastMatcher {
         node = new this.Node(name, this.take(mark), pos, end, this.text);
         this.stack.push(node);
       }
-      if (memo) memo.set(pos, { end, node });
+      if (memo) [memo.pos, memo.end, memo.node] = [pos, end, node];
       return end;
     };
   }
 
   /** An expression as a closure; in a syntactic rule, blanks are skipped first where Ohm does. */
   private compile(e: PExpr, mode: Mode): Fn {
+    const skip = mode.syntactic && skipsBefore(e) ? this.skipSpaces : null;
+    if (e instanceof pexprs.Apply) {
+      const rule = this.apply(e, mode.build);
+      return skip ? (pos) => rule.fn(skip(pos)) : (pos) => rule.fn(pos);
+    }
     const fn = this.compileBare(e, mode);
-    if (!mode.syntactic || !skipsBefore(e)) return fn;
-    const skip = this.skipSpaces;
-    return (pos) => fn(skip(pos));
+    return skip ? (pos) => fn(skip(pos)) : fn;
   }
 
   private compileBare(e: PExpr, mode: Mode): Fn {
-    if (e instanceof pexprs.Apply) {
-      const rule = this.apply(e, mode.build);
-      return (pos) => rule.fn(pos);
-    }
     if (e instanceof pexprs.Alt) return this.alt(e, mode);
     if (e instanceof pexprs.Seq)
       return this.seq(e.factors.map((f) => this.compile(f as PExpr, mode)));
@@ -229,47 +236,12 @@ export class FastMatcher {
 
   /** An expression that reads the input itself: a terminal, a range, a character class. */
   private consume(e: PExpr, build: boolean): Fn {
-    const read = this.reader(e);
-    if (!build) return read;
+    const read = reader(e);
+    if (!build) return (pos) => read(this.text, pos);
     return (pos) => {
-      const end = read(pos);
+      const end = read(this.text, pos);
       if (end >= 0) this.stack.push(new this.Node("_terminal", NONE, pos, end, this.text));
       return end;
-    };
-  }
-
-  private reader(e: PExpr): Fn {
-    if (e instanceof pexprs.Terminal && typeof e.obj === "string") {
-      const s = e.obj;
-      if (s.length === 1) {
-        const c = s.charCodeAt(0);
-        return (pos) => (this.text.charCodeAt(pos) === c ? pos + 1 : -1);
-      }
-      return (pos) => (this.text.startsWith(s, pos) ? pos + s.length : -1);
-    }
-    if (e instanceof pexprs.Range) {
-      const [from, to] = [e.from!.codePointAt(0)!, e.to!.codePointAt(0)!];
-      if (e.matchCodePoint) return this.codePoint((cp) => from <= cp && cp <= to);
-      return (pos) => {
-        const c = this.text.charCodeAt(pos); // NaN past the end
-        return from <= c && c <= to ? pos + 1 : -1;
-      };
-    }
-    if (e instanceof pexprs.UnicodeChar && e.pattern instanceof RegExp) {
-      const pattern = e.pattern;
-      return this.codePoint((cp) => pattern.test(String.fromCodePoint(cp)));
-    }
-    if (e === pexprs.any) return this.codePoint(() => true);
-    if (e === pexprs.end) return (pos) => (pos >= this.text.length ? pos : -1);
-    throw new Unsupported(`expression ${e.constructor.name}`);
-  }
-
-  /** Reads one code point (two code units past U+FFFF), as Ohm's `nextCodePoint` does. */
-  private codePoint(test: (cp: number) => boolean): Fn {
-    return (pos) => {
-      const cp = this.text.codePointAt(pos);
-      if (cp === undefined || !test(cp)) return -1;
-      return pos + (cp > 0xffff ? 2 : 1);
     };
   }
 
@@ -291,6 +263,7 @@ export class FastMatcher {
   }
 
   private seq(factors: Fn[]): Fn {
+    if (factors.length === 1) return factors[0]!;
     return (pos) => {
       const mark = this.stack.length;
       for (const factor of factors) {
@@ -350,23 +323,3 @@ export class FastMatcher {
 
 /** An application of a rule without parameters. */
 const apply = (rule: string) => new (pexprs.Apply as unknown as new (rule: string) => PExpr)(rule);
-
-/** Whether Ohm skips blanks before `e` in a syntactic rule: before what reads the input. */
-function skipsBefore(e: PExpr): boolean {
-  return (
-    e instanceof pexprs.Apply ||
-    e instanceof pexprs.Terminal ||
-    e instanceof pexprs.Range ||
-    e instanceof pexprs.UnicodeChar ||
-    e instanceof pexprs.CaseInsensitiveTerminal ||
-    e === pexprs.any ||
-    e === pexprs.end
-  );
-}
-
-/** Every rule of a grammar, its super-grammars' included. */
-function allRules(g: ohm.Grammar): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let r: ohm.Grammar | undefined = g; r; r = r.superGrammar) Object.assign(out, r.rules);
-  return out;
-}

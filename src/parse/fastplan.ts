@@ -85,8 +85,11 @@ export function memoized(g: ohm.Grammar, reachable: Iterable<string>): Set<strin
   };
   const callEdges = edge(calls, (e) => applied(e, new Set()));
   const firstEdges = edge(firsts, (e) => leading(g, e, new Set()));
-  const recursive = (r: string) =>
-    [...callEdges(r)].some((s) => closure(new Set([s]), callEdges).has(r));
+  const cycles = new Map<string, boolean>();
+  const recursive = (r: string) => {
+    if (!cycles.has(r)) cycles.set(r, closure(callEdges(r), callEdges).has(r));
+    return cycles.get(r)!;
+  };
   const out = new Set<string>();
   const visit = (e: PExpr) => {
     if (e.terms) {
@@ -128,6 +131,8 @@ export type First = Uint8Array;
 export const startsWith = (first: First, c: number): boolean =>
   c < 128 ? first[c] === 1 : c >= 128 && first[128] === 1;
 
+const firstCache = new WeakMap<ohm.Grammar, Map<string, First | null>>();
+
 export function firstUnits(g: ohm.Grammar, e: PExpr, active = new Set<string>()): First | null {
   const units = (test: (c: number) => boolean, high: boolean) => {
     const t = new Uint8Array(129);
@@ -167,13 +172,37 @@ export function firstUnits(g: ohm.Grammar, e: PExpr, active = new Set<string>())
   }
   if (e instanceof pexprs.Plus) return firstUnits(g, e.expr!, active);
   if (e instanceof pexprs.Apply) {
+    // (an answer cut short by recursion is null, and so is all it goes into: each can be kept)
+    const cache = firstCache.get(g) ?? firstCache.set(g, new Map()).get(g)!;
     const key = e.toMemoKey!();
     const rule = g.rules[e.ruleName!];
+    if (cache.has(key)) return cache.get(key)!;
     if (!rule || active.has(key)) return null;
     active.add(key);
     const s = firstUnits(g, (rule.body as PExpr).substituteParams(e.args ?? []), active);
     active.delete(key);
+    cache.set(key, s);
     return s;
   }
   return null; // (`#(...)` among them: inside it, blanks are not skipped)
+}
+
+/** Whether Ohm skips blanks before `e` in a syntactic rule: before what reads the input. */
+export function skipsBefore(e: PExpr): boolean {
+  return (
+    e instanceof pexprs.Apply ||
+    e instanceof pexprs.Terminal ||
+    e instanceof pexprs.Range ||
+    e instanceof pexprs.UnicodeChar ||
+    e instanceof pexprs.CaseInsensitiveTerminal ||
+    e === pexprs.any ||
+    e === pexprs.end
+  );
+}
+
+/** Every rule of a grammar, its super-grammars' included. */
+export function allRules(g: ohm.Grammar): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let r: ohm.Grammar | undefined = g; r; r = r.superGrammar) Object.assign(out, r.rules);
+  return out;
 }

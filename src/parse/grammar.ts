@@ -11,6 +11,11 @@ export const grammarSource = `// The .nn language: blocks (reusable layers) and 
 // of very long or very deeply nested expressions, which stand in as a \`hole\`), so that every
 // statement's first syntax error is reported and the time to parse grows with the file's length.
 // The tests check that the cut parse and \`Program\` accept the same files.
+//
+// The matching itself is done by closures that src/parse/fastmatch.ts compiles at load time from
+// this grammar's rules as Ohm reads them (the same PEG, blanks skipped where Ohm skips them, Ohm's
+// tree); a piece it does not match, or any construct it does not implement, goes to Ohm, whose
+// failed match gives the error. Ohm stays the reference: test/parse-fast.test.ts compares the two.
 NN {
   Program = Decl*
 

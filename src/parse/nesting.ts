@@ -44,15 +44,14 @@ export class Holes {
 
   /** The end of the hole starting at `i`, or -1. */
   endAt(i: number): number {
+    if (i < this.first || i > this.last) return -1;
     return this.filled.get(i)?.end ?? -1;
   }
 
   /** [start, end) with each hole as one HOLE character; `lead` first, as a hole, if given. */
   view(start: number, end: number, lead?: { value: unknown; at: number }): View {
-    if (!lead && (end <= this.first || start > this.last)) {
-      const text = this.text.slice(start, end);
-      return { text, offset: (v) => start + v, hole: () => undefined };
-    }
+    if (!lead && (end <= this.first || start > this.last))
+      return new Slice(this.text.slice(start, end), start);
     const parts: string[] = [];
     const marks: [view: number, source: number][] = [];
     const values = new Map<number, unknown>();
@@ -82,6 +81,22 @@ export class Holes {
       offset: (v) => sourceOffset(marks, v),
       hole: (v) => values.get(v),
     };
+  }
+}
+
+/** A view without holes: a slice of the text. */
+class Slice implements View {
+  constructor(
+    readonly text: string,
+    private readonly start: number,
+  ) {}
+
+  offset(i: number): number {
+    return this.start + i;
+  }
+
+  hole(): unknown {
+    return undefined;
   }
 }
 
