@@ -240,10 +240,11 @@ describe("the fast matcher on other grammars", () => {
     const unsupported = [
       `L { Sum = Sum "+" "1" -- plus\n | "1" }`, // left recursion
       `C { Start = caseInsensitive<"abc"> }`,
+      `A { start = applySyntactic<Pair> "x"\n Pair = "1" "+" }`,
     ];
     for (const source of unsupported) {
       const g = ohm.grammar(source);
-      const start = Object.keys(g.rules).find((r) => g.rules[r] && /^[A-Z]/.test(r))!;
+      const start = Object.keys(g.rules)[0]!;
       expect(() => new FastMatcher(g, node).match("1+1", start)).toThrow(Unsupported);
     }
   });

@@ -131,7 +131,8 @@ export class FastMatcher {
     if (known) return known;
     const name = app.ruleName!;
     const info = this.grammar.rules[name];
-    if (!info || info.formals.length !== (app.args ?? []).length)
+    // (Ohm skips blanks after the body of `applySyntactic`, a special case not done here)
+    if (!info || info.formals.length !== (app.args ?? []).length || name === "applySyntactic")
       throw new Unsupported(`rule ${name}`);
     const rule: Rule = { fn: () => -1 };
     this.rules.set(key, rule);
