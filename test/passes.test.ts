@@ -193,4 +193,12 @@ describe("common subexpressions", () => {
     expect(run(both, fuse).after).toBe(add(o.sigmoid(z), o.sigmoid(z)));
     expect(both.inputs[0]).toBe(both.inputs[1]);
   });
+
+  it("are told apart by every attribute value, NaN and the infinities too", () => {
+    const values = [NaN, Infinity, -Infinity, 0, 1, 1e21, 0.1, -1];
+    const nodes = values.map((v) => c(v));
+    expect(new Set(nodes).size).toBe(values.length);
+    values.forEach((v, i) => expect(c(v)).toBe(nodes[i]));
+    expect(mul(x, c(2)).shape).toBe(x.shape); // an op that keeps its input's shape shares it
+  });
 });

@@ -62,11 +62,27 @@ function keyOf(op: OpName, inputs: readonly Node[], attrs: Attrs): string {
   let key = op + "(";
   const keys = Object.keys(attrs);
   if (keys.length > 1) keys.sort();
-  for (let i = 0; i < keys.length; i++)
-    key += (i > 0 ? "," : "") + keys[i] + "=" + JSON.stringify(attrs[keys[i]!]);
+  for (let i = 0; i < keys.length; i++) {
+    const v = attrs[keys[i]!];
+    // a number as written (NaN and Infinity apart, which JSON would both write `null`)
+    key +=
+      (i > 0 ? "," : "") + keys[i] + "=" + (typeof v === "number" ? String(v) : JSON.stringify(v));
+  }
   key += ")[";
   for (let i = 0; i < inputs.length; i++) key += (i > 0 ? "," : "") + inputs[i]!.id;
   return key + "]";
+}
+
+const NO_ATTRS: Attrs = Object.freeze({});
+
+/**
+ * The node's own frozen shape: an input's when equal (most ops keep their input's shape), so a
+ * graph holds one array per distinct shape rather than one per node.
+ */
+function ownShape(shape: Shape, inputs: readonly Node[]): Shape {
+  for (let i = 0; i < inputs.length; i++)
+    if (sameShape(inputs[i]!.shape, shape)) return inputs[i]!.shape;
+  return Object.freeze([...shape]);
 }
 
 /** Returns the unique node for (op, inputs, attrs); `shape` is computed only for a new node. */
@@ -84,8 +100,8 @@ export function intern(
     id: nextId++,
     op,
     inputs: Object.freeze([...inputs]),
-    attrs: Object.freeze({ ...attrs }),
-    shape: Object.freeze([...shape()]),
+    attrs: Object.keys(attrs).length === 0 ? NO_ATTRS : Object.freeze({ ...attrs }),
+    shape: ownShape(shape(), inputs),
     key,
   });
   interned.set(key, new WeakRef(node));
@@ -171,5 +187,8 @@ export function shapeToString(shape: Shape): string {
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

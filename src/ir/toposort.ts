@@ -1,16 +1,37 @@
 // Topological order of the nodes that `roots` depend on (inputs before users), iteratively so
 // that deep graphs cannot overflow the stack. Every pass sorts the whole graph, so this is kept
-// lean: one set of the nodes seen, and the path as two parallel stacks (node, next input).
+// lean: the nodes seen are marked in an array by node id with the number of the sort (no set to
+// fill and no marks to clear), and the path is two parallel stacks (node, next input).
 import type { Node } from "./node.ts";
 
+/** `seen[id] === sort` marks a node seen by the current sort. */
+let seen = new Int32Array(1024);
+let sort = 0;
+
+/** Marks `node` seen; false if it already was. */
+function mark(node: Node): boolean {
+  const id = node.id;
+  if (id >= seen.length) {
+    const grown = new Int32Array(Math.max(id + 1, seen.length * 2));
+    grown.set(seen);
+    seen = grown;
+  }
+  if (seen[id] === sort) return false;
+  seen[id] = sort;
+  return true;
+}
+
 export function toposort(roots: readonly Node[]): Node[] {
+  if (sort === 0x7fffffff) {
+    seen.fill(0);
+    sort = 0;
+  }
+  sort++;
   const order: Node[] = [];
-  const seen = new Set<Node>();
   const path: Node[] = [];
   const next: number[] = [];
   for (const root of roots) {
-    if (seen.has(root)) continue;
-    seen.add(root);
+    if (!mark(root)) continue;
     path.push(root);
     next.push(0);
     while (path.length > 0) {
@@ -20,8 +41,7 @@ export function toposort(roots: readonly Node[]): Node[] {
       if (i < node.inputs.length) {
         next[top] = i + 1;
         const input = node.inputs[i]!;
-        if (!seen.has(input)) {
-          seen.add(input);
+        if (mark(input)) {
           path.push(input);
           next.push(0);
         }
