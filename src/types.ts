@@ -65,6 +65,14 @@ export interface Model<A extends FloatArray = FloatArray> {
   trainStep(feed: FeedMap): number;
   /** restarts the random numbers (dropout masks) from `seed` */
   reseed(seed: number): void;
+  /** where the random numbers are: `reseed(randomState())` later makes the same masks again */
+  randomState(): number;
+  /**
+   * The optimizer's state: the training steps taken (Adam's bias corrections count them) and its
+   * arrays by `<param>.<role>` (`velocity` for momentum, `meansquare` for RMSProp, `m` and `v` for
+   * Adam), live like `params`: set them (and `step`) to resume training exactly.
+   */
+  readonly optimizer: { step: number; readonly slots: Record<string, A> };
   /** sets the learning rate of the steps that follow */
   setLearningRate(lr: number): void;
   /**

@@ -262,3 +262,122 @@ describe("nnc train sets the module's own rate before every step", () => {
     expect(trainer.learningRate(5)).toBeCloseTo(want[5]!, 12);
   });
 });
+
+describe("m.optimizer: the optimizer's state, to resume training exactly", () => {
+  type Resumable = {
+    params: Record<string, Float32Array | Float64Array>;
+    state: Record<string, Float32Array | Float64Array>;
+    optimizer: { step: number; slots: Record<string, Float32Array | Float64Array> };
+    trainStep(feed: Record<string, unknown>): number;
+    reseed(seed: number): void;
+    randomState(): number;
+  };
+  // dropout and batchnorm too: a resumed step must see the same masks and running statistics
+  const net = (optimizer: string) => `model m {
+  input x: [batch, 3]
+  target y: [batch, 2]
+  h = x |> dropout(0.25) |> dense(4) |> batchnorm |> relu
+  p = h |> dense(2)
+  s = p * 1.5
+  param k: scalar = 0.5
+  q = s * k
+  output q
+  loss = mean(mse(q, y))
+  optimizer = ${optimizer}
+}`;
+  const feed = {
+    x: Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 1)),
+    y: Float32Array.from({ length: 8 }, (_, i) => Math.cos(i)),
+  };
+  const copy = (from: Resumable, to: Resumable) => {
+    for (const [k, v] of Object.entries(from.params)) to.params[k]!.set(v);
+    for (const [k, v] of Object.entries(from.state)) to.state[k]!.set(v);
+    for (const [k, v] of Object.entries(from.optimizer.slots)) to.optimizer.slots[k]!.set(v);
+    to.optimizer.step = from.optimizer.step;
+    to.reseed(from.randomState());
+  };
+  const rows: [string, string[]][] = [
+    ["sgd(lr: 0.1)", []],
+    ["sgd(lr: 0.1, momentum: 0.9)", ["velocity"]],
+    ["rmsprop(lr: 0.01)", ["meansquare"]],
+    ["adam(lr: 0.01)", ["m", "v"]],
+    ["adamw(lr: 0.01, schedule: cosine)", ["m", "v"]],
+  ];
+  const targets = [
+    ["js", "f64"],
+    ["js", "f32"],
+    ["wasm", "f32"],
+  ] as const;
+
+  describe.each(rows)("%s", (optimizer, roles) => {
+    it.each(targets)(
+      "on the %s target in %s: a copy of every state resumes bit for bit",
+      (target, dtype) => {
+        const c = compile(net(optimizer), { file: "r.nn", target, dtype });
+        expect(c.target).toBe(target);
+        const mod = c.load();
+        const a = mod.createModel({ seed: 3 }) as unknown as Resumable;
+        const params = [
+          "h.dense.W",
+          "h.dense.b",
+          "h.batchnorm.gamma",
+          "h.batchnorm.beta",
+          "p.W",
+          "p.b",
+          "k",
+        ];
+        expect(Object.keys(a.optimizer.slots)).toEqual(
+          params.flatMap((p) => roles.map((r) => `${p}.${r}`)),
+        );
+        for (let s = 0; s < 3; s++) a.trainStep(feed);
+        expect(a.optimizer.step).toBe(3);
+        for (const slot of Object.values(a.optimizer.slots))
+          expect(slot.some((v) => v !== 0)).toBe(true);
+        const b = mod.createModel({ seed: 99 }) as unknown as Resumable;
+        copy(a, b);
+        for (let s = 0; s < 2; s++) expect(b.trainStep(feed)).toBe(a.trainStep(feed));
+        for (const [k, v] of Object.entries(a.params)) expect(b.params[k]).toEqual(v);
+        for (const [k, v] of Object.entries(a.optimizer.slots))
+          expect(b.optimizer.slots[k]).toEqual(v);
+        // without the optimizer's state the same params take another step (unless sgd keeps none)
+        const fresh = mod.createModel({ seed: 99 }) as unknown as Resumable;
+        copy(a, fresh);
+        for (const slot of Object.values(fresh.optimizer.slots)) slot.fill(0);
+        fresh.optimizer.step = 0;
+        const stepOf = (m: Resumable) => (m.trainStep(feed), Array.from(m.params["p.W"]!));
+        const [withState, without] = [stepOf(a), stepOf(fresh)];
+        if (roles.length === 0) expect(without).toEqual(withState);
+        else expect(without).not.toEqual(withState);
+      },
+    );
+  });
+
+  it("step takes a whole number of steps, and nothing else", () => {
+    const m = compile(net("adam(lr: 0.01)"), { file: "r.nn" })
+      .load()
+      .createModel() as unknown as Resumable;
+    for (const bad of [1.5, -1, NaN, "2"])
+      expect(() => (m.optimizer.step = bad as number)).toThrow(
+        /optimizer.step must be a whole number of steps/,
+      );
+    m.optimizer.step = 7;
+    expect(m.optimizer.step).toBe(7);
+  });
+
+  it("an inference-only model has none", () => {
+    const c = compile(
+      "model m {\n  input x: [2]\n  param w: [2] = 1\n  h = x * w\n  output h\n}\n",
+    );
+    expect("optimizer" in c.load().createModel()).toBe(false);
+    expect(c.dts).not.toMatch(/OptimizerSlots|readonly optimizer/);
+  });
+
+  it("the declarations name every slot", () => {
+    const dts = compile(net("adam(lr: 0.01)"), { file: "r.nn" }).dts;
+    expect(dts).toMatch(
+      /export interface OptimizerSlots \{\n  "h.dense.W.m": Float32Array;\n  "h.dense.W.v": Float32Array;/,
+    );
+    expect(dts).toMatch(/readonly optimizer: \{ step: number; readonly slots: OptimizerSlots \};/);
+    expect(dts).toMatch(/randomState\(\): number;/);
+  });
+});

@@ -4,6 +4,7 @@ import { isScalar, type Shape } from "../ir/node.ts";
 import type { Leaf } from "../ir/model.ts";
 import { str } from "./schedule/names.ts";
 import type { Plan } from "./schedule/plan.ts";
+import { slotNames } from "./js/optim.ts";
 
 const field = (name: string, type: string, optional = false) =>
   `  ${str(name)}${optional ? "?" : ""}: ${type};`;
@@ -26,6 +27,14 @@ export function emitDts(plan: Plan): string {
       "State",
       m.state.map((s) => field(s.name, arr)),
     ),
+    ...(training
+      ? [
+          iface(
+            "OptimizerSlots",
+            slotNames(plan).map((k) => field(k, arr)),
+          ),
+        ]
+      : []),
     iface(
       "Feed",
       m.inputs.map((l) => field(l.name, feedType(l))),
@@ -70,10 +79,14 @@ export function emitDts(plan: Plan): string {
             "   * `run.steps` steps, `run.stepsPerEpoch` per epoch (each needed only where the schedule uses it)",
             "   */",
             "  learningRate(step: number, run?: { steps?: number; stepsPerEpoch?: number }): number;",
+            "  /** the optimizer's state: the steps taken, and its arrays by `<param>.<role>` */",
+            "  readonly optimizer: { step: number; readonly slots: OptimizerSlots };",
           ]
         : ["  // inference only: the model has no `loss`, so no loss, grad or trainStep"]),
       "  /** restarts the random numbers (dropout masks) from `seed` */",
       "  reseed(seed: number): void;",
+      "  /** where the random numbers are: `reseed(randomState())` later makes the same masks again */",
+      "  randomState(): number;",
       "  readonly meta: typeof meta;",
     ]),
     iface("Meta", [

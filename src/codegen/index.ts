@@ -204,6 +204,10 @@ export interface GeneratedModel {
   trainStep(feed: FeedArg): number;
   /** restarts the random numbers (dropout masks) from `seed` */
   reseed(seed: number): void;
+  /** where the random numbers are, for `reseed` */
+  randomState(): number;
+  /** the steps taken and the optimizer's arrays by `<param>.<role>` */
+  optimizer: { step: number; slots: Record<string, Float32Array | Float64Array> };
   /** sets the learning rate of the steps that follow */
   setLearningRate(lr: number): void;
   /** the schedule's learning rate of step `step` (0-based) of a run */

@@ -11,6 +11,13 @@ import { Evaluator, slice, type Evaluation } from "./evaluate.ts";
 import { graphInfo, nonFiniteError, type GraphInfo } from "./nonfinite.ts";
 import { mulberry32, permutation, shuffle, type Random } from "./rng.ts";
 
+/** The optimizer's state and the random numbers' before a step, to replay it. */
+interface OptimizerSnapshot {
+  step: number;
+  slots: [string, Float64Array][];
+  rng: number;
+}
+
 export interface TrainOptions {
   epochs: number;
   batch: number;
@@ -182,6 +189,7 @@ export class Trainer {
       const n = Math.min(this.batch, this.train.n - from);
       const feed = this.gather(from, n);
       const snapshot = this.snapshot();
+      const optimizer = this.optimizerSnapshot();
       const rate = this.learningRate(this.globalStep);
       this.model.setLearningRate(rate);
       this.globalStep++;
@@ -196,7 +204,7 @@ export class Trainer {
           values: new Map([...Object.entries(feed), ...snapshot]),
           dims: record([[this.batchDim, n]]),
           dtype: this.dtype,
-          stepInF64: () => this.stepInF64(feed, snapshot, rate),
+          stepInF64: () => this.stepInF64(feed, snapshot, optimizer, rate),
         });
       losses.push(loss);
       hooks.step?.({ epoch, step: s + 1, steps: total, loss, examples: n });
@@ -205,18 +213,22 @@ export class Trainer {
   }
 
   /**
-   * A failing step again, in the model compiled in f64, from the same params and state and at the
-   * same learning rate.
+   * A failing step again, in the model compiled in f64, from the same params, state and optimizer
+   * state, at the same learning rate and with the same dropout masks.
    */
   private stepInF64(
     feed: Record<string, FloatArray>,
     snapshot: [string, Float64Array][],
+    optimizer: OptimizerSnapshot,
     rate: number,
   ): boolean {
     const { model, grads, schedule } = this.compiled;
     const js = emitModule(model, { dtype: "f64", bind: schedule.bind, grads }).js;
     const m = loadModule(js).createModel({ seed: this.options.seed });
     for (const [k, v] of snapshot) (m.params[k] ?? m.state[k])?.set(v);
+    m.optimizer.step = optimizer.step;
+    for (const [k, v] of optimizer.slots) m.optimizer.slots[k]!.set(v);
+    m.reseed(optimizer.rng);
     m.setLearningRate(rate);
     try {
       return Number.isFinite(m.trainStep(feed)) && firstNonFiniteParam(m) === undefined;
@@ -250,6 +262,16 @@ export class Trainer {
       feed[f.name] = buf.subarray(0, n * w);
     }
     return feed;
+  }
+
+  /** The optimizer's state before a step, kept so that a failing step can be replayed. */
+  private optimizerSnapshot(): OptimizerSnapshot {
+    const o = this.model.optimizer;
+    const slots = Object.entries(o.slots).map(([k, v]): [string, Float64Array] => [
+      k,
+      Float64Array.from(v),
+    ]);
+    return { step: o.step, slots, rng: this.model.randomState() };
   }
 
   /** Params and state before a step, kept so that a failing step can be replayed. */

@@ -87,7 +87,13 @@ export function emitJs(input: JsInput, backend: Backend): JsModule {
 }
 
 function exported(plan: Plan, opt: OptimizerCode): string[] {
-  const base = ["params: $params", "state: $state", "forward: $forward", "reseed: $reseed"];
+  const base = [
+    "params: $params",
+    "state: $state",
+    "forward: $forward",
+    "reseed: $reseed",
+    "randomState: $randomState",
+  ];
   if (plan.model.train.loss === null) return [...base, "meta: $meta"];
   return [
     ...base,
@@ -96,6 +102,7 @@ function exported(plan: Plan, opt: OptimizerCode): string[] {
     "trainStep: $trainStep",
     "setLearningRate: $setLearningRate",
     `learningRate: ${opt.learningRate}`,
+    `optimizer: ${opt.api}`,
     "meta: $meta",
   ];
 }
@@ -197,6 +204,10 @@ function entryFunctions(input: JsInput, entries: Entries, opt: OptimizerCode): s
     '  if (typeof seed !== "number" || !Number.isFinite(seed))',
     '    throw new Error("seed must be a number, got " + $describe(seed));',
     "  $rng[0] = seed >>> 0;",
+    "}",
+    "/** Where the random numbers are: `reseed(randomState())` later makes the same masks again. */",
+    "function $randomState() {",
+    "  return $rng[0] >>> 0;",
     "}",
   ];
   const lossNode = plan.model.train.loss;

@@ -13,8 +13,10 @@ import { wrap } from "./loops.ts";
 export interface OptimizerCode {
   /** the update functions, at module scope */
   kernels: string[];
-  /** declarations of the optimizer's state, in createModel */
+  /** declarations of the optimizer's state, in createModel, and `m.optimizer` over it */
   state: string[];
+  /** the name of `m.optimizer` in createModel */
+  api: string;
   /** the update, at the end of the training step */
   step: string[];
   /** the schedule's function, in createModel */
@@ -27,6 +29,28 @@ export interface OptimizerCode {
 function stateOf(o: OptimizerSpec): string[] {
   if (o.kind === "sgd") return o.momentum === 0 ? [] : ["velocity"];
   return o.kind === "rmsprop" ? ["meansquare"] : ["m", "v"];
+}
+
+/** A param the optimizer updates, and the gradient it reads. */
+interface Updated {
+  leaf: Plan["model"]["params"][number];
+  grad: Plan["paramGrads"][number];
+}
+
+function updatedParams(plan: Plan): Updated[] {
+  return plan.paramGrads.flatMap((g) => {
+    const leaf = plan.model.params.find((p) => p.node === g.node || p.name === g.name);
+    return leaf ? [{ leaf, grad: g }] : [];
+  });
+}
+
+/**
+ * The names of `m.optimizer.slots`: `<param>.<role>` (`h.W.m`, `h.W.v` for Adam), in the order of
+ * the params. A role has no dot, so two slots never share a name.
+ */
+export function slotNames(plan: Plan): string[] {
+  const roles = stateOf(plan.model.optimizer);
+  return updatedParams(plan).flatMap(({ leaf }) => roles.map((r) => `${leaf.name}.${r}`));
 }
 
 /** How the update reads the rate and Adam's bias corrections where it is written. */
@@ -87,6 +111,8 @@ const coupled = (o: OptimizerSpec, wd: number, grad: string, value: string) =>
 export interface UpdateTarget {
   /** declares the buffer of `what` (velocity, m, v, ...) of a param of `size` elements */
   stateBuffer(name: string, size: string): string[];
+  /** the statement that shows the buffer `name` as `slots[key]` (`slots` is a record) */
+  slot(slots: string, key: string, name: string, size: string): string;
   /** the statement updating a tensor param; `args`: value, grad, state..., lr, corrections */
   update(key: UpdateKey, args: string[]): string;
   /** module-scope code of the updates used (JS functions) */
@@ -108,6 +134,7 @@ export function jsUpdates(plan: Plan): UpdateTarget {
   const kernels: string[] = [];
   return {
     stateBuffer: (name, size) => [`const ${name} = new ${plan.array}(${size});`],
+    slot: (slots, key, name) => `${slots}[${JSON.stringify(key)}] = ${name};`,
     update(key, args) {
       const id = `${key.o.kind}${key.wd > 0 ? "_decayed" : ""}_${key.size}`;
       if (!names.has(id)) {
@@ -126,58 +153,96 @@ export function optimizer(
   target: UpdateTarget = jsUpdates(plan),
 ): OptimizerCode {
   const o = plan.model.optimizer;
-  const state: string[] = [];
-  const step: string[] = [];
-  if (isAdam(o)) {
-    state.push("let $stepCount = 0;");
+  const slots = plan.sys.fresh("optimizerSlots");
+  const state: string[] = ["let $stepCount = 0;", `const ${slots} = Object.create(null);`];
+  const step: string[] = ["$stepCount++;"];
+  if (isAdam(o))
     step.push(
-      "$stepCount++;",
       `const $correction1 = 1 - Math.pow(${lit(o.beta1)}, $stepCount);`,
       `const $correction2 = 1 - Math.pow(${lit(o.beta2)}, $stepCount);`,
     );
-  }
   const roles = stateOf(o);
   const extra = corrections(o).map((c) => `$${c}`);
-  for (const g of plan.paramGrads) {
-    const leaf = plan.model.params.find((p) => p.node === g.node || p.name === g.name);
-    if (!leaf) continue;
+  for (const { leaf, grad: g } of updatedParams(plan)) {
     const size = plan.size(leaf.shape);
     const scalarParam = isScalar(leaf.shape);
+    // a scalar param's state is JS's on every target: only JS code reads it
+    const holder = scalarParam ? jsUpdates(plan) : target;
     const buffers = roles.map((what) => {
       const name = plan.namer.fresh(`${leaf.name}_${what}`);
-      // a scalar param's state is JS's on every target: only JS code reads it
-      state.push(...(scalarParam ? jsUpdates(plan) : target).stateBuffer(name, size));
+      state.push(
+        ...holder.stateBuffer(name, size),
+        holder.slot(slots, `${leaf.name}.${what}`, name, size),
+      );
       return name;
     });
     step.push(`// ${commentText(g.name)}`);
     const wd = decayOf(o, leaf.name);
-    if (isScalar(leaf.shape)) {
-      const store = plan.storage.get(leaf.node)!;
-      const at = (what: string) =>
-        (what === "value" ? store : buffers[roles.indexOf(what)]!) + "[0]";
-      const hyper = { lr: "$lr", correction1: "$correction1", correction2: "$correction2" };
-      const one = update(o, wrap(scalar(g.node)), at, hyper, wd);
-      if (one.length === 1 && wd === 0) step.push(...one);
-      else
-        step.push(
-          "{",
-          `  const $g = ${coupled(o, wd, scalar(g.node), at("value"))};`,
-          ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`),
-          "}",
-        );
+    if (scalarParam) {
+      step.push(...scalarUpdate(plan, { o, wd, leaf, g, roles, buffers }, scalar));
       continue;
     }
     const args = [plan.nameOf(leaf.node), plan.nameOf(g.node), ...buffers, "$lr", ...extra];
     step.push(target.update({ o, size, roles, wd }, args));
   }
+  const api = plan.sys.fresh("optimizer");
+  state.push(...optimizerApi(api, slots));
   const learningRate = plan.sys.fresh("learningRate");
   return {
     kernels: target.kernels(),
-    state,
+    // an inference-only model has no optimizer to show
+    state: plan.model.train.loss === null ? [] : state,
+    api,
     step,
     schedule: scheduleCode(o, learningRate, plan.sys.fresh("baseLr")),
     learningRate,
   };
+}
+
+/** A scalar param's update, inline in the step. */
+function scalarUpdate(
+  plan: Plan,
+  u: {
+    o: OptimizerSpec;
+    wd: number;
+    leaf: Updated["leaf"];
+    g: Updated["grad"];
+    roles: string[];
+    buffers: string[];
+  },
+  scalar: (n: Node) => string,
+): string[] {
+  const { o, wd, roles, buffers } = u;
+  const store = plan.storage.get(u.leaf.node)!;
+  const at = (what: string) => (what === "value" ? store : buffers[roles.indexOf(what)]!) + "[0]";
+  const hyper = { lr: "$lr", correction1: "$correction1", correction2: "$correction2" };
+  const one = update(o, wrap(scalar(u.g.node)), at, hyper, wd);
+  if (one.length === 1 && wd === 0) return one;
+  return [
+    "{",
+    `  const $g = ${coupled(o, wd, scalar(u.g.node), at("value"))};`,
+    ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`),
+    "}",
+  ];
+}
+
+/** `m.optimizer`: the steps taken (Adam's bias corrections count them) and the state by param. */
+function optimizerApi(api: string, slots: string): string[] {
+  return [
+    `const ${api} = {`,
+    "  /** the training steps taken; Adam's bias corrections count them */",
+    "  get step() {",
+    "    return $stepCount;",
+    "  },",
+    "  set step(value) {",
+    "    if (!Number.isInteger(value) || value < 0)",
+    '      throw new Error("optimizer.step must be a whole number of steps, got " + $describe(value));',
+    "    $stepCount = value;",
+    "  },",
+    "  /** the optimizer's state of each param, `<param>.<role>` (velocity, meansquare, m, v) */",
+    `  slots: ${slots},`,
+    "};",
+  ];
 }
 
 /**

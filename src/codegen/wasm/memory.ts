@@ -151,6 +151,7 @@ function wasmUpdates(plan: Plan, layout: Layout): { target: UpdateTarget; funcs:
   const names = new Map<string, string>();
   const target: UpdateTarget = {
     stateBuffer: (name, size) => layout.fixed(name, Number(size), "optimizer state"),
+    slot: (slots, key, name, size) => layout.slotView(slots, key, name, Number(size)),
     update(key, args) {
       const id = `${key.o.kind}${key.wd > 0 ? "_decayed" : ""}_${key.size}`;
       if (!names.has(id)) {
@@ -245,7 +246,10 @@ function base64(bytes: Uint8Array): string {
 class Layout {
   private top = 16; // bytes 0..15: `$result`, the number a reduction to a scalar gives
   private readonly decls: string[] = [];
-  private readonly views: { name: string; pointer: string; size: number }[] = [];
+  /** what `m.params`, `m.state` and `m.optimizer.slots` show (`slot`: the last one's) */
+  private readonly views: { name: string; pointer: string; size: number; slot?: true }[] = [];
+  /** the byte offset of each buffer in the fixed part */
+  private readonly offsets = new Map<string, number>();
 
   constructor(
     readonly plan: Plan,
@@ -257,8 +261,18 @@ class Layout {
   /** A slot of `size` elements in the fixed part, named `name`. */
   fixed(name: string, size: number, what: string): string[] {
     const at = this.top;
+    this.offsets.set(name, at);
     this.top += align(size * 4);
     return [`const ${name} = ${at}; // ${what}, ${size} numbers`];
+  }
+
+  /**
+   * The optimizer's buffer `name` as `slots[key]`: a view, made again after growth. The views are
+   * made before the optimizer's declarations, so a view is at the buffer's offset, not its name.
+   */
+  slotView(slots: string, key: string, name: string, size: number): string {
+    this.views.push({ name: key, pointer: String(this.offsets.get(name)!), size, slot: true });
+    return `Object.defineProperty(${slots}, ${str(key)}, { enumerable: true, get: () => $views[${this.views.length - 1}] });`;
   }
 
   storage(): string[] {
@@ -299,17 +313,17 @@ class Layout {
     const init = (obj: string, i: number) =>
       `Object.defineProperty(${obj}, ${str(this.views[i]!.name)}, { enumerable: true, get: () => $views[${i}] });`;
     const paramLines = jsParams(p, (l) => {
-      const i = this.views.findIndex((v) => v.name === l.name);
+      const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
       return i < 0 ? null : { store: `$views[${i}]`, define: init("$params", i) };
     });
     const stateLines = jsState(p, (l) => {
-      const i = this.views.findIndex((v) => v.name === l.name);
+      const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
       return i < 0 ? null : { store: `$views[${i}]`, define: init("$state", i) };
     });
     void paramCount;
     return [
       "const $views = [];",
-      "/** (Re)makes the views of the params and state (after growth, for a memory not shared). */",
+      "/** (Re)makes the views of the params, state and optimizer state (after growth, for a memory not shared). */",
       "function $makeViews() {",
       ...make,
       "}",
