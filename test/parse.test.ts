@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lower, modelNames, parseProgram } from "../src/parse/index.ts";
 import { NnError, type Code } from "../src/diagnostics.ts";
-import { nameOf, originOf, shapeToString, type Node } from "../src/ir/node.ts";
+import { nameOf, nodesBuilt, originOf, shapeToString, type Node } from "../src/ir/node.ts";
 import type { ModelIR } from "../src/ir/model.ts";
 import { toposort } from "../src/ir/toposort.ts";
 import { grammar } from "../src/parse/semantics.ts";
@@ -1000,5 +1000,31 @@ describe("several syntax errors", () => {
       }),
       { numRuns: 600 },
     );
+  });
+});
+
+describe("the two modes", () => {
+  const body = (layer: string) =>
+    `model m {\n  input x: [batch, 4]\n  target y: [batch, 4]\n  h = x |> dense(4)${layer}\n` +
+    "  a = tanh(h) * 0.5 + x\n  b = tanh(a) * 0.5 + x\n  output b\n  loss = mean(mse(b, y))\n}\n";
+  const graphOf = (g: ModelIR["train"]) => toposort([...g.outputs.map((o) => o.node), g.loss!]);
+
+  it("are one graph, lowered once, where no layer differs by mode", () => {
+    const ir = lower(body(""), { file: "m.nn" });
+    const built = nodesBuilt();
+    expect(graphOf(ir.infer)).toEqual(graphOf(ir.train));
+    // every node was built once, a few found again (the same constant), none a second time over
+    expect(built).toBeLessThan(1.5 * graphOf(ir.train).length);
+  });
+
+  // dropout's mask is training's only; batchnorm reads its running statistics (state) in inference
+  it.each([
+    ["dropout", " |> dropout(0.5)", "dropout_mask", "train"],
+    ["batchnorm", " |> batchnorm", "state", "infer"],
+  ] as const)("differ where %s does", (_layer, layer, op, where) => {
+    const ir = lower(body(layer), { file: "m.nn" });
+    const has = (g: ModelIR["train"]) => graphOf(g).some((n) => n.op === op);
+    expect([has(ir.train), has(ir.infer)]).toEqual([where === "train", where === "infer"]);
+    expect(ir.infer.outputs[0]!.node).not.toBe(ir.train.outputs[0]!.node);
   });
 });

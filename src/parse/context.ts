@@ -56,6 +56,8 @@ export interface ModelCx {
   lines: LineMap;
   diag: Diagnostics;
   mode: Mode;
+  /** whether a layer asked for the mode (batchnorm, dropout): else both modes give one graph */
+  modeRead: boolean;
   blocks: Map<string, BlockDecl>;
   leaves: Leaves;
   stateUpdates: { name: string; node: Node }[];
@@ -67,6 +69,12 @@ export interface ModelCx {
   root: Map<string, Binding>;
   /** block calls inlined so far, in both modes: work that builds no node itself */
   inlined: { calls: number };
+}
+
+/** Whether lowering is of the inference graph; a layer that differs by mode asks this. */
+export function inferMode(m: ModelCx): boolean {
+  m.modeRead = true;
+  return m.mode === "infer";
 }
 
 /** The most graph nodes lowering may build for one model, both modes together. */

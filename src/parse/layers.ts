@@ -27,6 +27,7 @@ import {
   addParam,
   addState,
   apply,
+  inferMode,
   Fail,
   POISON,
   requireStatic,
@@ -131,7 +132,7 @@ export function batchnorm(call: CallExpr, cx: Cx): Val {
       const std = role(sqrt(add(variance, c(eps))), "std");
       return role(add(mul(gamma, role(div(centered, std), "norm")), beta), "bn");
     };
-    if (cx.m.mode === "infer") return scale(sub(x, rm), rv);
+    if (inferMode(cx.m)) return scale(sub(x, rm), rv);
     const axes = Array.from({ length: rank - 1 }, (_, i) => i);
     const mu = role(mean(x, axes, true), "mean");
     const xc = role(sub(x, mu), "centered");
@@ -157,7 +158,7 @@ export function dropout(call: CallExpr, cx: Cx): Val {
   return apply(cx, call.at, () => {
     const [x, rate] = [args.t("x"), args.n("rate")];
     check(rate >= 0 && rate < 1, `\`rate\` of \`dropout\` must be in [0, 1), got ${rate}`);
-    if (cx.m.mode === "infer") return x;
+    if (inferMode(cx.m)) return x;
     const where = `${cx.m.file}:${call.at.line}:${call.at.col}`;
     const id = cx.frame.prefix ? `${where}:${cx.frame.prefix}` : where;
     const of = displayName(x) ?? cx.namer.base;

@@ -1,5 +1,6 @@
 // Lowering a parsed file to the IR of one of its models: checks of the file's declarations, then
-// the model's statements twice (training and inference graphs), then checks of the whole model.
+// the model's statements for the training graph (and again for the inference graph where a layer
+// differs by mode), then checks of the whole model.
 import { beginCompilation } from "../ir/node.ts";
 import { didYouMean, Diagnostics } from "../diagnostics.ts";
 import type { ModeGraph, ModelIR } from "../ir/model.ts";
@@ -48,6 +49,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
       lines,
       diag,
       mode,
+      modeRead: false,
       blocks,
       leaves,
       stateUpdates: [],
@@ -73,7 +75,12 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     );
     return { m, out };
   };
-  const [train, infer] = withinLimit(diag, at, () => [lowerMode("train"), lowerMode("infer")]);
+  // the inference graph is lowered again only where a layer differs by mode (batchnorm,
+  // dropout); elsewhere it is the training graph, node for node
+  const [train, infer] = withinLimit(diag, at, () => {
+    const t = lowerMode("train");
+    return [t, t.m.modeRead ? lowerMode("infer") : t];
+  });
   checkModel(model, infer.out, leaves, train.m);
   const optimizer = resolveDecay(train.m, train.out, [...leaves.params.values()]);
   diag.throwIfAny();
