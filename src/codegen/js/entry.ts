@@ -130,7 +130,7 @@ export class Entries {
     const p = this.plan;
     const lines: string[] = [];
     const copies: string[] = [];
-    const used = new Set(fn.order);
+    const used = fn.nodes;
     const { order, stuck } = bindingOrder(fn.feeds, (d) => !p.dimVars.has(d));
     if (stuck.length > 0)
       throw new Error(`cannot bind the named dims of ${stuck.map((l) => l.name).join(", ")}`);

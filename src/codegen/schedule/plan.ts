@@ -13,11 +13,11 @@ import {
   type Shape,
 } from "../../ir/node.ts";
 import type { Leaf, ModelIR } from "../../ir/model.ts";
-import { toposort } from "../../ir/toposort.ts";
 import { bindingOrder } from "../../ir/dims.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { Namer } from "./names.ts";
+import { concatenated, Orders, type Ordered } from "./orders.ts";
 
 export interface GradTarget {
   name: string;
@@ -39,6 +39,8 @@ export interface FnPlan {
   name: FnName;
   /** every node the function computes, inputs before users */
   order: Node[];
+  /** the same nodes, as a set */
+  nodes: ReadonlySet<Node>;
   /** the inputs and targets it reads, in declaration order */
   feeds: Leaf[];
   training: boolean;
@@ -88,14 +90,19 @@ export class Plan {
       ...train.stateUpdates.map((u) => u.node),
     ];
     const inferRoots = model.infer.outputs.map((o) => o.node);
+    // the longest root lists first: the loss's order is the start of the gradient's
+    const orders = new Orders();
+    const [grad, step] = [orders.of(gradRoots), orders.of(stepRoots)];
+    const [loss, infer] = [orders.of(lossRoots), orders.of(inferRoots)];
     this.fns = {
-      forward: this.fn("forward", inferRoots, false),
-      loss: this.fn("loss", lossRoots, true),
-      grad: this.fn("grad", gradRoots, true),
-      trainStep: this.fn("trainStep", stepRoots, true),
+      forward: this.fn("forward", infer, false),
+      loss: this.fn("loss", loss, true),
+      grad: this.fn("grad", grad, true),
+      trainStep: this.fn("trainStep", step, true),
     };
     for (const r of [...inferRoots, ...gradRoots, ...stepRoots]) this.roots.add(r);
-    this.all = toposort([...inferRoots, ...gradRoots, ...stepRoots]);
+    // toposort([...inferRoots, ...gradRoots, ...stepRoots])
+    this.all = concatenated([infer, grad, step]);
     for (const d of model.dims) {
       if (this.bound(d) !== undefined) continue;
       this.dimVars.set(d, this.namer.fresh(`n_${d}`));
@@ -114,9 +121,7 @@ export class Plan {
     this.nameNodes();
   }
 
-  private fn(name: FnName, roots: Node[], training: boolean): FnPlan {
-    const order = toposort(roots);
-    const used = new Set(order);
+  private fn(name: FnName, { order, nodes: used }: Ordered, training: boolean): FnPlan {
     const data = [...this.model.inputs, ...this.model.targets];
     let feeds = data.filter((l) => used.has(l.node));
     // the named dims the function's values are sized by, or read as numbers (`dim(x, 0)`)
@@ -135,7 +140,7 @@ export class Plan {
           ((training || l.node.attrs["role"] !== "target") &&
             l.shape.some((d) => typeof d === "string")),
       );
-    return { name, order, feeds, training };
+    return { name, order, nodes: used, feeds, training };
   }
 
   /** Decides fusion, inlining and aliasing from each node's consumers over all functions. */
