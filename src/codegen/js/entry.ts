@@ -51,6 +51,7 @@ export class Entries {
   /** view variable -> the buffer it views */
   readonly viewBuffers = new Map<string, string>();
   private readonly written = new Map<Step, string[]>();
+  private readonly bodies = new Map<readonly Step[], string[]>();
   private readonly shownLines = new Map<string, string>();
 
   constructor(
@@ -80,6 +81,16 @@ export class Entries {
 
   /** The statements of a function's steps, grouped under their `.nn` lines. */
   body(steps: FnSteps, opts: BodyOptions): string[] {
+    // functions with the same steps (trainStep and grad, without state) have the same body
+    const key = opts.forward ? steps.steps : undefined;
+    const known = key && this.bodies.get(key);
+    if (known) return known;
+    const lines = this.lines(steps, opts);
+    if (key) this.bodies.set(key, lines);
+    return lines;
+  }
+
+  private lines(steps: FnSteps, opts: BodyOptions): string[] {
     const lines: string[] = [];
     let lastLine = -1;
     const notes = new Set<string>();

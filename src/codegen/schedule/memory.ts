@@ -143,8 +143,13 @@ function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
     if (r === undefined) reads.set(node, (r = readsOf(plan, node)));
     return r;
   };
+  // functions of the same order (trainStep and grad, without state) have the same lifetimes
+  const byOrder = new Map<readonly Node[], Map<Node, Interval>>();
   return Object.values(plan.fns).map((fn) => {
+    const known = byOrder.get(fn.order);
+    if (known) return known;
     const life = new Map<Node, Interval>();
+    byOrder.set(fn.order, life);
     const end = fn.order.length;
     fn.order.forEach((node, i) => {
       if (buffers.has(node)) {

@@ -1,8 +1,10 @@
 // The nodes each generated function computes, in the order `toposort(roots)` gives them, worked
 // out without sorting the same graph again for every function: the functions' root lists share
 // their starts (the loss first), and a depth-first order of roots `A, B` is the order of `A`
-// followed by that of `B` without the nodes `A` reaches.
-import type { Node } from "../../ir/node.ts";
+// followed by that of `B` without the nodes `A` reaches. And the data each function reads.
+import { bindingOrder } from "../../ir/dims.ts";
+import type { Leaf, ModelIR } from "../../ir/model.ts";
+import type { Dim, Node } from "../../ir/node.ts";
 import { toposort } from "../../ir/toposort.ts";
 
 export interface Ordered {
@@ -62,4 +64,34 @@ export function concatenated(parts: readonly Ordered[]): Node[] {
 function inAny(sets: readonly ReadonlySet<Node>[], n: Node): boolean {
   for (const s of sets) if (s.has(n)) return true;
   return false;
+}
+
+/**
+ * The inputs and targets a function of these nodes reads, in declaration order: those it uses, and
+ * where a named dim it needs is not bound otherwise, those that give named dims their sizes.
+ */
+export function feedsOf(
+  model: ModelIR,
+  { order, nodes: used }: Ordered,
+  training: boolean,
+  bound: (d: string) => boolean,
+): Leaf[] {
+  const data = [...model.inputs, ...model.targets];
+  const feeds = data.filter((l) => used.has(l.node));
+  // the named dims the function's values are sized by, or read as numbers (`dim(x, 0)`)
+  const needed = new Set<string>();
+  for (const n of order) {
+    const dims = n.op === "dimsize" ? [...n.shape, ...(n.attrs["dims"] as Dim[])] : n.shape;
+    for (const d of dims) if (typeof d === "string" && !bound(d)) needed.add(d);
+  }
+  const binding = bindingOrder(feeds, bound);
+  for (const b of binding.order) if (b.binds !== undefined) needed.delete(b.binds);
+  if (binding.stuck.length === 0 && needed.size === 0) return feeds;
+  // data the function does not use is still read where it gives the size of a named dim
+  return data.filter(
+    (l) =>
+      used.has(l.node) ||
+      ((training || l.node.attrs["role"] !== "target") &&
+        l.shape.some((d) => typeof d === "string")),
+  );
 }

@@ -3,13 +3,12 @@
 // reshapes alias their input's buffer, and the name of every value.
 import { isScalar, nameOf, sameShape, type Dim, type Node, type Shape } from "../../ir/node.ts";
 import type { Leaf, ModelIR } from "../../ir/model.ts";
-import { bindingOrder } from "../../ir/dims.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { matchEpilogue, type Epilogue } from "./epilogue.ts";
 import { Namer } from "./names.ts";
 import { roleName } from "./roles.ts";
-import { concatenated, Orders, type Ordered } from "./orders.ts";
+import { concatenated, feedsOf, Orders, type Ordered } from "./orders.ts";
 
 export interface GradTarget {
   name: string;
@@ -88,11 +87,13 @@ export class Plan {
     const orders = new Orders();
     const [grad, step] = [orders.of(gradRoots), orders.of(stepRoots)];
     const [loss, infer] = [orders.of(lossRoots), orders.of(inferRoots)];
+    const gradFn = this.fn("grad", grad, true);
     this.fns = {
       forward: this.fn("forward", infer, false),
       loss: this.fn("loss", loss, true),
-      grad: this.fn("grad", grad, true),
-      trainStep: this.fn("trainStep", step, true),
+      grad: gradFn,
+      trainStep:
+        step === grad ? { ...gradFn, name: "trainStep" } : this.fn("trainStep", step, true),
     };
     for (const r of [...inferRoots, ...gradRoots, ...stepRoots]) this.roots.add(r);
     // toposort([...inferRoots, ...gradRoots, ...stepRoots])
@@ -115,26 +116,9 @@ export class Plan {
     this.nameNodes();
   }
 
-  private fn(name: FnName, { order, nodes: used }: Ordered, training: boolean): FnPlan {
-    const data = [...this.model.inputs, ...this.model.targets];
-    let feeds = data.filter((l) => used.has(l.node));
-    // the named dims the function's values are sized by, or read as numbers (`dim(x, 0)`)
-    const needed = new Set<string>();
-    for (const n of order) {
-      const dims = n.op === "dimsize" ? [...n.shape, ...(n.attrs["dims"] as Dim[])] : n.shape;
-      for (const d of dims) if (typeof d === "string" && this.bound(d) === undefined) needed.add(d);
-    }
-    const binding = bindingOrder(feeds, (d) => this.bound(d) !== undefined);
-    for (const b of binding.order) if (b.binds !== undefined) needed.delete(b.binds);
-    // data the function does not use is still read where it gives the size of a named dim
-    if (binding.stuck.length > 0 || needed.size > 0)
-      feeds = data.filter(
-        (l) =>
-          used.has(l.node) ||
-          ((training || l.node.attrs["role"] !== "target") &&
-            l.shape.some((d) => typeof d === "string")),
-      );
-    return { name, order, nodes: used, feeds, training };
+  private fn(name: FnName, ordered: Ordered, training: boolean): FnPlan {
+    const feeds = feedsOf(this.model, ordered, training, (d) => this.bound(d) !== undefined);
+    return { name, order: ordered.order, nodes: ordered.nodes, feeds, training };
   }
 
   /** Decides fusion, inlining and aliasing from each node's consumers over all functions. */

@@ -59,12 +59,18 @@ export function scheduleSteps(plan: Plan, kernels: KernelSet): Record<FnPlan["na
     }
     return s;
   };
+  // training functions of the same order (trainStep and grad, without state) have the same steps
+  const lists = new Map<readonly Node[], Step[]>();
   const of = (fn: FnPlan): FnSteps => {
-    const steps: Step[] = [];
+    const training = fn.name !== "forward";
+    let steps = training ? lists.get(fn.order) : undefined;
+    if (steps) return { fn, steps };
+    steps = [];
     for (const n of fn.order) {
-      const s = step(n, fn.name !== "forward" && !forward.has(n));
+      const s = step(n, training && !forward.has(n));
       if (s) steps.push(s);
     }
+    if (training) lists.set(fn.order, steps);
     return { fn, steps };
   };
   const f = plan.fns;
