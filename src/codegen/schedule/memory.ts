@@ -139,6 +139,8 @@ function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
   // what each statement reads is the same in every function that runs it
   const reads = new Map<Node, readonly Node[]>();
   const readBy = (node: Node) => {
+    // most nodes are computed inside another's loop: no statement of their own, nothing to keep
+    if (plan.fused.has(node)) return NONE;
     let r = reads.get(node);
     if (r === undefined) reads.set(node, (r = readsOf(plan, node)));
     return r;

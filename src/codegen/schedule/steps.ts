@@ -50,6 +50,8 @@ export function scheduleSteps(plan: Plan, kernels: KernelSet): Record<FnPlan["na
   // a node's step is the same in every function that computes it, but for `backward`
   const made = [new Map<Node, Step | null>(), new Map<Node, Step | null>()];
   const step = (n: Node, backward: boolean): Step | null => {
+    // most nodes are computed inside another's loop: no step, nothing to keep
+    if (plan.fused.has(n)) return null;
     const cache = made[backward ? 1 : 0]!;
     let s = cache.get(n);
     if (s === undefined) {
