@@ -50,6 +50,9 @@ export class Entries {
   private readonly views = new Map<string, string>();
   /** view variable -> the buffer it views */
   readonly viewBuffers = new Map<string, string>();
+  private readonly written = new Map<Step, string[]>();
+  private readonly bodies = new Map<readonly Step[], string[]>();
+  private readonly shownLines = new Map<string, string>();
 
   constructor(
     readonly plan: Plan,
@@ -78,10 +81,21 @@ export class Entries {
 
   /** The statements of a function's steps, grouped under their `.nn` lines. */
   body(steps: FnSteps, opts: BodyOptions): string[] {
+    // functions with the same steps (trainStep and grad, without state) have the same body
+    const key = opts.forward ? steps.steps : undefined;
+    const known = key && this.bodies.get(key);
+    if (known) return known;
+    const lines = this.lines(steps, opts);
+    if (key) this.bodies.set(key, lines);
+    return lines;
+  }
+
+  private lines(steps: FnSteps, opts: BodyOptions): string[] {
     const lines: string[] = [];
     let lastLine = -1;
     const notes = new Set<string>();
-    const hidden = steps.steps.filter((s) => !s.backward).length;
+    let hidden = 0;
+    for (const step of steps.steps) if (!step.backward) hidden++;
     let skipped = false;
     for (const step of steps.steps) {
       if (!opts.forward && !step.backward) {
@@ -93,17 +107,35 @@ export class Entries {
       }
       const o = step.origin;
       if (o && o.line !== lastLine) {
-        lines.push(`// line ${o.line}: ${sourceText(o.text)}`);
+        lines.push(`// line ${o.line}: ${this.sourceText(o.text)}`);
         lastLine = o.line;
       }
       if (step.note && !notes.has(step.note)) lines.push(`//   ${commentText(step.note)}`);
       if (step.note) notes.add(step.note);
-      const echo = o !== undefined && sourceText(o.text) === step.math;
-      if (step.math !== "" && step.kind !== "scalar" && !echo)
-        lines.push(`//   ${commentText(step.math)}`);
-      lines.push(...this.statement(step));
+      for (const l of this.stepLines(step)) lines.push(l);
     }
     return lines;
+  }
+
+  /** A step's math as a comment (unless the line above says it) and its statements: the same in
+   * every function that runs the step, so each is written once. */
+  private stepLines(step: Step): string[] {
+    let lines = this.written.get(step);
+    if (lines !== undefined) return lines;
+    const o = step.origin;
+    const show = step.math !== "" && step.kind !== "scalar";
+    const echo = show && o !== undefined && this.sourceText(o.text) === step.math;
+    lines = show && !echo ? [`//   ${commentText(step.math)}`] : [];
+    lines.push(...this.statement(step));
+    this.written.set(step, lines);
+    return lines;
+  }
+
+  /** A source line as comments show it (each line is shown in every function). */
+  private sourceText(text: string): string {
+    let shown = this.shownLines.get(text);
+    if (shown === undefined) this.shownLines.set(text, (shown = sourceText(text)));
+    return shown;
   }
 
   private statement(step: Step): string[] {
@@ -130,7 +162,7 @@ export class Entries {
     const p = this.plan;
     const lines: string[] = [];
     const copies: string[] = [];
-    const used = new Set(fn.order);
+    const used = fn.nodes;
     const { order, stuck } = bindingOrder(fn.feeds, (d) => !p.dimVars.has(d));
     if (stuck.length > 0)
       throw new Error(`cannot bind the named dims of ${stuck.map((l) => l.name).join(", ")}`);

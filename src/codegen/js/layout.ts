@@ -6,12 +6,21 @@
 
 export const WIDTH = 100;
 
-/** The lines of a text, each fitted. */
+/** The lines of a text, each fitted (the text itself where every line fits, as most do). */
 export function layout(text: string, width = WIDTH): string {
-  return text
-    .split("\n")
-    .flatMap((l) => fit(l, width))
-    .join("\n");
+  let out = "";
+  // the text up to `copied` is in `out`
+  let copied = 0;
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end - start > width) {
+      out += text.slice(copied, start) + fit(text.slice(start, end), width).join("\n");
+      copied = end;
+    }
+    start = end + 1;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /** One line as lines of at most `width` columns, where it can be broken. */

@@ -39,11 +39,13 @@ export class MathPrinter {
   /** The expression computing `node` itself (its inputs by name or inline). */
   definition(node: Node): Shown {
     // x * (1 / n), as the simplifier leaves a mean's gradient, reads x / n
-    const [a, b] = node.inputs.map(unbroadcast);
-    const reciprocal = (x: Node) => isReciprocal(x, this.plan);
-    if (node.op === "mul" && a && b && (reciprocal(a) || reciprocal(b))) {
-      const [r, x] = reciprocal(a) ? [a, b] : [b, a];
-      return binary("/", PREC.product, this.value(x), this.value(r.inputs[1]!));
+    if (node.op === "mul" && node.inputs.length === 2) {
+      const [a, b] = [unbroadcast(node.inputs[0]!), unbroadcast(node.inputs[1]!)];
+      const [ra, rb] = [isReciprocal(a, this.plan), isReciprocal(b, this.plan)];
+      if (ra || rb) {
+        const [r, x] = ra ? [a, b] : [b, a];
+        return binary("/", PREC.product, this.value(x), this.value(r.inputs[1]!));
+      }
     }
     const notation = registry[node.op].notation ?? call(node.op);
     return notation(

@@ -15,10 +15,14 @@ export interface MemoryPlan {
 }
 
 type Interval = [number, number];
+/** A buffer's lifetime in each function (undefined where the function does not use it). */
+type Spans = (Interval | undefined)[];
 
 /** Buffers sharing one allocation, as planning goes: members, and when each function last uses one. */
 interface Group {
   members: Node[];
+  /** the members' lifetimes, in the same order */
+  spans: Spans[];
   /** the first member's size: the group a buffer joins is the one closest to its own */
   size: number;
   /** per function, the last statement any member is live at (-1: none) */
@@ -32,11 +36,6 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
   const lifetimes = liveness(plan, new Set(buffers));
   // the buffers holding results, directly or under a reshape that aliases them
   const results = new Set([...plan.roots].map((r) => storageOf(plan, r)));
-  const conflict = (a: Node, b: Node) =>
-    lifetimes.some((life) => {
-      const [x, y] = [life.get(a), life.get(b)];
-      return x !== undefined && y !== undefined && x[0] <= y[1] && y[0] <= x[1];
-    });
   const groups: Node[][] = [];
   const byKey = new Map<string, Group[]>();
   for (const b of buffers) {
@@ -49,28 +48,16 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
     const key = sizeKey(plan, b);
     const size = fixedSize(plan, b);
     const spans = lifetimes.map((life) => life.get(b));
-    // free: every member ends before b starts, in every function (the common case, checked at
-    // once), or else no member's lifetime overlaps b's
-    const free = (g: Group) =>
-      spans.every((span, f) => span === undefined || g.ends[f]! < span[0]) ||
-      g.members.every((m) => !conflict(m, b));
-    // the group whose first member is closest in size wastes the least (the first such group);
-    // the search looks at a bounded number of groups, so that planning stays linear in the
-    // size of a model whose values all stay alive (a long chain kept for its backward pass)
-    let best: Group | undefined;
     const candidates = byKey.get(key) ?? [];
-    for (let i = 0; i < Math.min(candidates.length, MAX_CANDIDATES); i++) {
-      const g = candidates[i]!;
-      const diff = Math.abs(g.size - size);
-      if (diff < (best ? Math.abs(best.size - size) : Infinity) && free(g)) best = g;
-      if (best && best.size === size) break;
-    }
+    let best = closest(candidates, size, spans);
     if (!best) {
-      best = { members: [], size, ends: lifetimes.map(() => -1) };
-      byKey.set(key, [...(byKey.get(key) ?? []), best]);
+      best = { members: [], spans: [], size, ends: lifetimes.map(() => -1) };
+      if (candidates.length === 0) byKey.set(key, candidates);
+      candidates.push(best);
       groups.push(best.members);
     }
     best.members.push(b);
+    best.spans.push(spans);
     spans.forEach((span, f) => {
       if (span) best.ends[f] = Math.max(best.ends[f]!, span[1]);
     });
@@ -78,9 +65,51 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
   const owner = new Map<Node, Node>();
   for (const g of groups) {
     g.sort((a, b) => fixedSize(plan, b) - fixedSize(plan, a));
-    for (const m of g.slice(1)) owner.set(m, g[0]!);
+    for (let i = 1; i < g.length; i++) owner.set(g[i]!, g[0]!);
   }
   return { groups, owner };
+}
+
+/**
+ * The group whose first member is closest in size wastes the least (the first such group) among
+ * those free over `spans`. The search looks at a bounded number of groups, so that planning stays
+ * linear in the size of a model whose values all stay alive (a long chain kept for its backward
+ * pass).
+ */
+function closest(candidates: Group[], size: number, spans: Spans): Group | undefined {
+  let best: Group | undefined;
+  for (let i = 0; i < Math.min(candidates.length, MAX_CANDIDATES); i++) {
+    const g = candidates[i]!;
+    const diff = Math.abs(g.size - size);
+    if (diff < (best ? Math.abs(best.size - size) : Infinity) && free(g, spans)) best = g;
+    if (best && best.size === size) break;
+  }
+  return best;
+}
+
+/**
+ * Whether a buffer living over `spans` can join `g`: every member ends before it starts, in every
+ * function (the common case, checked at once), or else no member's lifetime overlaps its own.
+ */
+function free(g: Group, spans: Spans): boolean {
+  let after = true;
+  for (let f = 0; f < spans.length && after; f++) {
+    const span = spans[f];
+    after = span === undefined || g.ends[f]! < span[0];
+  }
+  if (after) return true;
+  for (const m of g.spans) if (overlap(m, spans)) return false;
+  return true;
+}
+
+/** Whether two buffers are alive at once in some function. */
+function overlap(a: Spans, b: Spans): boolean {
+  for (let f = 0; f < a.length; f++) {
+    const x = a[f];
+    const y = b[f];
+    if (x !== undefined && y !== undefined && x[0] <= y[1] && y[0] <= x[1]) return true;
+  }
+  return false;
 }
 
 /** The node whose buffer holds `n`'s values: `n`, or what the reshape `n` aliases. */
@@ -107,17 +136,29 @@ function fixedSize(plan: Plan, n: Node): number {
 
 /** For each function, each buffer's [first write, last read] by statement index. */
 function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
-  const ownerOf = (n: Node): Node => storageOf(plan, n);
+  // what each statement reads is the same in every function that runs it
+  const reads = new Map<Node, readonly Node[]>();
+  const readBy = (node: Node) => {
+    // most nodes are computed inside another's loop: no statement of their own, nothing to keep
+    if (plan.fused.has(node)) return NONE;
+    let r = reads.get(node);
+    if (r === undefined) reads.set(node, (r = readsOf(plan, node)));
+    return r;
+  };
+  // functions of the same order (trainStep and grad, without state) have the same lifetimes
+  const byOrder = new Map<readonly Node[], Map<Node, Interval>>();
   return Object.values(plan.fns).map((fn) => {
+    const known = byOrder.get(fn.order);
+    if (known) return known;
     const life = new Map<Node, Interval>();
+    byOrder.set(fn.order, life);
     const end = fn.order.length;
     fn.order.forEach((node, i) => {
       if (buffers.has(node)) {
         const start = node.op === "input" ? -1 : i; // inputs are copied in before anything runs
         life.set(node, [start, plan.roots.has(node) ? end : start]);
       }
-      for (const r of readsOf(plan, node)) {
-        const o = ownerOf(r);
+      for (const o of readBy(node)) {
         const span = life.get(o);
         if (span && span[1] < i) span[1] = i;
       }
@@ -125,18 +166,23 @@ function liveness(plan: Plan, buffers: Set<Node>): Map<Node, Interval>[] {
     // a reshape that aliases a result keeps its buffer alive to the end
     for (const node of fn.order)
       if (plan.roots.has(node) && plan.alias.has(node)) {
-        const span = life.get(ownerOf(node));
+        const span = life.get(storageOf(plan, node));
         if (span) span[1] = end;
       }
     return life;
   });
 }
 
-/** The tensors the statement computing `node` reads (none for nodes computed inside others). */
-function readsOf(plan: Plan, node: Node): Node[] {
-  if (plan.fused.has(node) || plan.inlined.has(node) || plan.alias.has(node)) return [];
-  if (node.inputs.length === 0) return [];
+const NONE: readonly Node[] = [];
+
+/** The buffers the statement computing `node` reads (none for nodes computed inside others). */
+function readsOf(plan: Plan, node: Node): readonly Node[] {
+  if (plan.fused.has(node) || plan.inlined.has(node) || plan.alias.has(node)) return NONE;
+  if (node.inputs.length === 0) return NONE;
   const kind = registry[node.op].kind;
-  if (kind === "elementwise" || kind === "reduce") return node.inputs.flatMap((x) => plan.reads(x));
-  return node.inputs.filter((x) => !isScalar(x.shape));
+  const tensors =
+    kind === "elementwise" || kind === "reduce"
+      ? node.inputs.flatMap((x) => plan.reads(x))
+      : node.inputs.filter((x) => !isScalar(x.shape));
+  return tensors.length === 0 ? NONE : tensors.map((x) => storageOf(plan, x));
 }

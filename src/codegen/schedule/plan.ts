@@ -1,23 +1,14 @@
 // The schedule: which nodes each generated function computes, which tensor nodes are fused into
 // their consumer's loop, which scalars are inlined into their consumer's expression, which
 // reshapes alias their input's buffer, and the name of every value.
-import {
-  differentiates,
-  displayName,
-  isScalar,
-  nameOf,
-  originOf,
-  sameShape,
-  type Dim,
-  type Node,
-  type Shape,
-} from "../../ir/node.ts";
+import { isScalar, nameOf, sameShape, type Dim, type Node, type Shape } from "../../ir/node.ts";
 import type { Leaf, ModelIR } from "../../ir/model.ts";
-import { toposort } from "../../ir/toposort.ts";
-import { bindingOrder } from "../../ir/dims.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
+import { matchEpilogue, type Epilogue } from "./epilogue.ts";
 import { Namer } from "./names.ts";
+import { roleName } from "./roles.ts";
+import { concatenated, feedsOf, Orders, type Ordered } from "./orders.ts";
 
 export interface GradTarget {
   name: string;
@@ -33,12 +24,16 @@ export interface EmitOptions {
   grads: GradTarget[];
 }
 
+export type { Epilogue } from "./epilogue.ts";
+
 export type FnName = "forward" | "loss" | "grad" | "trainStep";
 
 export interface FnPlan {
   name: FnName;
   /** every node the function computes, inputs before users */
   order: Node[];
+  /** the same nodes, as a set */
+  nodes: ReadonlySet<Node>;
   /** the inputs and targets it reads, in declaration order */
   feeds: Leaf[];
   training: boolean;
@@ -88,14 +83,21 @@ export class Plan {
       ...train.stateUpdates.map((u) => u.node),
     ];
     const inferRoots = model.infer.outputs.map((o) => o.node);
+    // the longest root lists first: the loss's order is the start of the gradient's
+    const orders = new Orders();
+    const [grad, step] = [orders.of(gradRoots), orders.of(stepRoots)];
+    const [loss, infer] = [orders.of(lossRoots), orders.of(inferRoots)];
+    const gradFn = this.fn("grad", grad, true);
     this.fns = {
-      forward: this.fn("forward", inferRoots, false),
-      loss: this.fn("loss", lossRoots, true),
-      grad: this.fn("grad", gradRoots, true),
-      trainStep: this.fn("trainStep", stepRoots, true),
+      forward: this.fn("forward", infer, false),
+      loss: this.fn("loss", loss, true),
+      grad: gradFn,
+      trainStep:
+        step === grad ? { ...gradFn, name: "trainStep" } : this.fn("trainStep", step, true),
     };
     for (const r of [...inferRoots, ...gradRoots, ...stepRoots]) this.roots.add(r);
-    this.all = toposort([...inferRoots, ...gradRoots, ...stepRoots]);
+    // toposort([...inferRoots, ...gradRoots, ...stepRoots])
+    this.all = concatenated([infer, grad, step]);
     for (const d of model.dims) {
       if (this.bound(d) !== undefined) continue;
       this.dimVars.set(d, this.namer.fresh(`n_${d}`));
@@ -114,58 +116,46 @@ export class Plan {
     this.nameNodes();
   }
 
-  private fn(name: FnName, roots: Node[], training: boolean): FnPlan {
-    const order = toposort(roots);
-    const used = new Set(order);
-    const data = [...this.model.inputs, ...this.model.targets];
-    let feeds = data.filter((l) => used.has(l.node));
-    // the named dims the function's values are sized by, or read as numbers (`dim(x, 0)`)
-    const needed = new Set<string>();
-    for (const n of order) {
-      const dims = n.op === "dimsize" ? [...n.shape, ...(n.attrs["dims"] as Dim[])] : n.shape;
-      for (const d of dims) if (typeof d === "string" && this.bound(d) === undefined) needed.add(d);
-    }
-    const binding = bindingOrder(feeds, (d) => this.bound(d) !== undefined);
-    for (const b of binding.order) if (b.binds !== undefined) needed.delete(b.binds);
-    // data the function does not use is still read where it gives the size of a named dim
-    if (binding.stuck.length > 0 || needed.size > 0)
-      feeds = data.filter(
-        (l) =>
-          used.has(l.node) ||
-          ((training || l.node.attrs["role"] !== "target") &&
-            l.shape.some((d) => typeof d === "string")),
-      );
-    return { name, order, feeds, training };
+  private fn(name: FnName, ordered: Ordered, training: boolean): FnPlan {
+    const feeds = feedsOf(this.model, ordered, training, (d) => this.bound(d) !== undefined);
+    return { name, order: ordered.order, nodes: ordered.nodes, feeds, training };
   }
 
   /** Decides fusion, inlining and aliasing from each node's consumers over all functions. */
   private schedule(): void {
+    // the users of each node that may be fused or inlined (elementwise ones), in order
     const consumers = new Map<Node, Node[]>();
     for (const n of this.all)
       for (const x of n.inputs) {
+        if (!isElementwise(x) || this.roots.has(x)) continue;
         const list = consumers.get(x);
         if (list) list.push(n);
         else consumers.set(x, [n]);
       }
     // how deeply the expression computing each node nests the ones computed inside it
     const depth = new Map<Node, number>();
-    const inside = (x: Node) => this.fused.has(x) || this.inlined.has(x);
     for (const n of this.all) {
-      const users = consumers.get(n) ?? [];
       if (n.op === "reshape" && !isScalar(n.shape) && !isScalar(n.inputs[0]!.shape))
         this.alias.set(n, n.inputs[0]!);
-      if (registry[n.op].kind !== "elementwise" || this.roots.has(n)) continue;
-      const d = 1 + Math.max(0, ...n.inputs.map((x) => (inside(x) ? depth.get(x)! : 0)));
+      if (!isElementwise(n) || this.roots.has(n)) continue;
+      let d = 1;
+      for (const x of n.inputs)
+        if (this.fused.has(x) || this.inlined.has(x)) d = Math.max(d, 1 + depth.get(x)!);
       depth.set(n, d);
       // a long chain is cut into statements, so the code stays readable and parseable
       if (d >= MAX_NESTING) continue;
-      if (isScalar(n.shape)) {
-        const only = users.length === 1 ? users[0]! : undefined;
-        if (only && nameOf(n) === undefined && isScalar(only.shape) && isElementwise(only))
-          this.inlined.add(n);
-      } else if (users.length > 0 && (users.length === 1 || n.op === "expand")) {
-        if (users.every((u) => loopsOver(u, n))) this.fused.add(n);
-      }
+      this.fuseOrInline(n, consumers.get(n) ?? []);
+    }
+  }
+
+  /** A number used once, by a number, is inlined; a tensor is fused into a loop over it. */
+  private fuseOrInline(n: Node, users: Node[]): void {
+    if (isScalar(n.shape)) {
+      const only = users.length === 1 ? users[0]! : undefined;
+      if (only && nameOf(n) === undefined && isScalar(only.shape) && isElementwise(only))
+        this.inlined.add(n);
+    } else if (users.length > 0 && (users.length === 1 || n.op === "expand")) {
+      if (users.every((u) => loopsOver(u, n))) this.fused.add(n);
     }
   }
 
@@ -174,11 +164,15 @@ export class Plan {
    * as the product is stored, so the product never goes to memory on its own.
    */
   private fuseEpilogues(): void {
+    // the users of each matrix product (an epilogue needs one); none: no epilogue to look for
     const users = new Map<Node, number>();
-    for (const n of this.all) for (const x of n.inputs) users.set(x, (users.get(x) ?? 0) + 1);
+    for (const n of this.all)
+      for (const x of n.inputs) if (x.op === "matmul") users.set(x, (users.get(x) ?? 0) + 1);
+    if (users.size === 0) return;
+    const fused = (x: Node) => this.fused.has(x);
     for (const n of this.all) {
-      if (!this.materialized(n) || registry[n.op].kind !== "elementwise") continue;
-      const e = matchEpilogue(n, (x) => this.fused.has(x));
+      if (!this.materialized(n) || !isElementwise(n)) continue;
+      const e = matchEpilogue(n, fused);
       if (!e || users.get(e.product) !== 1 || this.roots.has(e.product)) continue;
       if (!sameShape(e.product.shape, n.shape) || n.shape.length !== 2) continue;
       this.epilogues.set(n, e);
@@ -198,18 +192,16 @@ export class Plan {
     // the training functions first: where the forward and the training graph each hold a
     // value of the same name (`z` after a batchnorm), the one the gradient code reads gets it
     const f = this.fns;
-    const order = [
-      ...new Set([...f.grad.order, ...f.trainStep.order, ...f.loss.order, ...this.all]),
-    ];
-    const named = order.filter((n) => this.materialized(n) && nameOf(n) !== undefined);
-    for (const n of named) this.setName(n, nameOf(n)!);
+    const order = new Set<Node>();
+    for (const list of new Set([f.grad.order, f.trainStep.order, f.loss.order, this.all]))
+      for (const n of list) if (this.materialized(n)) order.add(n);
+    for (const n of order) {
+      const name = nameOf(n);
+      if (name !== undefined) this.setName(n, name);
+    }
     for (const g of this.opts.grads) this.setName(g.node, `d_${g.name}`);
-    for (const n of order)
-      if (this.materialized(n))
-        this.setName(
-          n,
-          roleName(n, (x) => this.isConstant(x)),
-        );
+    const constant = (x: Node) => this.isConstant(x);
+    for (const n of order) if (!this.names.has(n)) this.setName(n, roleName(n, constant));
     for (const l of [...this.model.params, ...this.model.state])
       if (isScalar(l.shape)) this.storage.set(l.node, this.namer.fresh(`${l.name}_store`));
   }
@@ -296,90 +288,6 @@ export class Plan {
   isStatic(shape: Shape): boolean {
     return shape.every((d) => typeof d === "number" || this.bound(d) !== undefined);
   }
-}
-
-/**
- * A value the source does not name is named after its statement and op (`h_relu`); a backward
- * value after the forward value whose rule built it (`d_h_relu_mul`); a number computed from
- * constants and sizes after what it is (`inv_batch`, `inv_batch_times_0_5`).
- */
-function roleName(n: Node, constant: (x: Node) => boolean): string {
-  const shown = displayName(n);
-  if (shown !== undefined) return shown;
-  if (constant(n)) return constantName(n, 3);
-  const of = differentiates(n);
-  if (of) return `d_${displayName(of) ?? roleName(of, constant)}_${n.op}`;
-  const binding = originOf(n)?.binding;
-  if (binding !== undefined) return `${binding}_${n.op}`;
-  return `${n.op}${n.id}`;
-}
-
-const WORDS: Partial<Record<string, string>> = {
-  add: "plus",
-  sub: "minus",
-  mul: "times",
-  div: "over",
-  pow: "pow",
-};
-
-/** What a constant number is, in words an identifier can hold: `inv_batch`, `batch_times_2`. */
-function constantName(n: Node, depth: number): string {
-  if (n.op === "const") {
-    const v = n.attrs["value"] as number;
-    return `${v < 0 ? "neg_" : ""}${String(Math.abs(v)).replace(/[^0-9a-z]/gi, "_")}`;
-  }
-  if (n.op === "dimsize") return (n.attrs["dims"] as Dim[]).filter((d) => d !== 1).join("_") || "1";
-  const [a, b] = n.inputs;
-  if (depth === 0 || !a) return `${n.op}_const`;
-  if (n.op === "div" && a.op === "const" && a.attrs["value"] === 1 && b)
-    return `inv_${constantName(b, depth - 1)}`;
-  if (n.op === "neg") return `neg_${constantName(a, depth - 1)}`;
-  const word = WORDS[n.op];
-  if (word && b) return `${constantName(a, depth - 1)}_${word}_${constantName(b, depth - 1)}`;
-  return `${n.op}_of_${constantName(a, depth - 1)}`;
-}
-
-/** What is applied to each element of a matrix product as it is stored: act(acc * scale + shift). */
-export interface Epilogue {
-  product: Node;
-  /** per-column vectors ([n] or [1, n]) */
-  scale?: Node;
-  shift?: Node;
-  activation?: "relu" | "sigmoid" | "tanh";
-}
-
-const ACTIVATIONS = new Set(["relu", "sigmoid", "tanh"]);
-
-/** `act(mm * scale + shift)` with the parts optional, through fused broadcasts; else null. */
-function matchEpilogue(n: Node, fused: (x: Node) => boolean): Epilogue | null {
-  const inside = (x: Node) => (x.op === "expand" && fused(x) ? x.inputs[0]! : x);
-  let e: Epilogue = { product: n };
-  let t = n;
-  if (ACTIVATIONS.has(t.op)) {
-    e.activation = t.op as Epilogue["activation"];
-    t = t.inputs[0]!;
-    if (!fused(t) && t.op !== "matmul") return null;
-  }
-  const column = (v: Node) => {
-    const c = inside(v);
-    const s = c.shape;
-    return (s.length === 1 || (s.length === 2 && s[0] === 1)) && s[s.length - 1] === n.shape[1]
-      ? c
-      : null;
-  };
-  const split = (x: Node, op: string): [Node, Node] | null => {
-    if (x.op !== op || (x !== t && !fused(x))) return null;
-    const [a, b] = x.inputs as [Node, Node];
-    const ca = column(b) ? ([a, column(b)!] as [Node, Node]) : null;
-    return ca ?? (column(a) ? [b, column(a)!] : null);
-  };
-  const add = split(t, "add");
-  if (add) [t, e] = [add[0], { ...e, shift: add[1] }];
-  const mul = t !== n && (t.op === "mul" && fused(t) ? split(t, "mul") : null);
-  if (mul) [t, e] = [mul[0], { ...e, scale: mul[1] }];
-  if (t.op !== "matmul" || t === n) return null;
-  if (!e.activation && !e.shift && !e.scale) return null;
-  return { ...e, product: t };
 }
 
 /** The most elementwise ops one generated expression nests. */

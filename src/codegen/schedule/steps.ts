@@ -41,17 +41,40 @@ export function scheduleSteps(plan: Plan, kernels: KernelSet): Record<FnPlan["na
   const math = new MathPrinter(plan);
   // the forward pass: what the loss and the new state need; the rest serves the gradients
   const train = plan.model.train;
-  const forward = new Set(
-    toposort([...(train.loss ? [train.loss] : []), ...train.stateUpdates.map((u) => u.node)]),
-  );
-  const of = (fn: FnPlan): FnSteps => ({
-    fn,
-    steps: fn.order.flatMap((n) => {
-      const s = stepKind(n, plan, kernels);
-      const backward = fn.name !== "forward" && !forward.has(n);
-      return s ? [annotate(s, n, math, backward)] : [];
-    }),
-  });
+  const forward =
+    train.stateUpdates.length === 0
+      ? plan.fns.loss.nodes
+      : new Set(
+          toposort([...(train.loss ? [train.loss] : []), ...train.stateUpdates.map((u) => u.node)]),
+        );
+  // a node's step is the same in every function that computes it, but for `backward`
+  const made = [new Map<Node, Step | null>(), new Map<Node, Step | null>()];
+  const step = (n: Node, backward: boolean): Step | null => {
+    // most nodes are computed inside another's loop: no step, nothing to keep
+    if (plan.fused.has(n)) return null;
+    const cache = made[backward ? 1 : 0]!;
+    let s = cache.get(n);
+    if (s === undefined) {
+      const kind = stepKind(n, plan, kernels);
+      s = kind ? annotate(kind, n, math, backward) : null;
+      cache.set(n, s);
+    }
+    return s;
+  };
+  // training functions of the same order (trainStep and grad, without state) have the same steps
+  const lists = new Map<readonly Node[], Step[]>();
+  const of = (fn: FnPlan): FnSteps => {
+    const training = fn.name !== "forward";
+    let steps = training ? lists.get(fn.order) : undefined;
+    if (steps) return { fn, steps };
+    steps = [];
+    for (const n of fn.order) {
+      const s = step(n, training && !forward.has(n));
+      if (s) steps.push(s);
+    }
+    if (training) lists.set(fn.order, steps);
+    return { fn, steps };
+  };
   const f = plan.fns;
   return { forward: of(f.forward), loss: of(f.loss), grad: of(f.grad), trainStep: of(f.trainStep) };
 }
