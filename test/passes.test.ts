@@ -1,7 +1,9 @@
 // The rewrite rules, one row each: [scenario, before, after]. Hash-consing makes structurally
 // equal graphs the same object, so `toBe` compares whole graphs.
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import type { Node } from "../src/ir/node.ts";
+import { lower } from "../src/parse/index.ts";
 import * as o from "../src/ops/index.ts";
 import { rewriteGraph, RewriteLog, type Rule } from "../src/passes/rewrite.ts";
 import {
@@ -192,6 +194,16 @@ describe("common subexpressions", () => {
     const both = add(sig(z), sig(z));
     expect(run(both, fuse).after).toBe(add(o.sigmoid(z), o.sigmoid(z)));
     expect(both.inputs[0]).toBe(both.inputs[1]);
+  });
+
+  it("are one node across compilations too: a later one finds an earlier one's nodes", () => {
+    const src = readFileSync("models/mnist.nn", "utf8");
+    const first = lower(src, { file: "a.nn" });
+    const again = lower(src, { file: "a.nn" }); // a compilation of its own begins here
+    expect(again.train.loss).toBe(first.train.loss);
+    expect(again.infer.outputs[0]!.node).toBe(first.infer.outputs[0]!.node);
+    // and the third finds what the second made current
+    expect(lower(src, { file: "a.nn" }).train.loss).toBe(first.train.loss);
   });
 
   it("are told apart by every attribute value, NaN and the infinities too", () => {

@@ -30,11 +30,34 @@ export interface Origin {
   binding?: string;
 }
 
-const interned = new Map<string, WeakRef<Node>>();
+// The interning table in two parts: the nodes of the compilation under way, held strongly (a
+// weak reference per node costs more than the node), and those of earlier compilations, held
+// weakly so that a long-lived process (a page, a server) does not keep every graph it compiled.
+let current = new Map<string, Node>();
+const earlier = new Map<string, WeakRef<Node>>();
 const collector = new FinalizationRegistry<string>((key) => {
-  const ref = interned.get(key);
-  if (ref && ref.deref() === undefined) interned.delete(key);
+  const ref = earlier.get(key);
+  if (ref && ref.deref() === undefined) earlier.delete(key);
 });
+
+/** The nodes interned so far become earlier ones: weakly held from now on. */
+function retire(): void {
+  for (const [key, node] of current) {
+    earlier.set(key, new WeakRef(node));
+    collector.register(node, key);
+  }
+  current = new Map();
+}
+
+/** The node interned under `key`, if it is alive; an earlier compilation's is made current. */
+function find(key: string): Node | undefined {
+  const now = current.get(key);
+  if (now !== undefined) return now;
+  const before = earlier.get(key)?.deref();
+  if (before !== undefined) current.set(key, before);
+  return before;
+}
+
 let nextId = 1;
 // Origins and names belong to one compilation: nodes are shared across compilations (a constant,
 // a param of the same name and shape), so lowering starts each one with fresh tables.
@@ -46,6 +69,7 @@ let differentiated = new WeakMap<Node, Node>();
 let built = 0;
 
 export function beginCompilation(): void {
+  retire();
   origins = new WeakMap();
   names = new WeakMap();
   roles = new WeakMap();
@@ -94,7 +118,7 @@ export function intern(
 ): Node {
   built++;
   const key = keyOf(op, inputs, attrs);
-  const existing = interned.get(key)?.deref();
+  const existing = find(key);
   if (existing) return existing;
   const node: Node = Object.freeze({
     id: nextId++,
@@ -104,8 +128,7 @@ export function intern(
     shape: ownShape(shape(), inputs),
     key,
   });
-  interned.set(key, new WeakRef(node));
-  collector.register(node, key);
+  current.set(key, node);
   return node;
 }
 
