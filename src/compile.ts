@@ -130,7 +130,7 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       plain: options.plain ?? false,
       target: options.target ?? "js",
     });
-    const { js, dts, schedule } = emitted;
+    const { js, dts } = emitted;
     const compiled: Compiled = {
       target: emitted.target,
       ...(emitted.note ? { targetNote: emitted.note } : {}),
@@ -148,7 +148,9 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
       grads,
       passes,
       fused: options.fuse ?? true,
-      schedule,
+      get schedule() {
+        return emitted.schedule;
+      },
       // the generated text declares these types in its .d.ts; the evaluator returns it untyped
       load: () => loadModule(js) as unknown as GeneratedModule,
       loadAsync: async () => (await loadModuleAsync(js)) as unknown as GeneratedModule,

@@ -84,16 +84,20 @@ export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule 
     return [...g.code, ...(view.kernels ? ["", ...g.kernels] : [])].join("\n");
   };
 
-  const calls = new Map<Node, string>();
-  for (const f of Object.values(steps))
-    for (const s of f.steps) if (s.kind === "kernel") calls.set(s.node, s.call.kernel.name);
-  const loops = loopCounts(backend.kernelText);
-  const schedule: Schedule = {
-    kernels: [...calls].map(([node, k]) => ({ node, loops: loops.get(k) ?? 0 })),
-    buffers: bufferNodes(plan),
-    groups: memory.groups,
-    bytesPerElement: opts.dtype === "f32" ? 4 : 8,
-    bind: opts.bind,
+  // what `nnc stats` reads, worked out when asked for
+  let schedule: Schedule | undefined;
+  const scheduleOf = (): Schedule => {
+    const calls = new Map<Node, string>();
+    for (const f of Object.values(steps))
+      for (const s of f.steps) if (s.kind === "kernel") calls.set(s.node, s.call.kernel.name);
+    const loops = loopCounts(backend.kernelText);
+    return {
+      kernels: [...calls].map(([node, k]) => ({ node, loops: loops.get(k) ?? 0 })),
+      buffers: bufferNodes(plan),
+      groups: memory.groups,
+      bytesPerElement: opts.dtype === "f32" ? 4 : 8,
+      bind: opts.bind,
+    };
   };
   return {
     target: chosen.wasm ? "wasm" : "js",
@@ -110,7 +114,9 @@ export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule 
     get derivation() {
       return derivation(steps.grad, plan);
     },
-    schedule,
+    get schedule() {
+      return (schedule ??= scheduleOf());
+    },
   };
 }
 
