@@ -11,11 +11,40 @@ import { Evaluator, slice, type Evaluation } from "./evaluate.ts";
 import { graphInfo, nonFiniteError, type GraphInfo } from "./nonfinite.ts";
 import { mulberry32, permutation, shuffle, type Random } from "./rng.ts";
 
-/** The optimizer's state and the random numbers' before a step, to replay it. */
-interface OptimizerSnapshot {
-  step: number;
-  slots: [string, Float64Array][];
-  rng: number;
+/**
+ * The model's arrays before a step (params and state, the optimizer's slots), its step count and
+ * where its random numbers were, so that a failing step can be replayed. The arrays are copied
+ * into buffers kept from step to step: taking it allocates nothing.
+ */
+class BeforeStep {
+  readonly weights = new Map<string, FloatArray>();
+  readonly slots = new Map<string, FloatArray>();
+  step = 0;
+  rng = 0;
+
+  take(m: GeneratedModel): void {
+    copyInto(this.weights, m.params);
+    copyInto(this.weights, m.state);
+    copyInto(this.slots, m.optimizer.slots);
+    this.step = m.optimizer.step;
+    this.rng = m.randomState();
+  }
+
+  /** Puts it into `m` (of either float type). */
+  restore(m: GeneratedModel): void {
+    for (const [k, v] of this.weights) (m.params[k] ?? m.state[k])?.set(v);
+    for (const [k, v] of this.slots) m.optimizer.slots[k]!.set(v);
+    m.optimizer.step = this.step;
+    m.reseed(this.rng);
+  }
+}
+
+function copyInto(saved: Map<string, FloatArray>, arrays: Record<string, FloatArray>): void {
+  for (const [k, v] of Object.entries(arrays)) {
+    let copy = saved.get(k);
+    if (copy === undefined) saved.set(k, (copy = new Float64Array(v.length)));
+    copy.set(v);
+  }
 }
 
 export interface TrainOptions {
@@ -89,6 +118,7 @@ export class Trainer {
   private readonly buffers: Map<string, FloatArray>;
   private readonly batchDim: string;
   private globalStep = 0;
+  private readonly before = new BeforeStep();
   private readonly runLength: { steps: number; stepsPerEpoch: number };
   private probe: GeneratedModel | undefined;
 
@@ -188,8 +218,7 @@ export class Trainer {
       const from = s * this.batch;
       const n = Math.min(this.batch, this.train.n - from);
       const feed = this.gather(from, n);
-      const snapshot = this.snapshot();
-      const optimizer = this.optimizerSnapshot();
+      this.before.take(this.model);
       const rate = this.learningRate(this.globalStep);
       this.model.setLearningRate(rate);
       this.globalStep++;
@@ -201,10 +230,10 @@ export class Trainer {
           epoch,
           loss,
           ...(badParam !== undefined && Number.isFinite(loss) ? { badParam } : {}),
-          values: new Map([...Object.entries(feed), ...snapshot]),
+          values: new Map([...Object.entries(feed), ...this.before.weights]),
           dims: record([[this.batchDim, n]]),
           dtype: this.dtype,
-          stepInF64: () => this.stepInF64(feed, snapshot, optimizer, rate),
+          stepInF64: () => this.stepInF64(feed, rate),
         });
       losses.push(loss);
       hooks.step?.({ epoch, step: s + 1, steps: total, loss, examples: n });
@@ -216,19 +245,11 @@ export class Trainer {
    * A failing step again, in the model compiled in f64, from the same params, state and optimizer
    * state, at the same learning rate and with the same dropout masks.
    */
-  private stepInF64(
-    feed: Record<string, FloatArray>,
-    snapshot: [string, Float64Array][],
-    optimizer: OptimizerSnapshot,
-    rate: number,
-  ): boolean {
+  private stepInF64(feed: Record<string, FloatArray>, rate: number): boolean {
     const { model, grads, schedule } = this.compiled;
     const js = emitModule(model, { dtype: "f64", bind: schedule.bind, grads }).js;
     const m = loadModule(js).createModel({ seed: this.options.seed });
-    for (const [k, v] of snapshot) (m.params[k] ?? m.state[k])?.set(v);
-    m.optimizer.step = optimizer.step;
-    for (const [k, v] of optimizer.slots) m.optimizer.slots[k]!.set(v);
-    m.reseed(optimizer.rng);
+    this.before.restore(m);
     m.setLearningRate(rate);
     try {
       return Number.isFinite(m.trainStep(feed)) && firstNonFiniteParam(m) === undefined;
@@ -262,23 +283,6 @@ export class Trainer {
       feed[f.name] = buf.subarray(0, n * w);
     }
     return feed;
-  }
-
-  /** The optimizer's state before a step, kept so that a failing step can be replayed. */
-  private optimizerSnapshot(): OptimizerSnapshot {
-    const o = this.model.optimizer;
-    const slots = Object.entries(o.slots).map(([k, v]): [string, Float64Array] => [
-      k,
-      Float64Array.from(v),
-    ]);
-    return { step: o.step, slots, rng: this.model.randomState() };
-  }
-
-  /** Params and state before a step, kept so that a failing step can be replayed. */
-  private snapshot(): [string, Float64Array][] {
-    return [...Object.entries(this.model.params), ...Object.entries(this.model.state)].map(
-      ([k, v]) => [k, Float64Array.from(v)],
-    );
   }
 
   /**
