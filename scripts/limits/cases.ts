@@ -76,6 +76,16 @@ export function doublingBlocks(levels: number): string {
 export const fill = (n: number, value: number) =>
   `model m {\n  input x: [batch, ${n}]\n  param W: [${n}, ${n}] = ${value}\n  h = x @ W\n  output h\n}\n`;
 
+/** A case whose input grows with `n`, compiled (or put through `step`) at the size asked for. */
+function growing(
+  make: (n: number) => string,
+  issue: number,
+  test: number,
+  step: (source: string) => { js: string } | void = (source) => compile(source),
+): Pick<Case, "run" | "sizes"> {
+  return { run: (n = issue) => attempt(() => step(make(n))), sizes: { issue, test } };
+}
+
 export const cases: Case[] = [
   {
     id: "fill-4096",
@@ -93,50 +103,43 @@ export const cases: Case[] = [
     id: "doubling-blocks",
     input: "blocks calling the one before twice, 30 levels (2^30 inlined calls)",
     expect: "NN3009 at the call, naming the block, once the graph passes 1,000,000 nodes",
-    run: (n = 30) => attempt(() => compile(doublingBlocks(n))),
-    sizes: { issue: 30, test: 30 },
+    ...growing(doublingBlocks, 30, 30),
   },
   {
     id: "statements",
     input: "10,000 straight-line statements",
     expect: "compiles; the work grows linearly with the count",
-    run: (n = 10000) => attempt(() => compile(straightLine(n))),
-    sizes: { issue: 10000, test: 2000 },
+    ...growing(straightLine, 10000, 2000),
   },
   {
     id: "statements-2000",
     input: "2,000 straight-line statements",
     expect: "compiles",
-    run: (n = 2000) => attempt(() => compile(straightLine(n))),
-    sizes: { issue: 2000, test: 500 },
+    ...growing(straightLine, 2000, 500),
   },
   {
     id: "long-sum",
     input: "a flat sum of 100,000 terms",
     expect: "compiles",
-    run: (n = 100000) => attempt(() => compile(longSum(n))),
-    sizes: { issue: 100000, test: 2000 },
+    ...growing(longSum, 100000, 2000),
   },
   {
     id: "long-sum-front-end",
     input: "a flat sum of 100,000 terms, parsed and lowered",
     expect: "parses and lowers (the front end)",
-    run: (n = 100000) => attempt(() => void lower(longSum(n), { file: "sum.nn" })),
-    sizes: { issue: 100000, test: 100000 },
+    ...growing(longSum, 100000, 100000, (source) => void lower(source, { file: "sum.nn" })),
   },
   {
     id: "deep-parens",
     input: "1,000-deep parentheses",
     expect: "compiles",
-    run: (n = 1000) => attempt(() => compile(deepParens(n))),
-    sizes: { issue: 1000, test: 1000 },
+    ...growing(deepParens, 1000, 1000),
   },
   {
     id: "layers",
     input: "a 300-layer model",
     expect: "compiles",
-    run: (n = 300) => attempt(() => compile(layers(n))),
-    sizes: { issue: 300, test: 300 },
+    ...growing(layers, 300, 300),
   },
   {
     id: "bind-1e300",
