@@ -272,7 +272,12 @@ class Layout {
    */
   slotView(slots: string, key: string, name: string, size: number): string {
     this.views.push({ name: key, pointer: String(this.offsets.get(name)!), size, slot: true });
-    return `Object.defineProperty(${slots}, ${str(key)}, { enumerable: true, get: () => $views[${this.views.length - 1}] });`;
+    return this.define(slots, this.views.length - 1);
+  }
+
+  /** `obj[name]` of view `i`: a getter, so that it reads the view made after any growth. */
+  private define(obj: string, i: number): string {
+    return `Object.defineProperty(${obj}, ${str(this.views[i]!.name)}, { enumerable: true, get: () => $views[${i}] });`;
   }
 
   storage(): string[] {
@@ -310,15 +315,13 @@ class Layout {
     const make = this.views.map(
       (v, i) => `  $views[${i}] = new Float32Array($memory.buffer, ${v.pointer}, ${v.size});`,
     );
-    const init = (obj: string, i: number) =>
-      `Object.defineProperty(${obj}, ${str(this.views[i]!.name)}, { enumerable: true, get: () => $views[${i}] });`;
     const paramLines = jsParams(p, (l) => {
       const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
-      return i < 0 ? null : { store: `$views[${i}]`, define: init("$params", i) };
+      return i < 0 ? null : { store: `$views[${i}]`, define: this.define("$params", i) };
     });
     const stateLines = jsState(p, (l) => {
       const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
-      return i < 0 ? null : { store: `$views[${i}]`, define: init("$state", i) };
+      return i < 0 ? null : { store: `$views[${i}]`, define: this.define("$state", i) };
     });
     void paramCount;
     return [
