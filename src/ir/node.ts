@@ -65,6 +65,8 @@ let origins = new WeakMap<Node, Origin>();
 let names = new WeakMap<Node, string>();
 let roles = new WeakMap<Node, string>();
 let differentiated = new WeakMap<Node, Node>();
+/** The forward nodes that some backward node differentiates: the range of `differentiated`. */
+let isDifferentiated = new WeakSet<Node>();
 /** Nodes built (or found again) since the compilation began: the work lowering has done. */
 let built = 0;
 
@@ -74,6 +76,7 @@ export function beginCompilation(): void {
   names = new WeakMap();
   roles = new WeakMap();
   differentiated = new WeakMap();
+  isDifferentiated = new WeakSet();
   built = 0;
 }
 
@@ -138,21 +141,22 @@ export interface Annotations {
   readonly names: WeakMap<Node, string>;
   readonly roles: WeakMap<Node, string>;
   readonly differentiated: WeakMap<Node, Node>;
+  readonly isDifferentiated: WeakSet<Node>;
 }
 
 /** The current compilation's annotations, to read them again after another compilation began. */
 export function currentAnnotations(): Annotations {
-  return { origins, names, roles, differentiated };
+  return { origins, names, roles, differentiated, isDifferentiated };
 }
 
 /** Runs `f` with a past compilation's annotations in place (names, origins), then restores. */
 export function withAnnotations<T>(a: Annotations, f: () => T): T {
   const saved = currentAnnotations();
-  ({ origins, names, roles, differentiated } = a);
+  ({ origins, names, roles, differentiated, isDifferentiated } = a);
   try {
     return f();
   } finally {
-    ({ origins, names, roles, differentiated } = saved);
+    ({ origins, names, roles, differentiated, isDifferentiated } = saved);
   }
 }
 
@@ -188,9 +192,17 @@ export function displayName(node: Node): string | undefined {
   return names.get(node) ?? roles.get(node);
 }
 
-/** Records that the backward node `node` was built by the gradient rule of the forward node `of`. */
+/**
+ * Records that the backward node `node` was built by the gradient rule of the forward node `of`.
+ * The links never chain, so nothing that follows them can loop: a node that some backward node
+ * differentiates is a forward node and is never given a link of its own, and a node with a link
+ * is never differentiated. (Hash-consing can make a backward value the very forward value it
+ * differentiates: d exp(u)/du is exp(u).)
+ */
 export function setDifferentiates(node: Node, of: Node): void {
-  if (!differentiated.has(node)) differentiated.set(node, of);
+  if (differentiated.has(node) || differentiated.has(of) || isDifferentiated.has(node)) return;
+  differentiated.set(node, of);
+  isDifferentiated.add(of);
 }
 
 /** The forward node whose gradient rule built `node`, for backward nodes. */

@@ -235,13 +235,21 @@ function broadcastTo(out: Node, node: Node): Node | null {
 
 function inherit(to: Node, from: Node): Node {
   if (to.inputs.length === 0) return to; // leaves keep their own name and line
+  const of = differentiates(from);
+  // a backward value that turns out to be a forward one (d exp(u)/du is exp(u)) leaves the
+  // forward value as it is: a gradient's name or link on it would call a forward value a gradient
+  if (of !== undefined && isForward(to)) return to;
   const name = nameOf(from);
   if (name !== undefined) setName(to, name);
   const role = displayName(from);
   if (role !== undefined) setRole(to, role);
-  const of = differentiates(from);
   if (of) setDifferentiates(to, of);
   const origin = originOf(from);
   if (origin) setOrigin(to, origin);
   return to;
+}
+
+/** A node of the forward graph: lowering gave it its line, and no gradient rule built it. */
+function isForward(node: Node): boolean {
+  return originOf(node) !== undefined && differentiates(node) === undefined;
 }

@@ -13,7 +13,9 @@ export function roleName(n: Node, constant: (x: Node) => boolean): string {
   if (shown !== undefined) return shown;
   if (constant(n)) return constantName(n, 3);
   const of = differentiates(n);
-  if (of) return `d_${displayName(of) ?? roleName(of, constant)}_${n.op}`;
+  // links never chain (setDifferentiates), so `of` is a forward node and this recursion stops
+  if (of && of !== n && differentiates(of) === undefined)
+    return `d_${displayName(of) ?? roleName(of, constant)}_${n.op}`;
   const binding = originOf(n)?.binding;
   if (binding !== undefined) return `${binding}_${n.op}`;
   return `${n.op}${n.id}`;
