@@ -298,5 +298,6 @@ function asNnError(e: unknown, file: string, source: string): NnError {
   return new NnError(
     [{ file, line: 1, col: 1, code: "NN9000", message: `internal compiler error: ${message}` }],
     source,
+    { cause: e },
   );
 }
