@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compile, type Compiled } from "../src/index.ts";
-import { randomFeed } from "../src/check.ts";
+import { checkGradients, randomFeed } from "../src/check.ts";
 import { relError } from "./helpers.ts";
 import { randomSource } from "./random-models.ts";
 
@@ -106,6 +106,27 @@ describe.each(cases)("$file:$model on the wasm target", ({ file, model }) => {
     for (const fuse of [true, false]) {
       const { js, wasm, f64 } = both(source, file, { model, fuse });
       agree(js, wasm, f64, 3);
+    }
+  });
+});
+
+// kernels called with unusual arguments: a result that is one number, an operand read twice
+const unusual: [string, string][] = [
+  ["a scalar's dropout mask", "param w: scalar = 0.5\n  t = w |> dropout(0.5)\n  loss = t * w"],
+  ["a matrix times itself", "param w: [2, 2] = [0.5, -1, 2, 0.25]\n  loss = sum(sigmoid(w @ w))"],
+  [
+    "softmax cross-entropy of a value against itself",
+    "param z: [2, 3] = normal(std: 1)\n  loss = sum(cross_entropy(softmax(z), z))",
+  ],
+];
+
+describe.each(unusual)("%s", (_, body) => {
+  const source = `model m {\n  ${body}\n  optimizer = adam(lr: 0.1)\n}\n`;
+  it("runs on either target, fused and unfused, with the gradient of finite differences", () => {
+    for (const fuse of [true, false]) {
+      const { js, wasm, f64 } = both(source, "unusual.nn", { fuse });
+      agree(js, wasm, f64, 4);
+      for (const r of checkGradients(f64, { seed: 4 })) expect(r.worst, r.name).toBeLessThan(1e-6);
     }
   });
 });

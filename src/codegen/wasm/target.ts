@@ -81,7 +81,7 @@ class Params {
   }
   /** the output: the last tensor, or (a scalar result) the cell it is stored in */
   output(name = "out"): number {
-    return this.tensor(this.k.tensors - (scalarResult(this.k.spec) ? 0 : 1), name);
+    return this.tensor(inputs(this.k), name);
   }
   scalars(): number[] {
     return Array.from({ length: this.k.scalars }, (_, i) =>
@@ -108,12 +108,8 @@ class Params {
   }
 }
 
-function scalarResult(spec: KernelSpec): boolean {
-  return (spec.kind === "reduce" || spec.kind === "softmax_xent") && spec.scalar;
-}
-
-/** How many tensor inputs a spec reads (the output not counted). */
-const inputs = (k: Kernel) => k.tensors - (scalarResult(k.spec) ? 0 : 1);
+/** How many tensor inputs a kernel reads (the output not counted). */
+const inputs = (k: Kernel) => k.tensors - (k.scalarResult ? 0 : 1);
 
 function build(spec: KernelSpec, name: string, b: Params): Func {
   const k = b.k;
