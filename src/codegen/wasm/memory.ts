@@ -11,7 +11,7 @@
 import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import type { BufferAccess } from "../js/entry.ts";
 import type { Backend } from "../js/module.ts";
-import { optimizer, type UpdateTarget } from "../js/optim.ts";
+import { optimizer, type Copy, type UpdateTarget } from "../js/optim.ts";
 import { bufferNodes, params as jsParams, stateDecls as jsState } from "../js/storage.ts";
 import type { KernelSet } from "../schedule/kernels.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
@@ -65,7 +65,7 @@ export function wasmBackend(
     moduleScope: () => moduleScope(encoded()),
     storage: () => layout.storage(),
     kernelText: new Map(),
-    optimizer: (scalar) => optimizer(plan, scalar, updates.target),
+    optimizer: (scalar) => optimizer(plan, scalar, copy, updates.target),
   };
   return {
     backend,
@@ -106,6 +106,9 @@ function scratchOf(
   return out;
 }
 
+const copy: Copy = (to, from, size) =>
+  `$f32.copyWithin(${to} >> 2, ${from} >> 2, (${from} >> 2) + ${size});`;
+
 function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): BufferAccess {
   return {
     call(step, name, scalar) {
@@ -138,8 +141,7 @@ function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): Buf
     first: (buffer) => `$f32[${buffer} >> 2]`,
     stale: (view, buffer, size) => `$stale(${view}, $f32, ${buffer}, ${size})`,
     view: (buffer, size) => `new Float32Array($f32.buffer, ${buffer}, ${size})`,
-    copy: (to, from, size) =>
-      `$f32.copyWithin(${to} >> 2, ${from} >> 2, (${from} >> 2) + ${size});`,
+    copy,
     viewsPerCall: true,
     initialView: () => "$f32.subarray(0, 0)",
   };
