@@ -64,6 +64,11 @@ interface Scan {
   quoted: Uint8Array;
   /** the line's outermost depth (below 0 on a line that closes brackets opened above it) */
   top: number;
+  /**
+   * the characters outside strings at the outermost depth, in order: the only places a line is
+   * broken at, few even on a long line (a wasm module's bytes are one string)
+   */
+  tops: number[];
 }
 
 /**
@@ -95,7 +100,9 @@ function scan(code: string): Scan {
     if (quote === 0 && d < top) top = d;
     if (ch === 40 || ch === 91 || ch === 123) d++; // ( [ {
   }
-  return { depth, quoted, top };
+  const tops: number[] = [];
+  for (let i = 0; i < code.length; i++) if (quoted[i] === 0 && depth[i] === top) tops.push(i);
+  return { depth, quoted, top, tops };
 }
 
 /** `if (condition) statement;` (or `for`, `while`) as `if (condition)` / `  statement;`. */
@@ -117,12 +124,18 @@ function breakControl(indent: string, code: string, s: Scan): string[] | null {
  */
 function breakList(indent: string, code: string, s: Scan): string[] | null {
   const { depth, quoted, top } = s;
-  for (let open = 0; open < code.length; open++) {
-    if (quoted[open] || depth[open] !== top || !isList(code, open)) continue;
+  for (const open of s.tops) {
+    if (!isList(code, open)) continue;
     const close = matching(code, open, depth, quoted);
     if (close < 0) continue;
-    const inside = depth.subarray(open + 1, close);
-    const items = splitAt(code.slice(open + 1, close), ",", inside, top + 1);
+    const [from, to] = [open + 1, close];
+    const items = splitAt(
+      code.slice(from, to),
+      ",",
+      depth.subarray(from, to),
+      quoted.subarray(from, to),
+      top + 1,
+    );
     if (items.length < 2 && (items.length === 0 || items[0]!.length < 40)) continue;
     const inner = indent + "  ";
     return [
@@ -153,8 +166,13 @@ function matching(code: string, open: number, depth: Int32Array, quoted: Uint8Ar
 }
 
 /** Pieces of `text` between the separators found at `level` (outside strings). */
-function splitAt(text: string, sep: string, depth: Int32Array, level: number): string[] {
-  const { quoted } = scan(text);
+function splitAt(
+  text: string,
+  sep: string,
+  depth: Int32Array,
+  quoted: Uint8Array,
+  level: number,
+): string[] {
   const out: string[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++)
@@ -168,9 +186,8 @@ function splitAt(text: string, sep: string, depth: Int32Array, level: number): s
 
 /** `x = expression;` as `x =` / `  expression;`. */
 function breakAssignment(indent: string, code: string, s: Scan): string[] | null {
-  const { depth, quoted, top } = s;
-  for (let i = 1; i < code.length - 2; i++) {
-    if (quoted[i] || depth[i] !== top || code.slice(i - 1, i + 2) !== " = ") continue;
+  for (const i of s.tops) {
+    if (i < 1 || i >= code.length - 2 || code.slice(i - 1, i + 2) !== " = ") continue;
     const lhs = code.slice(0, i - 1);
     const rhs = code.slice(i + 2);
     if (rhs.length === 0) return null;
@@ -183,11 +200,8 @@ function breakAssignment(indent: string, code: string, s: Scan): string[] | null
 const LEVELS = [[" ? ", " : "], [" || "], [" && "], [" + ", " - "], [" * ", " / "]];
 
 function breakOperators(indent: string, code: string, s: Scan): string[] | null {
-  const { depth, quoted, top } = s;
   for (const ops of LEVELS) {
-    const cuts: number[] = [];
-    for (let i = 0; i < code.length; i++)
-      if (!quoted[i] && depth[i] === top && ops.some((op) => code.startsWith(op, i))) cuts.push(i);
+    const cuts = s.tops.filter((i) => ops.some((op) => code.startsWith(op, i)));
     if (cuts.length === 0) continue;
     const pieces: string[] = [];
     let start = 0;
@@ -203,9 +217,9 @@ function breakOperators(indent: string, code: string, s: Scan): string[] | null 
 
 /** `a * (b + c);` as `a * (` / `  b + c` / `);`: the first parenthesized group at depth 0. */
 function breakGroup(indent: string, code: string, s: Scan): string[] | null {
-  const { depth, quoted, top } = s;
-  for (let open = 0; open < code.length; open++) {
-    if (quoted[open] || depth[open] !== top || code[open] !== "(") continue;
+  const { depth, quoted } = s;
+  for (const open of s.tops) {
+    if (code[open] !== "(") continue;
     const close = matching(code, open, depth, quoted);
     if (close < 0 || close - open < 20) continue;
     return [

@@ -256,3 +256,22 @@ function nameSection(out: Bytes, m: Module): void {
     });
   });
 }
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** What `btoa` gives for the bytes, written directly (no string of char codes in between). */
+export function base64(bytes: Uint8Array): string {
+  const out: string[] = [];
+  const char = (n: number) => BASE64[n & 63]!;
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out.push(char(n >> 18) + char(n >> 12) + char(n >> 6) + char(n));
+  }
+  const rest = bytes.length - i;
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out.push(char(n >> 18) + char(n >> 12) + (rest === 2 ? char(n >> 6) : "=") + "=");
+  }
+  return out.join("");
+}

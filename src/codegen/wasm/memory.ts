@@ -18,7 +18,7 @@ import type { MemoryPlan } from "../schedule/memory.ts";
 import { commentText, sourceText, str } from "../schedule/names.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
-import { encode } from "./encode.ts";
+import { base64, encode } from "./encode.ts";
 import type { Func, Module } from "./module.ts";
 import { wasmKernel, wasmUpdate, type ArgRef, type WasmKernel } from "./target.ts";
 import { printWat } from "./wat.ts";
@@ -232,13 +232,6 @@ function leb(bytes: Uint8Array, at: number): [number, number] {
     if ((b & 0x80) === 0) return [value >>> 0, i - at];
     shift += 7;
   }
-}
-
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 /**
