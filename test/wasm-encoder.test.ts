@@ -62,6 +62,16 @@ describe("LEB128", () => {
   ])("signed %d is %s", (n, bytes) => {
     expect(hex(new Bytes().s32(n).done())).toBe(bytes);
   });
+  it("signed 32-bit numbers are written as the 64-bit encoder writes them", () => {
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    const values = [0, -1, 1, 63, 64, -64, -65, 2 ** 31 - 1, -(2 ** 31)];
+    for (let i = 0; i < 2000; i++) values.push((next() ^ (next() << 16)) >> (next() % 32));
+    for (const n of values)
+      expect(hex(new Bytes().s32(n).done()), String(n)).toBe(
+        hex(new Bytes().s64(BigInt(n)).done()),
+      );
+  });
 });
 
 /** One instruction with sample immediates (the stack is not typed: wabt assembles it as is). */

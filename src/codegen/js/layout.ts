@@ -74,35 +74,44 @@ interface Scan {
 /**
  * Where each character of `code` sits: its bracket depth, and whether it is inside a string. A line
  * is scanned once, and every way of breaking it reads that scan (a line holding a wasm module's
- * bytes is long).
+ * bytes is long: a string is passed over whole, with indexOf).
  */
 function scan(code: string): Scan {
   const depth = new Int32Array(code.length);
   const quoted = new Uint8Array(code.length);
+  const plain: number[] = [];
   let d = 0;
-  let quote = 0;
   let top = 0;
   for (let i = 0; i < code.length; i++) {
     const ch = code.charCodeAt(i);
-    if (quote !== 0) {
-      depth[i] = d;
-      quoted[i] = 1;
-      if (ch === 92 /* \\ */ && i + 1 < code.length) {
-        depth[++i] = d;
-        quoted[i] = 1;
-      } else if (ch === quote) quote = 0;
+    if (ch === 34 || ch === 39 || ch === 96) {
+      // " ' `: the string, quotes included
+      const end = stringEnd(code, i);
+      depth.fill(d, i, end + 1);
+      quoted.fill(1, i, end + 1);
+      i = end;
       continue;
     }
-    if (ch === 34 || ch === 39 || ch === 96) quote = ch; // " ' `
     if (ch === 41 || ch === 93 || ch === 125) d--; // ) ] }
     depth[i] = d;
-    quoted[i] = quote !== 0 ? 1 : 0;
-    if (quote === 0 && d < top) top = d;
+    plain.push(i);
+    if (d < top) top = d;
     if (ch === 40 || ch === 91 || ch === 123) d++; // ( [ {
   }
-  const tops: number[] = [];
-  for (let i = 0; i < code.length; i++) if (quoted[i] === 0 && depth[i] === top) tops.push(i);
-  return { depth, quoted, top, tops };
+  return { depth, quoted, top, tops: plain.filter((i) => depth[i] === top) };
+}
+
+/** The index of the quote closing the string opened at `open`, or the line's last index. */
+function stringEnd(code: string, open: number): number {
+  const quote = code[open]!;
+  let from = open + 1;
+  for (;;) {
+    const close = code.indexOf(quote, from);
+    const escape = code.indexOf("\\", from);
+    if (escape < 0 || (close >= 0 && close < escape)) return close < 0 ? code.length - 1 : close;
+    // a backslash and the character after it, whatever it is
+    from = escape + 2;
+  }
 }
 
 /** `if (condition) statement;` (or `for`, `while`) as `if (condition)` / `  statement;`. */
