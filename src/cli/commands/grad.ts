@@ -56,7 +56,7 @@ export const gradCommand = defineCommand({
 });
 
 /** The derivation; with `at`, each equation's value in f64, as in a backprop diagram. */
-function math(compiled: Compiled, at: Map<string, number> | null): string[] {
+export function math(compiled: Compiled, at: Map<string, number> | null): string[] {
   const rows = compiled.derivation;
   if (at === null) return formatDerivation(rows);
   const { values, dims } = traceValues(compiled, at, 0);
