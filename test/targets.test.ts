@@ -110,13 +110,25 @@ describe.each(cases)("$file:$model on the wasm target", ({ file, model }) => {
   });
 });
 
-// kernels called with unusual arguments: a result that is one number, an operand read twice
+const spelled = "(x - mean(x, axis: 0)) / sqrt(mean((x - mean(x, axis: 0)) ^ 2, axis: 0) + 1e-5)";
+
+// kernels called with unusual arguments: a result that is one number, an operand read twice,
+// batchnorm's statistics as constants or scalars
 const unusual: [string, string][] = [
   ["a scalar's dropout mask", "param w: scalar = 0.5\n  t = w |> dropout(0.5)\n  loss = t * w"],
   ["a matrix times itself", "param w: [2, 2] = [0.5, -1, 2, 0.25]\n  loss = sum(sigmoid(w @ w))"],
   [
     "softmax cross-entropy of a value against itself",
     "param z: [2, 3] = normal(std: 1)\n  loss = sum(cross_entropy(softmax(z), z))",
+  ],
+  // batchnorm spelled out: its gamma is the constant 1, or a scalar
+  [
+    "batchnorm spelled out without a scale",
+    `param x: [4, 3] = normal(std: 1)\n  t = ${spelled}\n  loss = sum(t * t * x)`,
+  ],
+  [
+    "batchnorm spelled out with a scalar scale",
+    `param x: [4, 3] = normal(std: 1)\n  param s: scalar = 1.5\n  t = ${spelled} * s + 0.5\n  loss = sum(t * t * x)`,
   ],
 ];
 

@@ -9,7 +9,13 @@ import { get, v, type Code } from "./code.ts";
 import { dropoutKernel } from "./dropout.ts";
 import { elementwiseKernel } from "./elementwise.ts";
 import type { Expr, KernelParam } from "./kernel.ts";
-import { batchnormDxKernel, count, softmaxKernel, softmaxXentKernel } from "./lines-kernels.ts";
+import {
+  batchnormDxKernel,
+  count,
+  softmaxKernel,
+  softmaxXentKernel,
+  type PerFeature,
+} from "./lines-kernels.ts";
 import type { FuncBuilder } from "./func.ts";
 import { lineKernel, type Pass } from "./lines.ts";
 import { matmulKernel } from "./matmul.ts";
@@ -171,7 +177,9 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
     case "batchnorm_dx": {
       b.dims();
       const rows = spec.shape.slice(0, -1);
-      const perFeature = (e: KExpr) => {
+      const perFeature = (e: KExpr): PerFeature => {
+        if (e.kind === "const") return { value: e.value };
+        if (e.kind === "scalar") return { scalar: scalars[e.arg]! };
         if (e.kind !== "read") throw new Unsupported("batchnorm's statistics are not buffers");
         return { ptr: tensors[e.arg]!, broadcast: e.shape.every((d) => d === 1) };
       };
