@@ -121,7 +121,11 @@ function compileAll(
 
 function build(config: Config, sample: Sample, ref: Reference, outcome: Outcome): Compiled | null {
   try {
-    return compile(sample.source, { file: FILE, wrt: "all", ...config });
+    const c = compile(sample.source, { file: FILE, wrt: "all", ...config });
+    // a model the wasm target cannot run would go untested there
+    if (c.target !== config.target)
+      outcome.problems.push(`${label(config)}: compiled for ${c.target}: ${c.targetNote}`);
+    return c;
   } catch (e) {
     const why = unreachable(e, ref);
     if (why !== null) outcome.rejected = why;
