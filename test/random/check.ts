@@ -12,7 +12,7 @@ import {
 } from "../../src/passes/index.ts";
 import { NnError } from "../../src/diagnostics.ts";
 import { upstreamOfStep } from "../../src/check.ts";
-import type { GeneratedModule } from "../../src/types.ts";
+import type { GeneratedModule, Model } from "../../src/types.ts";
 import { Draw } from "./draw.ts";
 import { differences } from "./differences.ts";
 import { compareModule, compareStep, incomparable, LOG_FLOOR, valuesOf } from "./compare.ts";
@@ -174,6 +174,7 @@ function checkModule(
   if (config === configs[seed % 4]) {
     views(c, { wat: seed % 16 < 4 });
     if (!why) problems(compareStep(load(), ref, config.dtype));
+    if (seed % 4 === 2 && ref.model.dims.length > 0) problems(resized(load(), ref, config));
   }
   if (seed % 4 === 0 && config === configs[seed % 8 === 0 ? 0 : 1]) valueViews(c, ref);
   if (config !== configs[1] && !own) return;
@@ -183,6 +184,21 @@ function checkModule(
   outcome.compared += r.compared;
   outcome.skipped += r.skipped;
   problems(r.problems);
+}
+
+/**
+ * One model fed batches of other sizes in turn: its buffers grow for a larger batch, then a
+ * smaller one must see only its own rows. Each batch is held to its own reference.
+ */
+function resized(m: Model, ref: Reference, config: Config): string[] {
+  const sample = ref.sample;
+  const problems: string[] = [];
+  for (const batch of [sample.batch + 3, 2, sample.batch]) {
+    const other = reference({ ...sample, batch });
+    if (incomparable(other, config.dtype) || saturated(other)) continue;
+    problems.push(...compareModule(m, other, config.dtype).map((p) => `batch ${batch}: ${p}`));
+  }
+  return problems;
 }
 
 /** Each compiled module's exports, evaluated once (a wasm module's binary is compiled then). */

@@ -14,6 +14,7 @@ import { FILE, type Sample } from "./sample.ts";
 export type Feed = Record<string, Float64Array | number>;
 
 export interface Reference {
+  sample: Sample;
   model: ModelIR;
   dims: Record<string, number>;
   /** params by name, as `createModel({ params })` takes them */
@@ -69,6 +70,7 @@ export function reference(sample: Sample): Reference {
     feed[leaf.name] = leaf.shape.length === 0 ? v[0]! : v;
   }
   return {
+    sample,
     model,
     dims,
     params: Object.fromEntries(model.params.map((p) => [p.name, values.get(p.name)!])),

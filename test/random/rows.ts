@@ -122,7 +122,7 @@ const matmul: Row = {
     const x = b.value(features);
     const k = x.shape[x.shape.length - 1] as number;
     const vector = x.shape.length === 2 && b.draw.chance(0.3);
-    const n = b.draw.int(1, 3);
+    const n = b.draw.pick([1, 2, 3, 5]);
     const y = b.exact(vector ? [k] : [k, n]);
     const shape: Dim[] = [...x.shape.slice(0, -1), ...(vector ? [] : [n])];
     return { expr: `${x.text} @ ${y.text}`, shape };

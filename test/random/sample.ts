@@ -61,5 +61,5 @@ export function generate(seed: number, table: readonly Row[] = rows): Sample {
     "}",
     "",
   ].join("\n");
-  return { seed, source, rows: chosen, targets: b.targets, batch: d.int(2, 3), optimizer };
+  return { seed, source, rows: chosen, targets: b.targets, batch: d.pick([2, 3, 6]), optimizer };
 }

@@ -31,7 +31,8 @@ export function fits(shape: Shape, spec: ShapeSpec): boolean {
   return !spec.rows || shape[0] === BATCH || (typeof shape[0] === "number" && shape[0] >= 2);
 }
 
-const sizes = [1, 2, 2, 3, 3];
+// mostly small, sometimes past the 4 lanes of a wasm vector and the blocks of the matrix products
+const sizes = [1, 2, 2, 3, 3, 4, 5, 9];
 
 /** A new shape that fits `spec`; `batch` on the first axis only where `named` allows. */
 export function randomShape(d: Draw, spec: ShapeSpec, named: boolean): Dim[] {
