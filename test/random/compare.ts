@@ -7,6 +7,9 @@ import type { Reference } from "./reference.ts";
 
 const tolerance = { f32: 2e-3, f64: 1e-9 };
 
+/** The rounding a sum keeps of its terms' size, a few ulps of the float type. */
+const ROUNDING = { f32: 1e-5, f64: 1e-13 };
+
 /** Beyond this an f32 module overflows where the reference does not. */
 const F32_RANGE = 1e30;
 
@@ -35,7 +38,10 @@ export function compareModule(m: Model, ref: Reference, dtype: "f32" | "f64"): s
   m.reseed(ref.maskSeed);
   const { loss, grads } = m.grad(ref.feed);
   const problems = compare("loss", [loss], [ref.loss], tol);
-  for (const [name, g] of ref.grads) problems.push(...compare(`d ${name}`, grads[name]!, g, tol));
+  // a gradient also keeps the rounding of the backward values it sums
+  const summed = ROUNDING[dtype] * ref.backward;
+  for (const [name, g] of ref.grads)
+    problems.push(...compare(`d ${name}`, grads[name]!, g, tol, summed));
   if (ref.outputs.size === 0) return problems;
   const out = m.forward(inputsOf(ref));
   for (const [name, v] of ref.outputs)
@@ -87,19 +93,23 @@ export function valuesOf(m: Model, ref: Reference): Reference {
 const inputsOf = (ref: Reference) =>
   Object.fromEntries(ref.model.inputs.map((l) => [l.name, ref.feed[l.name]!]));
 
-/** |a - b| <= tol (1 + max |b|) elementwise, at most one line per tensor (a scalar may be a number). */
+/**
+ * |a - b| <= tol (1 + max |b|) + absolute, elementwise, at most one line per tensor (a scalar may
+ * be a number).
+ */
 function compare(
   what: string,
   got: ArrayLike<number> | number,
   b: ArrayLike<number>,
   tol: number,
+  absolute = 0,
 ): string[] {
   const a = typeof got === "number" ? [got] : got;
   if (a.length !== b.length) return [`${what}: ${a.length} values, the reference has ${b.length}`];
   let scale = 1;
   for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
   for (let i = 0; i < b.length; i++)
-    if (!(Math.abs(a[i]! - b[i]!) <= tol * scale))
+    if (!(Math.abs(a[i]! - b[i]!) <= tol * scale + absolute))
       return [`${what}[${i}]: ${a[i]}, the reference gives ${b[i]}`];
   return [];
 }

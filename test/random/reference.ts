@@ -5,6 +5,9 @@ import { gradients } from "../../src/autodiff/grad.ts";
 import { concreteShape, interpret } from "../../src/ir/interpret.ts";
 import type { ModelIR } from "../../src/ir/model.ts";
 import { lower } from "../../src/parse/index.ts";
+import type { Node } from "../../src/ir/node.ts";
+import { toposort } from "../../src/ir/toposort.ts";
+import type { Tensor } from "../../src/ops/index.ts";
 import { mulberry32 } from "../../src/train/rng.ts";
 import type { TargetDomain } from "./builder.ts";
 import { conditioning, type Conditioning } from "./conditioning.ts";
@@ -32,6 +35,11 @@ export interface Reference {
   state: Map<string, Float64Array>;
   /** the largest magnitude of any value the reference computed (Infinity or NaN if not finite) */
   largest: number;
+  /**
+   * the largest magnitude of the backward pass's values: a gradient that cancels to 0 (a bias
+   * before batchnorm) is a sum of terms this large, and keeps their rounding
+   */
+  backward: number;
   optimizer: Sample["optimizer"];
   /** how close the point is to a kink, a tie or a saturated logarithm */
   conditioning: Conditioning;
@@ -81,9 +89,16 @@ export function reference(sample: Sample): Reference {
     outputs: new Map(model.infer.outputs.map((o) => [o.name, infer.get(o.node)!.data])),
     state: new Map(model.train.stateUpdates.map((u, i) => [u.name, train.get(updates[i]!)!.data])),
     largest: Math.max(largest(train.values()), largest(infer.values())),
+    backward: largest(backwardValues(train, loss)),
     optimizer: sample.optimizer,
     conditioning: conditioning(loss, train),
   };
+}
+
+/** The values of the nodes that only the gradients need (the forward graph's left out). */
+function backwardValues(values: Map<Node, Tensor>, loss: Node): Tensor[] {
+  const forward = new Set(toposort([loss]));
+  return [...values].filter(([n]) => !forward.has(n)).map(([, t]) => t);
 }
 
 function largest(tensors: Iterable<{ data: Float64Array }>): number {
