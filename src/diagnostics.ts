@@ -20,6 +20,7 @@ export const codes = {
   NN3006: "shape too large",
   NN3007: "bad dimension",
   NN3008: "wrong rank",
+  NN3010: "window does not fit",
   NN3020: "metric's prediction and target do not match",
   NN4001: "no gradient rule",
   NN4002: "output depends on a target",

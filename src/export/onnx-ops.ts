@@ -73,6 +73,8 @@ function featureSum(g: OnnxGraph, x: string, rank: number): string {
   return g.op("ReduceSum", [x, g.ints(axes)], { keepdims: { int: 1 } }, "feature_sum");
 }
 
+const notYet: Unsupported = { unsupported: "this op has no ONNX form yet" };
+
 export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
   const: leaf,
   input: leaf,
@@ -185,6 +187,13 @@ export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
     const scale = g.op("Div", [g.op("Mul", [gamma!, invstd!]), count]);
     return g.op("Mul", [scale, inner], {}, hint);
   },
+  conv2d: notYet,
+  conv2d_dx: notYet,
+  conv2d_dw: notYet,
+  max_pool2d: notYet,
+  max_pool2d_dx: notYet,
+  avg_pool2d: notYet,
+  avg_pool2d_dx: notYet,
 };
 
 function axisOf(n: Node): number {

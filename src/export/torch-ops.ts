@@ -32,6 +32,8 @@ const reduce =
 
 const axis = (n: Node) => String(n.attrs["axis"] as number);
 
+const notYet: Unsupported = { unsupported: "this op has no PyTorch form yet" };
+
 export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
   const: leaf,
   input: leaf,
@@ -94,6 +96,13 @@ export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
     const sum = (v: string) => `torch.sum(${v}, dim=${axes}, keepdim=True)`;
     return `${gamma} * ${invstd} / ${count} * (${count} * ${dy} - ${sum(dy!)} - ${xhat} * ${sum(`${dy} * ${xhat}`)})`;
   },
+  conv2d: notYet,
+  conv2d_dx: notYet,
+  conv2d_dw: notYet,
+  max_pool2d: notYet,
+  max_pool2d_dx: notYet,
+  avg_pool2d: notYet,
+  avg_pool2d_dx: notYet,
 };
 
 /** Ops whose Python operands may be plain numbers (the others need tensors). */

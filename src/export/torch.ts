@@ -3,7 +3,7 @@
 // buffers; `forward(**inputs)` is the inference graph, `loss(**feed)` the training loss, both in
 // torch ops, one statement per IR node under the `.nn` line it comes from; `make_optimizer` maps
 // nnc's optimizer to torch.optim with the same update.
-import type { Init, ModelIR, ParamLeaf } from "../ir/model.ts";
+import { fans, type Init, type ModelIR, type ParamLeaf } from "../ir/model.ts";
 import { asTensor, body, pyDeclared } from "./torch-body.ts";
 import { optimizerMethods } from "./torch-optim.ts";
 import { header, helpers, methods } from "./torch-runtime.ts";
@@ -87,12 +87,6 @@ function init(model: ModelIR): string[] {
       "self._optimizer = None",
     ]),
   ];
-}
-
-/** Glorot and He need fan-in and fan-out: a matrix's rows and columns, as nnc computes them. */
-function fans(shape: number[]): [number, number] {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return shape.length < 2 ? [size, size] : [shape[0]!, size / shape[0]!];
 }
 
 /** The param's initial value: the same distribution as nnc's initializer (torch's random draws). */

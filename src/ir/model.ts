@@ -15,6 +15,19 @@ export type Init =
   | { kind: "glorot" }
   | { kind: "he" };
 
+/**
+ * Fan-in and fan-out for Glorot and He: a matrix's rows and columns ([in, out] in nnc's dense
+ * layers); a convolution kernel [out, in, kh, kw] counts each tap, as PyTorch: in * kh * kw and
+ * out * kh * kw; a vector or scalar counts its size for both.
+ */
+export function fans(shape: readonly number[]): [number, number] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (shape.length < 2) return [size, size];
+  if (shape.length === 2) return [shape[0]!, shape[1]!];
+  const taps = size / (shape[0]! * shape[1]!);
+  return [shape[1]! * taps, shape[0]! * taps];
+}
+
 export interface Leaf {
   /** the name users see: `x`, `h.W`, `h.batchnorm.running_mean` */
   name: string;

@@ -16,6 +16,8 @@ import { logSoftmaxOp, softmaxOp } from "./softmax.ts";
 import { bceLogitsOp } from "./bce-logits.ts";
 import { softmaxXentOp } from "./softmax-xent.ts";
 import { batchnormDxOp, batchnormOp } from "./batchnorm.ts";
+import { conv2dDwOp, conv2dDxOp, conv2dOp } from "./conv.ts";
+import { avgPool2dDxOp, avgPool2dOp, maxPool2dDxOp, maxPool2dOp } from "./pool.ts";
 
 export const registry: Record<OpName, OpDef> = {
   const: constOp,
@@ -65,6 +67,13 @@ export const registry: Record<OpName, OpDef> = {
   softmax_xent: softmaxXentOp,
   batchnorm: batchnormOp,
   batchnorm_dx: batchnormDxOp,
+  conv2d: conv2dOp,
+  conv2d_dx: conv2dDxOp,
+  conv2d_dw: conv2dDwOp,
+  max_pool2d: maxPool2dOp,
+  max_pool2d_dx: maxPool2dDxOp,
+  avg_pool2d: avgPool2dOp,
+  avg_pool2d_dx: avgPool2dDxOp,
 };
 
 export function opDef(name: OpName): OpDef {
@@ -86,4 +95,6 @@ export * from "./softmax.ts";
 export * from "./bce-logits.ts";
 export * from "./softmax-xent.ts";
 export * from "./batchnorm.ts";
+export * from "./conv.ts";
+export * from "./pool.ts";
 export { ShapeError, type OpDef, type Tensor, type EvalEnv } from "./op.ts";

@@ -47,4 +47,11 @@ export type OpName =
   | "bce_logits"
   | "softmax_xent"
   | "batchnorm"
-  | "batchnorm_dx";
+  | "batchnorm_dx"
+  | "conv2d"
+  | "conv2d_dx"
+  | "conv2d_dw"
+  | "max_pool2d"
+  | "max_pool2d_dx"
+  | "avg_pool2d"
+  | "avg_pool2d_dx";

@@ -103,8 +103,7 @@ export function sumTo(g: Node, shape: Shape): Node {
   const lead = g.shape.length - shape.length;
   const dropped = Array.from({ length: lead }, (_, i) => i);
   const kept = shape.flatMap((d, i) => (d === 1 && g.shape[lead + i] !== 1 ? [lead + i] : []));
-  let r = g;
-  if (kept.length > 0) r = sum(r, kept, true);
-  if (dropped.length > 0) r = sum(r, dropped, false);
-  return reshape(r, shape);
+  // one sum over every broadcast axis (a bias [C, 1, 1] of images: over batch, height and width)
+  const axes = [...dropped, ...kept];
+  return reshape(axes.length > 0 ? sum(g, axes, kept.length > 0 && lead === 0) : g, shape);
 }

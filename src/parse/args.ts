@@ -6,8 +6,24 @@ import type { Arg, Expr } from "./ast.ts";
 import { asNumber, POISON, report, toNode, type Cx, type Val } from "./context.ts";
 import { lowerExpr } from "./exprs.ts";
 import { evalInit, type ParsedInit } from "./types.ts";
+import { evalListArg } from "./list-args.ts";
 
-export type ParamKind = "tensor" | "number" | "axes" | "init" | "value";
+export type ParamKind =
+  | "tensor"
+  | "number"
+  | "axes"
+  | "init"
+  | "value"
+  /** a positive integer or a list of two (`kernel: 5`, `stride: [2, 1]`) */
+  | "pair"
+  /** `padding`: a number, [ph, pw], [top, left, bottom, right], "same" or "valid" */
+  | "padding"
+  /** a list of dims (`[batch, 1, 28, 28]`, one -1 allowed) */
+  | "shape"
+  /** a list of integers (`[0, 2, 1]`) */
+  | "ints"
+  /** `true` or `false` */
+  | "flag";
 
 export interface ParamSpec {
   name: string;
@@ -30,6 +46,24 @@ export function axes(name: string): ParamSpec {
 export function init(name: string): ParamSpec {
   return { name, kind: "init", optional: true };
 }
+export function pair(name: string, dflt?: number): ParamSpec {
+  return dflt === undefined ? { name, kind: "pair" } : { name, kind: "pair", default: dflt };
+}
+export function padding(name: string): ParamSpec {
+  return { name, kind: "padding", default: 0 };
+}
+export function shapeList(name: string): ParamSpec {
+  return { name, kind: "shape" };
+}
+export function ints(name: string): ParamSpec {
+  return { name, kind: "ints", optional: true };
+}
+export function flag(name: string, dflt: boolean): ParamSpec {
+  return { name, kind: "flag", default: dflt ? 1 : 0 };
+}
+
+/** A padding as written: four sides (top, left, bottom, right), or "same". */
+export type Padding = { kind: "sides"; sides: [number, number, number, number] } | { kind: "same" };
 
 type CallExpr = Extract<Expr, { kind: "call" }>;
 
@@ -50,6 +84,24 @@ export class Args {
   }
   value(name: string): Node | number {
     return this.values.get(name) as Node | number;
+  }
+  pair(name: string): [number, number] {
+    const v = this.values.get(name) as number | [number, number];
+    return typeof v === "number" ? [v, v] : v;
+  }
+  padding(name: string): Padding {
+    const v = this.values.get(name) as number | Padding;
+    return typeof v === "number" ? { kind: "sides", sides: [v, v, v, v] } : v;
+  }
+  shape(name: string): (number | string)[] {
+    return this.values.get(name) as (number | string)[];
+  }
+  ints(name: string): number[] | undefined {
+    return this.values.get(name) as number[] | undefined;
+  }
+  flag(name: string): boolean {
+    const v = this.values.get(name);
+    return v === true || v === 1;
   }
 }
 
@@ -145,6 +197,12 @@ function evalArg(cx: Cx, fname: string, spec: ParamSpec, e: Expr): unknown {
     }
     case "init":
       return evalInit(cx, e) ?? POISON;
+    case "pair":
+    case "padding":
+    case "shape":
+    case "ints":
+    case "flag":
+      return evalListArg(cx, fname, spec, e);
   }
 }
 

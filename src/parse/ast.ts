@@ -10,6 +10,8 @@ export type BinaryOp = "+" | "-" | "*" | "/" | "@" | "^";
 
 export type Expr =
   | { kind: "number"; value: number; at: Pos }
+  /** `"same"`: only some arguments take one */
+  | { kind: "string"; value: string; at: Pos }
   | { kind: "name"; name: string; at: Pos }
   | { kind: "list"; items: Expr[]; at: Pos }
   | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; at: Pos }

@@ -17,6 +17,14 @@ export function lowerExpr(e: Expr, cx: Cx): Val {
     case "list":
       report(cx.m, "NN2004", e.at, "a list is allowed only as a param's initial value or as axes");
       return POISON;
+    case "string":
+      report(
+        cx.m,
+        "NN2004",
+        e.at,
+        `a string is allowed only as an argument that takes one, such as \`padding: "same"\``,
+      );
+      return POISON;
     case "neg": {
       const v = lowerExpr(e.operand, cx);
       if (v === POISON) return POISON;

@@ -74,6 +74,7 @@ NN {
           | "[" ListOf<Expr, ","> ","? "]"        -- list
           | ident "(" ListOf<Arg, ","> ","? ")"   -- call
           | number
+          | string
           | name
           | hole
 
@@ -97,6 +98,9 @@ NN {
 
   number (a number) = digits ("." digits)? (("e" | "E") ("+" | "-")? digits)? ~identStart
   digits = ("0".."9")+
+
+  // a word in quotes, for the arguments that take one (\`padding: "same"\`); no escapes
+  string (a string) = "\\"" (~("\\"" | "\\n" | eol) any)* "\\""
 
   // (\`space\` is tried at every token: the blanks are terminals, not rules, for the same reason)
   space := " " | "\\t" | "\\r" | "\\x0B" | "\\uFEFF" | comment

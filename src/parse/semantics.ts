@@ -98,6 +98,8 @@ const exprActions: ohm.ActionDict<Expr> = {
     switch (e.ctorName) {
       case "number":
         return number(e);
+      case "string":
+        return { kind: "string", value: e.sourceString.slice(1, -1), at: at(e) };
       case "name":
         return { kind: "name", name: e.sourceString, at: at(e) };
       case "hole":

@@ -20,7 +20,8 @@ import {
 import { lookup, lowerExpr } from "./exprs.ts";
 import { evalInit, evalType } from "./types.ts";
 import { makeParam } from "./layers.ts";
-import { layerNames } from "./builtins.ts";
+import { isLayerCall } from "./builtins.ts";
+import { valueOf } from "./images.ts";
 import { lowerOptimizer, type OptimizerOut } from "./optimizer.ts";
 import { lowerMetric, type MetricOut } from "./metric.ts";
 import { isStackOverflow } from "./source.ts";
@@ -67,13 +68,14 @@ function bindingOf(s: Stmt, frame: Frame): string | undefined {
 }
 
 /** Counts the layer calls of an expression by kind, to name their params (a loop: chains are deep). */
-function countLayers(e: Expr, m: ModelCx): Map<string, number> {
+function countLayers(e: Expr, m: ModelCx, frame: Frame): Map<string, number> {
+  const numberName = (n: string) => typeof valueOf({ m, frame }, n) === "number";
   const counts = new Map<string, number>();
   const stack: Expr[] = [e];
   while (stack.length > 0) {
     const x = stack.pop()!;
     if (x.kind === "call") {
-      if (layerNames.has(x.callee) || m.blocks.has(x.callee))
+      if (isLayerCall(x, numberName) || m.blocks.has(x.callee))
         counts.set(x.callee, (counts.get(x.callee) ?? 0) + 1);
       for (const a of x.args) stack.push(a.value);
     } else if (x.kind === "binary") stack.push(x.left, x.right);
@@ -84,7 +86,7 @@ function countLayers(e: Expr, m: ModelCx): Map<string, number> {
 }
 
 function cxFor(frame: Frame, m: ModelCx, base: string, e: Expr | null): Cx {
-  return { m, frame, namer: new LayerNamer(base, e ? countLayers(e, m) : new Map()) };
+  return { m, frame, namer: new LayerNamer(base, e ? countLayers(e, m, frame) : new Map()) };
 }
 
 const qualified = (frame: Frame, name: string) => (frame.prefix ? `${frame.prefix}.${name}` : name);

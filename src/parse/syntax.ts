@@ -211,7 +211,7 @@ function readableExpected(text: string): string {
     .split(/, or |, | or /)
     .map((p) => p.trim())
     .filter((p) => p !== '"\\u0001"');
-  const exprStart = ["a name", "a number", "an identifier", '"["', '"("', '"-"'];
+  const exprStart = ["a name", "a number", "an identifier", "a string", '"["', '"("', '"-"'];
   const isExpr = exprStart.slice(0, 2).every((p) => parts.includes(p));
   const rest = isExpr ? parts.filter((p) => !exprStart.includes(p)) : parts;
   const all = [...(isExpr ? ["an expression"] : []), ...rest]

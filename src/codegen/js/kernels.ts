@@ -20,6 +20,7 @@ import {
 } from "./loops.ts";
 import { matmulLines, plainMatmulLines } from "./matmul.ts";
 import { softmaxLines, softmaxXentLines, batchnormDxLines } from "./kernels-fused.ts";
+import { convLines, convParams, poolLines, poolParams } from "./conv.ts";
 
 export interface KernelOptions {
   /** naive loops, for reading (no register blocking) */
@@ -52,8 +53,14 @@ export function kernelParams(k: Kernel): { tensors: string[]; scalars: string[];
       : spec.kind === "batchnorm_dx"
         ? "dx"
         : "out";
+  const own =
+    spec.kind === "conv2d" || spec.kind === "conv2d_dx" || spec.kind === "conv2d_dw"
+      ? convParams(spec)
+      : spec.kind === "pool" || spec.kind === "pool_dx"
+        ? poolParams(spec)
+        : null;
   return {
-    tensors: [...(named[spec.kind] ?? numbered(0)), output],
+    tensors: own ?? [...(named[spec.kind] ?? numbered(0)), output],
     scalars: Array.from({ length: k.scalars }, (_, i) => `s${i}`),
     dims: k.dims.map(dimParam),
   };
@@ -113,6 +120,13 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
       return batchnormDxLines(spec, scope);
     case "transpose":
       return transpose(spec.shape, spec.perm, scope);
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw":
+      return convLines(spec, scope, opts.plain);
+    case "pool":
+    case "pool_dx":
+      return poolLines(spec, scope);
     case "dropout_mask": {
       const size = sizeOf(spec.shape, scope);
       const keep = lit(1 / (1 - spec.rate));

@@ -2,7 +2,7 @@
 // (static ones allocated once; those sized by a named dim grown by `$ensure` when a larger size
 // arrives; buffers whose lifetimes never overlap sharing one allocation).
 import { isScalar, type Node } from "../../ir/node.ts";
-import type { Leaf, ParamLeaf } from "../../ir/model.ts";
+import { fans, type Leaf, type ParamLeaf } from "../../ir/model.ts";
 import { lit } from "../../ops/op.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
 import { commentText, str } from "../schedule/names.ts";
@@ -62,13 +62,6 @@ export function params(plan: Plan, placement: Placement = ownArrays): string[] {
     "Object.freeze($params);",
   );
   return lines;
-}
-
-/** Glorot and He initialization need fan-in and fan-out: a matrix's rows and columns. */
-function fans(shape: number[]): [number, number] {
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (shape.length < 2) return [size, size];
-  return [shape[0]!, size / shape[0]!];
 }
 
 function initCode(plan: Plan, p: ParamLeaf, store: string): string[] {

@@ -7,6 +7,8 @@ import type { OpName } from "../../ops/names.ts";
 import { registry } from "../../ops/index.ts";
 import { num } from "../../ops/op.ts";
 import type { Plan } from "./plan.ts";
+import { geometryOf, type ConvGeometry } from "../../ops/conv.ts";
+import { poolGeometryOf, type PoolGeometry } from "../../ops/pool.ts";
 
 /** A value computed per element inside a kernel's loop; `arg` indexes the kernel's arguments. */
 export type KExpr =
@@ -44,7 +46,25 @@ export type KernelSpec =
   | { kind: "batchnorm_dx"; shape: Shape; mean: KExpr; invstd: KExpr; gamma: KExpr }
   | { kind: "transpose"; shape: Shape; perm: number[] }
   /** dropout's keep-mask: 1/(1-rate) with probability 1-rate, else 0 (from the model's PRNG) */
-  | { kind: "dropout_mask"; shape: Shape; rate: number };
+  | { kind: "dropout_mask"; shape: Shape; rate: number }
+  /** y = conv2d(x, W) (+ bias per channel, then an activation); args x, W (, bias) */
+  | {
+      kind: "conv2d";
+      geo: ConvGeo;
+      epilogue?: { bias: boolean; activation?: "relu" | "sigmoid" | "tanh" };
+    }
+  /** dx = conv_transpose2d(dy, W); args dy, W */
+  | { kind: "conv2d_dx"; geo: ConvGeo }
+  /** dW = conv2d_weight(x, dy); args x, dy */
+  | { kind: "conv2d_dw"; geo: ConvGeo }
+  /** y = max or mean of each window; arg x */
+  | { kind: "pool"; op: "max" | "avg"; geo: PoolGeo }
+  /** dx of a pool; args dy (and x for max: the window's maximum gets the gradient) */
+  | { kind: "pool_dx"; op: "max" | "avg"; geo: PoolGeo };
+
+/** A convolution's sizes (the batch may be named) and window. */
+export type ConvGeo = Omit<ConvGeometry, "N"> & { N: Dim };
+export type PoolGeo = PoolGeometry & { N: Dim };
 
 export interface Kernel {
   /** the compiler's name for it, telling what it computes: `$matmul_tn_784x64x128` */
@@ -208,6 +228,22 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
       return { kind: "transpose", shape: plan.dims(x.shape), perm: node.attrs["perm"] as number[] };
     case "dropout_mask":
       return { kind: "dropout_mask", shape, rate: num(node.attrs, "rate") };
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw": {
+      node.inputs.forEach((t) => args.tensor(t));
+      const geo = { ...geometryOf(node), N: plan.dims([node.inputs[0]!.shape[0]!])[0]! };
+      return { kind: node.op, geo };
+    }
+    case "max_pool2d":
+    case "avg_pool2d":
+    case "max_pool2d_dx":
+    case "avg_pool2d_dx": {
+      node.inputs.forEach((t) => args.tensor(t));
+      const geo = { ...poolGeometryOf(node), N: plan.dims([node.inputs[0]!.shape[0]!])[0]! };
+      const op = node.op.startsWith("max") ? "max" : "avg";
+      return node.op.endsWith("_dx") ? { kind: "pool_dx", op, geo } : { kind: "pool", op, geo };
+    }
     default:
       throw new Error(`internal: no kernel for ${node.op}`);
   }
@@ -230,6 +266,7 @@ function dimsOf(spec: KernelSpec, plan: Plan): string[] {
     else if (e.kind === "op") e.args.forEach(walk);
   };
   if (spec.kind === "matmul") add([spec.M, spec.K, spec.N]);
+  else if ("geo" in spec) add([spec.geo.N]);
   else add(spec.shape);
   if (spec.kind === "map" || spec.kind === "reduce") walk(spec.expr);
   if (spec.kind === "batchnorm_dx") [spec.mean, spec.invstd, spec.gamma].forEach(walk);
@@ -257,6 +294,21 @@ function kernelName(spec: KernelSpec): string {
       return `${spec.log ? "log_softmax" : "softmax"}_${dims(spec.shape)}`;
     case "batchnorm_dx":
       return `batchnorm_grad_${dims(spec.shape)}`;
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw": {
+      const g = spec.geo;
+      const e = spec.kind === "conv2d" ? spec.epilogue : undefined;
+      const then = e ? [e.bias ? "bias" : "", e.activation ?? ""].filter((p) => p) : [];
+      const what = { conv2d: "conv2d", conv2d_dx: "conv2d_dx", conv2d_dw: "conv2d_dw" }[spec.kind];
+      return [what, ...then, `${g.N}x${g.C}x${g.H}x${g.W}`, `k${g.O}x${g.kh}x${g.kw}`].join("_");
+    }
+    case "pool":
+    case "pool_dx": {
+      const g = spec.geo;
+      const what = `${spec.op}_pool2d${spec.kind === "pool_dx" ? "_dx" : ""}`;
+      return `${what}_${g.N}x${g.C}x${g.H}x${g.W}_k${g.kh}x${g.kw}`;
+    }
     default:
       return `${spec.kind}_${dims(spec.shape)}`;
   }

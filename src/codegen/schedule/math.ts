@@ -5,7 +5,8 @@ import { shapeToString, type Node, type Shape } from "../../ir/node.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { axesArg, binary, call, PREC, type Shown } from "../../ops/notation.ts";
-import type { KExpr, KernelSpec } from "./kernels.ts";
+import type { ConvGeo, KExpr, KernelSpec, PoolGeo } from "./kernels.ts";
+import { convAttrs, windowArgs } from "../../ops/conv.ts";
 import type { Plan } from "./plan.ts";
 
 /** A broadcast reads as its operand. */
@@ -96,7 +97,44 @@ export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[
       return `${out} = transpose(${a})${over(spec.shape)}`;
     case "dropout_mask":
       return `${out} = dropout_mask(rate: ${spec.rate})${over(spec.shape)}`;
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw":
+      return `${out} = ${convMath(spec, a!, b!, tensors)}`;
+    case "pool":
+      return `${out} = ${spec.op}_pool2d(${a}, ${windowArgs(attrsOf(spec.geo), [spec.geo.kh, spec.geo.kw]).join(", ")}), ${imageOf(spec.geo)}`;
+    case "pool_dx":
+      return `${out} = ${spec.op}_pool2d_backward(${spec.op === "max" ? `${a}, ${b}` : a}), ${imageOf(spec.geo)}`;
   }
+}
+
+/** `conv2d(x, W, stride: 2) + bias`, the kernel's sizes after it. */
+function convMath(
+  spec: Extract<KernelSpec, { kind: "conv2d" | "conv2d_dx" | "conv2d_dw" }>,
+  a: string,
+  b: string,
+  tensors: string[],
+): string {
+  const g = spec.geo;
+  const window = windowArgs(attrsOf(g))
+    .map((w) => `, ${w}`)
+    .join("");
+  const sizes = `${imageOf(g)}, W [${g.O}, ${g.C / g.groups}, ${g.kh}, ${g.kw}]`;
+  if (spec.kind === "conv2d_dx") return `conv_transpose2d(${a}, ${b}${window}), ${sizes}`;
+  if (spec.kind === "conv2d_dw") return `conv2d_weight(${a}, ${b}${window}), ${sizes}`;
+  const e = spec.epilogue;
+  let text = `conv2d(${a}, ${b}${window})`;
+  if (e?.bias) text = `${text} + ${tensors[2]}`;
+  if (e?.activation) text = `${e.activation}(${text})`;
+  return `${text}, ${sizes}`;
+}
+
+function attrsOf(g: ConvGeo | PoolGeo) {
+  return convAttrs({ ...g, groups: "groups" in g ? g.groups : 1 });
+}
+
+function imageOf(g: ConvGeo | PoolGeo): string {
+  return `x [${g.N}, ${g.C}, ${g.H}, ${g.W}]`;
 }
 
 function kexpr(x: KExpr, tensors: string[], scalars: string[]): Shown {

@@ -193,6 +193,12 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
         dx: out,
       });
     }
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw":
+    case "pool":
+    case "pool_dx":
+      throw new Unsupported(`the wasm target has no ${spec.kind} kernel yet`);
     case "dropout_mask": {
       const state = b.add({ name: "state", type: "i32" }, { kind: "rng" });
       b.dims();
