@@ -40,6 +40,28 @@ describe("nnc trace", () => {
     expect(io.out).not.toMatch(/exp\(/);
   });
 
+  it("shows a tensor too large to print by its shape, smallest, mean and largest value", async () => {
+    const conv = source(
+      "conv.nn",
+      "model m {\n  input x: [batch, 1, 4, 4]\n  param W: [2, 1, 3, 3] = 0.5\n" +
+        "  y = conv2d(x, W, padding: 1)\n  loss = sum(y)\n}\n",
+    );
+    expect(await main(["trace", conv, "--at", "x=2"])).toBe(0);
+    const row = io.out.split("\n").find((l) => /^%\d+ y +conv2d\(x, W\)/.test(l))!;
+    // each output sums the 3x3 window of 2s (4 at a corner, 6 on an edge, 9 inside) times 0.5
+    const [corner, edge, inside] = [4, 6, 9].map((k) => k * 2 * 0.5);
+    const mean = (4 * corner + 8 * edge + 4 * inside) / 16;
+    expect(row).toContain("[1, 2, 4, 4]");
+    expect(row).toContain(
+      `min ${corner.toFixed(4)} mean ${mean.toFixed(4)} max ${inside.toFixed(4)}`,
+    );
+    // the kernel's gradient: each tap sums x (2) over the outputs it reaches inside the image,
+    // 16 for the centre tap, 12 for an edge tap, 9 for a corner tap
+    expect(io.out).toMatch(
+      /W\s+param \[2, 1, 3, 3\]\s+\[2, 1, 3, 3\]\s+min 0\.5000 mean 0\.5000 max 0\.5000\s+min 18\.0000 mean 22\.2222 max 32\.0000/,
+    );
+  });
+
   it("asks for a missing input", async () => {
     expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1"])).toBe(1);
     expect(io.err).toMatch(/--at x1=NUMBER/);
