@@ -49,7 +49,7 @@ describe("nnc trace", () => {
     expect(await main(["trace", conv, "--at", "x=2"])).toBe(0);
     const row = io.out.split("\n").find((l) => /^%\d+ y +conv2d\(x, W\)/.test(l))!;
     // each output sums the 3x3 window of 2s (4 at a corner, 6 on an edge, 9 inside) times 0.5
-    const [corner, edge, inside] = [4, 6, 9].map((k) => k * 2 * 0.5);
+    const [corner, edge, inside] = [4 * 2 * 0.5, 6 * 2 * 0.5, 9 * 2 * 0.5];
     const mean = (4 * corner + 8 * edge + 4 * inside) / 16;
     expect(row).toContain("[1, 2, 4, 4]");
     expect(row).toContain(
