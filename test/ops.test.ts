@@ -287,6 +287,76 @@ const rows: Row[] = [
     out: [2, 4],
   },
   {
+    op: "matmul",
+    scenario: "a batch of matrices times one matrix (rows of every position)",
+    shapes: [
+      [2, 3, 4],
+      [4, 5],
+    ],
+    build: bin((a, b) => ops.matmul(a, b)),
+    out: [2, 3, 5],
+  },
+  {
+    op: "matmul",
+    scenario: "batched, both sides",
+    shapes: [
+      [2, 3, 4],
+      [2, 4, 5],
+    ],
+    build: bin((a, b) => ops.matmul(a, b)),
+    out: [2, 3, 5],
+  },
+  {
+    op: "matmul",
+    scenario: "batched, 4-D, right side transposed (attention's scores)",
+    shapes: [
+      [2, 2, 3, 4],
+      [2, 2, 5, 4],
+    ],
+    build: bin((a, b) => ops.matmul(a, b, false, true)),
+    out: [2, 2, 3, 5],
+  },
+  {
+    op: "matmul",
+    scenario: "batched, left side transposed",
+    shapes: [
+      [2, 4, 3],
+      [2, 4, 5],
+    ],
+    build: bin((a, b) => ops.matmul(a, b, true)),
+    out: [2, 3, 5],
+  },
+  {
+    op: "matmul",
+    scenario: "one matrix times a batch (the left side shared)",
+    shapes: [
+      [3, 4],
+      [2, 4, 5],
+    ],
+    build: bin((a, b) => ops.matmul(a, b)),
+    out: [2, 3, 5],
+  },
+  {
+    op: "matmul",
+    scenario: "folded: summed over the batch, left side transposed (a weight gradient)",
+    shapes: [
+      [2, 3, 4],
+      [2, 3, 5],
+    ],
+    build: bin((a, b) => ops.foldedMatmul(a, b, true, false)),
+    out: [4, 5],
+  },
+  {
+    op: "matmul",
+    scenario: "folded, right side transposed",
+    shapes: [
+      [2, 3, 4],
+      [2, 5, 4],
+    ],
+    build: bin((a, b) => ops.foldedMatmul(a, b, false, true)),
+    out: [3, 5],
+  },
+  {
     op: "softmax",
     scenario: "last axis",
     shapes: [[2, 4]],

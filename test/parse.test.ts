@@ -438,11 +438,11 @@ const rows: Row[] = [
     9,
   ],
   [
-    "matmul ranks",
-    model("  param w: [3, 3, 3]\n  h = x @ w\n  output h"),
-    /got \[batch, 3\] @ \[3, 3, 3\]/,
+    "matmul batch axes",
+    model("  param v: [2, 4, 3]\n  param w: [3, 3, 2]\n  h = v @ w\n  output h"),
+    /batch axes .* the left side is \[2, 4, 3\], the right side is \[3, 3, 2\]/,
     "NN3003",
-    5,
+    6,
     9,
   ],
   [

@@ -136,16 +136,18 @@ function chooseTarget(
   return { wasm };
 }
 
-/** Multiply-adds of the matrix products of one training step, counting named dims as 32. */
+/** Multiply-adds of the products and convolutions of one training step, named dims as 32. */
 function work(kernels: KernelSet): number {
-  const size = (d: Dim) => (typeof d === "number" ? d : 32);
-  return kernels
-    .all()
-    .reduce(
-      (sum, k) =>
-        k.spec.kind === "matmul" ? sum + size(k.spec.M) * size(k.spec.N) * size(k.spec.K) : sum,
-      0,
-    );
+  const size = (ds: Dim[]) => ds.reduce<number>((a, d) => a * (typeof d === "number" ? d : 32), 1);
+  return kernels.all().reduce((sum, k) => {
+    const s = k.spec;
+    if (s.kind === "matmul") return sum + size([...(s.batch?.dims ?? []), ...s.M, ...s.N, ...s.K]);
+    if (s.kind === "conv2d" || s.kind === "conv2d_dx" || s.kind === "conv2d_dw") {
+      const g = s.geo;
+      return sum + size([g.N, g.O, g.OH, g.OW, g.C / g.groups, g.kh, g.kw]);
+    }
+    return sum;
+  }, 0);
 }
 
 /** The `for` loops of each kernel's JS body (none for wasm kernels). */

@@ -11,7 +11,7 @@ import {
   ShapeError,
 } from "./op.ts";
 import { sum } from "./reduce.ts";
-import { same } from "./notation.ts";
+import { PREC, same } from "./notation.ts";
 
 export const expandOp = defineOp({
   name: "expand",
@@ -62,6 +62,15 @@ export const transposeOp = defineOp({
   name: "transpose",
   kind: "special",
   arity: 1,
+  // `transpose(x)` reverses the axes; any other permutation is written out
+  notation: ([x], attrs) => {
+    const perm = attrs["perm"] as number[];
+    const reversal = perm.every((p, i) => p === perm.length - 1 - i);
+    return {
+      text: `transpose(${x!.text}${reversal ? "" : `, [${perm.join(", ")}]`})`,
+      prec: PREC.primary,
+    };
+  },
   shape: ([x], attrs) => (attrs["perm"] as number[]).map((p) => x![p]!),
   evaluate: ([x], attrs, outShape) => {
     const perm = attrs["perm"] as number[];

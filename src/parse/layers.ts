@@ -74,7 +74,10 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new Fail("NN3005", message);
 }
 
-/** dense(x, units, init?) = x @ W + b with W: [in, units] (glorot by default), b: [units] zeros. */
+/**
+ * dense(x, units, init?) = x @ W + b with W: [in, units] (glorot by default), b: [units] zeros,
+ * over the last axis of x (of each position of a sequence, as PyTorch's Linear).
+ */
 export function dense(call: CallExpr, cx: Cx): Val {
   const args = evalArgs(cx, "dense", [tensor("x"), number("units"), init("init")], call);
   if (!args) return POISON;
@@ -84,12 +87,7 @@ export function dense(call: CallExpr, cx: Cx): Val {
       Number.isInteger(units) && units >= 1,
       `\`units\` of \`dense\` must be a positive integer, got ${units}`,
     );
-    if (x.shape.length > 2)
-      throw new Fail(
-        "NN3008",
-        `\`dense\` needs x of shape [k] or [n, k], got ${shapeToString(x.shape)}`,
-      );
-    const k = features("dense", x, "[k] or [n, k]");
+    const k = features("dense", x, "[k], [n, k] or [..., k]");
     const prefix = cx.namer.next("dense");
     const W = makeParam(
       cx,

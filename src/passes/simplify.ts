@@ -4,8 +4,18 @@
 //   transpose of transpose, expand of expand, reshape of a broadcast scalar, and an elementwise
 //   op over broadcast scalars computed once on the scalars.
 // Common subexpressions need no rule: hash-consing builds each distinct node once.
-import { isScalar, type Node } from "../ir/node.ts";
-import { c, dimsize, expand, mul, neg, opDef, transpose, type Tensor } from "../ops/index.ts";
+import { isScalar, sameShape, type Node } from "../ir/node.ts";
+import {
+  c,
+  dimsize,
+  expand,
+  foldedMatmul,
+  mul,
+  neg,
+  opDef,
+  transpose,
+  type Tensor,
+} from "../ops/index.ts";
 import { make } from "../ops/op.ts";
 import { k, p, P, v } from "./pattern.ts";
 import { rules, type Rule } from "./rewrite.ts";
@@ -29,7 +39,20 @@ export const simplify: Rule[] = rules([
   ["expand-expand", P.expand(P.expand(x)), ({ x }, n) => expand(x!, n.shape)], // one broadcast
   ["reshape-of-broadcast", p("reshape", [x]), ({ x }, n) => unbroadcast(x!, n)], // same values
   ["scalar-broadcast", v("n"), ({ n }) => scalarize(n!)], // f(bcast a, bcast b) = bcast f(a, b)
+  // sum_b (A[b]' B[b]') over the batch axes: one product over the batch (a weight gradient)
+  ["fold-batched-product", p("sum", [p("matmul", [v("a"), v("b")], {}, "mm")]), foldProduct],
 ]);
+
+/** sum(a' @ b', batch axes) of operands that both have every batch axis -> one folded product. */
+function foldProduct({ a, b, mm }: Record<string, Node>, n: Node): Node | null {
+  const batch = mm!.shape.length - 2;
+  const axes = n.attrs["axes"] as number[];
+  if (batch === 0 || mm!.attrs["fold"] === true || n.attrs["keep"] === true) return null;
+  if (axes.length !== batch || axes.some((ax, i) => ax !== i)) return null;
+  const lead = (x: Node) => x.shape.slice(0, -2);
+  if (!sameShape(lead(a!), lead(mm!)) || !sameShape(lead(b!), lead(mm!))) return null;
+  return foldedMatmul(a!, b!, mm!.attrs["ta"] === true, mm!.attrs["tb"] === true);
+}
 
 /** The scalar a broadcast node repeats, if it is one. */
 function broadcastScalar(n: Node): Node | null {

@@ -99,19 +99,8 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
       return map(spec.shape, spec.expr, scope, t[t.length - 1]!);
     case "reduce":
       return reduce(spec, scope, t[t.length - 1]!);
-    case "matmul": {
-      const [M, N, K] = [spec.M, spec.N, spec.K].map((d) => sizeOf([d], scope)) as [
-        string,
-        string,
-        string,
-      ];
-      const e = spec.epilogue;
-      const s = {
-        ...{ C: "c", A: "a", B: "b", M, N, K, ta: spec.ta, tb: spec.tb },
-        ...(e ? { epilogue: epilogueOf(e) } : {}),
-      };
-      return opts.plain ? plainMatmulLines(s) : matmulLines(s);
-    }
+    case "matmul":
+      return product(spec, scope, opts);
     case "softmax":
       return softmaxLines(spec, scope);
     case "softmax_xent":
@@ -138,6 +127,48 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
     }
   }
 }
+
+/** A matrix product, or a loop of them over a batch (each matrix's start a multiple of its size). */
+function product(spec: Spec<"matmul">, scope: Scope, opts: KernelOptions): string[] {
+  const [M, N, K] = [spec.M, spec.N, spec.K].map((d) => sizeOf(d, scope)) as [
+    string,
+    string,
+    string,
+  ];
+  const e = spec.epilogue;
+  const batch = spec.batch;
+  const s = {
+    ...{ C: "c", A: "a", B: "b", M, N, K, ta: spec.ta, tb: spec.tb },
+    ...(e ? { epilogue: epilogueOf(e) } : {}),
+    ...(batch
+      ? {
+          at: {
+            ...(batch.aShared ? {} : { a: "oa" }),
+            ...(batch.bShared ? {} : { b: "ob" }),
+            ...(batch.sum ? {} : { c: "oc" }),
+          },
+          accumulate: batch.sum,
+        }
+      : {}),
+  };
+  const lines = opts.plain ? plainMatmulLines(s) : matmulLines(s);
+  if (!batch) return lines;
+  const times = (a: string, b: string) => `${wrap(a)} * ${wrap(b)}`;
+  const starts = [
+    ...(batch.aShared ? [] : [`const oa = t * ${times(M, K)};`]),
+    ...(batch.bShared ? [] : [`const ob = t * ${times(K, N)};`]),
+    ...(batch.sum ? [] : [`const oc = t * ${times(M, N)};`]),
+  ];
+  return [
+    `// one product per index of [${batch.dims.join(", ")}]${batch.sum ? ", summed into c" : ""}`,
+    ...(batch.sum ? [`c.fill(0, 0, ${times(M, N)});`] : []),
+    `for (let t = 0; t < ${sizeOf(batch.dims, scope)}; t++) {`,
+    ...[...starts, ...lines].map((l) => `  ${l}`),
+    "}",
+  ];
+}
+
+type Spec<K extends KernelSpec["kind"]> = Extract<KernelSpec, { kind: K }>;
 
 function map(shape: Shape, expr: KExpr, scope: Scope, out: string): string[] {
   const loop = makeLoop(shape, readsAllFull(expr, shape), scope);

@@ -5,7 +5,7 @@ import type { Node } from "../../ir/node.ts";
 /** What is applied to each element of a matrix product as it is stored: act(acc * scale + shift). */
 export interface Epilogue {
   product: Node;
-  /** per-column vectors ([n] or [1, n]) */
+  /** per-column vectors ([n], [1, n], ...) */
   scale?: Node;
   shift?: Node;
   activation?: "relu" | "sigmoid" | "tanh";
@@ -23,10 +23,12 @@ export function matchEpilogue(n: Node, fused: (x: Node) => boolean): Epilogue | 
     t = t.inputs[0]!;
     if (!fused(t) && t.op !== "matmul") return null;
   }
+  // a vector along the last axis ([n], [1, n], [1, 1, n], ...)
   const column = (v: Node) => {
     const c = inside(v);
     const s = c.shape;
-    return (s.length === 1 || (s.length === 2 && s[0] === 1)) && s[s.length - 1] === n.shape[1]
+    const last = s.length - 1;
+    return last >= 0 && s.every((d, i) => i === last || d === 1) && s[last] === n.shape.at(-1)
       ? c
       : null;
   };

@@ -8,6 +8,7 @@ import { registry } from "../../ops/index.ts";
 import { num } from "../../ops/op.ts";
 import type { Plan } from "./plan.ts";
 import { geometryOf, type ConvGeometry } from "../../ops/conv.ts";
+import { productShape } from "../../ops/matmul.ts";
 import { poolGeometryOf, type PoolGeometry } from "../../ops/pool.ts";
 
 /** A value computed per element inside a kernel's loop; `arg` indexes the kernel's arguments. */
@@ -29,14 +30,16 @@ export type KernelSpec =
   /** out = op over `axes` of expr (over `shape`); `scalar`: the result is one number */
   | { kind: "reduce"; op: ReduceOp; shape: Shape; axes: number[]; expr: KExpr; scalar: boolean }
   /** C[M, N] = A'[M, K] @ B'[K, N], A' = A^T when `ta`, B' = B^T when `tb`; with an epilogue,
-   * C = act(A'B' * scale + bias), scale and bias per column (tensor arguments after A and B) */
+   * C = act(A'B' * scale + bias), scale and bias per column (tensor arguments after A and B).
+   * M, N and K are products of dims (the rows of a batch of sequences: [batch, 16]). */
   | {
       kind: "matmul";
       ta: boolean;
       tb: boolean;
-      M: Dim;
-      N: Dim;
-      K: Dim;
+      M: Dim[];
+      N: Dim[];
+      K: Dim[];
+      batch?: ProductBatch;
       epilogue?: { scale: boolean; bias: boolean; activation?: "relu" | "sigmoid" | "tanh" };
     }
   | { kind: "softmax"; log: boolean; shape: Shape; axis: number }
@@ -61,6 +64,17 @@ export type KernelSpec =
   | { kind: "pool"; op: "max" | "avg"; geo: PoolGeo }
   /** dx of a pool; args dy (and x for max: the window's maximum gets the gradient) */
   | { kind: "pool_dx"; op: "max" | "avg"; geo: PoolGeo };
+
+/**
+ * One product per index of `dims` (attention's heads): A and B step to their next matrix at each
+ * index unless `shared` (the same matrix for all); with `sum`, the products add up into C.
+ */
+export interface ProductBatch {
+  dims: Dim[];
+  aShared: boolean;
+  bShared: boolean;
+  sum: boolean;
+}
 
 /** A convolution's sizes (the batch may be named) and window. */
 export type ConvGeo = Omit<ConvGeometry, "N"> & { N: Dim };
@@ -190,14 +204,10 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
     };
   }
   switch (node.op) {
-    case "matmul": {
-      const ta = node.attrs["ta"] === true;
+    case "matmul":
       args.tensor(x);
       args.tensor(node.inputs[1]!);
-      const [M, N] = shape as [Dim, Dim];
-      const K = plan.dims([ta ? x.shape[0]! : x.shape[1]!])[0]!;
-      return { kind: "matmul", ta, tb: node.attrs["tb"] === true, M, N, K };
-    }
+      return productSpec(node, plan);
     case "softmax":
     case "log_softmax":
       args.tensor(x);
@@ -249,6 +259,29 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
   }
 }
 
+/**
+ * A product's sizes: a batch of rows against one matrix is one product of [batch..., m] rows; a
+ * folded product stored as the backward pass stores it (A^T B) sums over [batch..., k]; any other
+ * batch is a loop of products.
+ */
+function productSpec(node: Node, plan: Plan): KernelSpec {
+  const [a, b] = node.inputs as [Node, Node];
+  const ta = node.attrs["ta"] === true;
+  const tb = node.attrs["tb"] === true;
+  const fold = node.attrs["fold"] === true;
+  const p = productShape(a.shape, b.shape, node.attrs);
+  const lead = (x: Node) => x.shape.slice(0, -2);
+  const dims = plan.dims(fold ? lead(a) : p.batch);
+  const [m, n, k] = plan.dims([p.m, p.n, p.k]) as [Dim, Dim, Dim];
+  const shared = (x: Node) => lead(x).every((d) => d === 1);
+  const base = { kind: "matmul" as const, ta, tb };
+  if (dims.length === 0 || dims.every((d) => d === 1)) return { ...base, M: [m], N: [n], K: [k] };
+  if (!fold && !ta && shared(b)) return { ...base, M: [...dims, m], N: [n], K: [k] };
+  if (fold && ta && !tb) return { ...base, M: [m], N: [n], K: [...dims, k] };
+  const batch = { dims, aShared: shared(a), bShared: shared(b), sum: fold };
+  return { ...base, M: [m], N: [n], K: [k], batch };
+}
+
 function axis(node: Node): number {
   return node.attrs["axis"] as number;
 }
@@ -265,7 +298,7 @@ function dimsOf(spec: KernelSpec, plan: Plan): string[] {
     else if (e.kind === "size") add(e.dims);
     else if (e.kind === "op") e.args.forEach(walk);
   };
-  if (spec.kind === "matmul") add([spec.M, spec.K, spec.N]);
+  if (spec.kind === "matmul") add([...(spec.batch?.dims ?? []), ...spec.M, ...spec.K, ...spec.N]);
   else if ("geo" in spec) add([spec.geo.N]);
   else add(spec.shape);
   if (spec.kind === "map" || spec.kind === "reduce") walk(spec.expr);
@@ -281,7 +314,11 @@ function kernelName(spec: KernelSpec): string {
       const e = spec.epilogue;
       const then = e ? [e.scale ? "scale" : "", e.bias ? "bias" : "", e.activation ?? ""] : [];
       const form = `${spec.ta ? "t" : "n"}${spec.tb ? "t" : "n"}`;
-      return ["matmul", form, ...then.filter((p) => p), `${spec.M}x${spec.K}x${spec.N}`].join("_");
+      const sizes = [spec.M, spec.K, spec.N].map((d) => d.join("_")).join("x");
+      const batch = spec.batch
+        ? [`${spec.batch.sum ? "summed" : "batch"}_${spec.batch.dims.join("_")}`]
+        : [];
+      return ["matmul", form, ...then.filter((p) => p), ...batch, sizes].join("_");
     }
     case "map":
       return `${opsOf(spec.expr).join("_") || "copy"}_${dims(spec.shape)}`;

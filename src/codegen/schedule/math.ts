@@ -83,7 +83,10 @@ export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[
     case "matmul": {
       const left = spec.ta ? `transpose(${a})` : a;
       const right = spec.tb ? `transpose(${b})` : b;
-      return `${out} = ${left} @ ${right}, [${spec.M}, ${spec.K}] @ [${spec.K}, ${spec.N}]`;
+      const [M, K, N] = [spec.M, spec.K, spec.N].map((d) => d.join(" * "));
+      const batch = spec.batch;
+      const per = batch ? `, one per [${batch.dims.join(", ")}]${batch.sum ? ", summed" : ""}` : "";
+      return `${out} = ${left} @ ${right}, [${M}, ${K}] @ [${K}, ${N}]${per}`;
     }
     case "softmax":
       return `${out} = ${spec.log ? "log_softmax" : "softmax"}(${a}, axis: ${spec.axis})${over(spec.shape)}`;

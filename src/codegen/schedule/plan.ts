@@ -174,7 +174,7 @@ export class Plan {
       if (!this.materialized(n) || !isElementwise(n)) continue;
       const e = matchEpilogue(n, fused);
       if (!e || users.get(e.product) !== 1 || this.roots.has(e.product)) continue;
-      if (!sameShape(e.product.shape, n.shape) || n.shape.length !== 2) continue;
+      if (!sameShape(e.product.shape, n.shape) || !oneProduct(e.product)) continue;
       this.epilogues.set(n, e);
       this.fused.add(e.product);
       // a per-column vector computed inline (a folded batchnorm's shift) gets a buffer of its own
@@ -288,6 +288,15 @@ export class Plan {
   isStatic(shape: Shape): boolean {
     return shape.every((d) => typeof d === "number" || this.bound(d) !== undefined);
   }
+}
+
+/**
+ * Whether a product is one matrix product in its kernel, its rows those of every matrix of the
+ * batch (x @ W for x [..., m, k]): an epilogue then applies per column as it is stored.
+ */
+function oneProduct(mm: Node): boolean {
+  if (mm.shape.length === 2 && mm.attrs["fold"] !== true) return true;
+  return mm.attrs["fold"] !== true && mm.attrs["ta"] !== true && mm.inputs[1]!.shape.length === 2;
 }
 
 /** The most elementwise ops one generated expression nests. */

@@ -13,6 +13,7 @@ import { batchnormDxKernel, count, softmaxKernel, softmaxXentKernel } from "./li
 import type { FuncBuilder } from "./func.ts";
 import { lineKernel, type Pass } from "./lines.ts";
 import { matmulKernel } from "./matmul.ts";
+import { batchDriver } from "./batched.ts";
 import type { Func } from "./module.ts";
 import { WASM_OPS } from "./ops.ts";
 import { optimizerKernel, type OptimizerRule } from "./optim.ts";
@@ -44,6 +45,7 @@ export interface WasmKernel {
 /** The kernel's wasm functions and calls, or why the wasm target cannot run it. */
 export function wasmKernel(k: Kernel, name: string): WasmKernel | string {
   try {
+    if (k.spec.kind === "matmul" && k.spec.batch) return batchedProduct(k, k.spec, name);
     const b = new Params(k);
     const func = build(k.spec, name, b);
     return { funcs: [func], calls: [{ func: name, args: b.refs }] };
@@ -427,12 +429,16 @@ function matmul(
   const e = spec.epilogue;
   if (e?.scale) b.add({ name: "scale", type: "ptr" }, refs.scale!);
   if (e?.bias) b.add({ name: "bias", type: "ptr" }, refs.bias!);
-  const dim = (d: Dim): number | "param" => {
-    if (typeof d === "number") return d;
-    b.add({ name: `n_${d}`, type: "size" }, { kind: "dim", name: d });
+  // a size of products of named dims is one i32 param holding the product
+  const dim = (ds: Dim[], which: string): number | "param" => {
+    if (ds.every((d) => typeof d === "number")) return ds.reduce<number>((a, d) => a * d, 1);
+    const one = ds.length === 1 ? ds[0]! : null;
+    if (typeof one === "string")
+      b.add({ name: `n_${one}`, type: "size" }, { kind: "dim", name: one });
+    else b.add({ name: `n_${which}`, type: "size" }, { kind: "size", dims: ds });
     return "param";
   };
-  const [M, N, K] = [dim(spec.M), dim(spec.N), dim(spec.K)];
+  const [M, N, K] = [dim(spec.M, "M"), dim(spec.N, "N"), dim(spec.K, "K")];
   const form = spec.ta ? "tn" : spec.tb ? "nt" : "nn";
   const activation = e?.activation;
   return matmulKernel({
@@ -444,7 +450,44 @@ function matmul(
     ...(e?.scale ? { scale: true } : {}),
     ...(e?.bias ? { bias: true } : {}),
     ...(activation ? { activation } : {}),
+    ...(spec.batch?.sum ? { accumulate: true } : {}),
   });
+}
+
+/** A batch of products: the one-product kernel, and a driver calling it once per index. */
+function batchedProduct(
+  k: Kernel,
+  spec: Extract<KernelSpec, { kind: "matmul" }>,
+  name: string,
+): WasmKernel {
+  if (spec.epilogue || (spec.ta && spec.tb))
+    throw new Unsupported("a batch of products with an epilogue or two transposed operands");
+  const b = new Params(k);
+  const one = `${name}_one`;
+  const product = matmul(spec, one, b, {
+    C: { kind: "tensor", index: k.tensors - 1 },
+    A: { kind: "tensor", index: 0 },
+    B: { kind: "tensor", index: 1 },
+  });
+  const param = (which: string) => {
+    const i = b.list.findIndex((p) => p.name === `n_${which}` || p.name === which);
+    return i;
+  };
+  const sizeOf = (ds: Dim[], which: "M" | "N" | "K") =>
+    ds.every((d) => typeof d === "number")
+      ? ds.reduce<number>((a, d) => a * (d as number), 1)
+      : { param: param(ds.length === 1 ? (ds[0] as string) : which) };
+  const batch = spec.batch!;
+  const driver = batchDriver({
+    name,
+    product: { name: one, params: b.list },
+    sizes: { M: sizeOf(spec.M, "M"), N: sizeOf(spec.N, "N"), K: sizeOf(spec.K, "K") },
+    aShared: batch.aShared,
+    bShared: batch.bShared,
+    sum: batch.sum,
+  });
+  const args: ArgRef[] = [...b.refs, { kind: "size", dims: batch.dims }];
+  return { funcs: [product, driver], calls: [{ func: name, args }] };
 }
 
 /** A' @ B' with both stored transposed: B [N, K] transposed into scratch [K, N], then A' @ it. */
@@ -457,7 +500,7 @@ function productThroughScratch(
   first.tensor(1, "b");
   const scratch = first.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
   first.dims();
-  const [N, K] = [first.size(spec.N), first.size(spec.K)];
+  const [N, K] = [first.product(spec.N), first.product(spec.K)];
   const load: Expr = { kind: "load", ptr: 0, strides: [1, K] };
   const transpose = elementwiseKernel({
     name: `${name}_b`,
@@ -479,7 +522,7 @@ function productThroughScratch(
       { func: `${name}_b`, args: first.refs },
       { func: name, args: second.refs },
     ],
-    scratch: [spec.K, spec.N],
+    scratch: [...spec.K, ...spec.N],
   };
 }
 
