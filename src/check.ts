@@ -64,7 +64,7 @@ export function randomFeed(model: ModelIR, dims: Record<string, number>, seed: n
 }
 
 /** Elements of the loss graph's nodes times loss evaluations, per param: about a second's work. */
-const WORK = 2 ** 31;
+const WORK = 2 ** 30;
 const MIN_EVALUATIONS = 6;
 
 export interface CheckPlan {
@@ -93,7 +93,7 @@ export function checkPlan(compiled: Compiled, options: CheckOptions = {}): Check
   for (const node of toposort([loss])) work += size(concrete(node.shape, dims));
   const per = Math.floor(WORK / (work * Math.max(1, checked.length)));
   const evaluations = Math.max(MIN_EVALUATIONS, per);
-  const directions = Math.min(options.directions ?? 3, Math.max(1, Math.floor(evaluations / 16)));
+  const directions = Math.min(options.directions ?? 3, Math.max(1, Math.floor(evaluations / 12)));
   const samples = Math.min(options.samples ?? 40, Math.floor((evaluations - 4 * directions) / 2));
   return { dims, checked, skipped: compiled.grads.filter(skip), evaluations, directions, samples };
 }
