@@ -5,7 +5,7 @@
 // 10^-11, so a step of 10^-6 leaves 10^-5 of doubt), and for a direction its own third difference.
 // The noise is measured, not assumed: the median of the directions' third differences, and at
 // least the rounding of the largest loss seen. The number of loss evaluations shrinks as the loss
-// graph grows (at least 6 per param), so that a check of the largest param takes seconds.
+// graph grows (at least 4 per param: one direction), so that a check of the largest param takes seconds.
 import type { Compiled } from "./compile.ts";
 import type { ModelIR } from "./ir/model.ts";
 import type { Dim, Node } from "./ir/node.ts";
@@ -65,7 +65,7 @@ export function randomFeed(model: ModelIR, dims: Record<string, number>, seed: n
 
 /** Elements of the loss graph's nodes times loss evaluations, per param: about a second's work. */
 const WORK = 2 ** 30;
-const MIN_EVALUATIONS = 6;
+const MIN_EVALUATIONS = 4;
 
 export interface CheckPlan {
   /** sizes of the named dims */

@@ -98,9 +98,9 @@ describe("checkGradients", () => {
     for (const r of rows) expect(r.worst).toBeLessThan(1e-6);
   });
 
-  it("spends at most 6 loss evaluations on the largest param, 1 direction and 1 element", () => {
+  it("spends 4 loss evaluations on the largest param: 1 direction", () => {
     const largest = checkPlan(build(sumOfProducts(16384)))!;
-    expect(largest).toMatchObject({ evaluations: 6, directions: 1, samples: 1 });
+    expect(largest).toMatchObject({ evaluations: 4, directions: 1, samples: 0 });
     // 2^25 elements of work: 2^30 / 2^25 evaluations, 2 directions and 11 elements
     expect(checkPlan(big)).toMatchObject({ evaluations: 31, directions: 2, samples: 11 });
     // a model of a few thousand elements gets the full check
