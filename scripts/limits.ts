@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { main } from "../src/cli/main.ts";
 import { cases, type Outcome } from "./limits/cases.ts";
+import { checkCases } from "./limits/check.ts";
 
 /** Commands that once hung on a device file; each must refuse it at once. */
 const commands: { id: string; input: string; expect: string; argv: string[] }[] = [
@@ -44,7 +45,7 @@ async function runCase(id: string): Promise<Measured> {
     const u = process.cpuUsage(cpu);
     return { outcome, wall: performance.now() - start, cpu: (u.user + u.system) / 1000 };
   };
-  const c = cases.find((x) => x.id === id);
+  const c = [...cases, ...checkCases].find((x) => x.id === id);
   if (c) return measured(c.run(c.sizes?.issue));
   const command = commands.find((x) => x.id === id)!;
   let err = "";
@@ -70,7 +71,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 if (process.argv[2] === "--case") {
   process.stdout.write(JSON.stringify(await runCase(process.argv[3]!)) + "\n");
 } else {
-  const all = [...cases, ...commands];
+  const all = [...cases, ...checkCases, ...commands];
   const rows: string[][] = [];
   for (const c of all) {
     const r = spawnSync(

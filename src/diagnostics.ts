@@ -47,6 +47,8 @@ export const codes = {
   NN5002: "not a regular file",
   NN5003: "file too large",
   NN5004: "output would overwrite an input",
+  NN5005: "output cannot be written there",
+  NN5006: "output written to a fallback file",
   NN6007: "target out of range",
   NN6008: "value beyond the float range",
   NN6103: "weights not finite",

@@ -1,23 +1,8 @@
-// How nnc reads and writes files (node only: nothing that src/index.ts reaches imports this). It
+// How nnc reads files (node only: nothing that src/index.ts reaches imports this). It
 // reads only regular files, each kind up to a size limit checked before anything is read, so that
 // `/dev/zero`, a FIFO or a runaway file is refused at once instead of read until memory runs out.
-// It writes through a temporary file in the same folder, renamed over the target once complete, so
-// that a failure never leaves a partial file or half a pair.
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  type Stats,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
+// Writing is outputs.ts's.
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { NnError, type Code } from "../diagnostics.ts";
 
 const MiB = 2 ** 20;
@@ -38,7 +23,7 @@ function refuse(file: string, code: Code, message: string): NnError {
   return new NnError([{ file, line: 1, col: 1, code, message }]);
 }
 
-function kindOf(s: Stats): string {
+export function kindOf(s: Stats): string {
   if (s.isDirectory()) return "a directory";
   if (s.isCharacterDevice()) return "a character device";
   if (s.isBlockDevice()) return "a block device";
@@ -90,30 +75,5 @@ export function readRegularFile(file: string, kind: FileKind, unreadable: Unread
     throw unreadable((e as NodeJS.ErrnoException).code, (e as Error).message);
   } finally {
     closeSync(fd);
-  }
-}
-
-let temporaries = 0;
-
-/**
- * Writes every file, making their folders: all to temporary files first, then each renamed over
- * its target (the first one last), so that a failure (thrown) leaves the targets as they were.
- */
-export function writeFilesAtomic(files: readonly (readonly [string, string | Uint8Array])[]): void {
-  const written: [temp: string, file: string][] = [];
-  try {
-    for (const [file] of files)
-      if (existsSync(file) && statSync(file).isDirectory())
-        throw new Error(`${file} is a directory`);
-    for (const [file, data] of files) {
-      mkdirSync(dirname(file), { recursive: true });
-      const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${temporaries++}.tmp`);
-      written.push([temp, file]);
-      writeFileSync(temp, data);
-    }
-    for (const [temp, file] of [...written].reverse()) renameSync(temp, file);
-  } catch (e) {
-    for (const [temp] of written) rmSync(temp, { force: true });
-    throw e;
   }
 }

@@ -1,13 +1,20 @@
 import { oneFile, parse, stringOpt, type Parsed } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileOptions } from "../common.ts";
-import { prepareOutput, refuseOverwrites, writeOutputs, type NamedFile } from "../outputs.ts";
+import {
+  prepareOutputs,
+  refuseOverwrites,
+  writeOutputsOrFallback,
+  type OutputData,
+  type NamedFile,
+} from "../../train/outputs.ts";
 import { inputFiles, numberOpt, requireData, requireLoss } from "../training.ts";
 import type { Compiled } from "../../compile.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
-import { loadWeights, saveWeights } from "../../train/files.ts";
+import { loadWeights } from "../../train/files.ts";
+import { weightsToBytes } from "../../train/safetensors.ts";
 import { terminalCurve } from "../../train/curve.ts";
 import { trainingChart } from "../../train/charts.ts";
 
@@ -29,7 +36,8 @@ the held-out loss and accuracy of each epoch (with the seconds that epoch took),
   --seed N               seed of the initial params, the shuffling and dropout (default 1)
   --load W.safetensors   start from these params and state instead of the initializers
   --save W.safetensors   write the trained params and state (safetensors format; its folder is
-                         made, and checked, before training starts)
+                         made, and checked, before training starts; should the write still
+                         fail at the end, they go to a fallback file the error names)
   --plot FILE.svg        write a chart of train/test loss and test accuracy per epoch
   --grad-norms           print each layer's gradient norm before training and after each epoch
   --json                 end with one line of JSON: epochs, train_loss, test_loss, test_accuracy, seconds
@@ -98,7 +106,7 @@ export const trainCommand = defineCommand({
     const s = settings(p);
     const outputs = [s.save, s.plot].filter((f): f is NamedFile => f !== undefined);
     refuseOverwrites(outputs, inputFiles(file, p));
-    outputs.forEach(prepareOutput);
+    prepareOutputs(outputs);
     // training runs on the wasm target where it can and gains, unless --target says otherwise
     const compiled = compileFile(p, file, stringOpt(p, "target") ? {} : { target: "auto" });
     requireLoss(compiled.model, "train");
@@ -179,15 +187,14 @@ function finish(
     `\n${acc}test loss ${last.testLoss.toFixed(4)} after ${s.epochs} epoch${s.epochs === 1 ? "" : "s"} ` +
       `(${history.seconds.toFixed(1)} s in all)`,
   );
-  if (s.save) {
-    saveWeights(s.save.path, compiled.model, trainer.model);
-    write(`weights (params and state) saved to ${s.save.path}`);
-  }
-  if (s.plot) {
-    const chart = trainingChart(history, `${compiled.model.name} on ${s.data}`);
-    writeOutputs([{ ...s.plot, data: chart }]);
-    write(`chart written to ${s.plot.path}`);
-  }
+  // both or neither; where that fails at the end, both to fallback files the error names
+  const files: OutputData[] = [];
+  if (s.save) files.push({ ...s.save, data: weightsToBytes(compiled.model, trainer.model) });
+  if (s.plot)
+    files.push({ ...s.plot, data: trainingChart(history, `${compiled.model.name} on ${s.data}`) });
+  if (files.length > 0) writeOutputsOrFallback(files);
+  if (s.save) write(`weights (params and state) saved to ${s.save.path}`);
+  if (s.plot) write(`chart written to ${s.plot.path}`);
 }
 
 /** SPEC §5: the one line of JSON that ends `--json` output. */
