@@ -14,6 +14,7 @@ import { mnist, mnistTable } from "../src/train/mnist.ts";
 import { Trainer } from "../src/train/trainer.ts";
 import { terminalCurve } from "../src/train/curve.ts";
 import { svg } from "../src/train/plot.ts";
+import { badCsv, badTargets } from "./bad-data.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/train/safetensors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nnc-train-"));
@@ -60,27 +61,7 @@ describe("CSV data", () => {
     }
   });
 
-  const bad: [string, string, RegExp, string, number, number][] = [
-    ["an empty file", "", /the file is empty/, "NN6002", 1, 1],
-    ["blank lines only", "\n  \n", /the file is empty/, "NN6002", 1, 1],
-    ["a header and no rows", "x1,x2,y\n", /no rows of data/, "NN6002", 2, 1],
-    ["no header", "0,1,1\n1,1,0\n", /header of column names/, "NN6006", 1, 1],
-    ["too few columns", "x1,x2,y\n0,1,1\n1,1\n", /has 2 columns, the header has 3/, "NN6003", 3, 4],
-    ["too many columns", "x1,x2,y\n0,1,1,7\n", /has 4 columns, the header has 3/, "NN6003", 2, 7],
-    [
-      "a word",
-      "x1,x2,y\n0,1,1\n1,abc,0\n",
-      /column 2 \(x2\) is `abc`; expected a finite number/,
-      "NN6004",
-      3,
-      3,
-    ],
-    ["an empty cell", "x1,x2,y\n0,,1\n", /column 2 \(x2\) is empty/, "NN6004", 2, 3],
-    ["NaN", "x1,x2,y\nNaN,0,1\n", /is `NaN`/, "NN6004", 2, 1],
-    ["an overflow", "x1,x2,y\n1e999,0,1\n", /is `1e999`/, "NN6004", 2, 1],
-    ["hex", "x1,x2,y\n0x10,0,1\n", /is `0x10`/, "NN6004", 2, 1],
-  ];
-  it.each(bad)("rejects %s with file, line and column", (_, text, message, code, line, col) => {
+  it.each(badCsv)("rejects %s with file, line and column", (_, text, message, code, line, col) => {
     const d = diagnostic(() => parseCsv(text, "bad.csv"));
     expect(d.message).toMatch(message);
     expect([d.file, d.code, d.line, d.col]).toEqual(["bad.csv", code, line, col]);
@@ -124,54 +105,7 @@ describe("CSV data", () => {
   // loss reads (NN6050), each error at the cell's line and column
   const moons = model("models/moons.nn");
   const fixtures = { xor, softmax, moons };
-  const targets: [string, string, keyof typeof fixtures, string, RegExp, number, number][] = [
-    [
-      "a class index out of range",
-      "a,b,class\n1,2,0\n3,4,3\n",
-      "softmax",
-      "NN6007",
-      /column 3 \(class\) holds the class of `y`, an integer from 0 to 2; got 3/,
-      3,
-      5,
-    ],
-    [
-      "a class index that is not an integer",
-      "a,b,class\n1,2,0.5\n",
-      "softmax",
-      "NN6007",
-      /an integer from 0 to 2; got 0\.5/,
-      2,
-      5,
-    ],
-    [
-      "a bce target that is not 0 or 1",
-      "x1,x2,y\n0,0,0\n0,1,1\n1,0,  2\n",
-      "xor",
-      "NN6050",
-      /column 3 \(y\) is 2, but `y` is read by `bce` \(line 8\) as labels 0 or 1; write the two classes as 0 and 1 \(-1\/\+1 labels y become \(y \+ 1\) \/ 2\)/,
-      4,
-      7,
-    ],
-    [
-      "a bce target of -1 (the SVM convention)",
-      "x1,x2,y\n0,0,-1\n",
-      "xor",
-      "NN6050",
-      /is -1, but `y` is read by `bce`/,
-      2,
-      5,
-    ],
-    [
-      "a hinge target of 0 (the 0/1 convention)",
-      "x1,x2,y\n0.5,0.25,1\n0.5,0.25,0\n",
-      "moons",
-      "NN6050",
-      /column 3 \(y\) is 0, but `y` is read by `hinge` \(line \d+\) as labels -1 or \+1; write the two classes as -1 and \+1 \(0\/1 labels y become 2 \* y - 1\)/,
-      3,
-      10,
-    ],
-  ];
-  it.each(targets)(
+  it.each(badTargets)(
     "rejects %s, at its line and column",
     (_, text, fixture, code, message, line, col) => {
       const d = diagnostic(() => fit(parseCsv(text, "t.csv"), fixtures[fixture].model));

@@ -6,7 +6,8 @@ import wabtInit from "wabt";
 import { Bytes, encode } from "../src/codegen/wasm/encode.ts";
 import { formatF32, printWat } from "../src/codegen/wasm/wat.ts";
 import { ISA, opInfo, type Mnemonic } from "../src/codegen/wasm/isa.ts";
-import { flatten, type Instr } from "../src/codegen/wasm/code.ts";
+import { flatten, get, set, type Instr } from "../src/codegen/wasm/code.ts";
+import { FuncBuilder } from "../src/codegen/wasm/func.ts";
 import type { Func, Module } from "../src/codegen/wasm/module.ts";
 import { hasRelaxedSimd, relaxedProbe } from "../src/codegen/wasm/features.ts";
 import { allKernels } from "./wasm-fixtures.ts";
@@ -176,6 +177,18 @@ describe("the text", () => {
     const wat = printWat(moduleOf([f]));
     expect(wat).toContain(";; line 6: h = x |> dense(128) |> relu\n  (func $k");
     expect(wat).toContain("    ;; the tile's epilogue\n    nop");
+  });
+
+  it("spells every name a function builder gives: a named dim `bätch` makes `$n_b_tch`", () => {
+    const fb = new FuncBuilder("k", [{ name: "n_bätch", type: "i32" }], ["i32"]);
+    const l = fb.local("x·y", "i32");
+    fb.emit(set(l, get(fb.param("n_bätch"))), get(l));
+    const m = moduleOf([fb.finish()]);
+    const wat = printWat(m);
+    expect(wat).toContain("(param $n_b_tch i32)");
+    expect(wat).toContain("(local $x_y i32)");
+    // the name section holds the same names as the text
+    expect(hex(encode(m))).toBe(hex(assemble(wat)));
   });
 
   it("refuses a name the text format cannot spell", () => {

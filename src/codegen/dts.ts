@@ -2,12 +2,12 @@
 // names, and the feed and result types of each entry point.
 import { isScalar, type Shape } from "../ir/node.ts";
 import type { Leaf } from "../ir/model.ts";
-import { str } from "./schedule/names.ts";
+import { jsComment, jsString } from "./text.ts";
 import type { Plan } from "./schedule/plan.ts";
 import { slotNames } from "./js/optim.ts";
 
 const field = (name: string, type: string, optional = false) =>
-  `  ${str(name)}${optional ? "?" : ""}: ${type};`;
+  `  ${jsString(name)}${optional ? "?" : ""}: ${type};`;
 
 export function emitDts(plan: Plan): string {
   const arr = plan.array;
@@ -18,7 +18,7 @@ export function emitDts(plan: Plan): string {
   const iface = (name: string, fields: string[], ext = "") =>
     [`export interface ${name}${ext} {`, ...fields, "}"].join("\n");
   return [
-    `// ${str(m.name)}: the interface of the generated module.`,
+    `// ${jsComment(m.name)}: the interface of the generated module.`,
     iface(
       "Params",
       m.params.map((p) => field(p.name, arr)),

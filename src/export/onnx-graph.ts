@@ -2,6 +2,7 @@
 // every lowering needs (float and int64 constants, a shape as a tensor, the size of a named dim).
 // Every value the exporter makes up is named `hint#N`: `#` cannot occur in a `.nn` name, so the
 // graph's inputs and outputs keep the `.nn` names exactly and nothing else can take them.
+import { onnxDoc } from "../codegen/text.ts";
 import type { Dim, Shape } from "../ir/node.ts";
 import {
   attribute,
@@ -49,9 +50,15 @@ export class OnnxGraph {
     return name;
   }
 
+  /** Takes `name` for a value the caller names; two values of one name are nnc's bug. */
+  private claim(name: string): void {
+    if (this.taken.has(name)) throw new Error(`internal: two ONNX values are named ${name}`);
+    this.taken.add(name);
+  }
+
   /** Declares a graph input `name` of shape `dims`; its named dims can be read from it. */
   input(name: string, dims: Shape): string {
-    this.taken.add(name);
+    this.claim(name);
     this.inputs.push(valueInfo(name, dims, this.type));
     dims.forEach((d, axis) => {
       if (typeof d === "string" && !this.dimSources.has(d))
@@ -67,7 +74,7 @@ export class OnnxGraph {
   }
 
   initializer(name: string, dims: readonly number[], values: ArrayLike<number>): string {
-    this.taken.add(name);
+    this.claim(name);
     this.initializers.push(floatTensor(name, dims, values, this.type));
     return name;
   }
@@ -81,8 +88,8 @@ export class OnnxGraph {
     out?: string,
     extraOutputs = 0,
   ): string {
+    if (out !== undefined) this.claim(out);
     const result = out ?? this.fresh(hint);
-    if (out !== undefined) this.taken.add(out);
     const outputs = [result, ...Array.from({ length: extraOutputs }, () => this.fresh(hint))];
     this.nodes.push({
       opType,
@@ -169,7 +176,7 @@ export class OnnxGraph {
   proto(name: string, doc: string): GraphProto {
     return {
       name,
-      docString: doc,
+      docString: onnxDoc(doc),
       node: this.nodes,
       initializer: this.initializers,
       input: this.inputs,

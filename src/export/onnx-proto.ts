@@ -1,6 +1,7 @@
 // The ONNX protobuf messages, through onnx-proto (the ONNX .proto compiled by protobufjs): typed
 // helpers for the few message shapes the exporter writes, and the final encoding.
 import onnxProto, { type onnx as Onnx } from "onnx-proto";
+import { onnxDoc } from "../codegen/text.ts";
 
 // onnx-proto is a CommonJS module: its namespace arrives as the default export
 const { onnx } = onnxProto;
@@ -81,7 +82,7 @@ export function encodeModel(
     irVersion: IR_VERSION,
     producerName: "nnc",
     producerVersion: "0.1.0",
-    docString,
+    docString: onnxDoc(docString),
     opsetImport: [{ domain: "", version: OPSET }],
     graph,
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),

@@ -78,19 +78,32 @@ function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarge
     values.set(leaf.node, g.input(leaf.name, leaf.shape));
   const updates = model.train.stateUpdates;
   lowerAll(g, model, [loss, ...grads.values(), ...updates.map((u) => u.node)], values);
-  g.output("step:loss", values.get(loss)!, []);
+  g.output(stepOutputs.loss, values.get(loss)!, []);
   const value = (n: Node | undefined) => values.get(n!)!;
   const param = (name: string) => value(model.params.find((p) => p.name === name)?.node);
   for (const u of optimizerUpdate(g, model, param, (name) => value(grads.get(name))))
-    g.output(`step:${u.name}`, u.value, u.shape);
-  for (const u of updates) g.output(`step:${u.name}`, value(u.node), u.node.shape);
-  for (const [name, node] of grads) g.output(`grad:${name}`, value(node), node.shape);
+    g.output(stepOutputs.next(u.name), u.value, u.shape);
+  for (const u of updates) g.output(stepOutputs.next(u.name), value(u.node), u.node.shape);
+  for (const [name, node] of grads) g.output(stepOutputs.grad(name), value(node), node.shape);
   return (
-    `one training step of ${model.name} (${model.optimizer.kind}): step:NAME is the new value of ` +
-    `the input NAME, step:loss the loss before the step, grad:NAME the gradient; optimizer:lr is ` +
-    `the step's learning rate, which the caller schedules (metadata nnc:optimizer)`
+    `one training step of ${model.name} (${model.optimizer.kind}): ${stepOutputs.loss} is the ` +
+    `loss before the step, ${stepOutputs.next("NAME")} the new value of the input NAME, ` +
+    `${stepOutputs.grad("NAME")} the gradient; optimizer:lr is the step's learning rate, which ` +
+    `the caller schedules (metadata nnc:optimizer)`
   );
 }
+
+/**
+ * The training step's output names, disjoint by construction: each kind has a prefix of its own,
+ * followed by the name of an input (inputs' names are unique) or by nothing. A param named `loss`
+ * gives `step:loss`, which the loss is not.
+ */
+export const stepOutputs = {
+  loss: "train:loss",
+  /** the new value of the input `input` (a param, a piece of state or of optimizer state) */
+  next: (input: string) => `step:${input}`,
+  grad: (param: string) => `grad:${param}`,
+};
 
 /** Params and state as initializers named after them. */
 function leafInitializers(

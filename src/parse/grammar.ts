@@ -4,7 +4,8 @@ export const grammarSource = `// The .nn language: blocks (reusable layers) and 
 // Newlines end statements, so \`space\` skips blanks and comments but not "\\n". Before matching, the
 // parser turns a newline that does not end a statement into "\\x0B", a blank: one inside brackets,
 // one before a line that starts with \`|>\`, and one after a line that ends in a binary operator
-// (\`+ - * / @ ^ |>\`) or a comma.
+// (\`+ - * / @ ^ |>\`) or a comma. A vertical tab written in the file becomes a space, so that in the
+// text matched "\\x0B" is always a line end, and a comment ends exactly where its line does.
 //
 // \`Program\` is the whole file. The parser (src/parse/outline.ts) cuts a file at its statement
 // boundaries and matches each piece with the rule for it (\`Head\`, \`Stmt\`, and \`Expr\` for the parts

@@ -23,29 +23,46 @@ function refuse(file: string, code: Code, message: string): NnError {
   return new NnError([{ file, line: 1, col: 1, code, message }]);
 }
 
+/** What a file that is not a regular file is, in words (train_ddp.py says the same). */
+export const OTHER_FILES = {
+  directory: "a directory",
+  characterDevice: "a character device",
+  blockDevice: "a block device",
+  fifo: "a pipe (FIFO)",
+  socket: "a socket",
+  other: "something else",
+} as const;
+
 export function kindOf(s: Stats): string {
-  if (s.isDirectory()) return "a directory";
-  if (s.isCharacterDevice()) return "a character device";
-  if (s.isBlockDevice()) return "a block device";
-  if (s.isFIFO()) return "a pipe (FIFO)";
-  if (s.isSocket()) return "a socket";
-  return "something else";
+  if (s.isDirectory()) return OTHER_FILES.directory;
+  if (s.isCharacterDevice()) return OTHER_FILES.characterDevice;
+  if (s.isBlockDevice()) return OTHER_FILES.blockDevice;
+  if (s.isFIFO()) return OTHER_FILES.fifo;
+  if (s.isSocket()) return OTHER_FILES.socket;
+  return OTHER_FILES.other;
 }
+
+/** The messages of NN5002 and NN5003, of their parts (train_ddp.py fills the same). */
+export const fileMessages = {
+  notRegular: (kind: string, what: string) =>
+    `not a regular file but ${kind}; nnc reads ${what} only from regular files`,
+  tooLarge: (bytes: string, what: string, size: string, limit: string) =>
+    `the file has ${bytes} bytes; nnc reads ${what} of up to ${size} (${limit} bytes)`,
+};
 
 function checkStats(file: string, s: Stats, kind: FileKind): void {
   const limit = FILE_LIMITS[kind];
-  if (!s.isFile())
-    throw refuse(
-      file,
-      "NN5002",
-      `not a regular file but ${kindOf(s)}; nnc reads ${limit.what} only from regular files`,
-    );
+  if (!s.isFile()) throw refuse(file, "NN5002", fileMessages.notRegular(kindOf(s), limit.what));
   if (s.size > limit.bytes)
     throw refuse(
       file,
       "NN5003",
-      `the file has ${s.size.toLocaleString("en-US")} bytes; nnc reads ${limit.what} of up to ` +
-        `${limit.size} (${limit.bytes.toLocaleString("en-US")} bytes)`,
+      fileMessages.tooLarge(
+        s.size.toLocaleString("en-US"),
+        limit.what,
+        limit.size,
+        limit.bytes.toLocaleString("en-US"),
+      ),
     );
 }
 

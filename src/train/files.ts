@@ -3,7 +3,7 @@
 // Files are read through file-access.ts (only regular files within a size limit) and written through
 // outputs.ts (whole or not at all, never over a device or a link).
 import type { ModelIR } from "../ir/model.ts";
-import { parseCsv, type CsvOptions } from "./csv.ts";
+import { csvMessages, parseCsv, type CsvOptions } from "./csv.ts";
 import type { FloatArray, Table } from "./data.ts";
 import { dataError } from "./errors.ts";
 import { readRegularFile } from "./file-access.ts";
@@ -17,7 +17,7 @@ export function readCsv(file: string, options: CsvOptions = {}): Table {
     dataError(
       "NN6001",
       { file, line: 1, col: 1 },
-      code === "ENOENT" ? "no such file" : `cannot read the file (${message})`,
+      code === "ENOENT" ? csvMessages.noSuchFile : csvMessages.unreadable(message),
     ),
   );
   return parseCsv(bytes.toString("utf8"), file, options);

@@ -8,7 +8,7 @@ import { registry } from "../../ops/index.ts";
 import { lit, num } from "../../ops/op.ts";
 import type { FnSteps, Step } from "../schedule/steps.ts";
 import type { FnPlan, Plan } from "../schedule/plan.ts";
-import { commentText, sourceText, str } from "../schedule/names.ts";
+import { jsComment, jsString, sourceLine } from "../text.ts";
 import { dropDoubleParens, wrap } from "./loops.ts";
 
 export interface BodyOptions {
@@ -107,10 +107,10 @@ export class Entries {
       }
       const o = step.origin;
       if (o && o.line !== lastLine) {
-        lines.push(`// line ${o.line}: ${this.sourceText(o.text)}`);
+        lines.push(`// line ${o.line}: ${jsComment(this.sourceText(o.text))}`);
         lastLine = o.line;
       }
-      if (step.note && !notes.has(step.note)) lines.push(`//   ${commentText(step.note)}`);
+      if (step.note && !notes.has(step.note)) lines.push(`//   ${jsComment(step.note)}`);
       if (step.note) notes.add(step.note);
       for (const l of this.stepLines(step)) lines.push(l);
     }
@@ -125,7 +125,7 @@ export class Entries {
     const o = step.origin;
     const show = step.math !== "" && step.kind !== "scalar";
     const echo = show && o !== undefined && this.sourceText(o.text) === step.math;
-    lines = show && !echo ? [`//   ${commentText(step.math)}`] : [];
+    lines = show && !echo ? [`//   ${jsComment(step.math)}`] : [];
     lines.push(...this.statement(step));
     this.written.set(step, lines);
     return lines;
@@ -134,7 +134,7 @@ export class Entries {
   /** A source line as comments show it (each line is shown in every function). */
   private sourceText(text: string): string {
     let shown = this.shownLines.get(text);
-    if (shown === undefined) this.shownLines.set(text, (shown = sourceText(text)));
+    if (shown === undefined) this.shownLines.set(text, (shown = sourceLine(text)));
     return shown;
   }
 
@@ -167,17 +167,19 @@ export class Entries {
     if (stuck.length > 0)
       throw new Error(`cannot bind the named dims of ${stuck.map((l) => l.name).join(", ")}`);
     for (const { leaf, binds } of order) {
-      const name = str(leaf.name);
+      const name = jsString(leaf.name);
       if (isScalar(leaf.shape)) {
         lines.push(`const ${p.nameOf(leaf.node)} = $takeNumber($feed, ${name});`);
         continue;
       }
       const v = this.feedName(leaf);
-      const shape = str(shapeToString(leaf.shape));
+      const shape = jsString(shapeToString(leaf.shape));
       lines.push(`const ${v} = $takeArray($feed, ${name}, ${shape});`);
       if (binds !== undefined) {
         const per = p.size(leaf.shape.filter((x) => x !== binds));
-        lines.push(`${p.dim(binds)} = $bindDim(${v}, ${name}, ${shape}, ${str(binds)}, ${per});`);
+        lines.push(
+          `${p.dim(binds)} = $bindDim(${v}, ${name}, ${shape}, ${jsString(binds)}, ${per});`,
+        );
       } else {
         lines.push(`$checkLength(${v}, ${name}, ${shape}, ${p.size(leaf.shape)});`);
       }
@@ -215,20 +217,20 @@ export class Entries {
       .filter((d) => p.dimVars.has(d))
       .map(
         (d) =>
-          `if (${p.dim(d)} < 2) throw new Error("batchnorm needs a batch of at least 2 in training (got " + ${p.dim(d)} + " for " + ${str(d)} + ")");`,
+          `if (${p.dim(d)} < 2) throw new Error("batchnorm needs a batch of at least 2 in training (got " + ${p.dim(d)} + " for " + ${jsString(d)} + ")");`,
       );
   }
 
   /** `target[key] = value` for a result: a number, or a view of a grown buffer (null: static). */
   resultAssign(target: string, key: string, node: Node): string | null {
     const p = this.plan;
-    if (isScalar(node.shape)) return `${target}[${str(key)}] = ${this.scalar(node)};`;
+    if (isScalar(node.shape)) return `${target}[${jsString(key)}] = ${this.scalar(node)};`;
     if (p.isStatic(node.shape) && !this.access.viewsPerCall) return null;
     const buf = p.nameOf(node);
     const view = this.viewOf(buf, target, key);
     const size = p.size(node.shape);
     const a = this.access;
-    return `if (${a.stale(view, buf, size)}) ${target}[${str(key)}] = ${view} = ${a.view(buf, size)};`;
+    return `if (${a.stale(view, buf, size)}) ${target}[${jsString(key)}] = ${view} = ${a.view(buf, size)};`;
   }
 
   /** The view variable of one result (two results may view one buffer: equal gradients). */

@@ -7,7 +7,8 @@ import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import type { KExpr, Kernel, KernelSpec } from "../schedule/kernels.ts";
 import { kernelMath } from "../schedule/math.ts";
-import { commentText, sanitize } from "../schedule/names.ts";
+import { sanitize } from "../schedule/names.ts";
+import { jsComment } from "../text.ts";
 import {
   exprAt,
   makeLoop,
@@ -86,7 +87,7 @@ export function kernelFunction(k: Kernel, opts: KernelOptions): string[] {
   const extra = k.spec.kind === "dropout_mask" ? ["rng"] : [];
   const params = [...p.tensors, ...extra, ...p.scalars, ...p.dims];
   return [
-    `// ${commentText(kernelMath(k.spec, p.tensors, p.scalars))}`,
+    `// ${jsComment(kernelMath(k.spec, p.tensors, p.scalars))}`,
     `function ${k.name}(${params.join(", ")}) {`,
     ...body(k.spec, scope, p.tensors, opts).map((l) => `  ${l}`),
     "}",

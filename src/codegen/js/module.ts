@@ -3,7 +3,7 @@
 // whose statements call the kernels with the model's buffers.
 import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import { lit } from "../../ops/op.ts";
-import { commentText, str } from "../schedule/names.ts";
+import { jsComment, jsString } from "../text.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
 import { Entries, type BodyOptions, type BufferAccess } from "./entry.ts";
@@ -58,7 +58,7 @@ export function emitJs(input: JsInput, backend: Backend): JsModule {
     `return { ${exported(plan, opt).join(", ")} };`,
   ];
   const js = [
-    `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${backend.label}).`,
+    `// model ${jsComment(plan.model.name)} from ${jsComment(plan.model.file)} (${backend.label}).`,
     "// Names that start with `$` are the compiler's own; every other name comes from the source.",
     '"use strict";',
     `const $meta = ${literal(input.meta)};`,
@@ -141,15 +141,18 @@ function results(plan: Plan, perCall: boolean): string[] {
   const upFront = (shape: Shape) => !isScalar(shape) && plan.isStatic(shape) && !perCall;
   for (const o of plan.model.infer.outputs)
     if (upFront(o.node.shape))
-      lines.push(`$forwardResult[${str(o.name)}] = ${plan.nameOf(o.node)};`);
+      lines.push(`$forwardResult[${jsString(o.name)}] = ${plan.nameOf(o.node)};`);
   if (plan.model.train.loss === null) return lines;
   lines.push("const $grads = Object.create(null);");
   for (const g of plan.opts.grads) {
     if (isScalar(g.node.shape)) {
       const store = scalarGradStore(plan, g.name);
-      lines.push(`const ${store} = new ${plan.array}(1);`, `$grads[${str(g.name)}] = ${store};`);
+      lines.push(
+        `const ${store} = new ${plan.array}(1);`,
+        `$grads[${jsString(g.name)}] = ${store};`,
+      );
     } else if (upFront(g.node.shape))
-      lines.push(`$grads[${str(g.name)}] = ${plan.nameOf(g.node)};`);
+      lines.push(`$grads[${jsString(g.name)}] = ${plan.nameOf(g.node)};`);
   }
   lines.push("const $gradResult = { loss: 0, grads: $grads };");
   return lines;
@@ -273,7 +276,7 @@ function batchOption(plan: Plan): string[] {
     return [
       ...check,
       `  if ($options.batch !== ${bound})`,
-      `    throw new Error("this module was compiled for ${commentText(d)} = ${bound} (--bind); createModel got batch " + $options.batch);`,
+      `    throw new Error(${jsString(`this module was compiled for ${d} = ${bound} (--bind); createModel got batch `)} + $options.batch);`,
       "}",
     ];
   return [...check, `  ${plan.dim(d)} = $options.batch;`, "  $ensure();", "}"];

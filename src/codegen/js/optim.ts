@@ -7,7 +7,7 @@ import { isScalar, type Node } from "../../ir/node.ts";
 import type { OptimizerSpec, ScheduleSpec } from "../../ir/model.ts";
 import { lit } from "../../ops/op.ts";
 import type { Plan } from "../schedule/plan.ts";
-import { commentText } from "../schedule/names.ts";
+import { jsComment, jsString } from "../text.ts";
 import { wrap } from "./loops.ts";
 
 export interface OptimizerCode {
@@ -134,7 +134,7 @@ export function jsUpdates(plan: Plan): UpdateTarget {
   const kernels: string[] = [];
   return {
     stateBuffer: (name, size) => [`const ${name} = new ${plan.array}(${size});`],
-    slot: (slots, key, name) => `${slots}[${JSON.stringify(key)}] = ${name};`,
+    slot: (slots, key, name) => `${slots}[${jsString(key)}] = ${name};`,
     update(key, args) {
       const id = `${key.o.kind}${key.wd > 0 ? "_decayed" : ""}_${key.size}`;
       if (!names.has(id)) {
@@ -176,7 +176,7 @@ export function optimizer(
       );
       return name;
     });
-    step.push(`// ${commentText(g.name)}`);
+    step.push(`// ${jsComment(g.name)}`);
     const wd = decayOf(o, leaf.name);
     if (scalarParam) {
       step.push(...scalarUpdate(plan, { o, wd, leaf, g, roles, buffers }, scalar));
@@ -297,7 +297,7 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
     `  const ${field} = run === null || typeof run !== "object" ? run : run.${field};`,
     `  if (!Number.isInteger(${field}) || ${field} < 1)`,
     `    throw new Error(`,
-    `      ${JSON.stringify(`learningRate(step, { ${field} }) needs ${why}`)} +`,
+    `      ${jsString(`learningRate(step, { ${field} }) needs ${why}`)} +`,
     `        ", a positive integer; got " + $describe(${field}),`,
     "    );",
   ];

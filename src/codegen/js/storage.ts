@@ -5,12 +5,12 @@ import { isScalar, type Node } from "../../ir/node.ts";
 import { fans, type Leaf, type ParamLeaf } from "../../ir/model.ts";
 import { lit } from "../../ops/op.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
-import { commentText, str } from "../schedule/names.ts";
+import { jsComment, jsString } from "../text.ts";
 import type { Plan } from "../schedule/plan.ts";
 
 export function dimDecls(plan: Plan): string[] {
   return [...plan.dimVars].flatMap(([d, v]) => [
-    `let ${v} = 0; // ${commentText(d)}`,
+    `let ${v} = 0; // ${jsComment(d)}`,
     `let ${plan.capVars.get(d)} = 0;`,
   ]);
 }
@@ -32,7 +32,7 @@ function place(plan: Plan, leaf: Leaf, into: string, placement: Placement) {
   return {
     store,
     lines: [`const ${store} = new ${plan.array}(${plan.size(leaf.shape)});`],
-    define: `${into}[${str(leaf.name)}] = ${store};`,
+    define: `${into}[${jsString(leaf.name)}] = ${store};`,
   };
 }
 
@@ -51,7 +51,7 @@ export function params(plan: Plan, placement: Placement = ownArrays): string[] {
     '    throw new Error("params must be an object, got " + $describe($given));',
     "  for (const $key of $given instanceof Map ? $given.keys() : Object.keys($given)) {",
     "    if (!$hasOwn($params, $key))",
-    `      throw new Error("unknown param " + JSON.stringify($key) + "; the params are: " + ${str(names)});`,
+    `      throw new Error("unknown param " + JSON.stringify($key) + "; the params are: " + ${jsString(names)});`,
     "    const $value = $given instanceof Map ? $given.get($key) : $given[$key];",
     "    const $ok = Array.isArray($value) || $isNumberArray($value);",
     "    if (!$ok || $value.length !== $params[$key].length)",

@@ -8,7 +8,8 @@
 //   with `$`, a character no `.nn` identifier can contain.
 //
 // Kernels are emitted at module scope and see only their parameters, so their locals (`i`, `acc`,
-// `c00`, ...) meet no source name at all. User names reach strings only through `str`.
+// `c00`, ...) meet no source name at all. User names reach strings and comments only through
+// src/codegen/text.ts.
 
 const reservedWords = `break case catch class const continue debugger default delete do else enum
   export extends false finally for function if import in instanceof new null return super switch
@@ -62,24 +63,4 @@ export function sanitize(text: string): string {
   const s = text.replace(/[^A-Za-z0-9_]/g, "_");
   if (s.length === 0) return "_";
   return /^[0-9]/.test(s) ? `_${s}` : s;
-}
-
-/** Text safe inside a `//` comment: no line terminators (and no block-comment end). */
-export function commentText(text: string): string {
-  return text
-    .replace(/[\n\r\u2028\u2029]/g, " ")
-    .replace(/\*\//g, "* /")
-    .trim();
-}
-
-/** A JS string literal for any text (user names go into code only this way). */
-export function str(text: string): string {
-  return JSON.stringify(text)
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
-}
-
-/** A source line as a comment shows it: without its own comment, on one line. */
-export function sourceText(line: string): string {
-  return commentText(line.replace(/(#|\/\/).*$/, ""));
 }

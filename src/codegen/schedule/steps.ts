@@ -7,7 +7,7 @@ import { toposort } from "../../ir/toposort.ts";
 import { registry } from "../../ops/index.ts";
 import type { KernelCall, KernelSet } from "./kernels.ts";
 import { MathPrinter } from "./math.ts";
-import { sourceText } from "./names.ts";
+import { oneLine, sourceLine } from "../text.ts";
 import type { FnPlan, Plan } from "./plan.ts";
 
 export type StepKind =
@@ -127,7 +127,7 @@ export function derivation(steps: FnSteps, plan: Plan): DerivationRow[] {
     if (line) lastLine = line.line;
     const note = s.note !== undefined && !notes.has(s.note) ? s.note : undefined;
     if (note) notes.add(note);
-    const why = [line ? `line ${line.line}: ${sourceText(line.text)}` : "", note ?? ""];
+    const why = [line ? `line ${line.line}: ${oneLine(sourceLine(line.text))}` : "", note ?? ""];
     rows.push({ node: s.node, math: s.math, comment: why.filter((w) => w !== "").join("; ") });
   }
   return rows;

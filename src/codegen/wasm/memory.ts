@@ -15,7 +15,7 @@ import { optimizer, type UpdateTarget } from "../js/optim.ts";
 import { bufferNodes, params as jsParams, stateDecls as jsState } from "../js/storage.ts";
 import type { KernelSet } from "../schedule/kernels.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
-import { commentText, sourceText, str } from "../schedule/names.ts";
+import { jsComment, jsString, sourceLine } from "../text.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
 import { encode } from "./encode.ts";
@@ -82,8 +82,8 @@ function kernelUses(steps: Record<FnName, FnSteps>): Map<string, string[]> {
   for (const f of Object.values(steps))
     for (const s of f.steps) {
       if (s.kind !== "kernel") continue;
-      const where = s.origin ? `line ${s.origin.line}: ${sourceText(s.origin.text)}: ` : "";
-      const text = commentText(`${where}${s.math}`);
+      const where = s.origin ? `line ${s.origin.line}: ${sourceLine(s.origin.text)}: ` : "";
+      const text = `${where}${s.math}`;
       const list = uses.get(s.call.kernel.name) ?? [];
       if (!list.includes(text)) list.push(text);
       uses.set(s.call.kernel.name, list);
@@ -263,7 +263,7 @@ class Layout {
     const at = this.top;
     this.offsets.set(name, at);
     this.top += align(size * 4);
-    return [`const ${name} = ${at}; // ${what}, ${size} numbers`];
+    return [`const ${name} = ${at}; // ${jsComment(what)}, ${size} numbers`];
   }
 
   /**
@@ -277,7 +277,7 @@ class Layout {
 
   /** `obj[name]` of view `i`: a getter, so that it reads the view made after any growth. */
   private define(obj: string, i: number): string {
-    return `Object.defineProperty(${obj}, ${str(this.views[i]!.name)}, { enumerable: true, get: () => $views[${i}] });`;
+    return `Object.defineProperty(${obj}, ${jsString(this.views[i]!.name)}, { enumerable: true, get: () => $views[${i}] });`;
   }
 
   storage(): string[] {
@@ -287,7 +287,7 @@ class Layout {
     const lines: string[] = [];
     for (const l of [...tensorParams, ...tensorState]) {
       const size = Number(p.size(l.shape));
-      lines.push(...this.fixed(p.nameOf(l.node), size, commentText(l.name)));
+      lines.push(...this.fixed(p.nameOf(l.node), size, l.name));
       this.views.push({ name: l.name, pointer: p.nameOf(l.node), size });
     }
     const { fixedBuffers, dynamic } = this.buffers();
