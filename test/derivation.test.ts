@@ -58,7 +58,7 @@ function check(source: string, file: string, model?: string): void {
   const at = atFor(c);
   const t = trace(c, at);
   const gradientOf = new Map(t.nodes.flatMap((n) => (n.name ? [[n.name, n.gradient]] : [])));
-  const { values, dims } = traceValues(c, at, 0);
+  const { values, dims } = traceValues(c, at, 1);
   const computed = inCompilation(c, () =>
     interpret(
       rows.flatMap((r) => (r.node ? [r.node] : [])),

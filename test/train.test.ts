@@ -221,6 +221,39 @@ describe("safetensors", () => {
     expect(w.get("h.batchnorm.running_mean")![5]).toBe(0.25);
   });
 
+  it("loads saved weights, state included, into a module in one call, on either target", () => {
+    const path = join(dir, "mnist-round-trip.safetensors");
+    const trained = mnistModel.load().createModel({ seed: 5 });
+    const x = Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 7) / 7);
+    const y = Float32Array.from({ length: 20 }, (_, i) => (i % 10 === 3 ? 1 : 0));
+    for (let k = 0; k < 3; k++) trained.trainStep({ x, y });
+    saveWeights(path, mnistModel.model, trained);
+    const weights = loadWeights(path, mnistModel.model, "f32");
+    for (const target of ["js", "wasm"] as const) {
+      const c = compile(readFileSync("models/mnist.nn", "utf8"), { target });
+      const m = c.load().createModel({ weights });
+      expect(Array.from(m.state["h.batchnorm.running_var"]!)).toEqual(
+        Array.from(trained.state["h.batchnorm.running_var"]!),
+      );
+      // inference reads the running statistics: the same outputs as the trained model's
+      const [a, b] = [m.forward({ x }).p, trained.forward({ x }).p] as Float32Array[];
+      a!.forEach((v, i) => expect(v).toBeCloseTo(b![i]!, 6));
+      // an object works as a Map does
+      expect(() => c.load().createModel({ weights: Object.fromEntries(weights) })).not.toThrow();
+    }
+    const make = (options: object) => () => mnistModel.load().createModel(options);
+    const lacking = new Map(weights);
+    lacking.delete("h.batchnorm.running_mean");
+    expect(make({ weights: lacking })).toThrow(/weights lack "h.batchnorm.running_mean"/);
+    const extra = new Map([...weights, ["h.nope", new Float32Array(3)]]);
+    expect(make({ weights: extra })).toThrow(
+      /unknown weight "h.nope"; the params and state are: h.dense.W/,
+    );
+    expect(make({ weights, params: {} })).toThrow(/params or its weights, not both/);
+    const short = new Map([...weights, ["z.b", new Float32Array(3)]]);
+    expect(make({ weights: short })).toThrow(/weight "z.b" should be 10 numbers/);
+  });
+
   it("rejects weights whose names or shapes do not match the model", () => {
     const path = join(dir, "xor.safetensors");
     saveWeights(path, xor.model, xor.load().createModel({ seed: 1 }));

@@ -12,7 +12,12 @@ import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import type { BufferAccess } from "../js/entry.ts";
 import type { Backend } from "../js/module.ts";
 import { optimizer, type UpdateTarget } from "../js/optim.ts";
-import { bufferNodes, params as jsParams, stateDecls as jsState } from "../js/storage.ts";
+import {
+  bufferNodes,
+  params as jsParams,
+  stateDecls as jsState,
+  weightsOption,
+} from "../js/storage.ts";
 import type { KernelSet } from "../schedule/kernels.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
 import { jsComment, jsString, sourceLine } from "../text.ts";
@@ -333,6 +338,7 @@ class Layout {
       "$makeViews();",
       ...paramLines,
       ...stateLines,
+      ...weightsOption(p),
     ];
   }
 
