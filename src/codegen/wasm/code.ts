@@ -117,6 +117,8 @@ export const i32 = {
   add: bin("i32.add"),
   sub: bin("i32.sub"),
   mul: bin("i32.mul"),
+  div_u: bin("i32.div_u"),
+  rem_u: bin("i32.rem_u"),
   and: bin("i32.and"),
   or: bin("i32.or"),
   shl: bin("i32.shl"),

@@ -1,0 +1,355 @@
+// The 2-D convolution (NCHW) and its two gradients, image by image and group by group:
+//   conv2d     y = W x: a direct convolution, the register tile of conv-tiles.ts with output
+//              pixels as rows and taps as the inner index (B = W^T, made once per call), bias
+//              and activation in the store
+//   conv2d_dw  dW = sum over images of dy x^T: the same tile with taps as rows and output
+//              pixels as the inner index (B = dy^T, made per image), added into dW
+//   conv2d_dx  dx = W^T dy, scattered back: the columns W^T dy of one image (the tn matrix
+//              product of matmul.ts, a function of its own that this kernel calls), then each
+//              column added into the image at its tap's offset (col2im)
+// The workspace (conv-work.ts) holds one image, the tables and one panel; its size does not
+// depend on the batch.
+import { call, f32, get, i32, set, v, type Code, type Local } from "./code.ts";
+import {
+  convSizes,
+  convWork,
+  copyPlanes,
+  offsetTables,
+  transposeInto,
+  zeroFloats,
+  type ConvKind,
+  type ConvShape,
+  type ConvSizes,
+  type ConvWork,
+} from "./conv-work.ts";
+import { indirectTile, tileLoops } from "./conv-tiles.ts";
+import type { FuncBuilder } from "./func.ts";
+import { flatLoop, kernelBuilder, type KernelParam } from "./kernel.ts";
+import { matmulKernel, type Activation } from "./matmul.ts";
+import type { Func } from "./module.ts";
+
+export interface ConvSpec {
+  name: string;
+  kind: ConvKind;
+  geo: ConvShape;
+  /** conv2d: y = act(W x + bias[o]) */
+  bias?: boolean;
+  activation?: Activation;
+  comments?: readonly string[];
+}
+
+/**
+ * The kernel's params: conv2d x, w, [bias], out; conv2d_dx dy, w, dx; conv2d_dw x, dy, dw; then
+ * the workspace (`convWork(geo, kind).floats` floats) and the batch if it is read at run time.
+ */
+export function convParams(spec: ConvSpec): KernelParam[] {
+  const names = {
+    conv2d: ["x", "w", ...(spec.bias ? ["bias"] : []), "out"],
+    conv2d_dx: ["dy", "w", "dx"],
+    conv2d_dw: ["x", "dy", "dw"],
+  }[spec.kind];
+  const params: KernelParam[] = [...names, "work"].map((name) => ({ name, type: "ptr" }));
+  if (spec.geo.N === "param") params.push({ name: "N", type: "size" });
+  return params;
+}
+
+/** The kernel's functions: the kernel first, then (conv2d_dx) the product it calls. */
+export function convKernel(spec: ConvSpec): Func[] {
+  const fb = kernelBuilder(spec.name, convParams(spec));
+  const k = new ConvGen(fb, spec);
+  if (spec.kind === "conv2d") fb.emit(k.forward());
+  if (spec.kind === "conv2d_dw") fb.emit(k.weightGrad());
+  const funcs = spec.kind === "conv2d_dx" ? (fb.emit(k.inputGrad()), [k.columnsProduct()]) : [];
+  return [fb.finish({ comments: spec.comments ?? [] }), ...funcs];
+}
+
+class ConvGen {
+  readonly g: ConvShape;
+  readonly s: ConvSizes;
+  readonly w: ConvWork;
+  readonly work: Local;
+  /** the image being computed, and the byte offset of its first element in NCHW arrays */
+  readonly n: Local;
+  readonly group: Local;
+
+  constructor(
+    readonly fb: FuncBuilder,
+    readonly spec: ConvSpec,
+  ) {
+    this.g = spec.geo;
+    this.s = convSizes(spec.geo);
+    this.w = convWork(spec.geo, spec.kind);
+    this.work = fb.param("work");
+    this.n = fb.local("n", "i32");
+    this.group = fb.local("g", "i32");
+  }
+
+  /** work + a region's offset + more bytes */
+  at(region: number, more: Code = i32.const(0)): Code {
+    return i32.add(i32.add(get(this.work), i32.const(region)), more);
+  }
+
+  /** `param + (index * bytes)`, the start of an image's or a group's slice of an array */
+  slice(base: Local, index: Code, bytes: number): Code {
+    return i32.add(get(base), i32.mul(index, i32.const(bytes)));
+  }
+
+  /** for each image: `body` */
+  images(body: Code): Code {
+    const N = this.g.N === "param" ? get(this.fb.param("N")) : i32.const(this.g.N);
+    return this.fb.forUp(this.n, i32.const(0), N, 1, body);
+  }
+
+  /** for each group: `body` (the group in `this.group`) */
+  groups(body: Code): Code {
+    return this.fb.forUp(this.group, i32.const(0), i32.const(this.g.groups), 1, body);
+  }
+
+  /** input image n copied into the padded image (whose borders are zero), if there is padding */
+  padImage(x: Local): Code {
+    const { g, s } = this;
+    if (!s.padded) return [];
+    const inner = (g.pad[0] * s.Wp + g.pad[1]) * 4;
+    return copyPlanes(
+      this.fb,
+      { at: this.slice(x, get(this.n), g.C * g.H * g.W * 4), row: g.W * 4, plane: g.H * g.W * 4 },
+      { at: this.at(this.w.image!, i32.const(inner)), row: s.Wp * 4, plane: s.Hp * s.Wp * 4 },
+      { planes: g.C, rows: g.H, width: g.W },
+    );
+  }
+
+  /** the image the tables index: the padded copy, or image n of `x` */
+  imageOf(x: Local): Code {
+    const { g, s } = this;
+    return s.padded ? this.at(this.w.image!) : this.slice(x, get(this.n), g.C * g.H * g.W * 4);
+  }
+
+  /** the group's first channel in the image the tables index */
+  groupImage(image: Local): Code {
+    return this.slice(image, get(this.group), this.s.Cg * this.s.Hp * this.s.Wp * 4);
+  }
+
+  /** zeros over a region of the workspace */
+  zero(region: number | undefined, floats: number): Code {
+    if (region === undefined) return [];
+    const p = this.fb.local("zero_at", "i32");
+    return [set(p, this.at(region)), zeroFloats(this.fb, p, floats)];
+  }
+
+  forward(): Code {
+    const { fb, g, s, w } = this;
+    const [x, W, out] = [fb.param("x"), fb.param("w"), fb.param("out")];
+    const bias = this.spec.bias ? fb.param("bias") : null;
+    const image = fb.local("image", "i32");
+    const t = this.tile("pixels");
+    const tiles = tileLoops(fb, s.P, s.Og, t.row, t.oc, (R, V, channels) => [
+      set(t.rows, this.at(w.pix, i32.shl(get(t.row), i32.const(2)))),
+      set(t.b, i32.add(get(t.panel), i32.shl(get(t.oc), i32.const(2)))),
+      set(t.out, i32.add(get(t.base), i32.shl(this.cell(t.oc, s.P, t.row), i32.const(2)))),
+      bias ? set(t.bias!, i32.add(get(t.biasBase!), i32.shl(get(t.oc), i32.const(2)))) : [],
+      indirectTile(
+        {
+          ...t.ctx,
+          bias: t.bias,
+          ...(this.spec.activation ? { activation: this.spec.activation } : {}),
+        },
+        R,
+        V,
+        channels,
+      ),
+    ]);
+    return [
+      offsetTables(fb, g, this.work, w),
+      this.zero(w.image, g.C * s.Hp * s.Wp),
+      // W^T of each group, its columns past Og zero: [groups, Kg, Ogp]
+      this.zero(w.panel, g.groups * s.Kg * s.Ogp),
+      this.groups(
+        transposeInto(
+          fb,
+          this.slice(W, get(this.group), s.Og * s.Kg * 4),
+          this.at(w.panel!, i32.mul(get(this.group), i32.const(s.Kg * s.Ogp * 4))),
+          { rows: s.Og, cols: s.Kg, stride: s.Ogp },
+        ),
+      ),
+      this.images([
+        this.padImage(x),
+        set(image, this.imageOf(x)),
+        this.groups([
+          set(t.image, this.groupImage(image)),
+          set(t.panel, this.at(w.panel!, i32.mul(get(this.group), i32.const(s.Kg * s.Ogp * 4)))),
+          set(t.inner, this.at(w.taps)),
+          set(t.base, this.slice(out, this.channel(), s.P * 4)),
+          bias ? set(t.biasBase!, this.slice(bias, get(this.group), s.Og * 4)) : [],
+          tiles,
+        ]),
+      ]),
+    ];
+  }
+
+  weightGrad(): Code {
+    const { fb, g, s, w } = this;
+    const [x, dy, dw] = [fb.param("x"), fb.param("dy"), fb.param("dw")];
+    const [image, dwAt] = [fb.local("image", "i32"), fb.local("dw_at", "i32")];
+    const t = this.tile("taps");
+    const tiles = tileLoops(fb, s.Kg, s.Og, t.row, t.oc, (R, V, channels) => [
+      set(t.rows, this.at(w.taps, i32.shl(get(t.row), i32.const(2)))),
+      set(t.b, this.at(w.panel!, i32.shl(get(t.oc), i32.const(2)))),
+      set(t.out, i32.add(get(t.base), i32.shl(this.cell(t.oc, s.Kg, t.row), i32.const(2)))),
+      indirectTile({ ...t.ctx, accumulate: true }, R, V, channels),
+    ]);
+    return [
+      offsetTables(fb, g, this.work, w),
+      this.zero(w.image, g.C * s.Hp * s.Wp),
+      // dy^T of a group: its columns past Og stay zero
+      this.zero(w.panel, s.P * s.Ogp),
+      set(dwAt, get(dw)),
+      zeroFloats(fb, dwAt, g.O * s.Kg),
+      this.images([
+        this.padImage(x),
+        set(image, this.imageOf(x)),
+        this.groups([
+          transposeInto(fb, this.slice(dy, this.channel(), s.P * 4), this.at(w.panel!), {
+            rows: s.Og,
+            cols: s.P,
+            stride: s.Ogp,
+          }),
+          set(t.image, this.groupImage(image)),
+          set(t.inner, this.at(w.pix)),
+          set(t.base, this.slice(dw, get(this.group), s.Og * s.Kg * 4)),
+          tiles,
+        ]),
+      ]),
+    ];
+  }
+
+  /** n O + g Og: the group's first output channel of image n, counted over the batch */
+  channel(): Code {
+    const { g, s } = this;
+    return i32.add(i32.mul(get(this.n), i32.const(g.O)), i32.mul(get(this.group), i32.const(s.Og)));
+  }
+
+  /** oc * stride + row: a tile's first element in a channel-major output */
+  cell(oc: Local, stride: number, row: Local): Code {
+    return i32.add(i32.mul(get(oc), i32.const(stride)), get(row));
+  }
+
+  /** The locals of the tiles of one kernel, and the part of their context that is fixed. */
+  tile(rows: string) {
+    const { fb, s } = this;
+    const l = (name: string) => fb.local(name, "i32");
+    const [row, oc, rowsAt, inner, b, out] = [rows, "oc", "rows", "inner", "b_at", "out_at"].map(l);
+    const [image, panel, base] = ["group_image", "panel", "out_base"].map(l);
+    const bias = this.spec.bias ? l("bias_at") : null;
+    const biasBase = this.spec.bias ? l("bias_base") : null;
+    const ctx = {
+      fb,
+      image: image!,
+      rows: rowsAt!,
+      inner: inner!,
+      innerCount: rows === "pixels" ? s.Kg : s.P,
+      b: b!,
+      bStride: s.Ogp * 4,
+      out: out!,
+      outStride: (rows === "pixels" ? s.P : s.Kg) * 4,
+      bias: null,
+    };
+    return {
+      ctx,
+      row: row!,
+      oc: oc!,
+      rows: rowsAt!,
+      inner: inner!,
+      b: b!,
+      out: out!,
+      image: image!,
+      panel: panel!,
+      base: base!,
+      bias,
+      biasBase,
+    };
+  }
+
+  inputGrad(): Code {
+    const { fb, g, s, w } = this;
+    const [dy, W, dx] = [fb.param("dy"), fb.param("w"), fb.param("dx")];
+    const target = fb.local("target", "i32");
+    const inner = (g.pad[0] * s.Wp + g.pad[1]) * 4;
+    const image = g.C * g.H * g.W * 4;
+    return [
+      offsetTables(fb, g, this.work, w),
+      this.images([
+        set(target, s.padded ? this.at(w.image!) : this.slice(dx, get(this.n), image)),
+        zeroFloats(fb, target, g.C * s.Hp * s.Wp),
+        this.groups([
+          call(
+            this.columnsName(),
+            this.at(w.cols!),
+            this.slice(W, get(this.group), s.Og * s.Kg * 4),
+            this.slice(dy, this.channel(), s.P * 4),
+          ),
+          this.col2im(this.groupImage(target)),
+        ]),
+        s.padded
+          ? copyPlanes(
+              fb,
+              { at: this.at(w.image!, i32.const(inner)), row: s.Wp * 4, plane: s.Hp * s.Wp * 4 },
+              { at: this.slice(dx, get(this.n), image), row: g.W * 4, plane: g.H * g.W * 4 },
+              { planes: g.C, rows: g.H, width: g.W },
+            )
+          : [],
+      ]),
+    ];
+  }
+
+  columnsName(): string {
+    return `${this.spec.name}_columns`;
+  }
+
+  /** cols [Kg, P] = W_g^T dy_g: the tn product, W_g stored [Og, Kg] and dy_g [Og, P] */
+  columnsProduct(): Func {
+    const { s } = this;
+    return matmulKernel({
+      name: this.columnsName(),
+      form: "tn",
+      M: s.Kg,
+      N: s.P,
+      K: s.Og,
+      comments: [`the columns W^T dy of one image and group of ${this.spec.name}`],
+    });
+  }
+
+  /** Each column (tap) of cols added into the image at its tap's offset, row by output row. */
+  col2im(image: Code): Code {
+    const { fb, g, s, w } = this;
+    const [base, src, dst, k, i] = ["base", "src", "dst", "k", "i"].map((n) => fb.local(n, "i32"));
+    const add = (at: Code, lanes: 4 | 1, from: Code) =>
+      lanes === 4
+        ? v.store(at, v.add(v.load(at), v.load(from)))
+        : f32.store(at, f32.add(f32.load(at), f32.load(from)));
+    const j = fb.local("j", "i32");
+    const row =
+      g.stride[1] === 1
+        ? flatLoop(fb, g.OW, (off, lanes) =>
+            add(i32.add(get(dst!), off), lanes, i32.add(get(src!), off)),
+          )
+        : fb.forUp(j, i32.const(0), i32.const(g.OW), 1, [
+            add(
+              i32.add(get(dst!), i32.mul(get(j), i32.const(g.stride[1] * 4))),
+              1,
+              i32.add(get(src!), i32.shl(get(j), i32.const(2))),
+            ),
+          ]);
+    return [
+      set(base!, image),
+      set(src!, this.at(w.cols!)),
+      fb.forUp(k!, i32.const(0), i32.const(s.Kg), 1, [
+        set(dst!, i32.add(get(base!), i32.load(this.at(w.taps, i32.shl(get(k!), i32.const(2)))))),
+        fb.forUp(i!, i32.const(0), i32.const(g.OH), 1, [
+          row,
+          set(src!, i32.add(get(src!), i32.const(g.OW * 4))),
+          set(dst!, i32.add(get(dst!), i32.const(g.stride[0] * s.Wp * 4))),
+        ]),
+      ]),
+    ];
+  }
+}
