@@ -160,21 +160,23 @@ export class Plan {
   }
 
   /**
-   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation are applied
-   * as the product is stored, so the product never goes to memory on its own.
+   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation, and a
+   * convolution's bias and activation, are applied as the product is stored, so the product never
+   * goes to memory on its own.
    */
   private fuseEpilogues(): void {
-    // the users of each matrix product (an epilogue needs one); none: no epilogue to look for
+    // the users of each product (an epilogue needs one); none: no epilogue to look for
     const users = new Map<Node, number>();
     for (const n of this.all)
-      for (const x of n.inputs) if (x.op === "matmul") users.set(x, (users.get(x) ?? 0) + 1);
+      for (const x of n.inputs)
+        if (x.op === "matmul" || x.op === "conv2d") users.set(x, (users.get(x) ?? 0) + 1);
     if (users.size === 0) return;
     const fused = (x: Node) => this.fused.has(x);
     for (const n of this.all) {
       if (!this.materialized(n) || !isElementwise(n)) continue;
       const e = matchEpilogue(n, fused);
       if (!e || users.get(e.product) !== 1 || this.roots.has(e.product)) continue;
-      if (!sameShape(e.product.shape, n.shape) || n.shape.length !== 2) continue;
+      if (!sameShape(e.product.shape, n.shape)) continue;
       this.epilogues.set(n, e);
       this.fused.add(e.product);
       // a per-column vector computed inline (a folded batchnorm's shift) gets a buffer of its own
