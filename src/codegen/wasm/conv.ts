@@ -4,12 +4,11 @@
 //              and activation in the store
 //   conv2d_dw  dW = sum over images of dy x^T: the same tile with taps as rows and output
 //              pixels as the inner index (B = dy^T, made per image), added into dW
-//   conv2d_dx  dx = W^T dy, scattered back: the columns W^T dy of one image (the tn matrix
-//              product of matmul.ts, a function of its own that this kernel calls), then each
-//              column added into the image at its tap's offset (col2im)
+//   conv2d_dx  dx = W^T dy, scattered back: the columns W^T dy of one image, then each column
+//              added into the image at its tap's offset (col2im; conv-dx.ts)
 // The workspace (conv-work.ts) holds one image, the tables and one panel; its size does not
 // depend on the batch.
-import { call, f32, get, i32, set, v, type Code, type Local } from "./code.ts";
+import { get, i32, set, type Code, type Local } from "./code.ts";
 import {
   convSizes,
   convWork,
@@ -23,9 +22,10 @@ import {
   type ConvWork,
 } from "./conv-work.ts";
 import { indirectTile, tileLoops } from "./conv-tiles.ts";
+import { columnsProduct, inputGrad } from "./conv-dx.ts";
 import type { FuncBuilder } from "./func.ts";
-import { flatLoop, kernelBuilder, type KernelParam } from "./kernel.ts";
-import { matmulKernel, type Activation } from "./matmul.ts";
+import { kernelBuilder, type KernelParam } from "./kernel.ts";
+import type { Activation } from "./matmul.ts";
 import type { Func } from "./module.ts";
 
 export interface ConvSpec {
@@ -59,11 +59,12 @@ export function convKernel(spec: ConvSpec): Func[] {
   const k = new ConvGen(fb, spec);
   if (spec.kind === "conv2d") fb.emit(k.forward());
   if (spec.kind === "conv2d_dw") fb.emit(k.weightGrad());
-  const funcs = spec.kind === "conv2d_dx" ? (fb.emit(k.inputGrad()), [k.columnsProduct()]) : [];
+  const funcs = spec.kind === "conv2d_dx" ? (fb.emit(inputGrad(k)), [columnsProduct(k)]) : [];
   return [fb.finish({ comments: spec.comments ?? [] }), ...funcs];
 }
 
-class ConvGen {
+/** What the three kernels share: the geometry, the workspace, the loops over images and groups. */
+export class ConvGen {
   readonly g: ConvShape;
   readonly s: ConvSizes;
   readonly w: ConvWork;
@@ -267,89 +268,5 @@ class ConvGen {
       bias,
       biasBase,
     };
-  }
-
-  inputGrad(): Code {
-    const { fb, g, s, w } = this;
-    const [dy, W, dx] = [fb.param("dy"), fb.param("w"), fb.param("dx")];
-    const target = fb.local("target", "i32");
-    const inner = (g.pad[0] * s.Wp + g.pad[1]) * 4;
-    const image = g.C * g.H * g.W * 4;
-    return [
-      offsetTables(fb, g, this.work, w),
-      this.images([
-        set(target, s.padded ? this.at(w.image!) : this.slice(dx, get(this.n), image)),
-        zeroFloats(fb, target, g.C * s.Hp * s.Wp),
-        this.groups([
-          call(
-            this.columnsName(),
-            this.at(w.cols!),
-            this.slice(W, get(this.group), s.Og * s.Kg * 4),
-            this.slice(dy, this.channel(), s.P * 4),
-          ),
-          this.col2im(this.groupImage(target)),
-        ]),
-        s.padded
-          ? copyPlanes(
-              fb,
-              { at: this.at(w.image!, i32.const(inner)), row: s.Wp * 4, plane: s.Hp * s.Wp * 4 },
-              { at: this.slice(dx, get(this.n), image), row: g.W * 4, plane: g.H * g.W * 4 },
-              { planes: g.C, rows: g.H, width: g.W },
-            )
-          : [],
-      ]),
-    ];
-  }
-
-  columnsName(): string {
-    return `${this.spec.name}_columns`;
-  }
-
-  /** cols [Kg, P] = W_g^T dy_g: the tn product, W_g stored [Og, Kg] and dy_g [Og, P] */
-  columnsProduct(): Func {
-    const { s } = this;
-    return matmulKernel({
-      name: this.columnsName(),
-      form: "tn",
-      M: s.Kg,
-      N: s.P,
-      K: s.Og,
-      comments: [`the columns W^T dy of one image and group of ${this.spec.name}`],
-    });
-  }
-
-  /** Each column (tap) of cols added into the image at its tap's offset, row by output row. */
-  col2im(image: Code): Code {
-    const { fb, g, s, w } = this;
-    const [base, src, dst, k, i] = ["base", "src", "dst", "k", "i"].map((n) => fb.local(n, "i32"));
-    const add = (at: Code, lanes: 4 | 1, from: Code) =>
-      lanes === 4
-        ? v.store(at, v.add(v.load(at), v.load(from)))
-        : f32.store(at, f32.add(f32.load(at), f32.load(from)));
-    const j = fb.local("j", "i32");
-    const row =
-      g.stride[1] === 1
-        ? flatLoop(fb, g.OW, (off, lanes) =>
-            add(i32.add(get(dst!), off), lanes, i32.add(get(src!), off)),
-          )
-        : fb.forUp(j, i32.const(0), i32.const(g.OW), 1, [
-            add(
-              i32.add(get(dst!), i32.mul(get(j), i32.const(g.stride[1] * 4))),
-              1,
-              i32.add(get(src!), i32.shl(get(j), i32.const(2))),
-            ),
-          ]);
-    return [
-      set(base!, image),
-      set(src!, this.at(w.cols!)),
-      fb.forUp(k!, i32.const(0), i32.const(s.Kg), 1, [
-        set(dst!, i32.add(get(base!), i32.load(this.at(w.taps, i32.shl(get(k!), i32.const(2)))))),
-        fb.forUp(i!, i32.const(0), i32.const(g.OH), 1, [
-          row,
-          set(src!, i32.add(get(src!), i32.const(g.OW * 4))),
-          set(dst!, i32.add(get(dst!), i32.const(g.stride[0] * s.Wp * 4))),
-        ]),
-      ]),
-    ];
   }
 }
