@@ -1,6 +1,7 @@
 // The pooling kernels (src/codegen/wasm/pool.ts) against the ops' f64 reference: both pools and
 // their gradients over windows with overlap, padding and strides 1, 2 and 3 (the three ways the
-// vector path loads a tap), rows whose columns are all at the borders, the batch literal and
+// vector path loads a tap), rows whose columns are all at the borders, windows that tile the
+// image (the max pool's gradient written without sums: 1, 2 and 3 wide), the batch literal and
 // read at run time; inputs with ties (the first maximum gets the gradient) and NaNs (the maximum,
 // the first of them getting the gradient); nothing written past an output.
 import { describe, expect, it } from "vitest";
@@ -22,6 +23,8 @@ const ROWS: Row[] = [
   ["3x3, stride 1, padding 1", [2, 2, 9, 13], [3, 3], [1, 1], [1, 1, 1, 1]],
   ["2x3, stride 3, asymmetric padding", [1, 3, 8, 23], [2, 3], [3, 3], [1, 1, 0, 1]],
   ["wide window, stride 2", [1, 2, 6, 21], [1, 4], [1, 2], [0, 2, 0, 1]],
+  ["3x3 tiling the image", [1, 2, 9, 15], [3, 3], [3, 3], [0, 0, 0, 0]],
+  ["2x1 tiling the image", [2, 2, 4, 9], [2, 1], [2, 1], [0, 0, 0, 0]],
 ];
 
 type Kind = "max_pool2d" | "avg_pool2d" | "max_pool2d_dx" | "avg_pool2d_dx";

@@ -4,17 +4,15 @@
 // gets the gradient.
 //
 // In each output row, the columns whose windows lie inside the image horizontally go 4 outputs
-// at a time (one per lane; a tap's 4 cells are one load at stride 1, two loads and a shuffle at
-// stride 2, four lane loads otherwise); the columns at the borders and the last ones go one at a
-// time with their windows clipped. The max pool's gradient finds each lane's maximum as a byte
-// offset and adds dy there lane by lane, in the JS target's order (overlapping windows may send
-// two lanes to one cell). The average pool's gradient goes one output at a time.
+// at a time (pool-vector.ts); the columns at the borders and the last ones go one at a time with
+// their windows clipped. The average pool's gradient goes one output at a time.
 import type { PoolGeometry } from "../../ops/pool.ts";
 import { f32, get, i32, i32x4, ifThen, set, v, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import { kernelBuilder, type KernelParam } from "./kernel.ts";
 import type { Func } from "./module.ts";
 import { zeroFloats } from "./conv-work.ts";
+import { windowsAt } from "./pool-vector.ts";
 
 export type PoolShape = PoolGeometry & { N: number | "param" };
 
@@ -41,7 +39,8 @@ export function poolKernel(spec: PoolSpec): Func {
   return fb.finish({ comments: spec.comments ?? [] });
 }
 
-class PoolGen {
+/** A pool kernel being generated: its planes, output rows and columns. */
+export class PoolGen {
   readonly g: PoolShape;
   /** the current plane of the image the windows cover (x, or dx) and of the output (out, or dy) */
   readonly win: Local;
@@ -53,6 +52,14 @@ class PoolGen {
   readonly j: Local;
   /** the max pool's gradient: x - dx, so that a cell of dx plus it is the same cell of x */
   readonly xOff: Local | null;
+  /**
+   * The max pool's gradient where the windows tile the image exactly (stride = window, no
+   * padding, sizes multiples of the window): every cell of dx is written once, dy or 0, with no
+   * zeros first and no sums.
+   */
+  readonly exact: boolean;
+  /** no padding above or below: a window's rows are its first row and the kh - 1 after it */
+  readonly staticRows: boolean;
 
   constructor(
     readonly fb: FuncBuilder,
@@ -64,7 +71,16 @@ class PoolGen {
     [this.win, this.yp, this.i, this.r0, this.r1, this.j] = ["win", "yp", "i", "r0", "r1", "j"].map(
       l,
     ) as [Local, Local, Local, Local, Local, Local];
+    const g = this.g;
     this.xOff = spec.kind === "pool_dx" && spec.op === "max" ? l("x_off") : null;
+    this.staticRows = g.pad[0] === 0 && g.pad[2] === 0;
+    this.exact =
+      this.xOff !== null &&
+      g.pad.every((p) => p === 0) &&
+      g.stride[0] === g.kh &&
+      g.stride[1] === g.kw &&
+      g.H === g.OH * g.kh &&
+      g.W === g.OW * g.kw;
   }
 
   body(): Code {
@@ -77,7 +93,7 @@ class PoolGen {
       set(this.win, get(dx ?? fb.param("x"))),
       set(this.yp, get(fb.param(dx ? "dy" : "out"))),
       this.xOff ? set(this.xOff, i32.sub(get(fb.param("x")), get(dx!))) : [],
-      dx ? this.zeroPlanes(planes) : [],
+      dx && !this.exact ? this.zeroPlanes(planes) : [],
       fb.forUp(plane, i32.const(0), get(planes), 1, [
         fb.forUp(this.i, i32.const(0), i32.const(g.OH), 1, this.row()),
         set(this.win, i32.add(get(this.win), i32.const(g.H * g.W * 4))),
@@ -99,21 +115,25 @@ class PoolGen {
     ];
   }
 
-  /** One output row: its window's rows, then its columns in order (by 4 where inside). */
+  /**
+   * One output row: its window's rows, then its columns in order: where the windows lie inside
+   * the image horizontally 4 at a time and the rest of them one lane at a time with the same
+   * code, elsewhere one at a time with each window clipped.
+   */
   row(): Code {
-    const { g } = this;
+    const { fb, g } = this;
     const [lo, hi] = this.insideColumns();
     const vector = this.spec.kind === "pool" || this.spec.op === "max";
-    const end = vector ? lo + Math.floor((hi - lo) / 4) * 4 : lo;
+    const end = lo + Math.floor((hi - lo) / 4) * 4;
     const at = i32.mul(get(this.i), i32.const(g.stride[0]));
+    const columns = (from: number, to: number, lanes: 4 | 1) =>
+      from < to
+        ? fb.forUp(this.j, i32.const(from), i32.const(to), lanes, windowsAt(this, lanes))
+        : [];
     return [
       clip(this.r0, this.r1, at, g.pad[0], g.kh, g.H),
-      end > lo
-        ? [
-            this.oneByOne(0, lo),
-            this.fb.forUp(this.j, i32.const(lo), i32.const(end), 4, this.fourAtOnce()),
-            this.oneByOne(end, g.OW),
-          ]
+      vector
+        ? [this.oneByOne(0, lo), columns(lo, end, 4), columns(end, hi, 1), this.oneByOne(hi, g.OW)]
         : this.oneByOne(0, g.OW),
     ];
   }
@@ -178,6 +198,7 @@ class PoolGen {
       i32.or(i32.lt_s(get(at), i32.const(0)), f32.gt(get(val), get(acc))),
       i32.and(f32.ne(get(val), get(val)), f32.eq(get(acc), get(acc))),
     );
+    const dy = f32.load(this.outAt());
     return [
       set(acc, f32.const(-Infinity)),
       set(at, i32.const(-1)),
@@ -185,82 +206,19 @@ class PoolGen {
         set(val, f32.load(i32.add(get(cell), get(this.xOff!)))),
         ifThen(take, [set(acc, get(val)), set(at, get(cell))]),
       ]),
-      add(get(at), f32.load(this.outAt())),
+      this.exact
+        ? each(
+            ifThen(
+              i32.eq(get(cell), get(at)),
+              f32.store(get(cell), dy),
+              f32.store(get(cell), f32.const(0)),
+            ),
+          )
+        : add(get(at), dy),
     ];
-  }
-
-  /** Columns j..j+3 at once, their windows inside the image horizontally. */
-  fourAtOnce(): Code {
-    const { fb, g, spec } = this;
-    const [r, rowAt] = [fb.local("r", "i32"), fb.local("row_at", "i32")];
-    const base = i32.mul(
-      i32.sub(i32.mul(get(this.j), i32.const(g.stride[1])), i32.const(g.pad[1])),
-      i32.const(4),
-    );
-    const rows = (body: (s: number) => Code): Code =>
-      fb.forUp(r, get(this.r0), get(this.r1), 1, [
-        set(rowAt, i32.add(i32.add(get(this.win), base), i32.mul(get(r), i32.const(g.W * 4)))),
-        Array.from({ length: g.kw }, (_, s) => body(s)),
-      ]);
-    const acc = fb.local("acc4", "v128");
-    if (spec.kind === "pool") {
-      const rowsCount = f32.convert_i32_s(i32.sub(get(this.r1), get(this.r0)));
-      const mean = v.div(get(acc), v.splat(f32.mul(rowsCount, f32.const(g.kw))));
-      return [
-        set(acc, fb.f32x4(spec.op === "max" ? -Infinity : 0)),
-        rows((s) =>
-          set(acc, (spec.op === "max" ? v.max : v.add)(get(acc), this.taps(get(rowAt), s))),
-        ),
-        v.store(this.outAt(), spec.op === "max" ? get(acc) : mean),
-      ];
-    }
-    return this.maxGradFour(rows, rowAt, acc);
-  }
-
-  /**
-   * The max pool's gradient at 4 outputs: each lane's first maximum (or first NaN) kept as the
-   * address of its cell in dx, then dy added there lane by lane.
-   */
-  maxGradFour(rows: (body: (s: number) => Code) => Code, rowAt: Local, m: Local): Code {
-    const { fb } = this;
-    const sw = this.g.stride[1];
-    const [at, val, take] = ["at4", "val4", "take"].map((n) => fb.local(n, "v128")) as Local[];
-    const xRow = fb.local("x_row", "i32");
-    const lanes = fb.i32x4Lanes([0, 4 * sw, 8 * sw, 12 * sw], "lane_step");
-    const cell = (s: number) =>
-      i32x4.add(i32x4.splat(i32.add(get(rowAt), i32.const(4 * s))), lanes);
-    const first = v.or(i32x4.lt_s(get(at!), fb.i32x4(0)), v.gt(get(val!), get(m)));
-    const nan = v.and(v.ne(get(val!), get(val!)), v.eq(get(m), get(m)));
-    const dy = fb.local("dy4", "v128");
-    return [
-      set(m, fb.f32x4(-Infinity)),
-      set(at!, fb.i32x4(-1)),
-      rows((s) => [
-        s === 0 ? set(xRow, i32.add(get(rowAt), get(this.xOff!))) : [],
-        set(val!, this.taps(get(xRow), s)),
-        set(take!, v.or(first, nan)),
-        set(m, v.select(get(val!), get(m), get(take!))),
-        set(at!, v.select(cell(s), get(at!), get(take!))),
-      ]),
-      set(dy, v.load(this.outAt())),
-      [0, 1, 2, 3].map((l) => {
-        const addr = i32x4.lane(get(at!), l);
-        return f32.store(addr, f32.add(f32.load(addr), v.lane(get(dy), l)));
-      }),
-    ];
-  }
-
-  /** The 4 cells of tap s of 4 adjacent windows: at stride 1 one load, at 2 two, else four. */
-  taps(row: Code, s: number): Code {
-    const sw = this.g.stride[1];
-    const at = (k: number) => 4 * (s + k);
-    if (sw === 1) return v.load(row, at(0));
-    if (sw === 2) return v.shuffle(v.load(row, at(0)), v.load(row, at(3)), [0, 2, 5, 7]);
-    let lanes: Code = v.loadZero(row, at(0));
-    for (let l = 1; l < 4; l++) lanes = v.loadLane(row, lanes, l, at(l * sw));
-    return lanes;
   }
 }
+
 /** lo = max(0, at - pad), hi = min(n, at - pad + k): a window's cells inside the image */
 function clip(lo: Local, hi: Local, at: Code, pad: number, k: number, n: number): Code {
   return [
