@@ -13,6 +13,7 @@ import { get, i32, set, v, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import type { Activation } from "./matmul.ts";
 import { accumulators, activate, loadPartial, storePartial } from "./matmul-tiles.ts";
+import { transpose4 } from "./conv-work.ts";
 
 export interface IndirectTile {
   fb: FuncBuilder;
@@ -77,24 +78,13 @@ function storeChannels(t: IndirectTile, acc: Local[][], c: number, lanes: number
     const sum = get(acc[r]![c]!);
     return activate(fb, t.activation, bias ? v.add(sum, bias) : sum);
   };
-  // rows[r] holds 4 channels of row r; cols[l] will hold 4 rows of channel l
-  const [r0, r1, r2, r3] = rows.map(get) as [Code, Code, Code, Code];
-  const half = [0, 1, 2, 3].map((k) => fb.local(`half${k}`, "v128"));
-  const [h0, h1, h2, h3] = half.map(get) as [Code, Code, Code, Code];
-  const cols: Code[] = [
-    v.shuffle(h0, h2, [0, 1, 4, 5]),
-    v.shuffle(h0, h2, [2, 3, 6, 7]),
-    v.shuffle(h1, h3, [0, 1, 4, 5]),
-    v.shuffle(h1, h3, [2, 3, 6, 7]),
-  ];
+  // rows[r] holds 4 channels of row r; cols[l] holds 4 rows of channel l
+  const turned = transpose4(fb, rows.map(get));
   const col = fb.local("col", "v128");
   return [
     rows.map((l, r) => set(l, value(r))),
-    set(half[0]!, v.shuffle(r0, r1, [0, 4, 1, 5])),
-    set(half[1]!, v.shuffle(r0, r1, [2, 6, 3, 7])),
-    set(half[2]!, v.shuffle(r2, r3, [0, 4, 1, 5])),
-    set(half[3]!, v.shuffle(r2, r3, [2, 6, 3, 7])),
-    cols.slice(0, lanes).map((x, l) => {
+    turned.code,
+    turned.cols.slice(0, lanes).map((x, l) => {
       const at = (4 * c + l) * t.outStride;
       const sum = t.accumulate ? v.add(loadPartial(get(t.out), at, R), x) : x;
       return [set(col, sum), storePartial(get(t.out), at, R, col)];

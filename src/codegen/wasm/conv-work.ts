@@ -168,8 +168,33 @@ export function copyPlanes(
 }
 
 /**
+ * The 4 x 4 transpose of 4 vectors (given as local reads): the shuffles into `half` locals, and
+ * the 4 columns as code reading them (column l holds lane l of each row).
+ */
+export function transpose4(fb: FuncBuilder, rows: Code[]): { code: Code; cols: Code[] } {
+  const [r0, r1, r2, r3] = rows as [Code, Code, Code, Code];
+  const half = [0, 1, 2, 3].map((k) => fb.local(`half${k}`, "v128"));
+  const [h0, h1, h2, h3] = half.map(get) as [Code, Code, Code, Code];
+  return {
+    code: [
+      set(half[0]!, v.shuffle(r0, r1, [0, 4, 1, 5])),
+      set(half[1]!, v.shuffle(r0, r1, [2, 6, 3, 7])),
+      set(half[2]!, v.shuffle(r2, r3, [0, 4, 1, 5])),
+      set(half[3]!, v.shuffle(r2, r3, [2, 6, 3, 7])),
+    ],
+    cols: [
+      v.shuffle(h0, h2, [0, 1, 4, 5]),
+      v.shuffle(h0, h2, [2, 3, 6, 7]),
+      v.shuffle(h1, h3, [0, 1, 4, 5]),
+      v.shuffle(h1, h3, [2, 3, 6, 7]),
+    ],
+  };
+}
+
+/**
  * dst[c, r] = src[r, c] for a [rows, cols] matrix, dst's rows `stride` floats apart (a panel of
- * whole vectors: the columns past `rows` are left as they are).
+ * whole vectors: the columns past `rows` are left as they are). Blocks of 4 x 4 go through
+ * vectors; the last columns of each 4 rows, and the last rows, one float at a time.
  */
 export function transposeInto(
   fb: FuncBuilder,
@@ -177,16 +202,36 @@ export function transposeInto(
   dst: Code,
   size: { rows: number; cols: number; stride: number },
 ): Code {
-  const [from, to, r, c] = ["from", "to", "r", "c"].map((n) => fb.local(n, "i32")) as Local[];
+  const { rows, cols, stride } = size;
+  const [from, to, at, r, c] = ["from", "to", "to_base", "r", "c"].map((n) => fb.local(n, "i32"));
+  const step = (l: Local, by: number) => set(l, i32.add(get(l), i32.const(by)));
+  const block = [0, 1, 2, 3].map((k) => fb.local(`block${k}`, "v128"));
+  const t = transpose4(fb, block.map(get));
+  const four = [
+    block.map((l, k) => set(l, v.load(get(from!), k * cols * 4))),
+    t.code,
+    t.cols.map((col, l) => v.store(get(to!), col, l * stride * 4)),
+    step(from!, 16),
+    step(to!, 16 * stride),
+  ];
+  const one = (n: number) => [
+    Array.from({ length: n }, (_, k) =>
+      f32.store(get(to!), f32.load(get(from!), k * cols * 4), 4 * k),
+    ),
+    step(from!, 4),
+    step(to!, 4 * stride),
+  ];
+  // rows r.. r + n - 1 (n = 4 or 1), from column 0 on: by 4 x 4 blocks, then one column at a time
+  const rowsFrom = (n: number) => [
+    set(to!, i32.add(get(at!), i32.shl(get(r!), i32.const(2)))),
+    n === 4 ? fb.forUp(c!, i32.const(0), i32.const(cols - 3), 4, four) : [],
+    fb.forUp(c!, n === 4 ? null : i32.const(0), i32.const(cols), 1, one(n)),
+    step(from!, (n - 1) * cols * 4),
+  ];
   return [
     set(from!, src),
-    fb.forUp(r!, i32.const(0), i32.const(size.rows), 1, [
-      set(to!, i32.add(dst, i32.shl(get(r!), i32.const(2)))),
-      fb.forUp(c!, i32.const(0), i32.const(size.cols), 1, [
-        f32.store(get(to!), f32.load(get(from!))),
-        set(from!, i32.add(get(from!), i32.const(4))),
-        set(to!, i32.add(get(to!), i32.const(size.stride * 4))),
-      ]),
-    ]),
+    set(at!, dst),
+    fb.forUp(r!, i32.const(0), i32.const(rows - 3), 4, rowsFrom(4)),
+    fb.forUp(r!, null, i32.const(rows), 1, rowsFrom(1)),
   ];
 }
