@@ -2,7 +2,7 @@
 //   cols[tap, pixel] = sum_o W[o, tap] dy[o, pixel]
 // as the tn matrix product of matmul.ts (a function of its own, which the kernel calls), then
 // each column added into dx at its tap's offset from each output pixel (col2im).
-import { call, f32, get, i32, set, v, type Code, type Local } from "./code.ts";
+import { call, comment, f32, get, i32, set, v, type Code, type Local } from "./code.ts";
 import type { ConvGen } from "./conv.ts";
 import { copyPlanes, offsetTables, zeroFloats } from "./conv-work.ts";
 import { flatLoop } from "./kernel.ts";
@@ -21,6 +21,7 @@ export function inputGrad(k: ConvGen): Code {
       set(target, s.padded ? k.at(w.image!) : k.slice(dx, get(k.n), image)),
       zeroFloats(fb, target, g.C * s.Hp * s.Wp),
       k.groups([
+        comment("cols[tap, pixel] = sum over o of W[o, tap] dy[o, pixel], then col2im"),
         call(
           columnsName(k),
           k.at(w.cols!),

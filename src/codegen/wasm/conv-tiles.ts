@@ -9,7 +9,7 @@
 // accumulators + 2 of B + 1 of X = 11 registers). C is stored channel-major (NCHW, or dW's
 // [O, taps]), so the epilogue turns each 4 x 4 block around with 8 shuffles and stores 4 rows of
 // a channel as one vector.
-import { get, i32, set, v, type Code, type Local } from "./code.ts";
+import { comment, get, i32, set, v, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import type { Activation } from "./matmul.ts";
 import { accumulators, activate, loadPartial, storePartial } from "./matmul-tiles.ts";
@@ -54,12 +54,17 @@ export function indirectTile(t: IndirectTile, R: number, V: number, channels: nu
     ]),
     set(b!, i32.add(get(b!), i32.const(t.bStride))),
   ];
+  const what = `${R} rows x ${channels} channels`;
   return [
+    comment(`a tile of ${what}: per entry, its offset, ${V} vectors of B, ${R} splats of x`),
     acc.flat().map((l) => set(l, fb.f32x4(0))),
     x.map((l, r) => set(l, i32.add(get(t.image), i32.load(get(t.rows), 4 * r)))),
     set(b!, get(t.b)),
     set(end!, i32.add(get(t.inner), i32.const(t.innerCount * 4))),
     fb.forUp(e!, get(t.inner), get(end!), 4, step),
+    comment(
+      `${t.bias ? "bias, " : ""}${t.activation ? `${t.activation}, ` : ""}each 4 x 4 block turned: ${R} rows of a channel per ${t.accumulate ? "add and " : ""}store`,
+    ),
     acc[0]!.map((_, c) => storeChannels(t, acc, c, Math.min(4, channels - 4 * c))),
   ];
 }

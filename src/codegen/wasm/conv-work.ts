@@ -6,7 +6,7 @@
 // reaches past the edges; without padding the image is read where it is). Nothing in the
 // workspace grows with the batch: it holds one image, one group's panel and the two tables.
 import type { ConvGeometry } from "../../ops/conv.ts";
-import { f32, get, i32, set, v, type Code, type Local } from "./code.ts";
+import { comment, f32, get, i32, set, v, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import { flatLoop } from "./kernel.ts";
 
@@ -89,13 +89,16 @@ interface Digit {
 function offsetTable(fb: FuncBuilder, table: Code, digits: Digit[]): Code {
   const count = digits.reduce((n, d) => n * d.extent, 1);
   const e = fb.local("e", "i32");
-  let value: Code = i32.const(0);
+  const terms: Code[] = [];
   let below = 1;
   for (const d of [...digits].reverse()) {
-    const digit = i32.rem_u(i32.div_u(get(e), i32.const(below)), i32.const(d.extent));
-    if (d.extent > 1) value = i32.add(value, i32.mul(digit, i32.const(d.scale)));
+    const quotient = below === 1 ? get(e) : i32.div_u(get(e), i32.const(below));
+    const digit = below * d.extent === count ? quotient : i32.rem_u(quotient, i32.const(d.extent));
+    if (d.extent > 1) terms.push(i32.mul(digit, i32.const(d.scale)));
     below *= d.extent;
   }
+  const [first, ...rest] = terms;
+  const value = rest.reduce((a, b) => i32.add(a, b), first ?? i32.const(0));
   return fb.forUp(e, i32.const(0), i32.const(count), 1, [
     i32.store(i32.add(table, i32.shl(get(e), i32.const(2))), value),
   ]);
@@ -106,6 +109,9 @@ export function offsetTables(fb: FuncBuilder, g: ConvShape, work: Local, w: Conv
   const s = convSizes(g);
   const at = (offset: number) => i32.add(get(work), i32.const(offset));
   return [
+    comment(
+      "the tables: taps[c, p, q] = ((c Hp + p d) Wp + q d') 4, pix[i, j] = (i s Wp + j s') 4",
+    ),
     offsetTable(fb, at(w.taps), [
       { extent: s.Cg, scale: s.Hp * s.Wp * 4 },
       { extent: g.kh, scale: g.dilation[0] * s.Wp * 4 },

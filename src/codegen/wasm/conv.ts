@@ -8,7 +8,7 @@
 //              added into the image at its tap's offset (col2im; conv-dx.ts)
 // The workspace (conv-work.ts) holds one image, the tables and one panel; its size does not
 // depend on the batch.
-import { get, i32, set, type Code, type Local } from "./code.ts";
+import { comment, get, i32, set, type Code, type Local } from "./code.ts";
 import {
   convSizes,
   convWork,
@@ -98,12 +98,14 @@ export class ConvGen {
   /** for each image: `body` */
   images(body: Code): Code {
     const N = this.g.N === "param" ? get(this.fb.param("N")) : i32.const(this.g.N);
-    return this.fb.forUp(this.n, i32.const(0), N, 1, body);
+    return [comment("image by image"), this.fb.forUp(this.n, i32.const(0), N, 1, body)];
   }
 
-  /** for each group: `body` (the group in `this.group`) */
+  /** for each group: `body` (the group in `this.group`; no loop for one) */
   groups(body: Code): Code {
-    return this.fb.forUp(this.group, i32.const(0), i32.const(this.g.groups), 1, body);
+    const { groups } = this.g;
+    if (groups === 1) return [set(this.group, i32.const(0)), body];
+    return this.fb.forUp(this.group, i32.const(0), i32.const(groups), 1, body);
   }
 
   /** input image n copied into the padded image (whose borders are zero), if there is padding */
@@ -111,12 +113,15 @@ export class ConvGen {
     const { g, s } = this;
     if (!s.padded) return [];
     const inner = (g.pad[0] * s.Wp + g.pad[1]) * 4;
-    return copyPlanes(
-      this.fb,
-      { at: this.slice(x, get(this.n), g.C * g.H * g.W * 4), row: g.W * 4, plane: g.H * g.W * 4 },
-      { at: this.at(this.w.image!, i32.const(inner)), row: s.Wp * 4, plane: s.Hp * s.Wp * 4 },
-      { planes: g.C, rows: g.H, width: g.W },
-    );
+    return [
+      comment("the image, into the padded copy's interior"),
+      copyPlanes(
+        this.fb,
+        { at: this.slice(x, get(this.n), g.C * g.H * g.W * 4), row: g.W * 4, plane: g.H * g.W * 4 },
+        { at: this.at(this.w.image!, i32.const(inner)), row: s.Wp * 4, plane: s.Hp * s.Wp * 4 },
+        { planes: g.C, rows: g.H, width: g.W },
+      ),
+    ];
   }
 
   /** the image the tables index: the padded copy, or image n of `x` */
@@ -162,7 +167,7 @@ export class ConvGen {
     return [
       offsetTables(fb, g, this.work, w),
       this.zero(w.image, g.C * s.Hp * s.Wp),
-      // W^T of each group, its columns past Og zero: [groups, Kg, Ogp]
+      comment("W^T of each group [groups, Kg, Ogp], the columns past Og zero"),
       this.zero(w.panel, g.groups * s.Kg * s.Ogp),
       this.groups(
         transposeInto(
@@ -176,6 +181,9 @@ export class ConvGen {
         this.padImage(x),
         set(image, this.imageOf(x)),
         this.groups([
+          comment(
+            "out[o, pixel] = bias[o] + sum over taps of W^T[tap, o] x[taps[tap] + pix[pixel]]",
+          ),
           set(t.image, this.groupImage(image)),
           set(t.panel, this.at(w.panel!, i32.mul(get(this.group), i32.const(s.Kg * s.Ogp * 4)))),
           set(t.inner, this.at(w.taps)),
@@ -201,7 +209,7 @@ export class ConvGen {
     return [
       offsetTables(fb, g, this.work, w),
       this.zero(w.image, g.C * s.Hp * s.Wp),
-      // dy^T of a group: its columns past Og stay zero
+      comment("dy^T of a group [P, Ogp] (its columns past Og stay zero), and dW = 0"),
       this.zero(w.panel, s.P * s.Ogp),
       set(dwAt, get(dw)),
       zeroFloats(fb, dwAt, g.O * s.Kg),
@@ -209,6 +217,7 @@ export class ConvGen {
         this.padImage(x),
         set(image, this.imageOf(x)),
         this.groups([
+          comment("dW[o, tap] += sum over pixels of dy^T[pixel, o] x[taps[tap] + pix[pixel]]"),
           transposeInto(fb, this.slice(dy, this.channel(), s.P * 4), this.at(w.panel!), {
             rows: s.Og,
             cols: s.P,

@@ -7,7 +7,7 @@
 // at a time (pool-vector.ts); the columns at the borders and the last ones go one at a time with
 // their windows clipped. The average pool's gradient goes one output at a time.
 import type { PoolGeometry } from "../../ops/pool.ts";
-import { f32, get, i32, i32x4, ifThen, set, v, type Code, type Local } from "./code.ts";
+import { comment, f32, get, i32, ifThen, set, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import { kernelBuilder, type KernelParam } from "./kernel.ts";
 import type { Func } from "./module.ts";
@@ -93,13 +93,26 @@ export class PoolGen {
       set(this.win, get(dx ?? fb.param("x"))),
       set(this.yp, get(fb.param(dx ? "dy" : "out"))),
       this.xOff ? set(this.xOff, i32.sub(get(fb.param("x")), get(dx!))) : [],
-      dx && !this.exact ? this.zeroPlanes(planes) : [],
+      dx && !this.exact
+        ? [comment("dx = 0: the gradients are added into it"), this.zeroPlanes(planes)]
+        : [],
+      comment(`plane by plane, output row by output row: ${this.what()}`),
       fb.forUp(plane, i32.const(0), get(planes), 1, [
         fb.forUp(this.i, i32.const(0), i32.const(g.OH), 1, this.row()),
         set(this.win, i32.add(get(this.win), i32.const(g.H * g.W * 4))),
         set(this.yp, i32.add(get(this.yp), i32.const(g.OH * g.OW * 4))),
       ]),
     ];
+  }
+
+  /** What each output computes, for the comment above the loops. */
+  what(): string {
+    const { spec } = this;
+    if (spec.kind === "pool") return `the ${spec.op === "max" ? "maximum" : "mean"} of each window`;
+    if (spec.op === "avg") return "dy / count added to each cell of the window";
+    return this.exact
+      ? "each window's cells written: dy at its first maximum, 0 elsewhere"
+      : "dy added at each window's first maximum";
   }
 
   /** dx = 0 over every plane (the gradients are added into it) */
