@@ -37,24 +37,41 @@ export interface IndirectTile {
   accumulate?: boolean;
 }
 
-/** One tile: R rows, V vectors of channels of which `channels` are stored. */
-export function indirectTile(t: IndirectTile, R: number, V: number, channels: number): Code {
+/**
+ * One tile: R rows, V vectors of channels of which `channels` are stored. Rows `rowStep` bytes
+ * apart in the image (4 output pixels in one output row) are read at static offsets from the
+ * first one: one address per entry instead of R.
+ */
+export function indirectTile(
+  t: IndirectTile,
+  R: number,
+  V: number,
+  channels: number,
+  rowStep?: number,
+): Code {
   const { fb } = t;
   const acc = accumulators(fb, R, V);
-  const x = acc.map((_, r) => fb.local(`x${r}`, "i32"));
+  const x = acc.slice(0, rowStep === undefined ? R : 1).map((_, r) => fb.local(`x${r}`, "i32"));
   const [off, e, end, b] = ["off", "e", "e_end", "b"].map((n) => fb.local(n, "i32")) as Local[];
   const bv = acc[0]!.map((_, c) => fb.local(`b${c}`, "v128"));
   const a = fb.local("a", "v128");
+  const at = fb.local("at", "i32");
+  const splat = (r: number) =>
+    rowStep === undefined
+      ? v.loadSplat(i32.add(get(x[r]!), get(off!)))
+      : v.loadSplat(get(at), r * rowStep);
   const step = [
-    set(off!, i32.load(get(e!))),
+    rowStep === undefined
+      ? set(off!, i32.load(get(e!)))
+      : set(at, i32.add(get(x[0]!), i32.load(get(e!)))),
     bv.map((l, c) => set(l, v.load(get(b!), 16 * c))),
     acc.map((row, r) => [
-      set(a, v.loadSplat(i32.add(get(x[r]!), get(off!)))),
+      set(a, splat(r)),
       row.map((sum, c) => set(sum, v.add(get(sum), v.mul(get(a), get(bv[c]!))))),
     ]),
     set(b!, i32.add(get(b!), i32.const(t.bStride))),
   ];
-  const what = `${R} rows x ${channels} channels`;
+  const what = `${R} rows x ${channels} channels${rowStep ? `, rows ${rowStep} bytes apart` : ""}`;
   return [
     comment(`a tile of ${what}: per entry, its offset, ${V} vectors of B, ${R} splats of x`),
     acc.flat().map((l) => set(l, fb.f32x4(0))),

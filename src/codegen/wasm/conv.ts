@@ -8,7 +8,7 @@
 //              added into the image at its tap's offset (col2im; conv-dx.ts)
 // The workspace (conv-work.ts) holds one image, the tables and one panel; its size does not
 // depend on the batch.
-import { comment, get, i32, set, type Code, type Local } from "./code.ts";
+import { comment, get, i32, ifThen, set, type Code, type Local } from "./code.ts";
 import {
   convSizes,
   convWork,
@@ -153,16 +153,7 @@ export class ConvGen {
       set(t.b, i32.add(get(t.panel), i32.shl(get(t.oc), i32.const(2)))),
       set(t.out, i32.add(get(t.base), i32.shl(this.cell(t.oc, s.P, t.row), i32.const(2)))),
       bias ? set(t.bias!, i32.add(get(t.biasBase!), i32.shl(get(t.oc), i32.const(2)))) : [],
-      indirectTile(
-        {
-          ...t.ctx,
-          bias: t.bias,
-          ...(this.spec.activation ? { activation: this.spec.activation } : {}),
-        },
-        R,
-        V,
-        channels,
-      ),
+      this.pixelTile(t, bias ? t.bias : null, R, V, channels),
     ]);
     return [
       offsetTables(fb, g, this.work, w),
@@ -193,6 +184,20 @@ export class ConvGen {
         ]),
       ]),
     ];
+  }
+
+  /**
+   * A forward tile of R output pixels: where 4 lie in one output row (pix[t + 3] - pix[t] is
+   * 3 s' 4), the tile that reads them at static offsets; else the one with a pointer per row.
+   */
+  pixelTile(t: ReturnType<ConvGen["tile"]>, bias: Local | null, R: number, V: number, ch: number) {
+    const activation = this.spec.activation;
+    const ctx = { ...t.ctx, bias, ...(activation ? { activation } : {}) };
+    const general = indirectTile(ctx, R, V, ch);
+    const step = this.g.stride[1] * 4;
+    if (R < 4) return general;
+    const spread = i32.sub(i32.load(get(t.rows), 12), i32.load(get(t.rows), 0));
+    return ifThen(i32.eq(spread, i32.const(3 * step)), indirectTile(ctx, R, V, ch, step), general);
   }
 
   weightGrad(): Code {
