@@ -1,8 +1,8 @@
 // The convolution kernels (src/codegen/wasm/conv.ts) against the ops' f64 reference (their
-// `evaluate`): every geometry of the op table and more (tiles cut at every edge: output pixels and
-// taps not a multiple of 4, channels per group not a multiple of 8 or 4, strides along the width
-// for col2im's scalar path), the batch literal and read at run time, the forward's bias and
-// activations; nothing is written past an output or the workspace.
+// `evaluate`): every geometry of the op table and more (tiles cut at every edge: output pixels
+// and taps not a multiple of 4, channels per group not a multiple of 8 or 4; output rows short
+// and long, at strides 1 and 2, for each form of col2im), the batch literal and read at run time,
+// the forward's bias and activations; nothing is written past an output or the workspace.
 import { describe, expect, it } from "vitest";
 import * as ops from "../src/ops/index.ts";
 import type { Node, Shape } from "../src/ir/node.ts";
@@ -44,6 +44,8 @@ const ROWS: Row[] = [
   ["groups 3 of 7", [1, 6, 6, 6], [21, 2, 3, 3], [1, 3], [2, 1, 0, 1], [1, 1], 3],
   ["lenet 1", [3, 1, 28, 28], [6, 1, 5, 5], [1, 1], [2, 2, 2, 2], [1, 1], 1],
   ["lenet 2", [3, 6, 14, 14], [16, 6, 5, 5], [1, 1], [0, 0, 0, 0], [1, 1], 1],
+  ["rows of 38 (col2im's loop)", [2, 1, 3, 40], [3, 1, 2, 3], [1, 1], [0, 0, 0, 0], [1, 1], 1],
+  ["rows of 34, stride 2", [1, 2, 3, 70], [2, 2, 2, 3], [1, 2], [0, 1, 0, 1], [1, 1], 1],
 ];
 const CASES: Case[] = ROWS.map(([name, x, w, stride, pad, dilation, groups]) => ({
   name,
