@@ -158,16 +158,7 @@ export class ConvGen {
     return [
       offsetTables(fb, g, this.work, w),
       this.zero(w.image, g.C * s.Hp * s.Wp),
-      comment("W^T of each group [groups, Kg, Ogp], the columns past Og zero"),
-      this.zero(w.panel, g.groups * s.Kg * s.Ogp),
-      this.groups(
-        transposeInto(
-          fb,
-          this.slice(W, get(this.group), s.Og * s.Kg * 4),
-          this.at(w.panel!, i32.mul(get(this.group), i32.const(s.Kg * s.Ogp * 4))),
-          { rows: s.Og, cols: s.Kg, stride: s.Ogp },
-        ),
-      ),
+      this.weightPanel(W),
       this.images([
         this.padImage(x),
         set(image, this.imageOf(x)),
@@ -183,6 +174,23 @@ export class ConvGen {
           tiles,
         ]),
       ]),
+    ];
+  }
+
+  /** W^T of each group into the panel, [groups, Kg, Ogp], its columns past Og zero */
+  weightPanel(W: Local): Code {
+    const { fb, g, s, w } = this;
+    return [
+      comment("W^T of each group [groups, Kg, Ogp], the columns past Og zero"),
+      this.zero(w.panel, g.groups * s.Kg * s.Ogp),
+      this.groups(
+        transposeInto(
+          fb,
+          this.slice(W, get(this.group), s.Og * s.Kg * 4),
+          this.at(w.panel!, i32.mul(get(this.group), i32.const(s.Kg * s.Ogp * 4))),
+          { rows: s.Og, cols: s.Kg, stride: s.Ogp },
+        ),
+      ),
     ];
   }
 
