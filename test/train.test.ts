@@ -12,6 +12,7 @@ import { fit } from "../src/train/data.ts";
 import { loadData } from "../src/train/load.ts";
 import { mnist, mnistTable } from "../src/train/mnist.ts";
 import { Trainer } from "../src/train/trainer.ts";
+import { Evaluator } from "../src/train/evaluate.ts";
 import { terminalCurve } from "../src/train/curve.ts";
 import { svg } from "../src/train/plot.ts";
 import { badCsv, badTargets } from "./bad-data.ts";
@@ -159,6 +160,28 @@ describe("MNIST", () => {
     const last = h.epochs[2]!;
     expect(last.trainLoss).toBeLessThan(h.steps[0]!);
     expect(last.testAccuracy).toBeGreaterThan(0.75);
+  });
+});
+
+describe("models/lenet.nn", () => {
+  it("trains on the wasm target as on the JS target, and is evaluated where it trains", () => {
+    const source = readFileSync("models/lenet.nn", "utf8");
+    const on = (target: "js" | "wasm") => {
+      const c = compile(source, { file: "models/lenet.nn", target });
+      expect(c.target).toBe(target);
+      const { train, test } = loadData("mnist", c.model, { mnist: { train: 640, test: 100 } });
+      const t = new Trainer(c, train, test, { epochs: 1, batch: 32, seed: 1 });
+      return { t, test, h: t.run() };
+    };
+    const [js, wasm] = [on("js"), on("wasm")];
+    // twenty steps of Adam in f32 on two targets: the same curve to f32's roundings
+    const [a, b] = [js.h.epochs[1]!, wasm.h.epochs[1]!];
+    expect(Math.abs(a.trainLoss - b.trainLoss) / a.trainLoss).toBeLessThan(1e-3);
+    expect(Math.abs(a.testLoss - b.testLoss) / a.testLoss).toBeLessThan(1e-3);
+    expect(b.testAccuracy).toBeGreaterThan(0.45);
+    // the held-out loss of the wasm model, evaluated by a JS twin, is the one the wasm twin gave
+    const twin = new Evaluator(wasm.t.compiled.model, "f32", "js");
+    expect(twin.evaluate(wasm.t.model, wasm.test).loss).toBeCloseTo(b.testLoss, 5);
   });
 });
 

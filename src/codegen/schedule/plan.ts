@@ -162,14 +162,16 @@ export class Plan {
   }
 
   /**
-   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation are applied
-   * as the product is stored, so the product never goes to memory on its own.
+   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation, and a
+   * convolution's bias and activation, are applied as the product is stored, so the product never
+   * goes to memory on its own.
    */
   private fuseEpilogues(): void {
-    // the users of each matrix product (an epilogue needs one); none: no epilogue to look for
+    // the users of each product (an epilogue needs one); none: no epilogue to look for
     const users = new Map<Node, number>();
     for (const n of this.all)
-      for (const x of n.inputs) if (x.op === "matmul") users.set(x, (users.get(x) ?? 0) + 1);
+      for (const x of n.inputs)
+        if (x.op === "matmul" || x.op === "conv2d") users.set(x, (users.get(x) ?? 0) + 1);
     if (users.size === 0) return;
     const fused = (x: Node) => this.fused.has(x);
     for (const n of this.all) {
@@ -328,6 +330,7 @@ export class Plan {
  * batch (x @ W for x [..., m, k]): an epilogue then applies per column as it is stored.
  */
 function oneProduct(mm: Node): boolean {
+  if (mm.op !== "matmul") return true;
   if (mm.shape.length === 2 && mm.attrs["fold"] !== true) return true;
   return mm.attrs["fold"] !== true && mm.attrs["ta"] !== true && mm.inputs[1]!.shape.length === 2;
 }

@@ -52,7 +52,10 @@ export function wasmBackend(
     const w = wasmKernel(k, exportName(k.name));
     if (typeof w === "string") return `${k.name.slice(1)}: ${w}`;
     const comments = uses.get(k.name) ?? [];
-    built.set(k.name, { ...w, funcs: w.funcs.map((f) => ({ ...f, comments })) });
+    built.set(k.name, {
+      ...w,
+      funcs: w.funcs.map((f) => ({ ...f, comments: [...comments, ...(f.comments ?? [])] })),
+    });
   }
   const layout = new Layout(plan, memory, scratchOf(plan, built));
   const updates = wasmUpdates(plan, layout);
