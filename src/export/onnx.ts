@@ -134,14 +134,8 @@ function lowerAll(g: OnnxGraph, model: ModelIR, roots: Node[], values: Map<Node,
     }
     const fold = folds.get(node);
     if (fold) {
-      values.set(
-        node,
-        fold.lower(
-          g,
-          fold.inputs.map((x) => values.get(x)!),
-          hintOf(node),
-        ),
-      );
+      const args = fold.inputs.map((x) => values.get(x)!);
+      values.set(node, fold.lower(g, args, hintOf(node)));
       continue;
     }
     const row = onnxOps[node.op];
