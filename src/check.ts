@@ -7,7 +7,7 @@
 // least the rounding of the largest loss seen. The number of loss evaluations shrinks as the loss
 // graph grows (at least 4 per param: one direction), so that a check of the largest param takes seconds.
 import type { Compiled } from "./compile.ts";
-import type { ModelIR } from "./ir/model.ts";
+import { modelIndexBounds, type ModelIR } from "./ir/model.ts";
 import type { Dim, Node } from "./ir/node.ts";
 import { toposort } from "./ir/toposort.ts";
 import { ownEntries, record } from "./ir/keys.ts";
@@ -49,14 +49,20 @@ export interface CheckOptions {
 /** A feed of seeded random data for every input and target of `model`. */
 export function randomFeed(model: ModelIR, dims: Record<string, number>, seed: number) {
   const rand = mulberry32(seed);
+  const bounds = modelIndexBounds(model);
   const feed: Record<string, Float64Array | number> = Object.create(null);
   for (const leaf of [...model.inputs, ...model.targets]) {
     const n = leaf.shape.reduce<number>(
       (a, d) => a * (typeof d === "number" ? d : Object.hasOwn(dims, d) ? dims[d]! : 3),
       1,
     );
+    const bound = bounds.get(leaf.name);
     const data = Float64Array.from({ length: n }, () =>
-      leaf.node.attrs["role"] === "target" ? rand() : 2 * rand() - 1,
+      bound !== undefined
+        ? Math.floor(rand() * bound)
+        : leaf.node.attrs["role"] === "target"
+          ? rand()
+          : 2 * rand() - 1,
     );
     feed[leaf.name] = leaf.shape.length === 0 ? data[0]! : data;
   }

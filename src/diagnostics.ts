@@ -21,6 +21,7 @@ export const codes = {
   NN3007: "bad dimension",
   NN3008: "wrong rank",
   NN3010: "window does not fit",
+  NN3011: "integers where numbers are needed",
   NN3020: "metric's prediction and target do not match",
   NN4001: "no gradient rule",
   NN4002: "output depends on a target",

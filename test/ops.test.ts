@@ -25,6 +25,26 @@ interface Row {
   domain?: [number, number];
   /** no gradient check (internal derivative ops) */
   noGrad?: boolean;
+  /** inputs that hold integers (indices, classes), by position: the bound of their values */
+  ints?: Record<number, number>;
+}
+
+/** A row's inputs: int inputs where the row says, else `make(name, shape)`. */
+function inputsOf(row: Row, tag: string, make: (name: string, shape: Shape) => Node): Node[] {
+  return row.shapes.map((shape, i) =>
+    row.ints?.[i] !== undefined
+      ? ops.input(`${tag}${i}`, shape, "input", true)
+      : make(`${tag}${i}`, shape),
+  );
+}
+
+/** Seeded values for input i of a row: integers below its bound, else numbers in the domain. */
+function valuesOf(row: Row, i: number, shape: Shape, rand: () => number): Float64Array {
+  const bound = row.ints?.[i];
+  if (bound !== undefined)
+    return Float64Array.from({ length: size(shape) }, () => Math.floor(rand() * bound));
+  const [lo, hi] = row.domain ?? [-2, 2];
+  return randomArray(size(shape), rand, lo, hi);
 }
 
 const un =
@@ -487,6 +507,96 @@ const rows: Row[] = [
     noGrad: true,
   },
   {
+    op: "gather",
+    scenario: "rows of a table at a batch of sequences of indices",
+    shapes: [
+      [5, 3],
+      [2, 4],
+    ],
+    ints: { 1: 5 },
+    build: bin(ops.gather),
+    out: [2, 4, 3],
+  },
+  {
+    op: "scatter_add",
+    scenario: "rows added back, repeated indices accumulating",
+    shapes: [[6, 3], [6]],
+    ints: { 1: 4 },
+    build: bin((g, idx) => make(ops.scatterAddOp, [g, idx], { rows: 4 })),
+    out: [4, 3],
+    noGrad: true,
+  },
+  {
+    op: "pick",
+    scenario: "the class of each position",
+    shapes: [
+      [2, 3, 5],
+      [2, 3],
+    ],
+    ints: { 1: 5 },
+    build: bin(ops.pick),
+    out: [2, 3],
+    domain: [0.1, 1],
+  },
+  {
+    op: "unpick",
+    scenario: "the upstream gradient at each class",
+    shapes: [
+      [2, 3],
+      [2, 3],
+    ],
+    ints: { 1: 5 },
+    build: bin((g, y) => ops.unpick(g, y, 5)),
+    out: [2, 3, 5],
+    noGrad: true,
+  },
+  {
+    op: "softmax_xent_int",
+    scenario: "integer classes of a batch of sequences",
+    shapes: [
+      [2, 3, 5],
+      [2, 3],
+    ],
+    ints: { 1: 5 },
+    build: bin(ops.softmaxXentInt),
+    out: [2, 3],
+  },
+  {
+    op: "layernorm",
+    scenario: "each row's statistics, gamma and beta per feature",
+    shapes: [[2, 3, 4], [4], [4]],
+    build: ([x, g, b]) => {
+      const mu = ops.mean(x!, [2], true);
+      const xc = ops.sub(x!, mu);
+      const invstd = ops.invStd(ops.mean(ops.mul(xc, xc), [2], true), 1e-5);
+      return ops.layernorm(x!, mu, invstd, g!, b!);
+    },
+    out: [2, 3, 4],
+  },
+  {
+    op: "layernorm_dx",
+    scenario: "rows",
+    shapes: [[3, 4], [3, 4], [3, 1], [3, 1], [4]],
+    build: ([g, x, m, s, gamma]) => make(ops.layernormDxOp, [g!, x!, m!, s!, gamma!]),
+    out: [3, 4],
+    domain: [0.5, 2],
+    noGrad: true,
+  },
+  {
+    op: "causal_mask",
+    scenario: "heads of square scores, under a softmax (the masked weights are exactly 0)",
+    shapes: [[2, 2, 4, 4]],
+    build: un((x) => ops.softmax(ops.causalMask(x))),
+    out: [2, 2, 4, 4],
+  },
+  {
+    op: "causal_mask",
+    scenario: "the gradient's form: zeros above the diagonal",
+    shapes: [[3, 5]],
+    build: un((x) => make(ops.causalMaskOp, [x], { fill: "zero" })),
+    out: [3, 5],
+  },
+  {
     op: "batchnorm_dx",
     scenario: "columns",
     shapes: [[4, 3], [4, 3], [1, 3], [1, 3], [3]],
@@ -496,6 +606,18 @@ const rows: Row[] = [
     noGrad: true,
   },
 ];
+
+/** Rows whose kernels the wasm target does not have yet (the model then runs on the JS target). */
+const wasmPending = new Set<OpName>([
+  "gather",
+  "scatter_add",
+  "pick",
+  "unpick",
+  "softmax_xent_int",
+  "layernorm",
+  "layernorm_dx",
+  "causal_mask",
+]);
 
 /** A convolution's window: stride, padding (top, left, bottom, right) and dilation. */
 function win(
@@ -619,6 +741,13 @@ const scalarRef: Partial<Record<OpName, (a: number, b: number) => number>> = {
   xent_dp: (p, y) => -y / p,
   xent_dy: (p) => -Math.log(p),
   leaky_relu: (a) => (a > 0 ? a : 0.1 * a),
+  // GPT-2's gelu and its derivative, written out here from the formula
+  gelu: (a) => 0.5 * a * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (a + 0.044715 * a ** 3))),
+  gelu_deriv: (a) => {
+    const k = Math.sqrt(2 / Math.PI);
+    const t = Math.tanh(k * (a + 0.044715 * a ** 3));
+    return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a);
+  },
   elu: (a) => (a > 0 ? a : Math.exp(a) - 1),
   leaky_deriv: (a) => (a > 0 ? 1 : 0.1),
   elu_deriv: (a) => (a > 0 ? 1 : Math.exp(a)),
@@ -639,14 +768,16 @@ const refAttrs: Partial<Record<OpName, Record<string, number>>> = {
  * gradient, the loss sum(out * r) (a random linear functional) and the inputs' gradients.
  */
 function emittable(row: Row) {
-  const xs = row.shapes.map((shape, i) => ops.input(`e${i}`, shape));
+  const xs = inputsOf(row, "e", (name, shape) => ops.input(name, shape));
   const out = row.build(xs);
   const r = ops.input("r", out.shape);
   const loss = registry[row.op].grad !== undefined ? ops.sum(ops.mul(out, r)) : null;
   const model = modelOf({ inputs: [...xs, r], outputs: { out }, loss });
+  // (integers have no gradient)
+  const floats = xs.filter((x) => !ops.isInt(x));
   const grads = loss
-    ? [...gradients(loss, xs).values()].map((node, i) => ({
-        name: `e${i}`,
+    ? [...gradients(loss, floats).values()].map((node, i) => ({
+        name: floats[i]!.attrs["name"] as string,
         kind: "input" as const,
         node,
       }))
@@ -654,8 +785,8 @@ function emittable(row: Row) {
   return { xs, out, model, grads };
 }
 
-function leaves(shapes: Shape[], tag: string): Node[] {
-  return shapes.map((s, i) => P(`${tag}${i}`, s));
+function leaves(row: Row, tag: string): Node[] {
+  return inputsOf(row, tag, (name, shape) => P(name, shape));
 }
 
 describe("op registry", () => {
@@ -670,19 +801,18 @@ describe("op registry", () => {
 
 describe.each(rows)("$op ($scenario)", (row) => {
   it("has the expected output shape", () => {
-    expect(row.build(leaves(row.shapes, "s")).shape).toEqual(row.out);
+    expect(row.build(leaves(row, "s")).shape).toEqual(row.out);
   });
 
   it("emits code that computes what the reference interpreter computes, forward and backward", () => {
     const rand = rng(4242 + row.scenario.length);
     const { xs, out, model, grads } = emittable(row);
     const m = loadModule(emitModule(model, { dtype: "f64", bind: {}, grads }).js).createModel();
-    const [lo, hi] = row.domain ?? [-2, 2];
     const feed: Record<string, Float64Array | number> = {};
     const values = new Map<string, Float64Array | number>();
     [...row.shapes, out.shape].forEach((shape, i) => {
       const name = i < xs.length ? `e${i}` : "r";
-      const data = randomArray(size(shape), rand, lo, hi);
+      const data = valuesOf(row, i, shape, rand);
       feed[name] = shape.length === 0 ? data[0]! : data;
       values.set(name, data);
     });
@@ -696,45 +826,45 @@ describe.each(rows)("$op ($scenario)", (row) => {
     }
   });
 
-  it("computes on the wasm target what it computes on the JS target, in f32", () => {
-    const rand = rng(977 + row.scenario.length);
-    const { xs, out, model, grads } = emittable(row);
-    const on = (target: "js" | "wasm") => {
-      const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
-      expect(emitted.target, emitted.note).toBe(target);
-      return loadModule(emitted.js).createModel();
-    };
-    const [js, wasm] = [on("js"), on("wasm")];
-    const [lo, hi] = row.domain ?? [-2, 2];
-    const feed: Record<string, Float32Array | number> = {};
-    [...row.shapes, out.shape].forEach((shape, i) => {
-      const data = Float32Array.from(randomArray(size(shape), rand, lo, hi));
-      feed[i < xs.length ? `e${i}` : "r"] = shape.length === 0 ? data[0]! : data;
-    });
-    const flat = (v: unknown) => (typeof v === "number" ? [v] : (v as Float32Array));
-    expect(relError(flat(wasm.forward(feed).out), flat(js.forward(feed).out))).toBeLessThan(1e-5);
-    if (grads.length > 0) {
-      const [gw, gj] = [wasm.grad(feed).grads, js.grad(feed).grads];
-      for (const t of grads)
-        expect(relError(flat(gw[t.name]), flat(gj[t.name])), t.name).toBeLessThan(1e-5);
-    }
-  });
+  it.skipIf(wasmPending.has(row.op))(
+    "computes on the wasm target what it computes on the JS target, in f32",
+    () => {
+      const rand = rng(977 + row.scenario.length);
+      const { xs, out, model, grads } = emittable(row);
+      const on = (target: "js" | "wasm") => {
+        const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
+        expect(emitted.target, emitted.note).toBe(target);
+        return loadModule(emitted.js).createModel();
+      };
+      const [js, wasm] = [on("js"), on("wasm")];
+      const feed: Record<string, Float32Array | number> = {};
+      [...row.shapes, out.shape].forEach((shape, i) => {
+        const data = Float32Array.from(valuesOf(row, i, shape, rand));
+        feed[i < xs.length ? `e${i}` : "r"] = shape.length === 0 ? data[0]! : data;
+      });
+      const flat = (v: unknown) => (typeof v === "number" ? [v] : (v as Float32Array));
+      expect(relError(flat(wasm.forward(feed).out), flat(js.forward(feed).out))).toBeLessThan(1e-5);
+      if (grads.length > 0) {
+        const [gw, gj] = [wasm.grad(feed).grads, js.grad(feed).grads];
+        for (const t of grads)
+          expect(relError(flat(gw[t.name]), flat(gj[t.name])), t.name).toBeLessThan(1e-5);
+      }
+    },
+  );
 
   it.skipIf(row.noGrad)("has a gradient that matches central differences at several points", () => {
     for (const seed of [1, 2, 3]) {
       const rand = rng(seed * 7919 + row.op.length);
-      const xs = leaves(row.shapes, `g${seed}_`);
+      const xs = leaves(row, `g${seed}_`);
       const out = row.build(xs);
       // a random linear functional makes every output element matter
       const r = P(`r${seed}`, out.shape);
       const loss = ops.sum(ops.mul(out, r));
-      const [lo, hi] = row.domain ?? [-2, 2];
       const values = new Map<string, Float64Array>();
-      xs.forEach((x, i) =>
-        values.set(`g${seed}_${i}`, randomArray(size(row.shapes[i]!), rand, lo, hi)),
-      );
+      xs.forEach((_, i) => values.set(`g${seed}_${i}`, valuesOf(row, i, row.shapes[i]!, rand)));
       values.set(`r${seed}`, randomArray(size(out.shape), rand));
-      for (const { name, symbolic, numeric } of checkGradient(loss, xs, values)) {
+      const floats = xs.filter((x) => !ops.isInt(x));
+      for (const { name, symbolic, numeric } of checkGradient(loss, floats, values)) {
         expect(relError(symbolic, numeric), `${name} at seed ${seed}`).toBeLessThan(1e-6);
       }
     }

@@ -1,6 +1,7 @@
 // Patterns of the IR that ONNX has one op for, found before lowering:
 //   x @ W + b                                         -> Gemm(x, W, b)         (matrices)
 //   gamma (x - mean) / sqrt(var + eps) + beta         -> BatchNormalization    (per channel)
+//   the fused batchnorm node with running statistics  -> BatchNormalization
 // the second being inference batchnorm with its running statistics, as the layer builds it (which
 // runtimes fold into the Conv or Gemm before it). A pattern folds only where its inner nodes are
 // used nowhere else; the nodes only they need are then not written at all.
@@ -20,7 +21,12 @@ export function findFolds(order: Node[], roots: Node[]): Map<Node, Fold> {
   const once = (n: Node) => uses.get(n) === 1;
   const out = new Map<Node, Fold>();
   for (const n of order) {
-    const fold = n.op === "add" ? (gemm(n, once) ?? batchnorm(n, once)) : null;
+    const fold =
+      n.op === "add"
+        ? (gemm(n, once) ?? batchnorm(n, once))
+        : n.op === "batchnorm"
+          ? fusedBatchnorm(n, once)
+          : null;
     if (fold) out.set(n, fold);
   }
   return out;
@@ -81,9 +87,13 @@ function batchnorm(n: Node, once: (n: Node) => boolean): Fold | null {
   const stats = [scaled.inputs[0]!, n.inputs[1]!, centered.inputs[1]!, shifted.inputs[0]!];
   const vectors = stats.map((v) => channels(v, x));
   if (vectors.some((v) => v === null) || !sameShape(n.shape, x.shape)) return null;
-  const epsilon = eps.attrs["value"] as number;
+  return batchnormFold(x, vectors as Node[], eps.attrs["value"] as number);
+}
+
+/** One BatchNormalization of x from its [gamma, beta, mean, variance] per channel. */
+function batchnormFold(x: Node, vectors: Node[], epsilon: number): Fold {
   return {
-    inputs: [x, ...(vectors as Node[])],
+    inputs: [x, ...vectors],
     lower: (g, [x, gamma, beta, mean, variance], hint) => {
       // the attribute is a float32: a double graph adds eps itself where float32 would round it
       const exact = g.type === "f32" || Math.fround(epsilon) === epsilon;
@@ -92,4 +102,22 @@ function batchnorm(n: Node, once: (n: Node) => boolean): Fold | null {
       return g.op("BatchNormalization", [x!, gamma!, beta!, mean!, v], attrs, hint);
     },
   };
+}
+
+/**
+ * The fused inference batchnorm, batchnorm(x, mean, 1 / sqrt(var + eps), gamma, beta) with the
+ * running statistics: its invstd read back as the variance and eps ONNX takes.
+ */
+function fusedBatchnorm(n: Node, once: (n: Node) => boolean): Fold | null {
+  if (n.attrs["batch"] === true) return null;
+  const [x, mean, invstd, gamma, beta] = n.inputs as [Node, Node, Node, Node, Node];
+  const root = invstd.op === "div" && once(invstd) ? invstd.inputs[1] : undefined;
+  const one = invstd.inputs[0];
+  const shifted = root?.op === "sqrt" && once(root) ? root.inputs[0] : undefined;
+  const eps = shifted?.op === "add" ? shifted.inputs[1] : undefined;
+  if (one?.op !== "const" || one.attrs["value"] !== 1 || !shifted || eps?.op !== "const")
+    return null;
+  const vectors = [gamma, beta, mean, shifted.inputs[0]!].map((v) => channels(v, x));
+  if (vectors.some((v) => v === null) || x.shape.length < 2) return null;
+  return batchnormFold(x, vectors as Node[], eps.attrs["value"] as number);
 }

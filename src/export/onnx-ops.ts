@@ -95,6 +95,8 @@ function matmul(g: OnnxGraph, n: Node, [a, b]: string[], hint: string): string {
   return g.op("ReduceSum", [product, g.ints(lead)], { keepdims: { int: 0 } }, hint);
 }
 
+const notYet: Unsupported = { unsupported: "this op has no export form yet" };
+
 export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
   const: leaf,
   input: leaf,
@@ -205,6 +207,16 @@ export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
     return g.op("Mul", [scale, inner], {}, hint);
   },
   ...imageOps,
+  gather: notYet,
+  scatter_add: notYet,
+  pick: notYet,
+  unpick: notYet,
+  softmax_xent_int: notYet,
+  layernorm: notYet,
+  layernorm_dx: notYet,
+  gelu: notYet,
+  gelu_deriv: notYet,
+  causal_mask: notYet,
 };
 
 function axisOf(n: Node): number {

@@ -33,6 +33,8 @@ const reduce =
 
 const axis = (n: Node) => String(n.attrs["axis"] as number);
 
+const notYet: Unsupported = { unsupported: "this op has no export form yet" };
+
 export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
   const: leaf,
   input: leaf,
@@ -104,6 +106,16 @@ export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
     return `${gamma} * ${invstd} / ${count} * (${count} * ${dy} - ${sum(dy!)} - ${xhat} * ${sum(`${dy} * ${xhat}`)})`;
   },
   ...torchImageOps,
+  gather: notYet,
+  scatter_add: notYet,
+  pick: notYet,
+  unpick: notYet,
+  softmax_xent_int: notYet,
+  layernorm: notYet,
+  layernorm_dx: notYet,
+  gelu: notYet,
+  gelu_deriv: notYet,
+  causal_mask: notYet,
 };
 
 /** Ops whose Python operands may be plain numbers (the others need tensors). */

@@ -54,4 +54,14 @@ export type OpName =
   | "max_pool2d"
   | "max_pool2d_dx"
   | "avg_pool2d"
-  | "avg_pool2d_dx";
+  | "avg_pool2d_dx"
+  | "gather"
+  | "scatter_add"
+  | "pick"
+  | "unpick"
+  | "softmax_xent_int"
+  | "layernorm"
+  | "layernorm_dx"
+  | "gelu"
+  | "gelu_deriv"
+  | "causal_mask";

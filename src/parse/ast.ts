@@ -26,7 +26,9 @@ export interface Arg {
   at: Pos;
 }
 
-export type TypeExpr = { kind: "scalar"; at: Pos } | { kind: "dims"; dims: Expr[]; at: Pos };
+/** A declared type: `scalar`, `[batch, 2]`, or `[batch, 16] int` (integers: indices, classes). */
+export type TypeExpr =
+  { kind: "scalar"; at: Pos } | { kind: "dims"; dims: Expr[]; int: boolean; at: Pos };
 
 export interface Named {
   name: string;

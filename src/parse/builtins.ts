@@ -12,6 +12,15 @@ import { batchnorm, dense, dropout } from "./layers.ts";
 import { dimOf } from "./types.ts";
 import { flattenBuiltin, reshapeBuiltin, transposeBuiltin } from "./reshape.ts";
 import {
+  causalMaskBuiltin,
+  crossEntropyOfClasses,
+  embedding,
+  gatherBuiltin,
+  geluBuiltin,
+  layernormLayer,
+} from "./sequence.ts";
+import { isInt } from "../ops/leaves.ts";
+import {
   avgPool2dBuiltin,
   conv2dBuiltin,
   globalAvgPoolBuiltin,
@@ -47,6 +56,8 @@ function loss(
 ): Builtin {
   return define(name, [tensor(first), tensor("y")], (a, cx, call) => {
     const [p, y] = [a.t(first), a.t("y")];
+    // integer classes, one per line: the probability of each line's class
+    if (name === "cross_entropy" && isInt(y)) return crossEntropyOfClasses(p, y);
     if (!sameShape(p.shape, y.shape))
       throw new ShapeError(
         `\`${name}\` needs ${first} and y of the same shape: ${first} is ${shapeToString(p.shape)}, y is ${shapeToString(y.shape)}`,
@@ -119,6 +130,11 @@ export const builtins = new Map<string, Builtin>([
   ["max_pool2d", maxPool2dBuiltin],
   ["avg_pool2d", avgPool2dBuiltin],
   ["global_avg_pool", globalAvgPoolBuiltin],
+  ["embedding", embedding],
+  ["gather", gatherBuiltin],
+  ["layernorm", layernormLayer],
+  ["gelu", geluBuiltin],
+  ["causal_mask", causalMaskBuiltin],
   [
     "softmax",
     define("softmax", [tensor("x"), number("axis", -1)], (a) => ops.softmax(a.t("x"), a.n("axis"))),
@@ -157,7 +173,7 @@ function dimBuiltin(call: CallExpr, cx: Cx): Val {
 }
 
 /** The built-ins that create params or state; with user blocks, they name params by the binding. */
-export const layerNames = new Set(["dense", "batchnorm", "conv2d"]);
+export const layerNames = new Set(["dense", "batchnorm", "conv2d", "embedding", "layernorm"]);
 
 /** Whether a call of a built-in creates params: conv2d does as a layer, not as the primitive. */
 export function isLayerCall(call: CallExpr, numberName: (name: string) => boolean): boolean {

@@ -40,8 +40,9 @@ NN {
        | kw<"metric"> "=" Expr                      -- metric
        | ident "=" Expr                             -- assign
 
-  Type = kw<"scalar">                       -- scalar
-       | "[" ListOf<Expr, ","> ","? "]"     -- dims
+  Type = kw<"scalar">                               -- scalar
+       | "[" ListOf<Expr, ","> ","? "]" kw<"int">   -- ints
+       | "[" ListOf<Expr, ","> ","? "]"             -- dims
 
   // lists may end with a comma; precedence, lowest first: |>, + -, * / @, unary -, ^
   // (right-associative). The binary operators of one level are a list, folded left to right.

@@ -130,7 +130,10 @@ const typeActions: ohm.ActionDict<TypeExpr> = {
     return { kind: "scalar", at: at(kw) };
   },
   Type_dims(open, dims, _comma, _close) {
-    return { kind: "dims", dims: items(dims).map(expr), at: at(open) };
+    return { kind: "dims", dims: items(dims).map(expr), int: false, at: at(open) };
+  },
+  Type_ints(open, dims, _comma, _close, _int) {
+    return { kind: "dims", dims: items(dims).map(expr), int: true, at: at(open) };
   },
 };
 

@@ -130,12 +130,17 @@ function lowerStmt(s: Stmt, frame: Frame, m: ModelCx, out: ModelOut | null): Val
       if (!out) return null;
       const cx = cxFor(frame, m, s.name.name, null);
       const shape = evalType(cx, s.type);
-      const node = shape && apply(cx, s.name.at, () => declareInput(m, s.name, shape, s.kind));
+      const int = s.type.kind === "dims" && s.type.int;
+      const node = shape && apply(cx, s.name.at, () => declareInput(m, s.name, shape, s.kind, int));
       bind(frame, m, s.name, node ?? POISON);
       return null;
     }
     case "param": {
       if (frame.scope.has(s.name.name)) return (bind(frame, m, s.name, POISON), null);
+      if (s.type.kind === "dims" && s.type.int) {
+        report(m, "NN3011", s.type.at, "a param is trained, so it holds numbers: drop `int`");
+        return (bind(frame, m, s.name, POISON), null);
+      }
       const full = qualified(frame, s.name.name);
       const cx = cxFor(frame, m, full, s.init);
       const shape = evalType(cx, s.type);
@@ -177,8 +182,9 @@ function declareInput(
   name: Named,
   shape: readonly (number | string)[],
   role: "input" | "target",
+  int: boolean,
 ): Node {
-  const node = input(name.name, shape, role);
+  const node = input(name.name, shape, role, int);
   const leaves = role === "input" ? m.leaves.inputs : m.leaves.targets;
   if (!leaves.has(name.name) && !m.leaves.inputs.has(name.name) && !m.leaves.targets.has(name.name))
     leaves.set(name.name, {

@@ -173,8 +173,13 @@ export class Entries {
         continue;
       }
       const v = this.feedName(leaf);
-      const shape = jsString(shapeToString(leaf.shape));
-      lines.push(`const ${v} = $takeArray($feed, ${name}, ${shape});`);
+      const int = leaf.node.attrs["dtype"] === "int";
+      const shape = jsString(shapeToString(leaf.shape) + (int ? " int" : ""));
+      lines.push(
+        int
+          ? `const ${v} = $takeIndices($feed, ${name}, ${shape}, ${p.indexBound(leaf.node) ?? 2 ** 31 - 1});`
+          : `const ${v} = $takeArray($feed, ${name}, ${shape});`,
+      );
       if (binds !== undefined) {
         const per = p.size(leaf.shape.filter((x) => x !== binds));
         lines.push(

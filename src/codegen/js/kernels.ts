@@ -22,6 +22,15 @@ import {
 import { matmulLines, plainMatmulLines } from "./matmul.ts";
 import { softmaxLines, softmaxXentLines, batchnormDxLines } from "./kernels-fused.ts";
 import { convLines, convParams, poolLines, poolParams } from "./conv.ts";
+import { causalMaskLines, layernormDxLines, tableLines, tableParams } from "./sequence.ts";
+
+const TABLES = new Set(["gather", "scatter_add", "pick", "unpick", "softmax_xent_int"]);
+const isTable = (
+  s: KernelSpec,
+): s is Extract<
+  KernelSpec,
+  { kind: "gather" | "scatter_add" | "pick" | "unpick" | "softmax_xent_int" }
+> => TABLES.has(s.kind);
 
 export interface KernelOptions {
   /** naive loops, for reading (no register blocking) */
@@ -45,13 +54,15 @@ export function kernelParams(k: Kernel): { tensors: string[]; scalars: string[];
     transpose: ["x"],
     softmax_xent: ["z", "y"],
     batchnorm_dx: ["dy", "x", ...numbered(2)],
+    layernorm_dx: ["dy", "x", ...numbered(2)],
+    causal_mask: ["x"],
     dropout_mask: [],
   };
   const output = scalarResult
     ? "result"
     : spec.kind === "matmul"
       ? "c"
-      : spec.kind === "batchnorm_dx"
+      : spec.kind === "batchnorm_dx" || spec.kind === "layernorm_dx"
         ? "dx"
         : "out";
   const own =
@@ -59,7 +70,9 @@ export function kernelParams(k: Kernel): { tensors: string[]; scalars: string[];
       ? convParams(spec)
       : spec.kind === "pool" || spec.kind === "pool_dx"
         ? poolParams(spec)
-        : null;
+        : isTable(spec)
+          ? tableParams(spec)
+          : null;
   return {
     tensors: own ?? [...(named[spec.kind] ?? numbered(0)), output],
     scalars: Array.from({ length: k.scalars }, (_, i) => `s${i}`),
@@ -117,6 +130,16 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
     case "pool":
     case "pool_dx":
       return poolLines(spec, scope);
+    case "gather":
+    case "scatter_add":
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+      return tableLines(spec, scope);
+    case "layernorm_dx":
+      return layernormDxLines(spec, scope);
+    case "causal_mask":
+      return causalMaskLines(spec, scope);
     case "dropout_mask": {
       const size = sizeOf(spec.shape, scope);
       const keep = lit(1 / (1 - spec.rate));

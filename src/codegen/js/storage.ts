@@ -172,10 +172,10 @@ export function buffers(plan: Plan, memory: MemoryPlan): string[] {
     const shares = o ? ` // shares memory with ${plan.nameOf(o)}` : "";
     lines.push(
       !plan.isStatic(n.shape)
-        ? `let ${plan.nameOf(n)} = new ${plan.array}(0);${shares}`
+        ? `let ${plan.nameOf(n)} = new ${plan.arrayOf(n)}(0);${shares}`
         : o
           ? `const ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${plan.size(n.shape)});${shares}`
-          : `const ${plan.nameOf(n)} = new ${plan.array}(${plan.size(n.shape)});`,
+          : `const ${plan.nameOf(n)} = new ${plan.arrayOf(n)}(${plan.size(n.shape)});`,
     );
   }
   if (plan.dimVars.size === 0) return lines;
@@ -185,7 +185,7 @@ export function buffers(plan: Plan, memory: MemoryPlan): string[] {
     const size = plan.size(n.shape, true);
     return o
       ? `  ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${size});`
-      : `  ${plan.nameOf(n)} = new ${plan.array}(${size});`;
+      : `  ${plan.nameOf(n)} = new ${plan.arrayOf(n)}(${size});`;
   };
   lines.push(
     "/** Grows the buffers whose size depends on a named dim when a larger size arrives. */",

@@ -47,6 +47,21 @@ export type KernelSpec =
   | { kind: "softmax_xent"; shape: Shape; axis: number; scalar: boolean }
   /** the closed-form batchnorm input gradient; mean, invstd and gamma are per-column exprs */
   | { kind: "batchnorm_dx"; shape: Shape; mean: KExpr; invstd: KExpr; gamma: KExpr }
+  /** the closed-form layernorm input gradient: per row of the last axis (mean and invstd per
+   * row, gamma per feature); args dy, x */
+  | { kind: "layernorm_dx"; shape: Shape; mean: KExpr; invstd: KExpr; gamma: KExpr }
+  /** rows of a table at integer indices (`count` of them): args W, idx */
+  | { kind: "gather"; rows: number; width: number; count: Dim[] }
+  /** each row of dy added into row idx of a zeroed table: args dy, idx */
+  | { kind: "scatter_add"; rows: number; width: number; count: Dim[] }
+  /** p[..., y] per line of `classes`: args p, y */
+  | { kind: "pick"; classes: number; count: Dim[] }
+  /** dy at each line's class, 0 elsewhere: args dy, y */
+  | { kind: "unpick"; classes: number; count: Dim[] }
+  /** per line: lse(z) - z[y], y the line's class; args z, y */
+  | { kind: "softmax_xent_int"; classes: number; count: Dim[] }
+  /** x with the entries above the diagonal of its last two axes set to fill: arg x */
+  | { kind: "causal_mask"; shape: Shape; fill: "-inf" | "zero" }
   | { kind: "transpose"; shape: Shape; perm: number[] }
   /** dropout's keep-mask: 1/(1-rate) with probability 1-rate, else 0 (from the model's PRNG) */
   | { kind: "dropout_mask"; shape: Shape; rate: number }
@@ -233,6 +248,23 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
         gamma: args.expr(gamma),
       };
     }
+    case "layernorm_dx": {
+      const [g, xin, mu, invstd, gamma] = node.inputs as [Node, Node, Node, Node, Node];
+      args.tensor(g);
+      args.tensor(xin);
+      const [mean, inv, gam] = [args.expr(mu), args.expr(invstd), args.expr(gamma)];
+      return { kind: "layernorm_dx", shape, mean, invstd: inv, gamma: gam };
+    }
+    case "gather":
+    case "scatter_add":
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+      node.inputs.forEach((t) => args.tensor(t));
+      return tableSpec(node, plan);
+    case "causal_mask":
+      args.tensor(x);
+      return { kind: "causal_mask", shape, fill: node.attrs["fill"] === "zero" ? "zero" : "-inf" };
     case "transpose":
       args.tensor(x);
       return { kind: "transpose", shape: plan.dims(x.shape), perm: node.attrs["perm"] as number[] };
@@ -282,6 +314,39 @@ function productSpec(node: Node, plan: Plan): KernelSpec {
   return { ...base, M: [m], N: [n], K: [k], batch };
 }
 
+/** The sizes of a read or write of a table at integer indices (the indices' shape is `count`). */
+function tableSpec(node: Node, plan: Plan): KernelSpec {
+  const [a, idx] = node.inputs as [Node, Node];
+  const count = plan.dims(idx.shape);
+  const last = (n: Node) => n.shape[n.shape.length - 1] as number;
+  switch (node.op) {
+    case "gather":
+      return {
+        kind: "gather",
+        rows: a.shape[0] as number,
+        width: sizeOfFixed(a.shape.slice(1)),
+        count,
+      };
+    case "scatter_add":
+      return {
+        kind: "scatter_add",
+        rows: node.attrs["rows"] as number,
+        width: sizeOfFixed(node.shape.slice(1)),
+        count,
+      };
+    case "pick":
+      return { kind: "pick", classes: last(a), count };
+    case "unpick":
+      return { kind: "unpick", classes: node.attrs["classes"] as number, count };
+    default:
+      return { kind: "softmax_xent_int", classes: last(a), count };
+  }
+}
+
+function sizeOfFixed(shape: Shape): number {
+  return shape.reduce<number>((n, d) => n * (d as number), 1);
+}
+
 function axis(node: Node): number {
   return node.attrs["axis"] as number;
 }
@@ -300,9 +365,11 @@ function dimsOf(spec: KernelSpec, plan: Plan): string[] {
   };
   if (spec.kind === "matmul") add([...(spec.batch?.dims ?? []), ...spec.M, ...spec.K, ...spec.N]);
   else if ("geo" in spec) add([spec.geo.N]);
+  else if ("count" in spec) add(spec.count);
   else add(spec.shape);
   if (spec.kind === "map" || spec.kind === "reduce") walk(spec.expr);
-  if (spec.kind === "batchnorm_dx") [spec.mean, spec.invstd, spec.gamma].forEach(walk);
+  if (spec.kind === "batchnorm_dx" || spec.kind === "layernorm_dx")
+    [spec.mean, spec.invstd, spec.gamma].forEach(walk);
   return found;
 }
 
@@ -331,6 +398,15 @@ function kernelName(spec: KernelSpec): string {
       return `${spec.log ? "log_softmax" : "softmax"}_${dims(spec.shape)}`;
     case "batchnorm_dx":
       return `batchnorm_grad_${dims(spec.shape)}`;
+    case "layernorm_dx":
+      return `layernorm_grad_${dims(spec.shape)}`;
+    case "gather":
+    case "scatter_add":
+      return `${spec.kind}_${dims(spec.count)}_of_${spec.rows}x${spec.width}`;
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+      return `${spec.kind}_${dims(spec.count)}x${spec.classes}`;
     case "conv2d":
     case "conv2d_dx":
     case "conv2d_dw": {

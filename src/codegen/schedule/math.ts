@@ -161,6 +161,22 @@ export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[
     case "conv2d_dx":
     case "conv2d_dw":
       return `${out} = ${convMath(spec, a!, b!, tensors)}`;
+    case "layernorm_dx": {
+      const stats = [spec.mean, spec.invstd, spec.gamma].map(e).join(", ");
+      return `${out} = layernorm_grad(dy, x, ${stats})${over(spec.shape)}`;
+    }
+    case "gather":
+      return `${out} = gather(${a}, ${b}), ${spec.rows} rows of ${spec.width}`;
+    case "scatter_add":
+      return `${out} = scatter_add(${a}, ${b}), into ${spec.rows} rows of ${spec.width}`;
+    case "pick":
+      return `${out} = pick(${a}, ${b}), ${spec.classes} classes`;
+    case "unpick":
+      return `${out} = one_hot_scaled(${a}, ${b}), ${spec.classes} classes`;
+    case "softmax_xent_int":
+      return `${out} = cross_entropy(softmax(${a}), ${b}), ${spec.classes} classes`;
+    case "causal_mask":
+      return `${out} = causal_mask(${a}${spec.fill === "zero" ? ", fill: 0" : ""})${over(spec.shape)}`;
     case "pool":
       return `${out} = ${spec.op}_pool2d(${a}, ${windowArgs(attrsOf(spec.geo), [spec.geo.kh, spec.geo.kw]).join(", ")}), ${imageOf(spec.geo)}`;
     case "pool_dx":

@@ -24,7 +24,8 @@ export const JS_GLOBALS = words(`Math Number Object Array ArrayBuffer DataView F
 const FIXED = words(`$meta $createModel $options $params $state $given $key $value $ok $seed $rng
   $cell $lr $ensure $forwardResult $grads $gradResult $forward $evalLoss $grad $trainStep $step
   $lossOut $reseed $setLearningRate $feed $stepCount $correction1 $correction2 $g $hasOwn
-  $describe $badInput $feedValue $isNumberArray $takeArray $takeNumber $bindDim $checkLength
+  $describe $badInput $feedValue $isNumberArray $takeArray $takeIndices $takeNumber $bindDim
+  $checkLength
   $random $gaussian $initUniform $initNormal $memory $instance $exports $stale $f32 $k $wasm
   $bytes $shared $result $views $makeViews $fixedBytes $align $top $more $names $all $into $lacking
   $n`);

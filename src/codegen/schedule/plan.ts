@@ -2,7 +2,7 @@
 // their consumer's loop, which scalars are inlined into their consumer's expression, which
 // reshapes alias their input's buffer, and the name of every value.
 import { isScalar, nameOf, sameShape, type Dim, type Node, type Shape } from "../../ir/node.ts";
-import type { Leaf, ModelIR } from "../../ir/model.ts";
+import { indexBounds, type Leaf, type ModelIR } from "../../ir/model.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { matchEpilogue, type Epilogue } from "./epilogue.ts";
@@ -262,6 +262,21 @@ export class Plan {
   /** A number computed from constants and sizes alone (`1 / batch`), which math shows inline. */
   isConstant(node: Node): boolean {
     return this.constants.has(node);
+  }
+
+  /**
+   * How many rows or classes an int input's values may name (0 <= i < bound): the fewest any of
+   * its uses allows; undefined where nothing reads it as an index.
+   */
+  indexBound(leaf: Node): number | undefined {
+    this.bounds ??= indexBounds(this.all);
+    return this.bounds.get(leaf);
+  }
+  private bounds: Map<Node, number> | undefined;
+
+  /** The typed array a materialized value lives in: Int32Array for integers (indices). */
+  arrayOf(node: Node): string {
+    return this.storageOf(node).attrs["dtype"] === "int" ? "Int32Array" : this.array;
   }
 
   /** The node whose buffer holds `node`'s values (a reshape shares its input's). */

@@ -206,6 +206,14 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
     case "pool":
     case "pool_dx":
       throw new Error(`internal: ${spec.kind} is an image kernel`);
+    case "layernorm_dx":
+    case "gather":
+    case "scatter_add":
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+    case "causal_mask":
+      throw new Unsupported(`the wasm target has no ${spec.kind} kernel yet`);
     case "dropout_mask": {
       const state = b.add({ name: "state", type: "i32" }, { kind: "rng" });
       b.dims();
