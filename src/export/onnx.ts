@@ -81,7 +81,8 @@ function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarge
   lowerAll(g, model, [loss, ...grads.values(), ...updates.map((u) => u.node)], values);
   g.output(stepOutputs.loss, values.get(loss)!, []);
   const value = (n: Node | undefined) => values.get(n!)!;
-  const param = (name: string) => value(model.params.find((p) => p.name === name)?.node);
+  const paramNodes = new Map(model.params.map((p) => [p.name, p.node]));
+  const param = (name: string) => value(paramNodes.get(name));
   for (const u of optimizerUpdate(g, model, param, (name) => value(grads.get(name))))
     g.output(stepOutputs.next(u.name), u.value, u.shape);
   for (const u of updates) g.output(stepOutputs.next(u.name), value(u.node), u.node.shape);

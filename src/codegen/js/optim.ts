@@ -38,9 +38,14 @@ interface Updated {
 }
 
 function updatedParams(plan: Plan): Updated[] {
+  // the first param of the model that is the gradient's, by node or by name (looked up in maps:
+  // a model may have tens of thousands of params)
+  const params = plan.model.params;
+  const byNode = new Map(params.map((p, i) => [p.node, i]));
+  const byName = new Map(params.map((p, i) => [p.name, i]));
   return plan.paramGrads.flatMap((g) => {
-    const leaf = plan.model.params.find((p) => p.node === g.node || p.name === g.name);
-    return leaf ? [{ leaf, grad: g }] : [];
+    const i = Math.min(byNode.get(g.node) ?? Infinity, byName.get(g.name) ?? Infinity);
+    return i < Infinity ? [{ leaf: params[i]!, grad: g }] : [];
   });
 }
 

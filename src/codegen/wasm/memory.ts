@@ -323,14 +323,17 @@ class Layout {
     const make = this.views.map(
       (v, i) => `  $views[${i}] = new Float32Array($memory.buffer, ${v.pointer}, ${v.size});`,
     );
-    const paramLines = jsParams(p, (l) => {
-      const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
-      return i < 0 ? null : { store: `$views[${i}]`, define: this.define("$params", i) };
+    // the first view of each param and state (a map: a model may have tens of thousands)
+    const viewOf = new Map<string, number>();
+    this.views.forEach((v, i) => {
+      if (!v.slot && !viewOf.has(v.name)) viewOf.set(v.name, i);
     });
-    const stateLines = jsState(p, (l) => {
-      const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
-      return i < 0 ? null : { store: `$views[${i}]`, define: this.define("$state", i) };
-    });
+    const placed = (obj: string) => (l: { name: string }) => {
+      const i = viewOf.get(l.name);
+      return i === undefined ? null : { store: `$views[${i}]`, define: this.define(obj, i) };
+    };
+    const paramLines = jsParams(p, placed("$params"));
+    const stateLines = jsState(p, placed("$state"));
     void paramCount;
     return [
       "const $views = [];",
