@@ -26,6 +26,8 @@ export interface Case {
   run(size?: number): Outcome;
   /** the size the issue names, and a smaller one for the tests */
   sizes?: { issue: number; test: number };
+  /** the source at a size, for a case that compiles one */
+  source?: (size: number) => string;
 }
 
 /** compile() to an outcome: the module's length, or the first diagnostic. */
@@ -82,8 +84,8 @@ function growing(
   issue: number,
   test: number,
   step: (source: string) => { js: string } | void = (source) => compile(source),
-): Pick<Case, "run" | "sizes"> {
-  return { run: (n = issue) => attempt(() => step(make(n))), sizes: { issue, test } };
+): Pick<Case, "run" | "sizes" | "source"> {
+  return { run: (n = issue) => attempt(() => step(make(n))), sizes: { issue, test }, source: make };
 }
 
 export const cases: Case[] = [
