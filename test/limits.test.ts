@@ -12,6 +12,7 @@ import {
   longSum,
   straightLine,
 } from "../scripts/limits/cases.ts";
+import { blockShapes, deepest } from "../scripts/limits/commands.ts";
 import { compile } from "../src/compile.ts";
 import { interpret } from "../src/ir/interpret.ts";
 import { nodesBuilt } from "../src/ir/node.ts";
@@ -40,15 +41,37 @@ describe("size and time limits", () => {
     ).toBe(true);
   });
 
-  it("stops blocks that double at every level once they pass the limit, at the call", () => {
-    expect(run("doubling-blocks")).toMatchObject({
+  it.each([
+    [
+      "nodes",
+      "doubling-blocks",
+      /calling the block `b29` here builds more than 10,000 graph nodes in/,
+    ],
+    ["calls", "calls", /calling the block `b29` here inlines more than 10,000 block calls/],
+  ])("stops block calls at the outermost call once they pass the limit of %s", (_, id, message) => {
+    const c = cases.find((x) => x.id === id);
+    const source = c ? c.source!(30) : blockShapes.find((s) => s.id === id)!.source(30);
+    const line = source.split("\n").findIndex((l) => l.includes("= b29(x)")) + 1;
+    expect(attempt(() => compile(source))).toMatchObject({
       ok: false,
       code: "NN3009",
-      line: 33,
+      line,
       col: 7,
-      message: expect.stringMatching(/calling the block `b29` here inlines more than 100,000/),
+      message: expect.stringMatching(message),
     });
-    // ten levels (1,024 calls) are well within it, and compute 2^9 * (x * (1 + 3)^... ) exactly
+  });
+
+  it("inlines blocks that double up to the limits, and computes them exactly", () => {
+    // the largest of each shape compiles (one level more is NN3009, checked by deepest)
+    expect(blockShapes.map((s) => [s.id, deepest(s)])).toEqual([
+      ["calls", 13],
+      ["double", 11],
+      ["double-param", 12],
+      ["fan4-param", 6],
+      ["double-dense", 11],
+      ["double-batchnorm", 9],
+    ]);
+    // ten levels (1,024 calls) compute 2^9 * (x * (1 + 3)^... ) exactly
     const m = compile(doublingBlocks(10)).load().createModel({});
     const h = m.forward({ x: [1, 0, 0, 0] })["h"] as Float32Array;
     expect(h[0]).toBe(2 * 4 ** 9);
