@@ -13,6 +13,7 @@ import {
   straightLine,
 } from "../scripts/limits/cases.ts";
 import { blockShapes, deepest } from "../scripts/limits/commands.ts";
+import { MAX_FUSED } from "../src/codegen/schedule/plan.ts";
 import { compile } from "../src/compile.ts";
 import { interpret } from "../src/ir/interpret.ts";
 import { nodesBuilt } from "../src/ir/node.ts";
@@ -134,5 +135,93 @@ describe("size and time limits", () => {
       line: 2,
       message: expect.stringMatching(/with --bind batch=67108864, `x` of shape \[batch, 8\]/),
     });
+  });
+});
+
+/** A feed for every input and target of a generated module (named dims of size 2): a few
+ * distinct values between -0.3 and 0.56 */
+function feedOf(meta: { inputs: { name: string; shape: (number | string)[] }[] }) {
+  const size = (shape: (number | string)[]) =>
+    shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 2), 1);
+  const values = (n: number) => Float32Array.from({ length: n }, (_, i) => (i % 7) / 7 - 0.3);
+  return Object.fromEntries(meta.inputs.map((i) => [i.name, values(size(i.shape))]));
+}
+
+/** The most params a JS function of the module's top level takes. */
+function widestFunction(js: string): number {
+  const lists = [...js.matchAll(/^function \$\w+\(([^)]*)\)/gm)].map((m) => m[1]!.split(","));
+  return Math.max(...lists.map((l) => l.length));
+}
+
+/** A training model of one [16384, 16384] param: with Adam, 4 GiB of params, gradient and slots. */
+const huge = `model m {
+  input x: [batch, 16384]
+  target y: [batch, 16384]
+  param W: [16384, 16384] = 0
+  h = x @ W
+  output h
+  loss = mean(mse(h, y))
+  optimizer = adam(lr: 0.1)
+}
+`;
+
+describe("what engines accept", () => {
+  // four calls a level, five levels: 1,024 params summed in one expression; a kernel taking them
+  // all would have 1,026 params, which no engine compiles for wasm (V8 refuses a JS function past
+  // 65,535); the schedule cuts the sum into kernels of at most MAX_FUSED nodes
+  const wide = blockShapes.find((s) => s.id === "fan4-param")!.source(6);
+
+  it.each(["js", "wasm"] as const)("sums 1,024 params in kernels engines accept (%s)", (target) => {
+    const c = compile(wide, { target });
+    expect(c.target).toBe(target);
+    if (target === "js") expect(widestFunction(c.js)).toBeLessThanOrEqual(MAX_FUSED);
+    const m = c.load().createModel({});
+    const x = Float32Array.of(1, 2, 3, 4);
+    expect(Array.from(m.forward({ x })["h"] as Float32Array)).toEqual([1024, 2048, 3072, 4096]);
+    // loss = mean_j (1024 x_j)^2 / 4, so each leaf's w gets 2 / 4 * 1024 x_j * x_j
+    const { grads } = m.grad({ x, y: new Float32Array(4) });
+    const leaves = Object.keys(grads).filter((k) => k !== "s");
+    expect(leaves).toHaveLength(1024);
+    for (const k of leaves) expect(Array.from(grads[k]!)).toEqual([512, 2048, 4608, 8192]);
+  });
+
+  it("writes a model whose wasm memory would pass 2 GiB for the JS target, saying why", () => {
+    const c = compile(huge, { target: "wasm" });
+    expect(c.target).toBe("js");
+    expect(c.targetNote).toMatch(
+      /the params, state and buffers of fixed size: 4,294,967,\d{3} bytes, more than 2,147,483,648/,
+    );
+  });
+
+  // every shape of case that compiles (at 100 or its test size) and each block shape three
+  // levels short of the deepest the limits accept: compiled for both targets, imported, run once,
+  // with one result
+  const compiling = cases.filter(
+    (c, i) =>
+      c.source &&
+      c.id !== "long-sum-front-end" &&
+      !c.expect.startsWith("NN") &&
+      cases.findIndex((d) => d.source === c.source) === i,
+  );
+  const sources: [string, string][] = [
+    ...compiling.map((c): [string, string] => [c.id, c.source!(Math.min(c.sizes!.test, 100))]),
+    ...blockShapes.map((s): [string, string] => [s.id, s.source(deepest(s) - 3)]),
+  ];
+
+  it.each(sources)("%s: the same result on both targets", (_, source) => {
+    const run = (target: "js" | "wasm") => {
+      const c = compile(source, { target });
+      expect(c.target).toBe(target);
+      const feed = feedOf(c.load().meta);
+      const m = c.load().createModel({ seed: 1 });
+      if (c.model.train.loss) return [m.trainStep(feed), m.loss(feed)];
+      return Object.values(m.forward(feed)).flatMap((v) => Array.from(v as Float32Array));
+    };
+    const [js, wasm] = [run("js"), run("wasm")];
+    expect(js.every(Number.isFinite)).toBe(true);
+    // f32 both, summed in other orders: equal to a few rounding errors
+    wasm.forEach((v, i) =>
+      expect(Math.abs(v - js[i]!)).toBeLessThan(1e-5 * Math.abs(js[i]!) + 1e-6),
+    );
   });
 });

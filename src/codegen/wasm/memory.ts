@@ -24,6 +24,7 @@ import { jsComment, jsString, sourceLine } from "../text.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
 import { encode } from "./encode.ts";
+import { checkBytes } from "./limits.ts";
 import type { Func, Module } from "./module.ts";
 import { wasmKernel, wasmUpdate, type ArgRef, type WasmKernel } from "./target.ts";
 import { printWat } from "./wat.ts";
@@ -86,17 +87,17 @@ export function wasmBackend(
 
 /** For each kernel, what it computes where: `line 7: z = h |> dense(10): d_h = d_z @ ...`. */
 function kernelUses(steps: Record<FnName, FnSteps>): Map<string, string[]> {
-  const uses = new Map<string, string[]>();
+  // sets: a kernel may serve thousands of steps (a block's layer inlined at every call)
+  const uses = new Map<string, Set<string>>();
   for (const f of Object.values(steps))
     for (const s of f.steps) {
       if (s.kind !== "kernel") continue;
       const where = s.origin ? `line ${s.origin.line}: ${sourceLine(s.origin.text)}: ` : "";
       const text = `${where}${s.math}`;
-      const list = uses.get(s.call.kernel.name) ?? [];
-      if (!list.includes(text)) list.push(text);
-      uses.set(s.call.kernel.name, list);
+      const set = uses.get(s.call.kernel.name) ?? new Set();
+      uses.set(s.call.kernel.name, set.add(text));
     }
-  return uses;
+  return new Map([...uses].map(([k, set]) => [k, [...set]]));
 }
 
 /** `$matmul_nn_64x784x128` is exported as `matmul_nn_64x784x128`. */
@@ -299,6 +300,8 @@ class Layout {
       this.views.push({ name: l.name, pointer: p.nameOf(l.node), size });
     }
     const { fixedBuffers, dynamic } = this.buffers();
+    // a memory this large cannot be made: the model runs on the JS target, in arrays of its own
+    checkBytes("the params, state and buffers of fixed size", this.top, MAX_PAGES * 65536);
     const memory = [
       "// the memory: params, state, optimizer state and buffers of fixed size at fixed offsets,",
       "// then the buffers sized by named dims, laid out by $ensure",
