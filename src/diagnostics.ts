@@ -39,6 +39,7 @@ export const codes = {
   NN8001: "op cannot be exported",
   NN8002: "nothing to export",
   NN8003: "no loss to export a training step of",
+  NN8004: "export too large for its format",
   // limits, reserved names, files, data and weights (hardening)
   NN1002: "nested too deeply",
   NN2008: "reserved name",
