@@ -13,7 +13,7 @@ import {
   straightLine,
 } from "../scripts/limits/cases.ts";
 import { blockShapes, deepest } from "../scripts/limits/commands.ts";
-import { MAX_FUSED } from "../src/codegen/schedule/plan.ts";
+import { MAX_FUSED, MAX_LOCALS } from "../src/codegen/schedule/plan.ts";
 import { compile } from "../src/compile.ts";
 import { interpret } from "../src/ir/interpret.ts";
 import { nodesBuilt } from "../src/ir/node.ts";
@@ -183,6 +183,38 @@ describe("what engines accept", () => {
     const leaves = Object.keys(grads).filter((k) => k !== "s");
     expect(leaves).toHaveLength(1024);
     for (const k of leaves) expect(Array.from(grads[k]!)).toEqual([512, 2048, 4608, 8192]);
+  });
+
+  // an engine gives each local of a function a slot of its frame: past about 100,000 (V8, a 1 MB
+  // stack) calling it overflows the stack, so past MAX_LOCALS numbers live in createModel's scope
+  it("keeps a function's numbers in createModel's scope past MAX_LOCALS, with the same values", () => {
+    const n = 1400;
+    const lines = [
+      "model m {",
+      "  input x: scalar",
+      "  target y: scalar",
+      "  param w: scalar = 0.5",
+    ];
+    lines.push("  a0 = x * w");
+    for (let i = 1; i < n; i++) lines.push(`  a${i} = tanh(a${i - 1}) * 0.5 + x`);
+    lines.push(`  output a${n - 1}`, `  loss = mse(a${n - 1}, y)`);
+    const c = compile([...lines, "  optimizer = sgd(lr: 0.1, momentum: 0.9)", "}"].join("\n"), {
+      dtype: "f64",
+    });
+    for (const fn of c.js.split(/^ {2}function /m).slice(1))
+      expect((fn.match(/^ {4}const /gm) ?? []).length).toBeLessThanOrEqual(MAX_LOCALS);
+    expect(c.js).toMatch(/^ {2}let a1399 = 0;$/m);
+    // a_i = tanh(a_{i-1}) / 2 + x, loss = (a_n - y)^2, and its derivative by the chain rule
+    const [x, y] = [0.3, 0.1];
+    const a = [x * 0.5];
+    for (let i = 1; i < n; i++) a.push(Math.tanh(a[i - 1]!) * 0.5 + x);
+    let d = 2 * (a[n - 1]! - y);
+    for (let i = n - 1; i > 0; i--) d *= 0.5 * (1 - Math.tanh(a[i - 1]!) ** 2);
+    const m = c.load().createModel({});
+    expect(m.loss({ x, y })).toBeCloseTo((a[n - 1]! - y) ** 2, 12);
+    expect(m.grad({ x, y }).grads["w"]![0]).toBeCloseTo(d * x, 12);
+    m.trainStep({ x, y });
+    expect(m.params["w"]![0]).toBeCloseTo(0.5 - 0.1 * d * x, 12);
   });
 
   it("writes a model whose wasm memory would pass 2 GiB for the JS target, saying why", () => {

@@ -160,6 +160,7 @@ export function optimizer(
   const o = plan.model.optimizer;
   const slots = plan.sys.fresh("optimizerSlots");
   const state: string[] = ["let $stepCount = 0;", `const ${slots} = Object.create(null);`];
+  if (plan.hoisted) state.push("let $g = 0; // a scalar param's gradient, in its update");
   const step: string[] = ["$stepCount++;"];
   if (isAdam(o))
     step.push(
@@ -223,12 +224,10 @@ function scalarUpdate(
   const hyper = { lr: "$lr", correction1: "$correction1", correction2: "$correction2" };
   const one = update(o, wrap(scalar(u.g.node)), at, hyper, wd);
   if (one.length === 1 && wd === 0) return one;
-  return [
-    "{",
-    `  const $g = ${coupled(o, wd, scalar(u.g.node), at("value"))};`,
-    ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`),
-    "}",
-  ];
+  const g = coupled(o, wd, scalar(u.g.node), at("value"));
+  // hoisted, `$g` is createModel's: a block's const would take a slot of the frame per param
+  if (plan.hoisted) return [`$g = ${g};`, ...update(o, "$g", at, hyper, wd)];
+  return ["{", `  const $g = ${g};`, ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`), "}"];
 }
 
 /** `m.optimizer`: the steps taken (Adam's bias corrections count them) and the state by param. */

@@ -63,6 +63,12 @@ export class Plan {
   readonly dimVars = new Map<string, string>();
   readonly capVars = new Map<string, string>();
   readonly paramGrads: GradTarget[];
+  /**
+   * Whether the numbers the functions compute are declared in createModel's scope (and assigned
+   * in the functions) rather than as their locals: an engine gives each local a slot of the
+   * function's stack frame, and past about 100,000 (V8's 1 MB stack) calling it overflows.
+   */
+  hoisted = false;
   private readonly constants = new Set<Node>();
   /** the names values read by in the math, so that derived ones stay apart */
   private readonly mathTaken = new Set<string>();
@@ -116,6 +122,14 @@ export class Plan {
     this.schedule();
     this.fuseEpilogues();
     this.nameNodes();
+    this.hoisted = Object.values(this.fns).some((f) => this.locals(f.order) > MAX_LOCALS);
+  }
+
+  /** The numbers among `order` that a function would hold in locals. */
+  private locals(order: readonly Node[]): number {
+    let n = 0;
+    for (const x of order) if (isScalar(x.shape) && this.materialized(x)) n++;
+    return n;
   }
 
   private fn(name: FnName, ordered: Ordered, training: boolean): FnPlan {
@@ -362,6 +376,8 @@ function oneProduct(mm: Node): boolean {
 const MAX_NESTING = 64;
 /** The most nodes (ops, reads of tensors, scalars and constants) one generated expression holds. */
 export const MAX_FUSED = 256;
+/** The most numbers one generated function holds in locals (beyond, they are hoisted). */
+export const MAX_LOCALS = 4096;
 
 export function isElementwise(n: Node): boolean {
   return registry[n.op].kind === "elementwise";

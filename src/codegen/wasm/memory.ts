@@ -117,7 +117,7 @@ function scratchOf(
 
 function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): BufferAccess {
   return {
-    call(step, name, scalar) {
+    call(step, scalar) {
       const w = built.get(step.call.kernel.name)!;
       const { tensors, scalars } = step.call;
       const arg = (a: ArgRef) => {
@@ -136,13 +136,12 @@ function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): Buf
             return layout.scratch.get(step.call.kernel.name)!.name;
         }
       };
-      const lines = w.calls.map((c) => {
+      return w.calls.map((c) => {
         const call = `$k.${c.func}(${c.args.map(arg).join(", ")})`;
         return c.args.some((a) => a.kind === "rng") ? `$rng[0] = ${call};` : `${call};`;
       });
-      if (isScalar(step.node.shape)) lines.push(`const ${name} = $f32[$result >> 2];`);
-      return lines;
     },
+    result: "$f32[$result >> 2]",
     copyIn: (buffer, source) => `$f32.set(${source}, ${buffer} >> 2);`,
     first: (buffer) => `$f32[${buffer} >> 2]`,
     stale: (view, buffer, size) => `$stale(${view}, $f32, ${buffer}, ${size})`,
