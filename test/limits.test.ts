@@ -14,6 +14,7 @@ import {
 } from "../scripts/limits/cases.ts";
 import { blockShapes, deepest } from "../scripts/limits/commands.ts";
 import { MAX_FUSED, MAX_LOCALS } from "../src/codegen/schedule/plan.ts";
+import { formatDerivation } from "../src/codegen/schedule/derivation.ts";
 import { compile } from "../src/compile.ts";
 import { interpret } from "../src/ir/interpret.ts";
 import { nodesBuilt } from "../src/ir/node.ts";
@@ -255,5 +256,33 @@ describe("what engines accept", () => {
     wasm.forEach((v, i) =>
       expect(Math.abs(v - js[i]!)).toBeLessThan(1e-5 * Math.abs(js[i]!) + 1e-6),
     );
+  });
+});
+
+// Math.max(...xs) and push(...xs) pass each element as an argument, on the stack: past about
+// 100,000 they throw "Maximum call stack size exceeded". What grows with a model or a run is read
+// by loops: a long softmax line, a long derivation (and a long trace, a long run's chart).
+describe("arrays of any length, never spread on the stack", () => {
+  const n = 200_000;
+  it("interprets a softmax over 200,000 numbers", () => {
+    const ir = lower(`model m {\n  input x: [${n}]\n  h = softmax(x)\n  output h\n}\n`, {
+      file: "long.nn",
+    });
+    const h = ir.infer.outputs[0]!.node;
+    const x = Float64Array.from({ length: n }, (_, i) => (i === 0 ? Math.log(n) : 0));
+    const p = interpret([h], { values: new Map([["x", x]]), dims: {} }).get(h)!.data;
+    // e^(ln n) = n against n - 1 ones: p_0 = n / (2n - 1)
+    expect(p[0]).toBeCloseTo(n / (2 * n - 1), 9);
+  });
+
+  it("lays out a derivation of 200,000 equations", () => {
+    const rows = Array.from({ length: n }, (_, i) => ({
+      node: null,
+      math: `d_a${i} = d_a${i + 1} * 2`,
+      comment: i === 0 ? "line 1" : "",
+    }));
+    const text = formatDerivation(rows);
+    expect(text).toHaveLength(n);
+    expect(text[0]).toBe("d_a0 = d_a1 * 2  # line 1");
   });
 });
