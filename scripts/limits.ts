@@ -8,10 +8,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { main } from "../src/cli/main.ts";
 import { cases, type Outcome } from "./limits/cases.ts";
 import { checkCases } from "./limits/check.ts";
-import { blockShapes, commands as cliCommands, deepest } from "./limits/commands.ts";
+import { commands as cliCommands, largest, limitSources } from "./limits/commands.ts";
 
 /** Commands that once hung on a device file; each must refuse it at once. */
 const commands: { id: string; input: string; expect: string; argv: string[] }[] = [
@@ -86,13 +87,33 @@ async function runCase(id: string): Promise<Measured> {
   if (c) return measure(() => c.run(c.sizes?.issue));
   const command = commands.find((x) => x.id === id);
   if (command) return measure(() => runCli(command.argv));
-  const [shapeId, commandId] = id.split("/");
-  const shape = blockShapes.find((s) => s.id === shapeId)!;
+  const [sourceId, commandId] = id.split("/") as [string, string];
   const cli = cliCommands.find((x) => x.id === commandId)!;
   const dir = mkdtempSync(join(tmpdir(), "nnc-limits-"));
-  const file = join(dir, `${shape.id}.nn`);
-  writeFileSync(file, shape.source(deepest(shape)));
-  return measure(() => runCli(cli.argv(file, join(dir, "out"))));
+  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n'); // the module it imports
+  const file = join(dir, `${sourceId}.nn`);
+  writeFileSync(file, largest(sourceId).source);
+  const out = join(dir, "out");
+  const m = await measure(() => runCli(cli.argv(file, out)));
+  if (!m.outcome.ok || !cli.module) return m;
+  return { ...m, outcome: await runModule(cli.module(out)) };
+}
+
+/** Imports a written module and runs one step of it (a training step, or forward). */
+async function runModule(path: string): Promise<Outcome> {
+  try {
+    const mod = await import(pathToFileURL(path).href);
+    const size = (shape: (number | string)[]) =>
+      shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 2), 1);
+    const inputs = mod.meta.inputs as { name: string; shape: (number | string)[] }[];
+    const feed = Object.fromEntries(inputs.map((i) => [i.name, new Float32Array(size(i.shape))]));
+    const m = mod.createModel({ seed: 1 });
+    const result = mod.meta.training ? m.trainStep(feed) : m.forward(feed);
+    if (result === undefined) throw new Error("no result");
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, code: "import", message: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 function describe(o: Outcome): string {
@@ -130,13 +151,11 @@ function casesTable(): string {
   return table(["input", "required", "outcome", "wall", "CPU"], rows);
 }
 
-/** Every command on the deepest source of each block shape: wall time and peak memory. */
+/** Every command on the largest source of each shape: wall time and peak memory. */
 function commandsTable(): string {
   const rows: string[][] = [];
-  for (const shape of blockShapes) {
-    const levels = deepest(shape);
-    const bytes = shape.source(levels).length;
-    const row = [`${shape.input}: ${levels} levels (${bytes} bytes)`];
+  for (const shape of limitSources) {
+    const row = [`${shape.input}: ${largest(shape.id).size}`];
     for (const cli of cliCommands) {
       const m = spawnCase(`${shape.id}/${cli.id}`);
       const cell =

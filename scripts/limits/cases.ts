@@ -120,6 +120,12 @@ export const cases: Case[] = [
     ...growing(straightLine, 2000, 500),
   },
   {
+    id: "statements-past-limit",
+    input: "63,000 straight-line statements (past 250,000 nodes)",
+    expect: "NN3009 at the statement that passes the graph's limit",
+    ...growing(straightLine, 63000, 63000),
+  },
+  {
     id: "long-sum",
     input: "a flat sum of 100,000 terms",
     expect: "compiles",

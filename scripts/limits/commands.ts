@@ -5,6 +5,7 @@
 // time and memory. scripts/limits.ts runs each pair in a process of its own.
 import { NnError } from "../../src/diagnostics.ts";
 import { lower } from "../../src/parse/index.ts";
+import { straightLine } from "./cases.ts";
 
 /** A family of sources: blocks `levels` deep, each calling the one before `fan` times. */
 export interface BlockShape {
@@ -91,10 +92,38 @@ function accepted(shape: BlockShape, levels: number): boolean {
   }
 }
 
-/** Each command of the CLI, as run on a source file. */
-export const commands: { id: string; argv(file: string, out: string): string[] }[] = [
-  { id: "compile", argv: (f, o) => ["compile", f, "-o", `${o}.js`] },
-  { id: "compile wasm", argv: (f, o) => ["compile", f, "--target", "wasm", "-o", `${o}.js`] },
+/** The largest source of each shape the limits accept, with what it is (for the table). */
+export function largest(id: string): { source: string; size: string } {
+  if (id === "statements") {
+    const source = straightLine(STATEMENTS);
+    return { source, size: `${STATEMENTS.toLocaleString("en-US")} (${source.length} bytes)` };
+  }
+  const shape = blockShapes.find((s) => s.id === id)!;
+  const source = shape.source(deepest(shape));
+  return { source, size: `${deepest(shape)} levels (${source.length} bytes)` };
+}
+
+/** Straight-line statements up to the graph's limit (248,005 of 250,000 nodes): a large source. */
+const STATEMENTS = 62_000;
+
+/** Every source of the table: the block shapes, then the large one. */
+export const limitSources = [
+  ...blockShapes.map((s) => ({ id: s.id, input: s.input })),
+  { id: "statements", input: "straight-line statements up to the graph limit" },
+];
+
+/** Each command of the CLI, as run on a source file; `module`: the module it writes. */
+export const commands: {
+  id: string;
+  argv(file: string, out: string): string[];
+  module?: (out: string) => string;
+}[] = [
+  { id: "compile", argv: (f, o) => ["compile", f, "-o", `${o}.js`], module: (o) => `${o}.js` },
+  {
+    id: "compile wasm",
+    argv: (f, o) => ["compile", f, "--target", "wasm", "-o", `${o}.js`],
+    module: (o) => `${o}.js`,
+  },
   { id: "grad", argv: (f) => ["grad", f] },
   { id: "graph", argv: (f) => ["graph", f, "--backward"] },
   { id: "trace", argv: (f) => ["trace", f, "--at", "x=1,y=1"] },

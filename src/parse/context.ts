@@ -77,8 +77,12 @@ export function inferMode(m: ModelCx): boolean {
   return m.mode === "infer";
 }
 
-/** The most graph nodes lowering may build for one model, both modes together. */
-export const MAX_NODES = 1_000_000;
+/**
+ * The most graph nodes lowering may build for one model, both modes together: every command's
+ * work and memory grow with them (at 200,000, nnc trace peaks at 1.7 GB; at 1,000,000 the
+ * compilation outgrew Node's heap).
+ */
+export const MAX_NODES = 250_000;
 /**
  * The most block calls lowering may inline for one model, and the most nodes they may build, both
  * modes together. Everything else in a source builds nodes in proportion to its text; blocks that
