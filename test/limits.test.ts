@@ -112,6 +112,23 @@ describe("size and time limits", () => {
     expect(matches).toBeLessThan(source.length / 400);
   }, 120_000);
 
+  it("shows 120 characters of a long statement in an error, around its column", () => {
+    // a sum of 2,000 terms (15,000 characters) with an unknown name at its end
+    const source = longSum(2000).replace("- 2000", "- 2000 + nope");
+    const message = (() => {
+      try {
+        compile(source, { file: "sum.nn" });
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })()!;
+    const [head, shown, caret] = message.split("\n") as [string, string, string];
+    expect(head).toMatch(/^sum\.nn:3:\d+: error NN2001: unknown name `nope`/);
+    expect(shown).toMatch(/^3 \| \.\.\./);
+    expect(shown.length).toBeLessThanOrEqual("3 | ...".length + 120);
+    expect(shown.slice(caret.indexOf("^"))).toBe("nope");
+  });
+
   it("compiles 1,000-deep parentheses", () => {
     expect(run("deep-parens")).toMatchObject({ ok: true });
     const m = compile(deepParens(1000)).load().createModel({});
