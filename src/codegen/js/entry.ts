@@ -24,8 +24,8 @@ type KernelStep = Extract<Step, { kind: "kernel" }>;
  */
 export interface BufferAccess {
   /**
-   * The statements of a kernel step; `name` is the step's value, for a kernel giving a number, and
-   * `scalar` how the function writes a number the kernel reads.
+   * The statements of a kernel step (a kernel giving a number leaves it at `result`); `scalar`:
+   * how the function writes a number the kernel reads.
    */
   call(step: KernelStep, scalar: (n: Node) => string): string[];
   /** where a kernel giving a number leaves it */

@@ -68,7 +68,7 @@ export class Plan {
    * in the functions) rather than as their locals: an engine gives each local a slot of the
    * function's stack frame, and past about 100,000 (V8's 1 MB stack) calling it overflows.
    */
-  hoisted = false;
+  readonly hoisted: boolean;
   private readonly constants = new Set<Node>();
   /** the names values read by in the math, so that derived ones stay apart */
   private readonly mathTaken = new Set<string>();
