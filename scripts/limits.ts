@@ -152,21 +152,22 @@ function casesTable(): string {
 }
 
 /** Every command on the largest source of each shape: wall time and peak memory. */
-function commandsTable(): string {
+function commandsTable(only?: string[]): string {
   const rows: string[][] = [];
-  for (const shape of limitSources) {
+  for (const shape of limitSources.filter((s) => !only || only.includes(s.id))) {
     const row = [`${shape.input}: ${largest(shape.id).size}`];
     for (const cli of cliCommands) {
       const m = spawnCase(`${shape.id}/${cli.id}`);
       const cell =
         typeof m === "string"
           ? m
-          : `${m.outcome.ok ? "" : `${m.outcome.code} `}${seconds(m.wall)}, ${Math.round(m.rss)} MB`;
+          : `${m.outcome.ok ? "" : `${m.outcome.code} `}${seconds(m.wall)} (${seconds(m.cpu)}), ${Math.round(m.rss)} MB`;
       row.push(cell);
       process.stderr.write(`${shape.id}/${cli.id}: ${cell}\n`);
     }
     rows.push(row);
   }
+  // each cell: wall time (CPU time), peak memory
   return table(["source", ...cliCommands.map((c) => c.id)], rows);
 }
 
@@ -176,7 +177,7 @@ if (process.argv[2] === "--case") {
   const only = process.argv[2];
   const parts = [
     ...(only === "--commands" ? [] : [casesTable()]),
-    ...(only === "--cases" ? [] : [commandsTable()]),
+    ...(only === "--cases" ? [] : [commandsTable(process.argv[3]?.split(","))]),
   ];
   console.log(
     parts.join("\n\n") +

@@ -89,7 +89,7 @@ export const MAX_NODES = 250_000;
  * call a block twice double the graph at each level, so what they build is what these bound.
  */
 export const MAX_BLOCK_CALLS = 10_000;
-export const MAX_BLOCK_NODES = 10_000;
+export const MAX_BLOCK_NODES = 5_000;
 
 /** The block calls inlined so far and the nodes built inside them. */
 export interface Inlined {
