@@ -292,6 +292,13 @@ describe("arrays of any length, never spread on the stack", () => {
     expect(p[0]).toBeCloseTo(n / (2 * n - 1), 9);
   });
 
+  it("parses a sum of 130,000 terms: 130,000 operators at one level of one statement", () => {
+    const source = longSum(130_000);
+    const { characters } = parseProgram(source, "sum.nn").work;
+    expect(characters / source.length).toBeGreaterThan(0.9);
+    expect(characters / source.length).toBeLessThan(1.1);
+  });
+
   it("lays out a derivation of 200,000 equations", () => {
     const rows = Array.from({ length: n }, (_, i) => ({
       node: null,

@@ -106,8 +106,8 @@ function statement(p: Parse, s: Span): Stmt {
 function tooDeep(offset: number): SyntaxFailure {
   return new SyntaxFailure(
     offset,
-    "this statement is nested too deeply to parse (long chains of unary `-` or of `^`, or " +
-      "more than about 100,000 operators in a row); split it into several statements",
+    "this statement is nested too deeply to parse (long chains of unary `-` or of `^`); " +
+      "split it into several statements",
     "NN1002",
   );
 }
