@@ -1,6 +1,8 @@
 // README's "Limits": each input that once hung nnc, exhausted its memory or took minutes either
 // compiles or fails with a clear error at its own place. Times are not asserted here (`npm run
 // limits` reports them); the work is counted instead, to show it grows linearly.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   attempt,
@@ -297,6 +299,18 @@ describe("arrays of any length, never spread on the stack", () => {
     const { characters } = parseProgram(source, "sum.nn").work;
     expect(characters / source.length).toBeGreaterThan(0.9);
     expect(characters / source.length).toBeLessThan(1.1);
+  });
+
+  it("has no Math.min(...xs) or Math.max(...xs) in the compiler", () => {
+    const files = readdirSync("src", { recursive: true, encoding: "utf8" });
+    const code = (f: string) =>
+      readFileSync(join("src", f), "utf8")
+        .split("\n")
+        .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l));
+    const spreads = files
+      .filter((f) => f.endsWith(".ts"))
+      .flatMap((f) => code(f).filter((l) => /Math\.(min|max)\([^)]*\.\.\./.test(l)));
+    expect(spreads).toEqual([]);
   });
 
   it("lays out a derivation of 200,000 equations", () => {
