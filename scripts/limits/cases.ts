@@ -104,7 +104,7 @@ export const cases: Case[] = [
   {
     id: "doubling-blocks",
     input: "blocks calling the one before twice, 30 levels (2^30 inlined calls)",
-    expect: "NN3009 at the call, naming the block, once the graph passes 1,000,000 nodes",
+    expect: "NN3009 at the call, naming the block, once its calls build 5,000 nodes",
     ...growing(doublingBlocks, 30, 30),
   },
   {
