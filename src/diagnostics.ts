@@ -40,6 +40,7 @@ export const codes = {
   NN8001: "op cannot be exported",
   NN8002: "nothing to export",
   NN8003: "no loss to export a training step of",
+  NN8004: "export too large for its format",
   // limits, reserved names, files, data and weights (hardening)
   NN1002: "nested too deeply",
   NN2008: "reserved name",
@@ -112,12 +113,27 @@ export class Diagnostics {
 
 /** `FILE:LINE:COL: error CODE: message`, the source line, and a caret under the column. */
 export function formatDiagnostic(d: Diagnostic, source: string): string {
-  const text = (source.split(/\r?\n/)[d.line - 1] ?? "").replace(/\t/g, " ");
+  const line = (source.split(/\r?\n/)[d.line - 1] ?? "").replace(/\t/g, " ");
   const head = `${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`;
-  if (!text.trim()) return head;
+  if (!line.trim()) return head;
+  const { text, at } = excerpt(line, Math.max(0, d.col - 1));
   const gutter = `${d.line} | `;
-  const caret = " ".repeat(gutter.length + Math.max(0, d.col - 1)) + "^";
-  return `${head}\n${gutter}${text}\n${caret}`;
+  return `${head}\n${gutter}${text}\n${" ".repeat(gutter.length + at)}^`;
+}
+
+/** The most characters of a source line an error shows: a statement may be megabytes long. */
+const SHOWN = 120;
+
+/** The part of `line` an error shows, around index `at`, and where `at` is in it. */
+function excerpt(line: string, at: number): { text: string; at: number } {
+  if (line.length <= SHOWN) return { text: line, at };
+  const start = Math.max(0, Math.min(at - SHOWN / 2, line.length - SHOWN));
+  const before = start > 0 ? "..." : "";
+  const after = start + SHOWN < line.length ? "..." : "";
+  return {
+    text: before + line.slice(start, start + SHOWN) + after,
+    at: at - start + before.length,
+  };
 }
 
 /** The closest name to `wanted` among `candidates`, for "did you mean ...?". */

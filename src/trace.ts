@@ -166,7 +166,8 @@ export function traceModel(compiled: Compiled, at: Map<string, number>, seed: nu
   const header = ["node", "op", "shape", "value", "gradient"].filter(
     (h) => h !== "shape" || rows[0]?.length === 5,
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // a reduction, not Math.max(...rows): a graph may have 100,000 nodes and more
+  const widths = header.map((h, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), h.length));
   const line = (r: string[]) =>
     r
       .map((c, i) => (i >= header.length - 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

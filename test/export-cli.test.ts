@@ -3,12 +3,13 @@
 // train_ddp.py under a schedule against nnc train, and nnc -> torch -> nnc, with the weights torch
 // saves loaded back by `nnc eval`.
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.ts";
 import { compile } from "../src/compile.ts";
+import { checkOnnxSize } from "../src/export/onnx.ts";
 import { decodeModel } from "../src/export/onnx-proto.ts";
 import { seededWeights } from "../src/export/weights.ts";
 import { captureStdio } from "./capture.ts";
@@ -92,6 +93,43 @@ describe("nnc export", () => {
       await main(["export", file, "--format", "onnx", "--training", "-o", path("m.onnx")]),
     ).toBe(1);
     expect(io.err).toMatch(/noloss\.nn:1:1: error NN8003: the model `m` has no `loss`/);
+  });
+
+  // an ONNX file is one protobuf message, at most 2 GiB: the params and state it would hold are
+  // counted from their shapes before any is made (a 2 GiB f64 export once ran 9 s and 4.3 GB,
+  // then failed with an engine's message)
+  const wide = (params: number) =>
+    "model m {\n  input x: [batch, 16384]\n" +
+    Array.from({ length: params }, (_, i) => `  param W${i}: [16384, 16384] = 0\n`).join("") +
+    `  h = ${Array.from({ length: params }, (_, i) => `x @ W${i}`).join(" + ")}\n` +
+    "  output h\n  y = sum(h)\n  loss = y\n}\n";
+  it.each([
+    [
+      "one 2^28 param in f64 (2 GiB)",
+      1,
+      "f64",
+      false,
+      /error NN8004: .* 2,147,483,648 bytes .* in f64 \(`W0` \[16384, 16384\]: 2,147,483,648\).* --dtype f32/,
+    ],
+    [
+      "two 2^28 params in f32 (2 GiB)",
+      2,
+      "f32",
+      false,
+      /error NN8004: .* 2,147,483,648 bytes .* in f32 \(`W0`.*; export the training step \(--training\)/,
+    ],
+    ["one in f32 (1 GiB)", 1, "f32", false, null],
+    ["the training step of one in f64", 1, "f64", true, null],
+  ])("%s", async (_s, params, dtype, training, error) => {
+    const file = path(`wide${params}.nn`);
+    writeFileSync(file, wide(params));
+    const options = { training, dtype: dtype as "f32" | "f64" };
+    const model = compile(wide(params), { file }).model;
+    if (error === null) return expect(() => checkOnnxSize(model, options)).not.toThrow();
+    const args = ["export", file, "--format", "onnx", "--dtype", dtype, "-o", path("wide.onnx")];
+    expect(await main(args)).toBe(1);
+    expect(io.err).toMatch(new RegExp(`wide${params}\\.nn:3:9: ${error.source}`));
+    expect(existsSync(path("wide.onnx"))).toBe(false);
   });
 
   it("a model without an output has no inference graph to export (NN8002)", async () => {

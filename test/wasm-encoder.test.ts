@@ -10,6 +10,7 @@ import { flatten, get, set, type Instr } from "../src/codegen/wasm/code.ts";
 import { FuncBuilder } from "../src/codegen/wasm/func.ts";
 import type { Func, Module } from "../src/codegen/wasm/module.ts";
 import { hasRelaxedSimd, relaxedProbe } from "../src/codegen/wasm/features.ts";
+import { WASM_LIMITS, WasmTooLarge } from "../src/codegen/wasm/limits.ts";
 import { allKernels } from "./wasm-fixtures.ts";
 import { moduleOf, SLOW } from "./wasm-helpers.ts";
 
@@ -234,5 +235,35 @@ describe("the engine", () => {
     const shipped = major > 11 || (major === 11 && minor >= 4);
     const flag = process.execArgv.some((a) => a.includes("relaxed-simd"));
     expect(hasRelaxedSimd()).toBe(shipped || flag);
+  });
+});
+
+describe("engine limits", () => {
+  /** A module of one function with `params` i32 params and `locals` i32 locals. */
+  const sized = (params: number, locals: number): Module => ({
+    memory: { min: 1 },
+    imports: [],
+    funcs: [
+      {
+        name: "wide",
+        params: Array.from({ length: params }, (_, i) => ({ name: `p${i}`, type: "i32" })),
+        results: [],
+        locals: Array.from({ length: locals }, (_, i) => ({ name: `l${i}`, type: "i32" })),
+        body: [],
+        export: "wide",
+      },
+    ],
+  });
+
+  // at each limit the engine compiles the module; one past it, the encoder refuses it, naming
+  // the limit (the engine would: "param count of 1001 exceeds internal limit of 1000")
+  it.each([
+    ["params", WASM_LIMITS.params, 0, /params of wide: 1,001, more than 1,000/],
+    ["locals", 0, WASM_LIMITS.locals, /locals of wide: 50,001, more than 50,000/],
+  ])("%s", (_, params, locals, past) => {
+    expect(() => new WebAssembly.Module(encode(sized(params, locals)))).not.toThrow();
+    const more = params > 0 ? sized(params + 1, 0) : sized(0, locals + 1);
+    expect(() => encode(more)).toThrow(WasmTooLarge);
+    expect(() => encode(more)).toThrow(past);
   });
 });

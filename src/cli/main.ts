@@ -27,7 +27,7 @@ export const commands: Command[] = [
 ];
 
 function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const width = commands.reduce((m, c) => Math.max(m, c.name.length), 0);
   return [
     "usage: nnc COMMAND [options]   (nnc COMMAND --help for each)",
     "",

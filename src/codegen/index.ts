@@ -14,6 +14,7 @@ import { derivation, type DerivationRow } from "./schedule/derivation.ts";
 import { bufferNodes } from "./js/storage.ts";
 import { jsBackend } from "./js/arrays.ts";
 import { layout } from "./js/layout.ts";
+import { WasmTooLarge } from "./wasm/limits.ts";
 import { wasmBackend, type WasmModule } from "./wasm/memory.ts";
 
 export type { EmitOptions, GradTarget } from "./schedule/plan.ts";
@@ -71,11 +72,27 @@ export interface CodegenOptions extends EmitOptions {
 const WASM_MIN_WORK = 20_000;
 
 export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule {
+  try {
+    return emitFor(model, opts);
+  } catch (e) {
+    // a wasm module past an engine's limits: the model is written for the JS target afresh
+    if (!(e instanceof WasmTooLarge)) throw e;
+    return emitFor(
+      model,
+      { ...opts, target: "js" },
+      `the wasm target cannot run it (${e.message})`,
+    );
+  }
+}
+
+function emitFor(model: ModelIR, opts: CodegenOptions, why?: string): EmittedModule {
   const plan = new Plan(model, opts);
   const kernels = new KernelSet(plan);
   const steps = scheduleSteps(plan, kernels);
   const memory = planMemory(plan, bufferNodes(plan));
-  const chosen = chooseTarget(plan, kernels, memory, steps, opts.target ?? "js");
+  const chosen = why
+    ? { note: why }
+    : chooseTarget(plan, kernels, memory, steps, opts.target ?? "js");
   const backend =
     chosen.wasm?.backend ?? jsBackend(plan, kernels, memory, { plain: opts.plain ?? false });
   const meta = { ...metaOf(plan), target: chosen.wasm ? "wasm" : "js" };

@@ -34,7 +34,9 @@ export function floatTensor(
   values: ArrayLike<number>,
   type: ElemType,
 ): TensorProto {
-  const data = type === "f32" ? Float32Array.from(values) : Float64Array.from(values);
+  // the values as they are where they already have the type (a param's array may be 1 GiB)
+  const Type = type === "f32" ? Float32Array : Float64Array;
+  const data = values instanceof Type ? values : Type.from(values);
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return { name, dims: [...dims], dataType: elemTypeOf(type), rawData: bytes };
 }

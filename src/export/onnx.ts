@@ -5,9 +5,9 @@
 // optimizer state, learning rate) to (loss, new params, new state), so that any ONNX runtime can
 // train the model.
 import type { GradTarget } from "../codegen/index.ts";
-import { Diagnostics } from "../diagnostics.ts";
+import { Diagnostics, NnError } from "../diagnostics.ts";
 import type { Leaf, ModelIR } from "../ir/model.ts";
-import { nameOf, originOf, type Node, type Shape } from "../ir/node.ts";
+import { nameOf, originOf, shapeToString, type Node, type Shape } from "../ir/node.ts";
 import { findFolds, needed } from "./onnx-fold.ts";
 import { toposort } from "../ir/toposort.ts";
 import { OnnxGraph } from "./onnx-graph.ts";
@@ -27,12 +27,43 @@ export interface OnnxOptions {
   bind?: Readonly<Record<string, number>>;
 }
 
+/** Protobuf's limit on one message; an ONNX model, initializers and all, is one. */
+const MAX_ONNX_BYTES = 2 ** 31 - 1;
+/** Room for the graph around the initializers: its nodes, names and constants. */
+const GRAPH_BYTES = 2 ** 24;
+
+/**
+ * The inference graph holds every param and state as an initializer: past protobuf's 2 GiB no
+ * ONNX file can hold them. Checked from the shapes, before any value is made (NN8004, at the
+ * largest); the training step, whose params are inputs, has no such bound.
+ */
+export function checkOnnxSize(model: ModelIR, options: OnnxOptions): void {
+  if (options.training) return;
+  const dtype = options.dtype ?? "f32";
+  const leaves = [...model.params, ...model.state];
+  const bytes = (l: Leaf) =>
+    l.shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), dtype === "f64" ? 8 : 4);
+  const total = leaves.reduce((a, l) => a + bytes(l), 0);
+  if (total + GRAPH_BYTES <= MAX_ONNX_BYTES) return;
+  const largest = leaves.reduce((a, b) => (bytes(b) > bytes(a) ? b : a));
+  const count = (n: number) => n.toLocaleString("en-US");
+  const { file, line, col } = largest.origin;
+  const message =
+    `the ONNX model would hold ${count(total)} bytes of params and state in ${dtype} ` +
+    `(\`${largest.name}\` ${shapeToString(largest.shape)}: ${count(bytes(largest))}), and one ` +
+    `ONNX file holds at most 2 GiB (protobuf's limit); ` +
+    (dtype === "f64" ? "export with --dtype f32, or " : "") +
+    "export the training step (--training), whose params are inputs";
+  throw new NnError([{ file, line, col, code: "NN8004", message }], model.source);
+}
+
 /** The encoded ONNX model (export before compiling anything else: errors read the nodes' origins). */
 export function exportOnnx(
   model: ModelIR,
   grads: readonly GradTarget[],
   options: OnnxOptions,
 ): Uint8Array {
+  checkOnnxSize(model, options);
   const g = new OnnxGraph(options.dtype ?? "f32", options.bind ?? {});
   const doc = options.training
     ? trainingGraph(g, model, grads)
@@ -81,7 +112,8 @@ function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarge
   lowerAll(g, model, [loss, ...grads.values(), ...updates.map((u) => u.node)], values);
   g.output(stepOutputs.loss, values.get(loss)!, []);
   const value = (n: Node | undefined) => values.get(n!)!;
-  const param = (name: string) => value(model.params.find((p) => p.name === name)?.node);
+  const paramNodes = new Map(model.params.map((p) => [p.name, p.node]));
+  const param = (name: string) => value(paramNodes.get(name));
   for (const u of optimizerUpdate(g, model, param, (name) => value(grads.get(name))))
     g.output(stepOutputs.next(u.name), u.value, u.shape);
   for (const u of updates) g.output(stepOutputs.next(u.name), value(u.node), u.node.shape);

@@ -80,7 +80,7 @@ function countLayers(e: Expr, m: ModelCx, frame: Frame): Map<string, number> {
       for (const a of x.args) stack.push(a.value);
     } else if (x.kind === "binary") stack.push(x.left, x.right);
     else if (x.kind === "neg") stack.push(x.operand);
-    else if (x.kind === "list") stack.push(...x.items);
+    else if (x.kind === "list") for (const item of x.items) stack.push(item); // any length
   }
   return counts;
 }

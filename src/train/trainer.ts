@@ -191,7 +191,7 @@ export class Trainer {
     for (let epoch = 1; epoch <= this.options.epochs; epoch++) {
       const began = seconds();
       const losses = this.epoch(epoch, hooks);
-      steps.push(...losses);
+      for (const l of losses) steps.push(l); // an epoch may have 100,000 steps and more
       const e = this.evaluate();
       const report: EpochReport = {
         epoch,

@@ -9,7 +9,7 @@ import {
   type NamedFile,
 } from "../../train/outputs.ts";
 import { inputFiles } from "../training.ts";
-import { exportOnnx } from "../../export/onnx.ts";
+import { checkOnnxSize, exportOnnx } from "../../export/onnx.ts";
 import { exportTorch } from "../../export/torch.ts";
 import { exportDdp } from "../../export/ddp.ts";
 import { seededWeights, type Weights } from "../../export/weights.ts";
@@ -97,6 +97,8 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
     );
   const training = p.values["training"] === true;
   const options = compileOptions(p, file);
+  // before the weights are made: a model past the format's 2 GiB stops at once
+  checkOnnxSize(compiled.model, { training, dtype: options.dtype ?? "f32" });
   const weights: Weights | undefined = training
     ? undefined
     : load

@@ -11,7 +11,7 @@ import { optimizer } from "./optim.ts";
 import { buffers, params, stateDecls, weightsOption } from "./storage.ts";
 
 const access = (plan: Plan): BufferAccess => ({
-  call(step, name, scalar) {
+  call(step, scalar) {
     const { kernel, tensors, scalars } = step.call;
     const result = isScalar(step.node.shape) ? ["$cell"] : [];
     const rng = kernel.spec.kind === "dropout_mask" ? ["$rng"] : [];
@@ -22,9 +22,9 @@ const access = (plan: Plan): BufferAccess => ({
       ...scalars.map(scalar),
       ...kernel.dims.map((d) => plan.dim(d)),
     ];
-    const call = `${kernel.name}(${args.join(", ")});`;
-    return result.length > 0 ? [call, `const ${name} = $cell[0];`] : [call];
+    return [`${kernel.name}(${args.join(", ")});`];
   },
+  result: "$cell[0]",
   copyIn: (buffer, source) => `${buffer}.set(${source});`,
   first: (buffer) => `${buffer}[0]`,
   stale: (view, buffer, size) =>

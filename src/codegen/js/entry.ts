@@ -24,10 +24,12 @@ type KernelStep = Extract<Step, { kind: "kernel" }>;
  */
 export interface BufferAccess {
   /**
-   * The statements of a kernel step; `name` is the step's value, for a kernel giving a number, and
-   * `scalar` how the function writes a number the kernel reads.
+   * The statements of a kernel step (a kernel giving a number leaves it at `result`); `scalar`:
+   * how the function writes a number the kernel reads.
    */
-  call(step: KernelStep, name: string, scalar: (n: Node) => string): string[];
+  call(step: KernelStep, scalar: (n: Node) => string): string[];
+  /** where a kernel giving a number leaves it */
+  result: string;
   /** copies a fed array into an input's buffer */
   copyIn(buffer: string, source: string): string;
   /** the buffer's first element, to read or assign */
@@ -53,6 +55,8 @@ export class Entries {
   private readonly written = new Map<Step, string[]>();
   private readonly bodies = new Map<readonly Step[], string[]>();
   private readonly shownLines = new Map<string, string>();
+  /** the numbers declared in createModel's scope, where the plan hoists them */
+  readonly hoisted = new Set<string>();
 
   constructor(
     readonly plan: Plan,
@@ -144,17 +148,36 @@ export class Entries {
     const name = p.nameOf(node);
     switch (step.kind) {
       case "leaf":
-        return [`const ${name} = ${p.storage.get(node)}[0];`];
+        return [this.declare(name, `${p.storage.get(node)}[0]`)];
       case "scalar":
-        return [`const ${name} = ${this.inline(node)};`];
+        return [this.declare(name, this.inline(node))];
       case "reshape": {
         const x = node.inputs[0]!;
-        if (isScalar(node.shape)) return [`const ${name} = ${this.access.first(p.nameOf(x))};`];
+        if (isScalar(node.shape)) return [this.declare(name, this.access.first(p.nameOf(x)))];
         return [`${this.access.first(name)} = ${this.scalar(x)};`];
       }
-      case "kernel":
-        return this.access.call(step, name, (n) => this.scalar(n));
+      case "kernel": {
+        const call = this.access.call(step, (n) => this.scalar(n));
+        if (!isScalar(node.shape)) return call;
+        return [...call, this.declare(name, this.access.result)];
+      }
     }
+  }
+
+  /** A number's statement: a `const`, or an assignment where the plan hoists numbers. */
+  private declare(name: string, value: string): string {
+    if (!this.plan.hoisted) return `const ${name} = ${value};`;
+    this.hoisted.add(name);
+    return `${name} = ${value};`;
+  }
+
+  /** The declarations of the hoisted numbers, for createModel's scope. */
+  hoistedDeclarations(): string[] {
+    if (!this.plan.hoisted) return [];
+    return [
+      `// the ${this.hoisted.size} numbers the functions compute (more than a function's locals hold)`,
+      ...[...this.hoisted].map((n) => `let ${n} = 0;`),
+    ];
   }
 
   /** Reads and checks the feed, binds the named dims, grows the buffers, copies the inputs in. */
@@ -169,7 +192,7 @@ export class Entries {
     for (const { leaf, binds } of order) {
       const name = jsString(leaf.name);
       if (isScalar(leaf.shape)) {
-        lines.push(`const ${p.nameOf(leaf.node)} = $takeNumber($feed, ${name});`);
+        lines.push(this.declare(p.nameOf(leaf.node), `$takeNumber($feed, ${name})`));
         continue;
       }
       const v = this.feedName(leaf);

@@ -53,6 +53,7 @@ export function emitJs(input: JsInput, backend: Backend): JsModule {
     ...opt.state,
     ...[...entries.viewBuffers].map(([v, buf]) => `let ${v} = ${backend.access.initialView(buf)};`),
     ...results(plan, backend.access.viewsPerCall),
+    ...entries.hoistedDeclarations(),
     ...fns,
     ...batchOption(plan),
     `return { ${exported(plan, opt).join(", ")} };`,

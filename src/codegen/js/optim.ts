@@ -38,9 +38,14 @@ interface Updated {
 }
 
 function updatedParams(plan: Plan): Updated[] {
+  // the first param of the model that is the gradient's, by node or by name (looked up in maps:
+  // a model may have tens of thousands of params)
+  const params = plan.model.params;
+  const byNode = new Map(params.map((p, i) => [p.node, i]));
+  const byName = new Map(params.map((p, i) => [p.name, i]));
   return plan.paramGrads.flatMap((g) => {
-    const leaf = plan.model.params.find((p) => p.node === g.node || p.name === g.name);
-    return leaf ? [{ leaf, grad: g }] : [];
+    const i = Math.min(byNode.get(g.node) ?? Infinity, byName.get(g.name) ?? Infinity);
+    return i < Infinity ? [{ leaf: params[i]!, grad: g }] : [];
   });
 }
 
@@ -155,6 +160,7 @@ export function optimizer(
   const o = plan.model.optimizer;
   const slots = plan.sys.fresh("optimizerSlots");
   const state: string[] = ["let $stepCount = 0;", `const ${slots} = Object.create(null);`];
+  if (plan.hoisted) state.push("let $g = 0; // a scalar param's gradient, in its update");
   const step: string[] = ["$stepCount++;"];
   if (isAdam(o))
     step.push(
@@ -218,12 +224,10 @@ function scalarUpdate(
   const hyper = { lr: "$lr", correction1: "$correction1", correction2: "$correction2" };
   const one = update(o, wrap(scalar(u.g.node)), at, hyper, wd);
   if (one.length === 1 && wd === 0) return one;
-  return [
-    "{",
-    `  const $g = ${coupled(o, wd, scalar(u.g.node), at("value"))};`,
-    ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`),
-    "}",
-  ];
+  const g = coupled(o, wd, scalar(u.g.node), at("value"));
+  // hoisted, `$g` is createModel's: a block's const would take a slot of the frame per param
+  if (plan.hoisted) return [`$g = ${g};`, ...update(o, "$g", at, hyper, wd)];
+  return ["{", `  const $g = ${g};`, ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`), "}"];
 }
 
 /** `m.optimizer`: the steps taken (Adam's bias corrections count them) and the state by param. */

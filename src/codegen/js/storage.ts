@@ -187,7 +187,9 @@ export function buffers(plan: Plan, memory: MemoryPlan): string[] {
       ? `  ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${size});`
       : `  ${plan.nameOf(n)} = new ${plan.arrayOf(n)}(${size});`;
   };
-  lines.push(
+  // one array, not lines.push(...): a model may have 100,000 buffers and more
+  return [
+    ...lines,
     "/** Grows the buffers whose size depends on a named dim when a larger size arrives. */",
     "function $ensure() {",
     `  if (${fits}) return;`,
@@ -197,6 +199,5 @@ export function buffers(plan: Plan, memory: MemoryPlan): string[] {
     }),
     ...dynamic.map(grow),
     "}",
-  );
-  return lines;
+  ];
 }

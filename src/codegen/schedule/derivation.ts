@@ -84,10 +84,17 @@ export function formatDerivation(
   rows: DerivationRow[],
   values?: (n: Node | null) => string,
 ): string[] {
-  const width = Math.min(48, Math.max(...rows.map((r) => r.math.length)));
+  // reductions, not Math.max(...): a model's backward pass may have 100,000 steps and more
+  const width = Math.min(
+    48,
+    rows.reduce((m, r) => Math.max(m, r.math.length), -Infinity),
+  );
   const shown = rows.map((r) => (values ? `${r.math.padEnd(width)}  = ${values(r.node)}` : r.math));
   const commented = shown.filter((_, i) => rows[i]!.comment !== "");
-  const w2 = Math.min(48, Math.max(0, ...commented.map((s) => s.length)));
+  const w2 = Math.min(
+    48,
+    commented.reduce((m, s) => Math.max(m, s.length), 0),
+  );
   return rows.map((r, i) =>
     r.comment === "" ? shown[i]! : `${shown[i]!.padEnd(w2)}  # ${r.comment}`,
   );

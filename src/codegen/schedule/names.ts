@@ -37,6 +37,9 @@ function words(s: string): string[] {
 /** Unique identifiers in one namespace: source-derived (plain) or the compiler's own (`$`). */
 export class Namer {
   private readonly taken: Set<string>;
+  /** for each root, the suffix below which every `root_k` is taken: a search starts there, so
+   * naming n values alike is linear in n, not quadratic */
+  private readonly next = new Map<string, number>();
 
   constructor(private readonly prefix: "" | "$") {
     this.taken = new Set(prefix === "" ? [...words(reservedWords), ...JS_GLOBALS] : FIXED);
@@ -46,7 +49,12 @@ export class Namer {
   fresh(base: string): string {
     const root = this.prefix + sanitize(base);
     let name = root;
-    for (let k = 2; this.taken.has(name); k++) name = `${root}_${k}`;
+    if (this.taken.has(root)) {
+      let k = this.next.get(root) ?? 2;
+      while (this.taken.has(`${root}_${k}`)) k++;
+      name = `${root}_${k}`;
+      this.next.set(root, k + 1);
+    }
     this.taken.add(name);
     return name;
   }

@@ -63,6 +63,12 @@ export class Plan {
   readonly dimVars = new Map<string, string>();
   readonly capVars = new Map<string, string>();
   readonly paramGrads: GradTarget[];
+  /**
+   * Whether the numbers the functions compute are declared in createModel's scope (and assigned
+   * in the functions) rather than as their locals: an engine gives each local a slot of the
+   * function's stack frame, and past about 100,000 (V8's 1 MB stack) calling it overflows.
+   */
+  readonly hoisted: boolean;
   private readonly constants = new Set<Node>();
   /** the names values read by in the math, so that derived ones stay apart */
   private readonly mathTaken = new Set<string>();
@@ -116,6 +122,14 @@ export class Plan {
     this.schedule();
     this.fuseEpilogues();
     this.nameNodes();
+    this.hoisted = Object.values(this.fns).some((f) => this.locals(f.order) > MAX_LOCALS);
+  }
+
+  /** The numbers among `order` that a function would hold in locals. */
+  private locals(order: readonly Node[]): number {
+    let n = 0;
+    for (const x of order) if (isScalar(x.shape) && this.materialized(x)) n++;
+    return n;
   }
 
   private fn(name: FnName, ordered: Ordered, training: boolean): FnPlan {
@@ -136,10 +150,14 @@ export class Plan {
       }
     // how deeply the expression computing each node nests the ones computed inside it
     const depth = new Map<Node, number>();
+    // how many nodes that expression holds
+    const sizes = new Map<Node, number>();
     for (const n of this.all) {
       if (n.op === "reshape" && !isScalar(n.shape) && !isScalar(n.inputs[0]!.shape))
         this.alias.set(n, n.inputs[0]!);
-      if (!isElementwise(n) || this.roots.has(n)) continue;
+      if (!isElementwise(n)) continue;
+      this.limitSize(n, sizes);
+      if (this.roots.has(n)) continue;
       let d = 1;
       for (const x of n.inputs)
         if (this.fused.has(x) || this.inlined.has(x)) d = Math.max(d, 1 + depth.get(x)!);
@@ -148,6 +166,25 @@ export class Plan {
       if (d >= MAX_NESTING) continue;
       this.fuseOrInline(n, consumers.get(n) ?? []);
     }
+  }
+
+  /**
+   * Keeps the expression computing `n` within MAX_FUSED nodes, so that no kernel takes more
+   * arguments or holds more code than engines accept (V8: 65,535 params for a JS function, 1,000
+   * for a wasm one): its largest fused or inlined inputs are computed apart first.
+   */
+  private limitSize(n: Node, sizes: Map<Node, number>): void {
+    const inside = (x: Node) => this.fused.has(x) || this.inlined.has(x);
+    const sizeIn = (x: Node) => (inside(x) ? sizes.get(x)! : 1);
+    const sizeOf = () => n.inputs.reduce((sum, x) => sum + sizeIn(x), 1);
+    let size = sizeOf();
+    while (size > MAX_FUSED) {
+      const largest = n.inputs.reduce((a, b) => (sizeIn(b) > sizeIn(a) ? b : a));
+      this.fused.delete(largest);
+      this.inlined.delete(largest);
+      size = sizeOf();
+    }
+    sizes.set(n, size);
   }
 
   /** A number used once, by a number, is inlined; a tensor is fused into a loop over it. */
@@ -352,6 +389,10 @@ function oneProduct(mm: Node): boolean {
 
 /** The most elementwise ops one generated expression nests. */
 const MAX_NESTING = 64;
+/** The most nodes (ops, reads of tensors, scalars and constants) one generated expression holds. */
+export const MAX_FUSED = 256;
+/** The most numbers one generated function holds in locals (beyond, they are hoisted). */
+export const MAX_LOCALS = 4096;
 
 export function isElementwise(n: Node): boolean {
   return registry[n.op].kind === "elementwise";
