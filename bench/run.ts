@@ -49,19 +49,10 @@ function runWorker(name: string, round: number | "alloc", lenetOnly = false): Wo
   return JSON.parse(line.slice("RESULT ".length)) as WorkerResult;
 }
 
-const README_INTRO = `\`npm run bench\` (about 6 minutes) runs every contender in its own process, in three rounds
-that take turns: the generated code (\`nnc\`, compiled with the batch size bound as with \`--bind
-batch=64\`, \`nnc-dynamic\` without, and \`nnc-unfused\` bound but compiled with \`--no-fuse\`;
-\`nnc-wasm\`, the default build on the wasm target as \`nnc train\` picks it (\`--target auto\`:
-WebAssembly SIMD for the MLPs, JS for xor and the neuron), and \`nnc-wasm-bound\` with the batch
-bound), a hand-written JS baseline (bench/contenders/handwritten.ts:
-preallocated buffers, i-k-j matmuls unrolled by 4, fused bias+relu and softmax+cross-entropy),
-TensorFlow.js 4 on its \`cpu\` and \`wasm\` (SIMD) backends, and ONNX Runtime (\`onnxruntime-node\`,
-inference only, from an ONNX file the bench builds from the same weights). All train on the same
-real MNIST digits (the \`mnist\` package: 85% of each class for training, the rest for testing),
-from the same initial weights, in the same order. "nnc speed-up" is the contender's time over
-nnc's; GFLOP/s counts 2·m·n·k per matrix product. The models are bench/models/mlp.nn (workloads
-1 and 3), bench/models/mlp_bn.nn (2), models/xor.nn and models/neuron.nn (4). Results:
+const README_INTRO = `\`npm run bench\` runs every contender in its own process, in three rounds
+that take turns, on the same data, from the same initial weights, in the same order: nnc's
+generated code on both targets, a hand-written JS baseline, TensorFlow.js 4 on its \`cpu\` and
+\`wasm\` backends, PyTorch on one thread (LeNet) and ONNX Runtime (inference). Results:
 bench/results/latest.md and latest.json (with wall-clock times too).
 `;
 
