@@ -4,8 +4,9 @@
 // the call: microseconds, and 1 to 3 µs of overhead a call; wall-clock time means little on a
 // machine shared with other work), then N steps run on MNIST batches after a warm-up; each call
 // site's median over the steps is reported. The model must take MNIST as `x: [batch, 784]` and
-// `y: [batch, 10]`. Default: bench/models/lenet.nn, batch 64, 40 steps.
-import { readFileSync } from "node:fs";
+// `y: [batch, 10]`. Default: bench/models/lenet.nn, batch 64, 40 steps, also written to
+// bench/results/profile-lenet.md.
+import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { compile } from "../src/index.ts";
 import { loadModule } from "../src/codegen/index.ts";
@@ -83,11 +84,20 @@ function main(): void {
   const batch = opt("--batch", 64);
   const steps = opt("--steps", 40);
   const file = args[0] ?? "bench/models/lenet.nn";
-  process.stdout.write(
-    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, CPU time, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n\n`,
-  );
-  for (const target of ["js", "wasm"] as const)
-    process.stdout.write(report(file, target, batch, steps) + "\n");
+  const when = new Date().toISOString().slice(0, 16).replace("T", " ");
+  const md = [
+    `Measured ${when} UTC, CPU time, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.\n`,
+    ...(["js", "wasm"] as const).map((target) => report(file, target, batch, steps)),
+  ].join("\n");
+  process.stdout.write(md);
+  // the default profile is kept with the results, for the kernel work to read
+  if (args.length === 0 && batch === 64) {
+    const out = new URL("./results/profile-lenet.md", import.meta.url);
+    writeFileSync(
+      out,
+      `# Kernel profile of a LeNet training step (npm run bench:profile)\n\n${md}`,
+    );
+  }
 }
 
 main();
