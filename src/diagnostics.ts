@@ -136,17 +136,23 @@ export function didYouMean(wanted: string, candidates: Iterable<string>): string
   return s ? ` (did you mean \`${s}\`?)` : "";
 }
 
+/** Edits from a to b: insertions, deletions, substitutions and swaps of neighbours (`sdt`). */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(
         prev[j]! + 1,
         cur[j - 1]! + 1,
         prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
-    prev = cur;
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, before[j - 2]! + 1);
+      cur[j] = d;
+    }
+    [before, prev] = [prev, cur];
   }
   return prev[b.length]!;
 }

@@ -93,7 +93,7 @@ export interface Trace {
  * `compiled` holds: compile with `fuse: false` to see it gate by gate as written, with
  * `dtype: "f64"` for a step in f64.
  */
-export function trace(compiled: Compiled, at: ReadonlyMap<string, number>, seed = 0): Trace {
+export function trace(compiled: Compiled, at: ReadonlyMap<string, number>, seed = 1): Trace {
   return inCompilation(compiled, () => traceOf(compiled, at, seed));
 }
 

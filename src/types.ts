@@ -29,10 +29,15 @@ export type Grads<A extends FloatArray = FloatArray> = Tensors<A>;
 
 /** The options of `createModel`. */
 export interface CreateOptions<P extends object = Tensors> {
-  /** seed of the initializers and of dropout (default 0) */
+  /** seed of the initializers and of dropout (default 1, as nnc train's) */
   seed?: number;
   /** initial values by param name, row-major, instead of the initializers */
   params?: { [K in keyof P]?: ArrayLike<number> };
+  /**
+   * every param and state array by name, as `loadWeights` returns them: a model's saved weights
+   * in one call (instead of `params`; a name the model lacks, or one it lacks, is an error)
+   */
+  weights?: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
   /** size the buffers of the named dim up front (otherwise at the first call) */
   batch?: number;
   /** the optimizer's learning rate, instead of the one in the source */

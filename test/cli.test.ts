@@ -183,6 +183,8 @@ describe("errors", () => {
     expect(await main(["grad", join(dir, "nope.nn")])).toBe(1);
     expect(io.err).toMatch(/no such file/);
     expect(await main(["frobnicate"])).toBe(1);
+    expect(await main(["trian", "models/xor.nn"])).toBe(1);
+    expect(io.err).toMatch(/unknown command `trian` \(did you mean `train`\?\)/);
     expect(await main(["grad", "models/xor.nn", "--frob"])).toBe(1);
     expect(await main(["compile", "models/xor.nn", "-o", "x.js", "--dtype", "f16"])).toBe(1);
     expect(await main(["grad", "models/xor.nn", "--wrt", "nope"])).toBe(1);

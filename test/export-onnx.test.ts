@@ -18,6 +18,7 @@ import { seededWeights, type Weights } from "../src/export/weights.ts";
 import {
   jsFeed,
   maxError,
+  imagesCase,
   namesCase,
   optimizerCases,
   JITTER,
@@ -32,7 +33,7 @@ import {
   type ModelCase,
 } from "./export-helpers.ts";
 
-const cases = [...repoModels(), namesCase, ...optimizerCases, ...randomModels(8, 13)];
+const cases = [...repoModels(), imagesCase, namesCase, ...optimizerCases, ...randomModels(8, 13)];
 /** The run the training steps are part of, for the schedule: 20 steps, 6 to an epoch. */
 const RUN = { steps: 20, stepsPerEpoch: 6 };
 

@@ -497,12 +497,6 @@ const rows: Row[] = [
   },
 ];
 
-/** Rows whose kernels the wasm target does not have yet (the model runs on the JS target). */
-function wasmPending(row: Row): boolean {
-  const ops = ["conv2d", "conv2d_dx", "conv2d_dw", "max_pool2d", "max_pool2d_dx", "avg_pool2d"];
-  return [...ops, "avg_pool2d_dx"].includes(row.op) || row.scenario.includes("of images");
-}
-
 /** A convolution's window: stride, padding (top, left, bottom, right) and dilation. */
 function win(
   stride: [number, number],
@@ -702,32 +696,29 @@ describe.each(rows)("$op ($scenario)", (row) => {
     }
   });
 
-  it.skipIf(wasmPending(row))(
-    "computes on the wasm target what it computes on the JS target, in f32",
-    () => {
-      const rand = rng(977 + row.scenario.length);
-      const { xs, out, model, grads } = emittable(row);
-      const on = (target: "js" | "wasm") => {
-        const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
-        expect(emitted.target, emitted.note).toBe(target);
-        return loadModule(emitted.js).createModel();
-      };
-      const [js, wasm] = [on("js"), on("wasm")];
-      const [lo, hi] = row.domain ?? [-2, 2];
-      const feed: Record<string, Float32Array | number> = {};
-      [...row.shapes, out.shape].forEach((shape, i) => {
-        const data = Float32Array.from(randomArray(size(shape), rand, lo, hi));
-        feed[i < xs.length ? `e${i}` : "r"] = shape.length === 0 ? data[0]! : data;
-      });
-      const flat = (v: unknown) => (typeof v === "number" ? [v] : (v as Float32Array));
-      expect(relError(flat(wasm.forward(feed).out), flat(js.forward(feed).out))).toBeLessThan(1e-5);
-      if (grads.length > 0) {
-        const [gw, gj] = [wasm.grad(feed).grads, js.grad(feed).grads];
-        for (const t of grads)
-          expect(relError(flat(gw[t.name]), flat(gj[t.name])), t.name).toBeLessThan(1e-5);
-      }
-    },
-  );
+  it("computes on the wasm target what it computes on the JS target, in f32", () => {
+    const rand = rng(977 + row.scenario.length);
+    const { xs, out, model, grads } = emittable(row);
+    const on = (target: "js" | "wasm") => {
+      const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
+      expect(emitted.target, emitted.note).toBe(target);
+      return loadModule(emitted.js).createModel();
+    };
+    const [js, wasm] = [on("js"), on("wasm")];
+    const [lo, hi] = row.domain ?? [-2, 2];
+    const feed: Record<string, Float32Array | number> = {};
+    [...row.shapes, out.shape].forEach((shape, i) => {
+      const data = Float32Array.from(randomArray(size(shape), rand, lo, hi));
+      feed[i < xs.length ? `e${i}` : "r"] = shape.length === 0 ? data[0]! : data;
+    });
+    const flat = (v: unknown) => (typeof v === "number" ? [v] : (v as Float32Array));
+    expect(relError(flat(wasm.forward(feed).out), flat(js.forward(feed).out))).toBeLessThan(1e-5);
+    if (grads.length > 0) {
+      const [gw, gj] = [wasm.grad(feed).grads, js.grad(feed).grads];
+      for (const t of grads)
+        expect(relError(flat(gw[t.name]), flat(gj[t.name])), t.name).toBeLessThan(1e-5);
+    }
+  });
 
   it.skipIf(row.noGrad)("has a gradient that matches central differences at several points", () => {
     for (const seed of [1, 2, 3]) {

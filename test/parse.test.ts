@@ -326,12 +326,12 @@ const rows: Row[] = [
   ],
   ["syntax: missing colon", "model m {\n  input x [2]\n}", /expected `:`/, "NN1001", 2, 11],
   [
-    "syntax: unclosed paren",
+    "syntax: unclosed paren, reported where its line ends",
     model("  h = sigmoid(x\n  output h"),
-    /expected .*`\)`/,
+    /expected `\)` to close the `\(` of line 4, column 14, before the line ends/,
     "NN1001",
-    5,
-    3,
+    4,
+    16,
   ],
   [
     "unknown name",
@@ -388,6 +388,14 @@ const rows: Row[] = [
     "NN2004",
     4,
     20,
+  ],
+  [
+    "a misspelled named argument: one error, with the name meant (letters swapped)",
+    model("  param w: [2, 2] = normal(sdt: 0.1)\n  h = x @ w\n  output h"),
+    /^`normal` has no argument `sdt` \(did you mean `std`\?\); it is `normal\(mean, std\)`$/,
+    "NN2004",
+    4,
+    28,
   ],
   [
     "unknown named argument",
@@ -839,6 +847,7 @@ describe("errors", () => {
   it.each(rows)("%s", (_scenario, source, message, code, line, col) => {
     const e = errors(source);
     expect(e.diagnostics[0]).toMatchObject({ file, code, line, col });
+    if (/^syntax|misspelled/.test(_scenario)) expect(e.diagnostics).toHaveLength(1);
     expect(e.diagnostics[0]!.message).toMatch(message);
     expect(e.message).toContain(`${file}:${line}:${col}: error ${code}:`);
   });

@@ -12,6 +12,7 @@ import { fit } from "../src/train/data.ts";
 import { loadData } from "../src/train/load.ts";
 import { mnist, mnistTable } from "../src/train/mnist.ts";
 import { Trainer } from "../src/train/trainer.ts";
+import { Evaluator } from "../src/train/evaluate.ts";
 import { terminalCurve } from "../src/train/curve.ts";
 import { svg } from "../src/train/plot.ts";
 import { badCsv, badTargets } from "./bad-data.ts";
@@ -162,6 +163,28 @@ describe("MNIST", () => {
   });
 });
 
+describe("models/lenet.nn", () => {
+  it("trains on the wasm target as on the JS target, and is evaluated where it trains", () => {
+    const source = readFileSync("models/lenet.nn", "utf8");
+    const on = (target: "js" | "wasm") => {
+      const c = compile(source, { file: "models/lenet.nn", target });
+      expect(c.target).toBe(target);
+      const { train, test } = loadData("mnist", c.model, { mnist: { train: 640, test: 100 } });
+      const t = new Trainer(c, train, test, { epochs: 1, batch: 32, seed: 1 });
+      return { t, test, h: t.run() };
+    };
+    const [js, wasm] = [on("js"), on("wasm")];
+    // twenty steps of Adam in f32 on two targets: the same curve to f32's roundings
+    const [a, b] = [js.h.epochs[1]!, wasm.h.epochs[1]!];
+    expect(Math.abs(a.trainLoss - b.trainLoss) / a.trainLoss).toBeLessThan(1e-3);
+    expect(Math.abs(a.testLoss - b.testLoss) / a.testLoss).toBeLessThan(1e-3);
+    expect(b.testAccuracy).toBeGreaterThan(0.45);
+    // the held-out loss of the wasm model, evaluated by a JS twin, is the one the wasm twin gave
+    const twin = new Evaluator(wasm.t.compiled.model, "f32", "js");
+    expect(twin.evaluate(wasm.t.model, wasm.test).loss).toBeCloseTo(b.testLoss, 5);
+  });
+});
+
 describe("determinism", () => {
   const run = (seed: number) => {
     const c = mnistModel;
@@ -219,6 +242,39 @@ describe("safetensors", () => {
     expect([...w.keys()]).toEqual([...c.model.params, ...c.model.state].map((l) => l.name));
     expect(Array.from(w.get("h.dense.W")!)).toEqual(Array.from(m.params["h.dense.W"]!));
     expect(w.get("h.batchnorm.running_mean")![5]).toBe(0.25);
+  });
+
+  it("loads saved weights, state included, into a module in one call, on either target", () => {
+    const path = join(dir, "mnist-round-trip.safetensors");
+    const trained = mnistModel.load().createModel({ seed: 5 });
+    const x = Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 7) / 7);
+    const y = Float32Array.from({ length: 20 }, (_, i) => (i % 10 === 3 ? 1 : 0));
+    for (let k = 0; k < 3; k++) trained.trainStep({ x, y });
+    saveWeights(path, mnistModel.model, trained);
+    const weights = loadWeights(path, mnistModel.model, "f32");
+    for (const target of ["js", "wasm"] as const) {
+      const c = compile(readFileSync("models/mnist.nn", "utf8"), { target });
+      const m = c.load().createModel({ weights });
+      expect(Array.from(m.state["h.batchnorm.running_var"]!)).toEqual(
+        Array.from(trained.state["h.batchnorm.running_var"]!),
+      );
+      // inference reads the running statistics: the same outputs as the trained model's
+      const [a, b] = [m.forward({ x }).p, trained.forward({ x }).p] as Float32Array[];
+      a!.forEach((v, i) => expect(v).toBeCloseTo(b![i]!, 6));
+      // an object works as a Map does
+      expect(() => c.load().createModel({ weights: Object.fromEntries(weights) })).not.toThrow();
+    }
+    const make = (options: object) => () => mnistModel.load().createModel(options);
+    const lacking = new Map(weights);
+    lacking.delete("h.batchnorm.running_mean");
+    expect(make({ weights: lacking })).toThrow(/weights lack "h.batchnorm.running_mean"/);
+    const extra = new Map([...weights, ["h.nope", new Float32Array(3)]]);
+    expect(make({ weights: extra })).toThrow(
+      /unknown weight "h.nope"; the params and state are: h.dense.W/,
+    );
+    expect(make({ weights, params: {} })).toThrow(/params or its weights, not both/);
+    const short = new Map([...weights, ["z.b", new Float32Array(3)]]);
+    expect(make({ weights: short })).toThrow(/weight "z.b" should be 10 numbers/);
   });
 
   it("rejects weights whose names or shapes do not match the model", () => {

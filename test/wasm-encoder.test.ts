@@ -132,8 +132,16 @@ describe(
   "every kind of kernel: our bytes are wabt's bytes for our text, and they validate",
   { timeout: SLOW },
   () => {
-    it.each(allKernels().map((f) => [f.name, f] as const))("%s", (_, f) => {
-      const m = moduleOf([f]);
+    const all = allKernels();
+    /** the kernel and the functions it calls (conv2d_dx's product) */
+    const withCallees = (f: Func) => [
+      f,
+      ...flatten(f.body)
+        .filter((i) => i.op === "call")
+        .map((i) => all.find((g) => g.name === i.ref)!),
+    ];
+    it.each(all.map((f) => [f.name, f] as const))("%s", (_, f) => {
+      const m = moduleOf(withCallees(f));
       const bytes = encode(m);
       const relaxed = flatten(f.body).some((i) => i.op.includes("relaxed"));
       expect(WebAssembly.validate(bytes)).toBe(!relaxed || hasRelaxedSimd());

@@ -9,14 +9,15 @@ import { emitJs, EXPORT_LINE } from "./js/module.ts";
 import { KernelSet } from "./schedule/kernels.ts";
 import { planMemory } from "./schedule/memory.ts";
 import { Plan, type EmitOptions } from "./schedule/plan.ts";
-import { derivation, scheduleSteps, type DerivationRow } from "./schedule/steps.ts";
+import { scheduleSteps } from "./schedule/steps.ts";
+import { derivation, type DerivationRow } from "./schedule/derivation.ts";
 import { bufferNodes } from "./js/storage.ts";
 import { jsBackend } from "./js/arrays.ts";
 import { layout } from "./js/layout.ts";
 import { wasmBackend, type WasmModule } from "./wasm/memory.ts";
 
 export type { EmitOptions, GradTarget } from "./schedule/plan.ts";
-export { formatDerivation, type DerivationRow } from "./schedule/steps.ts";
+export { formatDerivation, type DerivationRow } from "./schedule/derivation.ts";
 
 /** How `nnc grad` shows the gradient code. */
 export interface GradView {

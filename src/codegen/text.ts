@@ -16,7 +16,7 @@
 // end a line in JavaScript, Python, WAT and `.nn`, those Python refuses in a file (NUL), and those
 // that make text read other than it shows (bidirectional overrides, a space that is not one).
 // Literals escape their quote and backslash besides.
-import { startsComment } from "../parse/source.ts";
+import { LINE_END, startsComment } from "../parse/source.ts";
 
 /** The characters no output shows raw (see above). */
 const HIDDEN = /(?! )[\p{C}\p{Z}]/u;
@@ -145,6 +145,13 @@ export function onnxDoc(text: string): string {
  * to the end of the line, whatever it holds), trimmed. Raw: each context escapes it.
  */
 export function sourceLine(line: string): string {
+  // a statement over several lines: each line without its comment, joined by a space
+  if (line.includes(LINE_END))
+    return line
+      .split(LINE_END)
+      .map(sourceLine)
+      .filter((l) => l !== "")
+      .join(" ");
   for (let i = 0; i < line.length; i++) if (startsComment(line, i)) return line.slice(0, i).trim();
   return line.trim();
 }

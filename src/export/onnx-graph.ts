@@ -101,10 +101,29 @@ export class OnnxGraph {
     return result;
   }
 
+  /** Appends a node of `count` outputs; returns all their names. */
+  outputsOf(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue>,
+    hint: string,
+    count: number,
+  ): string[] {
+    this.op(opType, inputs, attrs, hint, undefined, count - 1);
+    return this.nodes.at(-1)!.output!;
+  }
+
   /** A float scalar constant (one initializer per value). */
   scalar(value: number): string {
     return this.constant(`f:${value}`, () =>
       floatTensor(this.fresh("const"), [], [value], this.type),
+    );
+  }
+
+  /** A float constant of shape `dims` (one initializer per value). */
+  floats(dims: readonly number[], values: readonly number[]): string {
+    return this.constant(`F:${dims.join(",")}:${values.join(",")}`, () =>
+      floatTensor(this.fresh("const"), dims, values, this.type),
     );
   }
 
@@ -153,24 +172,30 @@ export class OnnxGraph {
 
   /** The size of the named dim `d`, as a 1-element int64 tensor. */
   private dim(d: string): string {
-    const found = this.consts.get(`d:${d}`);
-    if (found !== undefined) return found;
-    const src = this.dimSources.get(d);
-    if (!src) throw new Error(`internal: no input gives the dimension \`${d}\``);
-    const axes = { start: { int: src.axis }, end: { int: src.axis + 1 } };
-    const name = this.op("Shape", [src.value], axes, d);
-    this.consts.set(`d:${d}`, name);
-    return name;
+    return this.memo(`d:${d}`, () => {
+      const src = this.dimSources.get(d);
+      if (!src) throw new Error(`internal: no input gives the dimension \`${d}\``);
+      const axes = { start: { int: src.axis }, end: { int: src.axis + 1 } };
+      return this.op("Shape", [src.value], axes, d);
+    });
   }
 
   /** Finds or makes an initializer constant by key. */
   private constant(key: string, make: () => TensorProto): string {
+    return this.memo(`c:${key}`, () => {
+      const t = make();
+      this.initializers.push(t);
+      return t.name!;
+    });
+  }
+
+  /** The value `make` gave the first time `key` was asked for (a value many nodes share). */
+  memo(key: string, make: () => string): string {
     const found = this.consts.get(key);
     if (found !== undefined) return found;
-    const t = make();
-    this.initializers.push(t);
-    this.consts.set(key, t.name!);
-    return t.name!;
+    const value = make();
+    this.consts.set(key, value);
+    return value;
   }
 
   proto(name: string, doc: string): GraphProto {

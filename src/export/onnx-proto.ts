@@ -61,14 +61,16 @@ export function valueInfo(name: string, dims: Dims, type: ElemType): ValueInfoPr
   };
 }
 
-export type AttrValue = number | number[] | { int: number } | { ints: number[] } | TensorProto;
+export type AttrValue =
+  number | number[] | { int: number } | { ints: number[] } | { str: string } | TensorProto;
 
-/** An attribute: a number is a float, `{int}`/`{ints}` are integers, an object a tensor. */
+/** An attribute: a number is a float, `{int}`/`{ints}` are integers, `{str}` a string, an object a tensor. */
 export function attribute(name: string, v: AttrValue): AttributeProto {
   if (typeof v === "number") return { name, type: AttributeType.FLOAT, f: v };
   if (Array.isArray(v)) return { name, type: AttributeType.FLOATS, floats: v };
   if ("int" in v) return { name, type: AttributeType.INT, i: v.int };
   if ("ints" in v) return { name, type: AttributeType.INTS, ints: v.ints };
+  if ("str" in v) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v.str) };
   return { name, type: AttributeType.TENSOR, t: v };
 }
 

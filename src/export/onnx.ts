@@ -8,6 +8,7 @@ import type { GradTarget } from "../codegen/index.ts";
 import { Diagnostics } from "../diagnostics.ts";
 import type { Leaf, ModelIR } from "../ir/model.ts";
 import { nameOf, originOf, type Node, type Shape } from "../ir/node.ts";
+import { findFolds, needed } from "./onnx-fold.ts";
 import { toposort } from "../ir/toposort.ts";
 import { OnnxGraph } from "./onnx-graph.ts";
 import { onnxOps } from "./onnx-ops.ts";
@@ -119,26 +120,22 @@ function leafInitializers(
   }
 }
 
-/** Lowers every node `roots` need, in topological order, through the op table. */
+/** Lowers every node `roots` need, in topological order, through the folds and the op table. */
 function lowerAll(g: OnnxGraph, model: ModelIR, roots: Node[], values: Map<Node, string>): void {
   const order = toposort(roots);
-  const biased = gemmBiases(order, roots);
-  const folded = new Set(biased.values());
+  const folds = findFolds(order, roots);
+  const used = needed(roots, folds);
   const diags = new Diagnostics(model.source);
   for (const node of order) {
-    if (values.has(node) || folded.has(node)) continue;
+    if (values.has(node) || !used.has(node)) continue;
     if (node.op === "const") {
       values.set(node, g.scalar(node.attrs["value"] as number));
       continue;
     }
-    const product = biased.get(node);
-    if (product) {
-      // x @ W + b as one Gemm with C = b
-      const [a, b] = product.inputs.map((x) => values.get(x)!);
-      const bias = values.get(node.inputs.find((x) => x !== product)!)!;
-      const t = (k: string) => ({ int: product.attrs[k] === true ? 1 : 0 });
-      const attrs = { transA: t("ta"), transB: t("tb") };
-      values.set(node, g.op("Gemm", [a!, b!, bias], attrs, hintOf(node)));
+    const fold = folds.get(node);
+    if (fold) {
+      const args = fold.inputs.map((x) => values.get(x)!);
+      values.set(node, fold.lower(g, args, hintOf(node)));
       continue;
     }
     const row = onnxOps[node.op];
@@ -155,24 +152,6 @@ function lowerAll(g: OnnxGraph, model: ModelIR, roots: Node[], values: Map<Node,
     values.set(node, row(g, node, args, hintOf(node)));
   }
   diags.throwIfAny();
-}
-
-/** The adds `matmul + bias` whose product is used nowhere else, each with its product. */
-function gemmBiases(order: Node[], roots: Node[]): Map<Node, Node> {
-  const uses = new Map<Node, number>(roots.map((r) => [r, 1]));
-  for (const n of order) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const out = new Map<Node, Node>();
-  for (const n of order) {
-    if (n.op !== "add" || n.inputs[0] === n.inputs[1]) continue;
-    const product = n.inputs.find((x) => x.op === "matmul" && uses.get(x) === 1);
-    // Gemm's C broadcasts to the product's shape, never the other way
-    if (product && sameDims(product.shape, n.shape)) out.set(n, product);
-  }
-  return out;
-}
-
-function sameDims(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 function hintOf(node: Node): string {

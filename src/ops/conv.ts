@@ -190,10 +190,17 @@ function callWith(name: string): Notation {
 
 const batchOf = (t: Tensor) => t.shape[0]!;
 
+/** `6@5x5, padding: 2`: the filters, their size and the window's other settings. */
+function convSummary(node: Node): string {
+  const g = geometryOf(node);
+  return [`${g.O}@${g.kh}x${g.kw}`, ...windowArgs(node.attrs)].join(", ");
+}
+
 export const conv2dOp = defineOp({
   name: "conv2d",
   kind: "special",
   arity: 2,
+  summary: convSummary,
   notation: callWith("conv2d"),
   shape: ([x, w], attrs) => {
     const g = convGeometry(x!, w!, attrs);
@@ -222,6 +229,7 @@ export const conv2dDxOp = defineOp({
   name: "conv2d_dx",
   kind: "special",
   arity: 2,
+  summary: convSummary,
   notation: callWith("conv_transpose2d"),
   gradNote:
     "conv2d's input gradient: the upstream gradient convolved with the flipped kernel (a transposed convolution)",
@@ -242,6 +250,7 @@ export const conv2dDwOp = defineOp({
   name: "conv2d_dw",
   kind: "special",
   arity: 2,
+  summary: convSummary,
   notation: callWith("conv2d_weight"),
   gradNote:
     "conv2d's weight gradient: the correlation of the layer's input with the upstream gradient, summed over the batch",

@@ -58,6 +58,9 @@ export interface OpDef {
   grad?(g: Node, out: Node): (Node | null)[];
   /** How it reads in `.nn` notation (default: `name(args, attr: value)`). */
   notation?: Notation;
+  /** A short account of a node's configuration for drawings of the graph: conv2d's
+   * `6@5x5, padding: 2` (6 filters of 5 x 5), a pool's `2x2`. */
+  summary?(node: Node): string;
   /** What a reader should know of its gradient rule, shown beside the backward code (for an op
    * that only a gradient rule builds, beside the op itself). */
   gradNote?: string;

@@ -85,6 +85,12 @@ function poolNotation(name: string): Notation {
   });
 }
 
+/** `2x2`, `3x3, stride: 2`: the window and its other settings. */
+function poolSummary(node: Node): string {
+  const [kh, kw] = node.attrs["kernel"] as [number, number];
+  return [`${kh}x${kw}`, ...windowArgs(node.attrs, [kh, kw]).slice(1)].join(", ");
+}
+
 /** The geometry of a pool node, a gradient's included. */
 export function poolGeometryOf(node: Node): PoolGeometry {
   const forward = node.op === "max_pool2d" || node.op === "avg_pool2d";
@@ -101,6 +107,7 @@ export const maxPool2dOp = defineOp({
   name: "max_pool2d",
   kind: "special",
   arity: 1,
+  summary: poolSummary,
   notation: poolNotation("max_pool2d"),
   shape: ([x], attrs) => {
     const g = poolGeometry("max_pool2d", x!, attrs);
@@ -121,6 +128,7 @@ export const maxPool2dDxOp = defineOp({
   name: "max_pool2d_dx",
   kind: "special",
   arity: 2,
+  summary: poolSummary,
   notation: poolNotation("max_pool2d_backward"),
   gradNote:
     "max pool's gradient goes to the maximum of each window (the first one where several are equal)",
@@ -139,6 +147,7 @@ export const avgPool2dOp = defineOp({
   name: "avg_pool2d",
   kind: "special",
   arity: 1,
+  summary: poolSummary,
   notation: poolNotation("avg_pool2d"),
   shape: ([x], attrs) => {
     const g = poolGeometry("avg_pool2d", x!, attrs);
@@ -163,6 +172,7 @@ export const avgPool2dDxOp = defineOp({
   name: "avg_pool2d_dx",
   kind: "special",
   arity: 1,
+  summary: poolSummary,
   notation: poolNotation("avg_pool2d_backward"),
   gradNote: "avg pool's gradient spreads each window's gradient evenly over the window",
   shape: ([g], attrs) => [g![0]!, g![1]!, ...(attrs["image"] as number[])],

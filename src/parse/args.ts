@@ -1,6 +1,6 @@
 // Binding a call's arguments (positional, then named) to a signature, and evaluating each as its
 // parameter needs: a tensor, a number known at compile time, axes, an initializer, or any value.
-import { didYouMean } from "../diagnostics.ts";
+import { didYouMean, suggest } from "../diagnostics.ts";
 import { shapeToString, type Node } from "../ir/node.ts";
 import type { Arg, Expr } from "./ast.ts";
 import { asNumber, POISON, report, toNode, type Cx, type Val } from "./context.ts";
@@ -120,6 +120,7 @@ export function bindArgs(
   let ok = true;
   let next = 0;
   let named = false;
+  const misspelled = new Set<string>();
   const fail = (at: Arg["at"], message: string) => {
     report(cx.m, "NN2004", at, message);
     ok = false;
@@ -141,10 +142,10 @@ export function bindArgs(
     named = true;
     const spec = specs.find((s) => s.name === arg.name);
     if (!spec) {
-      const hint = didYouMean(
-        arg.name,
-        specs.map((s) => s.name),
-      );
+      const names = specs.map((s) => s.name);
+      const meant = suggest(arg.name, names);
+      if (meant !== undefined) misspelled.add(meant);
+      const hint = didYouMean(arg.name, names);
       fail(
         arg.at,
         `\`${fname}\` has no argument \`${arg.name}\`${hint}; it is \`${signature(fname, specs)}\``,
@@ -152,8 +153,14 @@ export function bindArgs(
     } else if (bound.has(spec.name)) fail(arg.at, `the argument \`${spec.name}\` is given twice`);
     else bound.set(spec.name, arg);
   }
+  // (an argument the call misspelled is reported once, as the misspelling)
   for (const spec of specs)
-    if (!bound.has(spec.name) && spec.default === undefined && !spec.optional)
+    if (
+      !bound.has(spec.name) &&
+      spec.default === undefined &&
+      !spec.optional &&
+      !misspelled.has(spec.name)
+    )
       fail(
         call.at,
         `\`${fname}\` needs the argument \`${spec.name}\`: \`${signature(fname, specs)}\``,

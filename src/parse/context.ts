@@ -194,7 +194,7 @@ export function asNumber(v: Val): number | null {
 const ORIGIN_TEXT = 200;
 
 export function originAt(m: ModelCx, at: Pos): Origin {
-  const line = m.lines.text(at.line);
+  const line = m.lines.statement(at.line, ORIGIN_TEXT);
   const text = line.length > ORIGIN_TEXT ? `${line.slice(0, ORIGIN_TEXT - 1)}…` : line;
   return { file: m.file, line: at.line, col: at.col, text };
 }

@@ -18,7 +18,7 @@ import {
 import { builtins } from "./builtins.ts";
 import { resolveDecay } from "./optimizer.ts";
 import { definitions, lowerBody, type ModelOut } from "./statements.ts";
-import { LineMap } from "./source.ts";
+import { LineMap, prepareSource } from "./source.ts";
 
 export interface LowerOptions {
   file: string;
@@ -30,6 +30,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
   const diag = new Diagnostics(program.source);
   const file = opts.file;
   const lines = new LineMap(program.source);
+  lines.markContinuations(prepareSource(program.source));
   const at = (p: Pos) => ({ file, line: p.line, col: p.col });
   const blocks = collectBlocks(program, diag, at);
   const model = pickModel(program, diag, at, opts.model);

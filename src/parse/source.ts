@@ -32,6 +32,25 @@ export class LineMap {
     return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
   }
 
+  /** Lines whose end continues the statement on the next line (from the prepared text). */
+  private continued: Set<number> | null = null;
+
+  /** Marks the lines that continue on the next one, read off the text the grammar matches. */
+  markContinuations(prepared: string): void {
+    this.continued = new Set();
+    for (let k = 1; k < this.starts.length; k++)
+      if (prepared[this.starts[k]! - 1] === CONTINUATION) this.continued.add(k);
+  }
+
+  /** The lines of the statement that starts on a 1-based line, joined by LINE_END (no more
+   * lines once `max` characters are reached). */
+  statement(line: number, max = Infinity): string {
+    let text = this.text(line);
+    for (let l = line; this.continued?.has(l) && l < this.lines.length && text.length < max; l++)
+      text += LINE_END + this.text(l + 1);
+    return text;
+  }
+
   /** The full text of a 1-based line. */
   text(line: number): string {
     return this.lines[line - 1] ?? "";

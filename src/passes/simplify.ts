@@ -17,7 +17,7 @@ import {
   type Tensor,
 } from "../ops/index.ts";
 import { make } from "../ops/op.ts";
-import { k, p, P, v } from "./pattern.ts";
+import { constValue, k, p, P, v } from "./pattern.ts";
 import { rules, type Rule } from "./rewrite.ts";
 
 const x = v("x");
@@ -39,9 +39,22 @@ export const simplify: Rule[] = rules([
   ["expand-expand", P.expand(P.expand(x)), ({ x }, n) => expand(x!, n.shape)], // one broadcast
   ["reshape-of-broadcast", p("reshape", [x]), ({ x }, n) => unbroadcast(x!, n)], // same values
   ["scalar-broadcast", v("n"), ({ n }) => scalarize(n!)], // f(bcast a, bcast b) = bcast f(a, b)
+  // constants meet through products: a (b x) = (a b) x, a (x / b) = (a / b) x, -(a x) = (-a) x
+  ["const-times-product", P.mul(k(null, "a"), P.mul(k(null, "b"), x)), scaled((a, b) => a * b)],
+  ["const-times-quotient", P.mul(k(null, "a"), P.div(x, k(null, "b"))), scaled((a, b) => a / b)],
+  ["quotient-of-product", P.div(P.mul(k(null, "a"), x), k(null, "b")), scaled((a, b) => a / b)],
+  ["negated-product", P.neg(P.mul(k(null, "a"), x)), scaled((a) => -a)],
   // sum_b (A[b]' B[b]') over the batch axes: one product over the batch (a weight gradient)
   ["fold-batched-product", p("sum", [p("matmul", [v("a"), v("b")], {}, "mm")]), foldProduct],
 ]);
+
+/** The product's constants as one: `f(a, b) * x` (a finite number, else no rewrite). */
+function scaled(f: (a: number, b: number) => number) {
+  return ({ a, b, x }: Record<string, Node>): Node | null => {
+    const value = f(constValue(a!)!, b ? constValue(b)! : NaN);
+    return Number.isFinite(value) ? mul(c(value), x!) : null;
+  };
+}
 
 /** sum(a' @ b', batch axes) of operands that both have every batch axis -> one folded product. */
 function foldProduct({ a, b, mm }: Record<string, Node>, n: Node): Node | null {

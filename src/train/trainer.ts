@@ -137,7 +137,7 @@ export class Trainer {
       ...(options.lr !== undefined ? { lr: options.lr } : {}),
     });
     if (options.weights) setWeights(this.model, options.weights);
-    this.evaluator = new Evaluator(compiled.model, this.dtype);
+    this.evaluator = new Evaluator(compiled.model, this.dtype, compiled.target);
     this.info = graphInfo(compiled.model, compiled.grads);
     this.rand = mulberry32(options.seed);
     this.order = permutation(train.n, this.rand);

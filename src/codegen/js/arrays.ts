@@ -8,7 +8,7 @@ import type { BufferAccess } from "./entry.ts";
 import { kernelFunction, type KernelOptions } from "./kernels.ts";
 import type { Backend } from "./module.ts";
 import { optimizer } from "./optim.ts";
-import { buffers, params, stateDecls } from "./storage.ts";
+import { buffers, params, stateDecls, weightsOption } from "./storage.ts";
 
 const access = (plan: Plan): BufferAccess => ({
   call(step, name, scalar) {
@@ -46,7 +46,12 @@ export function jsBackend(
     label: plan.opts.dtype,
     access: access(plan),
     moduleScope: () => [...kernelText.values()].flatMap((k) => [...k, ""]),
-    storage: () => [...params(plan), ...stateDecls(plan), ...buffers(plan, memory)],
+    storage: () => [
+      ...params(plan),
+      ...stateDecls(plan),
+      ...weightsOption(plan),
+      ...buffers(plan, memory),
+    ],
     kernelText,
     optimizer: (scalar) => optimizer(plan, scalar),
   };

@@ -107,7 +107,7 @@ function exported(plan: Plan, opt: OptimizerCode): string[] {
   ];
 }
 
-const OPTIONS = ["seed", "params", "batch", "lr"];
+const OPTIONS = ["seed", "params", "weights", "batch", "lr"];
 
 function optionChecks(plan: Plan): string[] {
   const lr = plan.model.train.loss === null ? [] : lrOption(plan);
@@ -117,7 +117,7 @@ function optionChecks(plan: Plan): string[] {
     "for (const $key of Object.keys($options))",
     `  if (![${OPTIONS.map((o) => JSON.stringify(o)).join(", ")}].includes($key))`,
     `    throw new Error("unknown option " + JSON.stringify($key) + " of createModel; the options are: ${OPTIONS.join(", ")}");`,
-    "const $seed = $options.seed === undefined ? 0 : $options.seed;",
+    "const $seed = $options.seed === undefined ? 1 : $options.seed;",
     'if (typeof $seed !== "number" || !Number.isFinite($seed))',
     '  throw new Error("seed must be a number, got " + $describe($seed));',
     "const $rng = Int32Array.of($seed >>> 0);",

@@ -100,6 +100,38 @@ function initCode(plan: Plan, p: ParamLeaf, store: string): string[] {
   }
 }
 
+/**
+ * `createModel({ weights })`: every param and every state array of the model, by name, as
+ * `loadWeights` returns them (a Map or an object): a model's saved weights in one call.
+ */
+export function weightsOption(plan: Plan): string[] {
+  const all = [...plan.model.params, ...plan.model.state].map((l) => l.name);
+  return [
+    "if ($options.weights !== undefined) {",
+    "  const $given = $options.weights;",
+    '  if ($given === null || typeof $given !== "object")',
+    '    throw new Error("weights must be a Map or an object, got " + $describe($given));',
+    "  if ($options.params !== undefined)",
+    '    throw new Error("give createModel its params or its weights, not both");',
+    "  const $names = $given instanceof Map ? [...$given.keys()] : Object.keys($given);",
+    `  const $all = [${all.map(jsString).join(", ")}];`,
+    "  for (const $key of $names) {",
+    "    const $into = $hasOwn($params, $key) ? $params[$key] : $hasOwn($state, $key) ? $state[$key] : undefined;",
+    "    if ($into === undefined)",
+    `      throw new Error("unknown weight " + JSON.stringify($key) + "; the params and state are: " + $all.join(", "));`,
+    "    const $value = $given instanceof Map ? $given.get($key) : $given[$key];",
+    "    const $ok = Array.isArray($value) || $isNumberArray($value);",
+    "    if (!$ok || $value.length !== $into.length)",
+    `      throw new Error("weight " + JSON.stringify($key) + " should be " + $into.length + " numbers, got " + $describe($value));`,
+    "    $into.set($value);",
+    "  }",
+    "  const $lacking = $all.filter(($n) => !$names.includes($n));",
+    "  if ($lacking.length > 0)",
+    '    throw new Error("weights lack " + $lacking.map(($n) => JSON.stringify($n)).join(", ") + " (the weights of another model?)");',
+    "}",
+  ];
+}
+
 export function stateDecls(plan: Plan, placement: Placement = ownArrays): string[] {
   const lines = ["// state", "const $state = Object.create(null);"];
   for (const s of plan.model.state) {

@@ -180,14 +180,14 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
   const x = node.inputs[0]!;
   const epilogue = plan.epilogues.get(node);
   if (epilogue) {
-    const product = specOf(epilogue.product, plan, args) as Extract<KernelSpec, { kind: "matmul" }>;
+    const product = specOf(epilogue.product, plan, args);
     if (epilogue.scale) args.tensor(epilogue.scale);
     if (epilogue.shift) args.tensor(epilogue.shift);
     const { scale, shift, activation } = epilogue;
-    return {
-      ...product,
-      epilogue: { scale: !!scale, bias: !!shift, ...(activation ? { activation } : {}) },
-    };
+    const then = activation ? { activation } : {};
+    if (product.kind === "conv2d") return { ...product, epilogue: { bias: !!shift, ...then } };
+    if (product.kind !== "matmul") throw new Error(`internal: an epilogue after ${product.kind}`);
+    return { ...product, epilogue: { scale: !!scale, bias: !!shift, ...then } };
   }
   if (kind === "elementwise") return { kind: "map", shape, expr: args.op(node) };
   if (kind === "reduce") {

@@ -1,7 +1,7 @@
 // The math of each statement in `.nn` notation, in the source's names: `d_h.W = transpose(x) @
 // d_h_pre`. A value computed inside another's loop or expression is shown inline, as the code
 // computes it; every other value by its name. Comments and `nnc grad --math` print these.
-import { shapeToString, type Node, type Shape } from "../../ir/node.ts";
+import { nameOf, shapeToString, type Node, type Shape } from "../../ir/node.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { axesArg, binary, call, PREC, type Shown } from "../../ops/notation.ts";
@@ -62,10 +62,67 @@ export class MathPrinter {
     if (node.op === "const" || node.op === "dimsize") return this.definition(node);
     if (p.fused.has(node) || p.inlined.has(node) || p.isConstant(node))
       return this.definition(node);
-    if (p.alias.has(node)) return this.value(node.inputs[0]!);
-    return { text: p.sourceName(node), prec: PREC.primary };
+    // a reshape the source names reads by its name (`img`), any other as what it reshapes
+    if (p.alias.has(node))
+      return nameOf(node) !== undefined ? named(nameOf(node)!) : this.value(node.inputs[0]!);
+    return named(p.sourceName(node));
+  }
+
+  /** The values an equation for `node` reads by name (its inputs, through the inlined ones). */
+  reads(node: Node, out = new Set<Node>()): Set<Node> {
+    const p = this.plan;
+    for (const x of node.inputs) {
+      if (x.op === "const" || x.op === "dimsize" || p.isConstant(x)) continue;
+      if (p.fused.has(x) || p.inlined.has(x)) this.reads(x, out);
+      else if (p.alias.has(x) && nameOf(x) === undefined) this.reads(x, out);
+      else out.add(x);
+    }
+    return out;
+  }
+
+  /**
+   * A forward value written out in the source's names: every value the source does not name is
+   * inlined, so that the reader needs no other line (`relu(conv2d(c1, c2.W) + c2.b)`). Where that
+   * grows past a line, the values the code stores keep their names. `reads` lists the values the
+   * text names that are not the source's (a dropout mask, a value defined above, a stored one).
+   */
+  written(node: Node, stop: (n: Node) => boolean): { shown: Shown; reads: Node[] } {
+    const reads: Node[] = [];
+    const full = this.inlined(node, 0, stop, reads);
+    if (full !== null) return { shown: full, reads };
+    return { shown: this.definition(node), reads: [...this.reads(node)] };
+  }
+
+  private inlined(
+    node: Node,
+    depth: number,
+    stop: (n: Node) => boolean,
+    reads: Node[],
+  ): Shown | null {
+    const p = this.plan;
+    if (depth > 0) {
+      if (node.op === "const" || node.op === "dimsize" || p.isConstant(node))
+        return this.definition(node);
+      const name = nameOf(node);
+      if (name !== undefined) return named(name);
+      if (node.inputs.length === 0 || stop(node)) {
+        reads.push(node);
+        return this.value(node);
+      }
+    }
+    if (depth > 24) return null;
+    const args: Shown[] = [];
+    for (const x of node.inputs) {
+      const a = this.inlined(x, depth + 1, stop, reads);
+      if (a === null || a.text.length > 160) return null;
+      args.push(a);
+    }
+    const notation = registry[node.op].notation ?? call(node.op);
+    return notation(args, node.attrs, node);
   }
 }
+
+const named = (text: string): Shown => ({ text, prec: PREC.primary });
 
 /** What a kernel computes, in `.nn` notation over its parameters' names. */
 export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[]): string {

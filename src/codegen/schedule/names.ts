@@ -26,7 +26,8 @@ const FIXED = words(`$meta $createModel $options $params $state $given $key $val
   $lossOut $reseed $setLearningRate $feed $stepCount $correction1 $correction2 $g $hasOwn
   $describe $badInput $feedValue $isNumberArray $takeArray $takeNumber $bindDim $checkLength
   $random $gaussian $initUniform $initNormal $memory $instance $exports $stale $f32 $k $wasm
-  $bytes $shared $result $views $makeViews $fixedBytes $align $top $more`);
+  $bytes $shared $result $views $makeViews $fixedBytes $align $top $more $names $all $into $lacking
+  $n`);
 
 function words(s: string): string[] {
   return s.split(/\s+/).filter((w) => w.length > 0);

@@ -64,6 +64,8 @@ export class Plan {
   readonly capVars = new Map<string, string>();
   readonly paramGrads: GradTarget[];
   private readonly constants = new Set<Node>();
+  /** the names values read by in the math, so that derived ones stay apart */
+  private readonly mathTaken = new Set<string>();
   private readonly binds: Map<string, number>;
 
   constructor(
@@ -160,14 +162,16 @@ export class Plan {
   }
 
   /**
-   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation are applied
-   * as the product is stored, so the product never goes to memory on its own.
+   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation, and a
+   * convolution's bias and activation, are applied as the product is stored, so the product never
+   * goes to memory on its own.
    */
   private fuseEpilogues(): void {
-    // the users of each matrix product (an epilogue needs one); none: no epilogue to look for
+    // the users of each product (an epilogue needs one); none: no epilogue to look for
     const users = new Map<Node, number>();
     for (const n of this.all)
-      for (const x of n.inputs) if (x.op === "matmul") users.set(x, (users.get(x) ?? 0) + 1);
+      for (const x of n.inputs)
+        if (x.op === "matmul" || x.op === "conv2d") users.set(x, (users.get(x) ?? 0) + 1);
     if (users.size === 0) return;
     const fused = (x: Node) => this.fused.has(x);
     for (const n of this.all) {
@@ -184,7 +188,8 @@ export class Plan {
 
   /**
    * Names, most telling first: the source's own names (leaves, then statements), the gradients
-   * (`d_h.W`), then values named after their statement and role (`h_pre`, `d_h_pre`, `h_relu`).
+   * (`d_h.W`), then values named after their statement and role (`h_pre`, `h_relu`): the forward
+   * pass's first, so that a gradient reads the name of its value (`d_h_relu`).
    */
   private nameNodes(): void {
     const leaves = [...this.model.inputs, ...this.model.targets, ...this.model.params];
@@ -200,10 +205,39 @@ export class Plan {
       if (name !== undefined) this.setName(n, name);
     }
     for (const g of this.opts.grads) this.setName(g.node, `d_${g.name}`);
-    const constant = (x: Node) => this.isConstant(x);
-    for (const n of order) if (!this.names.has(n)) this.setName(n, roleName(n, constant));
+    // a reshape the source names names the buffer it shares when that has no name of its own
+    // (`d_c2`, the gradient of a flatten's input, is the product that computes it)
+    for (const [a] of this.alias) {
+      const owner = this.storageOf(a);
+      const name = nameOf(a);
+      if (name !== undefined && !this.names.has(owner)) this.setName(owner, name);
+    }
+    const forward = new Set([...f.loss.order, ...f.forward.order]);
+    for (const pass of [true, false])
+      for (const n of order)
+        if (forward.has(n) === pass && !this.names.has(n)) this.setName(n, this.mathName(n));
     for (const l of [...this.model.params, ...this.model.state])
       if (isScalar(l.shape)) this.storage.set(l.node, this.namer.fresh(`${l.name}_store`));
+  }
+
+  /**
+   * The name a value reads by in the math and comments: its own, or one made by its role, made
+   * unique among them (`h_pre`, `h_pre_2` for the second dense layer of a statement). Given to
+   * values computed inside others' loops too, since their gradients are named after them.
+   */
+  private mathName(n: Node): string {
+    const known = this.sourceNames.get(n);
+    if (known !== undefined) return known;
+    const base = roleName(
+      n,
+      (x) => this.isConstant(x),
+      (x) => this.mathName(x),
+    );
+    let name = base;
+    for (let k = 2; this.mathTaken.has(name); k++) name = `${base}_${k}`;
+    this.mathTaken.add(name);
+    this.sourceNames.set(n, name);
+    return name;
   }
 
   private materialized(n: Node): boolean {
@@ -215,6 +249,7 @@ export class Plan {
     if (this.names.has(node)) return;
     this.names.set(node, this.namer.fresh(name));
     this.sourceNames.set(node, name);
+    this.mathTaken.add(name);
   }
 
   /** The name of a materialized value as the source would write it (`d_h.W`, `h_pre`). */
@@ -295,6 +330,7 @@ export class Plan {
  * batch (x @ W for x [..., m, k]): an epilogue then applies per column as it is stored.
  */
 function oneProduct(mm: Node): boolean {
+  if (mm.op !== "matmul") return true;
   if (mm.shape.length === 2 && mm.attrs["fold"] !== true) return true;
   return mm.attrs["fold"] !== true && mm.attrs["ta"] !== true && mm.inputs[1]!.shape.length === 2;
 }

@@ -12,7 +12,12 @@ import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import type { BufferAccess } from "../js/entry.ts";
 import type { Backend } from "../js/module.ts";
 import { optimizer, type UpdateTarget } from "../js/optim.ts";
-import { bufferNodes, params as jsParams, stateDecls as jsState } from "../js/storage.ts";
+import {
+  bufferNodes,
+  params as jsParams,
+  stateDecls as jsState,
+  weightsOption,
+} from "../js/storage.ts";
 import type { KernelSet } from "../schedule/kernels.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
 import { jsComment, jsString, sourceLine } from "../text.ts";
@@ -47,7 +52,10 @@ export function wasmBackend(
     const w = wasmKernel(k, exportName(k.name));
     if (typeof w === "string") return `${k.name.slice(1)}: ${w}`;
     const comments = uses.get(k.name) ?? [];
-    built.set(k.name, { ...w, funcs: w.funcs.map((f) => ({ ...f, comments })) });
+    built.set(k.name, {
+      ...w,
+      funcs: w.funcs.map((f) => ({ ...f, comments: [...comments, ...(f.comments ?? [])] })),
+    });
   }
   const layout = new Layout(plan, memory, scratchOf(plan, built));
   const updates = wasmUpdates(plan, layout);
@@ -333,6 +341,7 @@ class Layout {
       "$makeViews();",
       ...paramLines,
       ...stateLines,
+      ...weightsOption(p),
     ];
   }
 

@@ -9,15 +9,21 @@ import { get, v, type Code } from "./code.ts";
 import { dropoutKernel } from "./dropout.ts";
 import { elementwiseKernel } from "./elementwise.ts";
 import type { Expr, KernelParam } from "./kernel.ts";
-import { batchnormDxKernel, count, softmaxKernel, softmaxXentKernel } from "./lines-kernels.ts";
+import {
+  batchnormDxKernel,
+  lineLength,
+  softmaxKernel,
+  softmaxXentKernel,
+} from "./lines-kernels.ts";
 import type { FuncBuilder } from "./func.ts";
-import { lineKernel, type Pass } from "./lines.ts";
+import { lineKernel, type Pass, type Runs } from "./lines.ts";
 import { matmulKernel } from "./matmul.ts";
 import { batchDriver } from "./batched.ts";
 import type { Func } from "./module.ts";
 import { WASM_OPS } from "./ops.ts";
 import { optimizerKernel, type OptimizerRule } from "./optim.ts";
-import { broadcastStrides, dyn, mulSize, rowMajor, sizeEq, type Size } from "./sizes.ts";
+import { imageKernel } from "./target-images.ts";
+import { broadcastStrides, dyn, literal, mulSize, rowMajor, sizeEq, type Size } from "./sizes.ts";
 
 /** One argument of a wasm kernel call, in the kernel's own order. */
 export type ArgRef =
@@ -46,6 +52,8 @@ export interface WasmKernel {
 export function wasmKernel(k: Kernel, name: string): WasmKernel | string {
   try {
     if (k.spec.kind === "matmul" && k.spec.batch) return batchedProduct(k, k.spec, name);
+    const image = imageKernel(k, name);
+    if (image) return image;
     const b = new Params(k);
     const func = build(k.spec, name, b);
     return { funcs: [func], calls: [{ func: name, args: b.refs }] };
@@ -176,7 +184,6 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
     }
     case "batchnorm_dx": {
       b.dims();
-      const rows = spec.shape.slice(0, -1);
       const perFeature = (e: KExpr) => {
         if (e.kind !== "read") throw new Unsupported("batchnorm's statistics are not buffers");
         return { ptr: tensors[e.arg]!, broadcast: e.shape.every((d) => d === 1) };
@@ -184,9 +191,7 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
       return batchnormDxKernel({
         name,
         params: b.list,
-        outer: 1,
-        n: b.product(rows),
-        inner: b.size(spec.shape[spec.shape.length - 1]!),
+        ...featureLines(spec.shape, b),
         dy: tensors[0]!,
         x: tensors[1]!,
         mu: perFeature(spec.mean),
@@ -200,7 +205,7 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
     case "conv2d_dw":
     case "pool":
     case "pool_dx":
-      throw new Unsupported(`the wasm target has no ${spec.kind} kernel yet`);
+      throw new Error(`internal: ${spec.kind} is an image kernel`);
     case "dropout_mask": {
       const state = b.add({ name: "state", type: "i32" }, { kind: "rng" });
       b.dims();
@@ -261,20 +266,41 @@ function toExpr(
   }
 }
 
-/** A tensor viewed as [outer, n, inner] around the axes a kernel works along (contiguous ones). */
+/**
+ * A tensor viewed as [outer, n, inner] around the axes a kernel works along: adjacent axes, or
+ * axes on both sides of the kept ones (per channel of [N, C, H, W]: lines of N runs of H W).
+ */
 function lineLayout(
   shape: Shape,
   axes: number[],
   b: Params,
-): { outer: Size; n: Size; inner: Size } {
+): { outer: Size; n: Size; inner: Size; runs?: Runs } {
   const sorted = [...axes].sort((x, y) => x - y);
   const [first, last] = [sorted[0]!, sorted[sorted.length - 1]!];
-  if (last - first + 1 !== sorted.length) throw new Unsupported(`axes ${axes} are not adjacent`);
+  if (last - first + 1 === sorted.length)
+    return {
+      outer: b.product(shape.slice(0, first)),
+      n: b.product(shape.slice(first, last + 1)),
+      inner: b.product(shape.slice(last + 1)),
+    };
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const [k0, k1] = [kept[0]!, kept[kept.length - 1]!];
+  const between = k1 - k0 + 1 === kept.length && sorted.every((a) => a < k0 || a > k1);
+  const stride = literal(b.product(shape.slice(k0)));
+  if (!between || stride === undefined)
+    throw new Unsupported(`axes ${axes} are neither adjacent nor around the ones kept`);
   return {
-    outer: b.product(shape.slice(0, first)),
-    n: b.product(shape.slice(first, last + 1)),
-    inner: b.product(shape.slice(last + 1)),
+    outer: b.product(shape.slice(k0, k1 + 1)),
+    n: b.product(shape.slice(k1 + 1)),
+    inner: 1,
+    runs: { count: b.product(shape.slice(0, k0)), stride },
   };
+}
+
+/** batchnorm's features: the columns of [rows, C], the channels of [N, C, H, W]. */
+function featureLines(shape: Shape, b: Params): { outer: Size; n: Size; inner: Size; runs?: Runs } {
+  if (shape.length === 2) return { outer: 1, n: b.size(shape[0]!), inner: b.size(shape[1]!) };
+  return lineLayout(shape, [0, ...shape.slice(2).map((_, i) => i + 2)], b);
 }
 
 /**
@@ -339,7 +365,7 @@ function reduce(
         kind: "result",
         out,
         value: (vals) =>
-          spec.op === "mean" ? v.div(vals["acc"]!, count(fb, layout.n)) : vals["acc"]!,
+          spec.op === "mean" ? v.div(vals["acc"]!, lineLength(fb, layout)) : vals["acc"]!,
       },
     ];
   };
