@@ -37,3 +37,22 @@ describe("the kernel profile's instrumented module", () => {
       expect([...g.$nncProfile].every((t) => t >= 0)).toBe(true);
     });
 });
+
+describe("the kernel profile of LeNet on the wasm target", () => {
+  it("times its convolutions, whose calls span several lines", () => {
+    const lenet = readFileSync(new URL("../bench/models/lenet.nn", import.meta.url), "utf8");
+    const compiled = compile(lenet, { file: "lenet.nn", dtype: "f32", target: "wasm" });
+    const { js, sites } = instrument(compiled.js);
+    const convs = sites.filter((s) => s.call.startsWith("$k.conv2d"));
+    expect(convs.length).toBe(5);
+    g.$nncProfile = new Float64Array(sites.length).fill(-1);
+    g.$nncClock = clock;
+    const make = (text: string) =>
+      (loadModule(text) as unknown as { createModel(o: object): Model }).createModel({});
+    const [timed, plain] = [make(js), make(compiled.js)];
+    const x = Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 13) / 13);
+    const y = Float32Array.from({ length: 20 }, (_, i) => (i % 11 === 0 ? 1 : 0));
+    for (let s = 0; s < 2; s++) expect(timed.trainStep({ x, y })).toBe(plain.trainStep({ x, y }));
+    expect([...g.$nncProfile].every((t) => t >= 0)).toBe(true);
+  });
+});
