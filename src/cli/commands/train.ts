@@ -10,6 +10,8 @@ import {
 } from "../../train/outputs.ts";
 import { inputFiles, numberOpt, requireData, requireLoss } from "../training.ts";
 import type { Compiled } from "../../compile.ts";
+import type { OptimizerSpec } from "../../ir/model.ts";
+import { scheduleText } from "../../codegen/js/optim.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
@@ -148,11 +150,22 @@ function makeTrainer(p: Parsed, file: string, s: Settings, compiled: Compiled) {
       ? [`no \`optimizer\` in ${file}: training with the default, sgd(lr: ${o.lr})`]
       : []),
     `${plural(s.epochs, "epoch")} of ${plural(steps, "batch", "batches")} of up to ${Math.min(s.batch, train.n)}, ` +
-      `${o.kind} lr ${s.lr ?? o.lr}, seed ${s.seed}${load ? `, from ${load}` : ""}`,
+      [`${o.kind} lr ${s.lr ?? o.lr}`, ...recipe(o), `seed ${s.seed}`].join(", ") +
+      (load ? `, from ${load}` : ""),
     `target: ${compiled.target === "wasm" ? "wasm (WebAssembly SIMD)" : "js"}` +
       (compiled.targetNote ? ` (${compiled.targetNote})` : ""),
   ].join("\n");
   return { trainer, header };
+}
+
+/** What the optimizer runs besides its rate, where the model sets it: `warmup 3 steps, cosine(to: 0.1)`. */
+export function recipe(o: OptimizerSpec): string[] {
+  return [
+    ...(o.warmup ? [`warmup ${o.warmup} step${o.warmup === 1 ? "" : "s"}`] : []),
+    ...(o.schedule ? [`schedule ${scheduleText(o.schedule)}`] : []),
+    ...(o.decay !== undefined && o.decay !== 1 ? [`decay ${o.decay} per epoch`] : []),
+    ...(o.weightDecay ? [`weight decay ${o.weightDecay}`] : []),
+  ];
 }
 
 function train(trainer: Trainer, epochs: number, write: (text: string) => void): History {
