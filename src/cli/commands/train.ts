@@ -1,4 +1,4 @@
-import { oneFile, parse, stringOpt, type Parsed } from "../args.ts";
+import { oneFile, parse, stringOpt, UsageError, type Parsed } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileOptions } from "../common.ts";
 import {
@@ -84,7 +84,7 @@ function settings(p: Parsed): Settings {
   const plot = stringOpt(p, "plot");
   return {
     data: requireData(p, usage),
-    epochs: numberOpt(p, "epochs", 10, "int", 1),
+    epochs: epochsOpt(p),
     batch: numberOpt(p, "batch", 32, "int", 1),
     seed: numberOpt(p, "seed", 1, "int", 0),
     lr:
@@ -95,6 +95,16 @@ function settings(p: Parsed): Settings {
     save: save === undefined ? undefined : { path: save, what: "the --save weights" },
     plot: plot === undefined ? undefined : { path: plot, what: "the --plot chart" },
   };
+}
+
+/** --epochs: at least 1; 0 is what `nnc init` is for. */
+function epochsOpt(p: Parsed): number {
+  const text = stringOpt(p, "epochs");
+  if (text !== undefined && text.trim() !== "" && Number(text) === 0)
+    throw new UsageError(
+      "--epochs 0 trains nothing; the initial weights are written by nnc init FILE.nn --seed N --save W.safetensors",
+    );
+  return numberOpt(p, "epochs", 10, "int", 1);
 }
 
 export const trainCommand = defineCommand({
