@@ -12,6 +12,7 @@ import { statsCommand } from "./commands/stats.ts";
 import { trainCommand } from "./commands/train.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { initCommand } from "./commands/init.ts";
+import { predictCommand } from "./commands/predict.ts";
 import { exportCommand } from "./commands/export.ts";
 import { packageVersion } from "./version.ts";
 
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   initCommand,
   trainCommand,
   evalCommand,
+  predictCommand,
   exportCommand,
 ];
 
