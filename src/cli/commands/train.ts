@@ -36,7 +36,8 @@ the held-out loss and accuracy of each epoch (with the seconds that epoch took),
   --batch N              examples per step (default 32)
   --lr X                 learning rate (finite, above 0), instead of the one in the model's optimizer
   --seed N               seed of the initial params, the shuffling and dropout (default 1)
-  --load W.safetensors   start from these params and state instead of the initializers
+  --load W.safetensors   start from these params and state instead of the initializers (a file of
+                         nnc train --save, or of nnc init: the initializers written apart)
   --save W.safetensors   write the trained params and state (safetensors format; its folder is
                          made, and checked, before training starts; should the write still
                          fail at the end, they go to a fallback file the error names)
