@@ -7,6 +7,7 @@ export { NnError, formatDiagnostic, codes, type Code, type Diagnostic } from "./
 
 // the generated module's interface
 export type {
+  ArrayOf,
   CreateOptions,
   Dim,
   Feed,
@@ -14,6 +15,7 @@ export type {
   FloatArray,
   GeneratedModule,
   Grads,
+  InferenceModel,
   Meta,
   Model,
   Outputs,

@@ -208,6 +208,24 @@ describe("bin/nnc.js", () => {
     expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, "\\.")}:\\d+:\\d+: error NN1001`));
     expect(r.stderr).not.toMatch(/node:internal|at Object\./);
   }, 30_000); // a process of its own: slow to start on a busy machine
+
+  it("stops quietly, with exit code 0, when the reader of its output stops early (| head)", () => {
+    // 2,000 rows of predictions: far more than a pipe holds, so nnc writes after head has gone
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        'node bin/nnc.js init models/mnist.nn --save "$1" >/dev/null && ' +
+          'node bin/nnc.js predict models/mnist.nn --load "$1" --data mnist | head -1; ' +
+          'echo "exit ${PIPESTATUS[0]}"',
+        "_",
+        join(dir, "mnist-init.safetensors"),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stdout).toBe(`${Array.from({ length: 10 }, (_, i) => `p_${i}`).join(",")}\nexit 0\n`);
+    expect(r.stderr).toBe("");
+  }, 60_000);
 });
 
 describe("nnc --version", () => {

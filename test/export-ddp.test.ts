@@ -251,25 +251,28 @@ describe.runIf(torchAvailable())("train_ddp.py checks its data as nnc train does
   });
 
   /** train_ddp.py run as a launcher runs it: its exit code, its stderr, and whether it saved. */
-  function runScript(script: string, data: string) {
+  function runScript(script: string, data: string, flags: string[] = [], env = {}) {
     const save = join(dir, `saved-${files++}.safetensors`);
-    const r = spawnSync(python, [script, "--data", data, "--epochs", "1", "--save", save], {
+    const args = [script, "--data", data, "--epochs", "1", "--save", save, ...flags];
+    const r = spawnSync(python, args, {
       encoding: "utf8",
-      env: { ...process.env, OMP_NUM_THREADS: "1" },
+      env: { ...process.env, OMP_NUM_THREADS: "1", ...env },
     });
     return { status: r.status, err: r.stderr.trimEnd(), saved: existsSync(save) };
   }
 
   it.each([
-    ["a NaN cell", "x1,x2,y\n0,0,0\nNaN,1,1\n"],
-    ["a bce target of 2", "x1,x2,y\n0,0,0\n0,1,2\n"],
-    ["an empty cell", "x1,x2,y\n0,,0\n1,1,0\n"],
+    ["a NaN cell", "x1,x2,y\n0,0,0\nNaN,1,1\n", []],
+    ["a bce target of 2", "x1,x2,y\n0,0,0\n0,1,2\n", []],
+    ["an empty cell", "x1,x2,y\n0,,0\n1,1,0\n", []],
+    // said once, before any rank starts
+    ["an empty cell (--nproc 2)", "x1,x2,y\n0,,0\n1,1,0\n", ["--nproc", "2"]],
   ])(
     "exits 1 on %s with nnc's message, and saves nothing",
-    async (_what, text) => {
+    async (_what, text, flags) => {
       const data = csvFile(text);
       const script = await scriptOf({ model: "xor" });
-      expect(runScript(script, data)).toEqual({
+      expect(runScript(script, data, flags)).toEqual({
         status: 1,
         err: await nncRefusal("models/xor.nn", data),
         saved: false,
@@ -278,16 +281,50 @@ describe.runIf(torchAvailable())("train_ddp.py checks its data as nnc train does
     60_000,
   );
 
-  it("stops where nnc train stops, at a loss that is not finite (NN7001), and saves nothing", async () => {
-    const source =
-      "model m {\n  input x: [batch, 1]\n  target y: [batch, 1]\n  param w: [1, 1] = ones\n" +
-      "  p = log(x @ w)\n  output p\n  loss = mean(mse(p, y))\n}\n";
-    const file = modelFile("log", source);
-    const data = csvFile("x,y\n-1,0\n-2,0\n");
-    const r = runScript(await scriptOf({ model: "log", source }), data);
-    expect(r).toMatchObject({ status: 1, saved: false });
-    const head = "error NN7001: training stopped at step 1 (epoch 1): the loss is NaN";
-    expect(r.err).toContain(`${file}:1:1: ${head}; nothing is saved`);
-    expect(await nncRefusal(file, data)).toContain(head);
-  }, 60_000);
+  it.each([
+    ["in one process", []],
+    ["in each of 2 ranks of --nproc 2", ["--nproc", "2"]],
+  ])(
+    "stops where nnc train stops, at a loss that is not finite (NN7001), and saves nothing: %s",
+    async (_, flags) => {
+      const source =
+        "model m {\n  input x: [batch, 1]\n  target y: [batch, 1]\n  param w: [1, 1] = ones\n" +
+        "  p = log(x @ w)\n  output p\n  loss = mean(mse(p, y))\n}\n";
+      const file = modelFile("log", source);
+      const data = csvFile("x,y\n-1,0\n-2,0\n-3,0\n-4,0\n");
+      const r = runScript(await scriptOf({ model: "log", source }), data, flags);
+      expect(r).toMatchObject({ status: 1, saved: false });
+      const head = "error NN7001: training stopped at step 1 (epoch 1): the loss is NaN";
+      // said once, by rank 0
+      expect(r.err).toBe(
+        `${file}:1:1: ${head}; nothing is saved (nnc train on the same data and weights names ` +
+          "the first value that is not finite)",
+      );
+      expect(await nncRefusal(file, data)).toContain(head);
+    },
+    60_000,
+  );
+
+  it.each([
+    [
+      "--nproc 0",
+      ["--nproc", "0"],
+      {},
+      /--nproc expects a number of processes of at least 1, got 0/,
+    ],
+    [
+      "--nproc under a launcher",
+      ["--nproc", "2"],
+      { WORLD_SIZE: "2", RANK: "0" },
+      /--nproc starts the processes itself; under a launcher that sets WORLD_SIZE, leave it out/,
+    ],
+  ])(
+    "refuses %s as a usage error (exit 2), before reading the data",
+    async (_, flags, env, message) => {
+      const r = runScript(await scriptOf({ model: "xor" }), "no-such.csv", flags, env);
+      expect(r).toMatchObject({ status: 2, saved: false });
+      expect(r.err).toMatch(message);
+    },
+    60_000,
+  );
 });

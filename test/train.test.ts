@@ -443,7 +443,7 @@ describe("a step that is finite in the reference interpreter", () => {
     expect(broken).not.toBe(c.js);
     const tampered = {
       ...c,
-      load: () => loadModule(broken) as unknown as ReturnType<typeof c.load>,
+      load: <M>() => loadModule(broken) as unknown as M,
     };
     const d = diagnostic(() =>
       new Trainer(tampered, data(c), data(c), { epochs: 1, batch: 2, seed: 1 }).run(),

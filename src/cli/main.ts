@@ -11,6 +11,8 @@ import { checkCommand } from "./commands/check.ts";
 import { statsCommand } from "./commands/stats.ts";
 import { trainCommand } from "./commands/train.ts";
 import { evalCommand } from "./commands/eval.ts";
+import { initCommand } from "./commands/init.ts";
+import { predictCommand } from "./commands/predict.ts";
 import { exportCommand } from "./commands/export.ts";
 import { packageVersion } from "./version.ts";
 
@@ -21,8 +23,10 @@ export const commands: Command[] = [
   traceCommand,
   checkCommand,
   statsCommand,
+  initCommand,
   trainCommand,
   evalCommand,
+  predictCommand,
   exportCommand,
 ];
 

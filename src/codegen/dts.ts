@@ -15,8 +15,10 @@ export function emitDts(plan: Plan): string {
   const training = m.train.loss !== null;
   const feedType = (l: Leaf) => (isScalar(l.shape) ? "number" : `${arr} | ArrayLike<number>`);
   const valueType = (s: Shape) => (isScalar(s) ? "number" : arr);
-  const iface = (name: string, fields: string[], ext = "") =>
-    [`export interface ${name}${ext} {`, ...fields, "}"].join("\n");
+  // object types, not interfaces: an object type of the model's names is also the generic
+  // form's (a Record by any name), so that the module is a GeneratedModule (src/types.ts)
+  const iface = (name: string, fields: string[], base = "") =>
+    [`export type ${name} = ${base}{`, ...fields, "};"].join("\n");
   return [
     `// ${jsComment(m.name)}: the interface of the generated module.`,
     iface(
@@ -42,7 +44,7 @@ export function emitDts(plan: Plan): string {
     iface(
       "TrainFeed",
       m.targets.map((l) => field(l.name, feedType(l))),
-      " extends Feed",
+      "Feed & ",
     ),
     iface(
       "Outputs",

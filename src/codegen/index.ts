@@ -216,7 +216,7 @@ export interface LoadedModule {
 }
 
 /** The inputs of a call, by name: an object (own properties only) or a Map. */
-export type FeedArg = Record<string, unknown> | Map<string, unknown>;
+export type FeedArg = Record<string, unknown> | ReadonlyMap<string, unknown>;
 
 export interface GeneratedModel {
   params: Record<string, Float32Array | Float64Array>;

@@ -11,6 +11,7 @@
 import type { ModelIR } from "../ir/model.ts";
 import { pyComment, pyString, pythonFile } from "../codegen/text.ts";
 import { dataChecks } from "./ddp-data.ts";
+import { ddpLaunch } from "./ddp-launch.ts";
 
 const imports = `
 import argparse
@@ -114,36 +115,9 @@ def steps_per_epoch(n, batch):
     return full + (1 if rest >= 2 or (rest == 1 and full == 0) else 0)
 
 
-def main():
-    p = argparse.ArgumentParser(description="Trains the model with torch.distributed, as nnc train does.")
-    p.add_argument("--data", required=True, help="a CSV file, as nnc train --data reads it")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch", type=int, default=32, help="examples per step, over all processes")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--holdout", type=float, default=0.2)
-    p.add_argument("--load", help="initial weights (safetensors, e.g. from nnc train --save)")
-    p.add_argument("--save", help="where to write the trained weights (safetensors)")
-    p.add_argument("--dtype", choices=["f32", "f64"], default="f32")
-    args = p.parse_args()
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    # the data first, checked as nnc train checks it: bad data stops every process before it joins
-    try:
-        fields, n = read_data(args.data, args.dtype)
-    except DataError as e:
-        if rank == 0:
-            print(e, file=sys.stderr)
-        sys.exit(1)
-    device = torch.device("cpu")
-    if world > 1:
-        cuda = torch.cuda.is_available()
-        if cuda:
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if cuda else "gloo")
-
+def train(rank, world, device, args, fields, n):
+    """Trains as nnc train does, this rank's share of every batch; rank 0 reports and saves.
+    False where a step is not finite (NN7001, said by rank 0), and nothing is saved."""
     torch.manual_seed(args.seed)
     model = nnc_model.Model()
     if args.dtype == "f64":
@@ -155,7 +129,7 @@ def main():
     model = model.to(device)
     dtype = torch.float64 if args.dtype == "f64" else torch.float32
     data = {k: v.to(dtype) for k, v in tensors(fields, n).items()}
-    train, test, n_train = split(data, n, args.holdout)
+    train_set, test_set, n_train = split(data, n, args.holdout)
     net = DistributedDataParallel(TrainLoss(model)) if world > 1 else TrainLoss(model)
     optimizer = model.make_optimizer()
     batch = max(1, min(args.batch, n_train))
@@ -178,7 +152,7 @@ def main():
                 mine = rows[rank::world]
                 # a process without examples still joins the gradient average, with weight 0
                 share = len(mine) * world / len(rows)
-                feed = {k: v[torch.tensor(mine or rows[:1])].to(device) for k, v in train.items()}
+                feed = {k: v[torch.tensor(mine or rows[:1])].to(device) for k, v in train_set.items()}
                 optimizer.zero_grad(set_to_none=True)
                 loss = net(feed)
                 (loss * share).backward()
@@ -194,23 +168,16 @@ def main():
     except StepError as e:
         if rank == 0:
             print(e, file=sys.stderr)
-        if world > 1:
-            dist.destroy_process_group()
-        sys.exit(1)
+        return False
     if rank == 0:
         with torch.no_grad():
             final = model.eval_loss(**{k: v.to(device) for k, v in data.items()}).item()
-            held = model.eval_loss(**{k: v.to(device) for k, v in test.items()}).item()
+            held = model.eval_loss(**{k: v.to(device) for k, v in test_set.items()}).item()
         if args.save:
             model.save_weights(args.save)
         report = {"epochs": args.epochs, "processes": world, "train_loss": train_loss, "test_loss": held, "final_loss": final}
-        print(json.dumps(report))
-    if world > 1:
-        dist.destroy_process_group()
-
-
-if __name__ == "__main__":
-    main()
+        print(json.dumps(report), flush=True)
+    return True
 `;
 
 /** The DDP training script for the module written to `moduleFile` (a file name, same folder). */
@@ -219,16 +186,18 @@ export function exportDdp(model: ModelIR, moduleFile: string): string {
     "train_ddp.py, written by nnc export --ddp: trains the model with torch.distributed",
     [
       `# model ${pyComment(model.name)} of ${pyComment(moduleFile)}, as nnc train trains it.`,
-      "# On one machine with N processes (gloo on CPU, nccl on GPUs):",
-      "#   torchrun --nproc_per_node=N train_ddp.py --data DATA.csv --epochs 10 --save W.safetensors",
-      "# On several, torchrun --nnodes=M --node_rank=K --master_addr=HOST ... on each. torchrun sets",
-      "# MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK; so can any launcher, by hand.",
-      "# Without them it trains in one process.",
+      "# On one machine with N processes (gloo on CPU, nccl on GPUs), started by the script itself:",
+      "#   python3 train_ddp.py --nproc N --data DATA.csv --epochs 10 --save W.safetensors",
+      "# or by a launcher: torchrun --nproc_per_node=N train_ddp.py --data DATA.csv ..., and on",
+      "# several machines torchrun --nnodes=M --node_rank=K --master_addr=HOST ... on each. A",
+      "# launcher sets MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK; so can a shell, by",
+      "# hand. Without --nproc or those variables it trains in one process.",
       `MODULE = ${pyString(moduleFile)}`,
       `SOURCE = ${pyString(model.file)}`,
       imports,
       dataChecks(model),
       script,
+      ddpLaunch,
     ],
   );
 }

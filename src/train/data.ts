@@ -127,6 +127,40 @@ export function fit(table: Table, model: ModelIR, source = table.file): Dataset 
   return { source, n: table.rows, fields };
 }
 
+/**
+ * Fits `table` to the model's inputs alone, for predictions: its columns are the inputs', or the
+ * inputs' and then the targets' as `fit` reads them (the targets' are left unread).
+ */
+export function fitInputs(table: Table, model: ModelIR, source = table.file): Dataset {
+  const ss = slots(model, table.file);
+  const inputs = ss.filter((s) => s.role === "input");
+  const own = widths(inputs).full;
+  const { full, compact } = widths(ss);
+  if (table.columns !== own && table.columns !== full && table.columns !== compact) {
+    const all = full === compact ? `${full}` : `${full} (or ${compact})`;
+    const more = own === full ? "" : `, or ${all} with the targets' after them (left unread)`;
+    throw dataError(
+      "NN6003",
+      { file: table.file, line: 1, col: 1 },
+      `the model \`${model.name}\` takes ${own} input column${own === 1 ? "" : "s"}: ` +
+        `${describeColumns(inputs)}${more}; the data has ${table.columns}`,
+    );
+  }
+  const Array_ = table.values instanceof Float32Array ? Float32Array : Float64Array;
+  let col = 0;
+  const fields = inputs.map((s): Field => {
+    const data = new Array_(table.rows * s.width);
+    for (let r = 0; r < table.rows; r++)
+      data.set(
+        table.values.subarray(r * table.columns + col, r * table.columns + col + s.width),
+        r * s.width,
+      );
+    col += s.width;
+    return { name: s.leaf.name, role: s.role, width: s.width, shape: s.leaf.shape, data };
+  });
+  return { source, n: table.rows, fields };
+}
+
 /** The examples `order[from..to)` of `data`, as a new dataset. */
 export function subset(
   data: Dataset,
