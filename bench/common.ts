@@ -180,3 +180,37 @@ export async function time(
   const sorted = [...reps].sort((a, b) => a - b);
   return { perCall: sorted[Math.floor(sorted.length / 2)]!, reps, wallReps };
 }
+
+/** timed repetitions per workload in one round */
+export const REPS = 3;
+
+/**
+ * Times `fn` for about `seconds` per repetition, after half a second of warm-up at least: code the
+ * optimizing compiler dropped (a dynamic-batch model's kernels meeting a new batch size) takes
+ * that long to be optimized again on a busy machine, and a user's steady state is what we report.
+ * A call that takes longer than `seconds` (tfjs-cpu's LeNet step: seconds) is warmed up twice
+ * and timed once per repetition.
+ */
+export async function timeFor(
+  fn: () => unknown,
+  seconds: number,
+  isAsync = false,
+): Promise<Timing> {
+  const t0 = performance.now();
+  const slow = (calls: number) => (performance.now() - t0) / 1000 > seconds * calls;
+  for (let i = 1; i <= 5 || performance.now() - t0 < 500; i++) {
+    if (isAsync) await fn();
+    else fn();
+    if (i >= 2 && slow(i)) return time(fn, { warmup: 0, calls: 1, reps: REPS, async: isAsync });
+  }
+  const probe = await time(fn, { warmup: 0, calls: 3, reps: 1, async: isAsync });
+  const calls = Math.max(3, Math.round(seconds / Math.max(probe.perCall, 1e-7)));
+  return time(fn, { warmup: Math.max(5, calls >> 1), calls, reps: REPS, async: isAsync });
+}
+
+/** A weighted sum of an output, to check that contenders compute the same numbers. */
+export function checksum(p: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) s += p[i]! * ((i % 7) + 1);
+  return s;
+}

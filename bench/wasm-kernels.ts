@@ -6,6 +6,8 @@
 //     kernels (bench/wasm-mlp.ts) next to the JS target's trainStep, and what copying the params
 //     into and out of wasm memory at every step would add (src/codegen/wasm/README.md).
 //  3. Relaxed SIMD (fused multiply-add), measured in a child process with the engine's flag.
+//  4. LeNet's convolutions (models/lenet.nn, batch 64) on both targets, and its training step
+//     (bench/wasm-conv.ts).
 // Every number is the best of many interleaved rounds in CPU time of the process (one thread):
 // the machine is shared and noisy, so only ratios within one run mean anything. Writes
 // bench/results/wasm-kernels.{json,md} and the table into README.md between its markers.
@@ -20,34 +22,8 @@ import { encode, hasRelaxedSimd, matmulKernel, matmulParams } from "../src/codeg
 import type { MatmulSpec } from "../src/codegen/wasm/index.ts";
 import { PARAMS, wasmMlp } from "./wasm-mlp.ts";
 import { mlpWeights, rng } from "./common.ts";
-
-interface Timed {
-  label: string;
-  run: () => void;
-  best: number;
-}
-
-/** CPU time of this process in ms: on a shared machine far steadier than wall-clock time. */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** Best CPU time per call in ms of each, over interleaved rounds of about `budget` ms each. */
-function measure(items: Timed[], rounds = 15, budget = 20): void {
-  const reps = items.map((it) => {
-    for (let w = 0; w < 50; w++) it.run();
-    const t0 = performance.now();
-    it.run();
-    return Math.max(1, Math.round(budget / Math.max(performance.now() - t0, 1e-3)));
-  });
-  for (let r = 0; r < rounds; r++)
-    items.forEach((it, k) => {
-      const t0 = cpuMs();
-      for (let i = 0; i < reps[k]!; i++) it.run();
-      it.best = Math.min(it.best, (cpuMs() - t0) / reps[k]!);
-    });
-}
+import { measure, type Timed } from "./measure.ts";
+import { convolutions, lenetStep } from "./wasm-conv.ts";
 
 interface Product {
   label: string;
@@ -229,6 +205,9 @@ async function main() {
   const relaxed = relaxedInChild();
   process.stderr.write("bench:kernels: training step...\n");
   const step = await trainingStep();
+  process.stderr.write("bench:kernels: convolutions and LeNet's step...\n");
+  const convs = convolutions();
+  const lenet = lenetStep();
   const when = new Date().toISOString().slice(0, 16).replace("T", " ");
   const lines = [
     "# wasm kernels",
@@ -251,6 +230,13 @@ async function main() {
       `${fmt(100 * step.copyShareOfStep)}% of the wasm step.`,
     `Inference at batch 1 from the kernels: ${fmt(step.forwardBatch1Ms * 1000)} µs; copying the params in ` +
       `before it would add ${fmt(step.copyInMs * 1000)} µs.`,
+    "",
+    "| LeNet's convolutions, batch 64 | wasm GFLOP/s | JS target GFLOP/s | wasm / JS |",
+    "|---|---|---|---|",
+    ...convs.map((r) => `| ${r.conv} | ${fmt(r.wasm)} | ${fmt(r.js)} | ${fmt(r.wasm / r.js)}× |`),
+    "",
+    `LeNet training step (models/lenet.nn, batch ${lenet.batch}, Adam): JS target ${fmt(lenet.jsMs, 2)} ms, ` +
+      `wasm target ${fmt(lenet.wasmMs, 2)} ms: ${fmt(lenet.speedup)}×.`,
   ];
   const md = lines.join("\n") + "\n";
   process.stdout.write(md);
@@ -270,7 +256,7 @@ async function main() {
   }
   writeFileSync(
     new URL("wasm-kernels.json", dir),
-    JSON.stringify({ products: table, relaxed, step }, null, 2) + "\n",
+    JSON.stringify({ products: table, relaxed, step, convs, lenet }, null, 2) + "\n",
   );
 }
 

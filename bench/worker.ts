@@ -10,12 +10,14 @@ import {
   loadMnist,
   mlpBnWeights,
   mlpWeights,
-  time,
+  checksum,
+  timeFor,
+  type Timing,
   xorSetup,
   type Split,
-  type Timing,
 } from "./common.ts";
 import type { Contender, Trainer } from "./contenders/contender.ts";
+import { runLenet, type LenetResult } from "./lenet-worker.ts";
 
 export interface Alloc {
   bytesPerStep: number;
@@ -25,7 +27,7 @@ export interface Alloc {
   gcs: number;
 }
 
-export interface WorkerResult {
+export interface WorkerResult extends LenetResult {
   contender: string;
   backend?: string;
   /** seconds per call of each timed repetition, by workload: CPU time, and wall-clock time */
@@ -41,8 +43,6 @@ export interface WorkerResult {
 }
 
 const BATCH = 64;
-/** timed repetitions per workload in one round */
-const REPS = 3;
 
 async function contender(name: string): Promise<{ c: Contender; backend?: string }> {
   const nnc = await import("./contenders/nnc.ts");
@@ -54,22 +54,6 @@ async function contender(name: string): Promise<{ c: Contender; backend?: string
   const backend = name === "tfjs-wasm" ? "wasm" : "cpu";
   const m = await import("./contenders/tfjs.ts");
   return { c: m.tfjs(backend), backend: await m.useBackend(backend) };
-}
-
-/** Timing with enough calls per repetition to last about `seconds`. */
-/**
- * Times `fn` for about `seconds` per repetition, after half a second of warm-up at least: code the
- * optimizing compiler dropped (a dynamic-batch model's kernels meeting a new batch size) takes
- * that long to be optimized again on a busy machine, and a user's steady state is what we report.
- */
-async function timeFor(fn: () => unknown, seconds: number, isAsync = false): Promise<Timing> {
-  const t0 = performance.now();
-  for (let i = 0; i < 5 || performance.now() - t0 < 500; i++)
-    if (isAsync) await fn();
-    else fn();
-  const probe = await time(fn, { warmup: 0, calls: 3, reps: 1, async: isAsync });
-  const calls = Math.max(3, Math.round(seconds / Math.max(probe.perCall, 1e-7)));
-  return time(fn, { warmup: Math.max(5, calls >> 1), calls, reps: REPS, async: isAsync });
 }
 
 function stepper(t: Trainer, train: Split) {
@@ -167,34 +151,13 @@ function compileTimes(target: "js" | "wasm"): WorkerResult["compileMs"] {
   return out;
 }
 
-function record(result: WorkerResult, workload: string, t: Timing): void {
+export function record(result: WorkerResult, workload: string, t: Timing): void {
   result.reps[workload] = t.reps;
   result.wallReps[workload] = t.wallReps;
 }
 
-function checksum(p: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < p.length; i++) s += p[i]! * ((i % 7) + 1);
-  return s;
-}
-
-/**
- * The first round also trains one epoch for the accuracy, measures allocation and compile times;
- * later rounds only time, so that the contenders' rounds interleave over the run.
- */
-async function main(name: string, round: string): Promise<WorkerResult> {
-  const { c, backend } = await contender(name);
-  const result: WorkerResult = {
-    contender: c.name,
-    reps: {},
-    wallReps: {},
-    ...(backend ? { backend } : {}),
-  };
-  if (round === "alloc") {
-    await allocationRun(c, result);
-    return result;
-  }
-  const first = round === "0";
+/** The MLP and small-model workloads (1 to 4); with the compile times in nnc's first round. */
+async function mlpWorkloads(c: Contender, name: string, result: WorkerResult, first: boolean) {
   if (name === "nnc" && first) result.compileMs = compileTimes("js");
   if (name === "nnc-wasm" && first) result.compileMs = compileTimes("wasm");
   const { train, test } = loadMnist();
@@ -231,12 +194,35 @@ async function main(name: string, round: string): Promise<WorkerResult> {
     const grad = await c.neuron();
     record(result, "neuron", await timeFor(grad, 0.3));
   }
+}
+
+/**
+ * The first round also trains one epoch for the accuracy, runs LeNet's sanity steps, measures
+ * allocation and compile times; later rounds only time, so that the contenders' rounds
+ * interleave over the run. `lenetOnly` runs the LeNet workloads alone.
+ */
+async function main(name: string, round: string, lenetOnly: boolean): Promise<WorkerResult> {
+  const first = round === "0";
+  if (name === "pytorch") return (await import("./contenders/pytorch.ts")).pytorch(first);
+  const { c, backend } = await contender(name);
+  const result: WorkerResult = {
+    contender: c.name,
+    reps: {},
+    wallReps: {},
+    ...(backend ? { backend } : {}),
+  };
+  if (round === "alloc") {
+    await allocationRun(c, result);
+    return result;
+  }
+  if (!lenetOnly) await mlpWorkloads(c, name, result, first);
+  await runLenet(c, result, first, record);
   return result;
 }
 
 const name = process.argv[2];
-if (!name) throw new Error("usage: worker.ts CONTENDER [ROUND | alloc]");
-main(name, process.argv[3] ?? "0").then(
+if (!name) throw new Error("usage: worker.ts CONTENDER [ROUND | alloc] [lenet]");
+main(name, process.argv[3] ?? "0", process.argv[4] === "lenet").then(
   (r) => process.stdout.write(`RESULT ${JSON.stringify(r)}\n`),
   (e: unknown) => {
     console.error(e);

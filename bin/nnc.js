@@ -19,4 +19,11 @@ const cli =
   checkout && (await tsxLoader())
     ? await import("../src/cli/main.ts")
     : await import("../dist/cli/main.js");
+// a reader that stops early (`nnc predict ... | head`) closes the pipe: nnc stops quietly, as cat
+// does, with what it was writing left unread (files it writes are written whole before)
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (e) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(0);
+  });
 process.exitCode = await cli.main(process.argv.slice(2));

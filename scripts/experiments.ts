@@ -2,7 +2,8 @@
 // (docs/*.svg) and rewrites the document with the numbers measured. Every run is an `nnc train`
 // command, printed in the document; running that command gives the same numbers (same seed, same
 // data, same weights bit for bit).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeOutput } from "../src/train/outputs.ts";
 import * as prettier from "prettier";
 import { blobs, moons as moonsData, spirals } from "./experiments/datasets.ts";
 import { perceptron } from "./experiments/perceptron.ts";
@@ -41,7 +42,7 @@ const markdown = [
   ...doc,
 ].join("\n");
 const style = (await prettier.resolveConfig("docs/EXPERIMENTS.md")) ?? {};
-writeFileSync(
+writeOutput(
   "docs/EXPERIMENTS.md",
   await prettier.format(markdown, { ...style, parser: "markdown" }),
 );

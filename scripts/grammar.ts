@@ -1,7 +1,8 @@
 // Writes src/parse/grammar.ts, the text of grammar/nn.ohm as a string constant, so that the
 // parser needs no file system and the compiler bundles for a browser. grammar/nn.ohm stays the
 // one source of truth: `npm run build` runs this first, and a test fails when the file is stale.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeOutput } from "../src/train/outputs.ts";
 import { fileURLToPath } from "node:url";
 
 export const grammarFile = new URL("../grammar/nn.ohm", import.meta.url);
@@ -19,6 +20,6 @@ export function grammarModule(grammar: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(generatedFile, grammarModule(readFileSync(grammarFile, "utf8")));
+  writeOutput(fileURLToPath(generatedFile), grammarModule(readFileSync(grammarFile, "utf8")));
   console.log(`wrote ${fileURLToPath(generatedFile)}`);
 }

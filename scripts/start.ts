@@ -1,6 +1,7 @@
 // `npm start`: compile models/mnist.nn to build/mnist.js, train it on the MNIST digits with a
 // progress bar, and end with the test accuracy and where the generated code is.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeOutput, writeOutputs } from "../src/train/outputs.ts";
 import { compile } from "../src/index.ts";
 import { loadData } from "../src/train/load.ts";
 import { Trainer } from "../src/train/trainer.ts";
@@ -15,10 +16,11 @@ const batch = 32;
 const seed = 1;
 
 const compiled = compile(readFileSync(file, "utf8"), { file });
-mkdirSync("build", { recursive: true });
-writeFileSync("build/mnist.js", compiled.js);
-writeFileSync("build/mnist.d.ts", compiled.dts);
-writeFileSync("build/mnist.grad.js", compiled.gradSource);
+writeOutputs([
+  { path: "build/mnist.js", what: "the module", data: compiled.js },
+  { path: "build/mnist.d.ts", what: "its declarations", data: compiled.dts },
+  { path: "build/mnist.grad.js", what: "its gradient code", data: compiled.gradSource },
+]);
 console.log(`compiled ${file} -> build/mnist.js (and build/mnist.d.ts)`);
 
 // training runs as `nnc train` runs it: on the wasm target where the model gains from it
@@ -36,7 +38,7 @@ console.log(
   `\ntraining loss per step\n${terminalCurve(history.steps, { x: `${history.steps.length} steps` })}`,
 );
 saveWeights("build/mnist.safetensors", compiled.model, trainer.model);
-writeFileSync("build/mnist.svg", trainingChart(history, `${compiled.model.name} on MNIST`));
+writeOutput("build/mnist.svg", trainingChart(history, `${compiled.model.name} on MNIST`));
 
 const last = history.epochs[history.epochs.length - 1]!;
 console.log(`

@@ -1,7 +1,8 @@
 // `npm run walkthrough`: writes docs/BACKPROP.md, backprop through models/mnist.nn line by line,
 // from the compiler's real output (`nnc grad --math`, `nnc grad`, `nnc grad --kernels`) with a
 // paragraph for each line of the model. A test checks that the page matches the compiler.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeOutput } from "../src/train/outputs.ts";
 import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";
 import { compile } from "../src/index.ts";
@@ -115,6 +116,6 @@ function page(): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync("docs/BACKPROP.md", await walkthrough());
+  writeOutput("docs/BACKPROP.md", await walkthrough());
   console.log("wrote docs/BACKPROP.md");
 }

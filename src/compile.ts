@@ -10,7 +10,13 @@ import {
   type GradView,
   type Schedule,
 } from "./codegen/index.ts";
-import type { GeneratedModule } from "./types.ts";
+import type { ArrayOf, FloatArray, GeneratedModule, InferenceModel } from "./types.ts";
+
+/** Any generated module, of either dtype, trainable or not: what `load<M>` may be told it is. */
+type AnyModule = GeneratedModule<FloatArray, InferenceModel>;
+
+/** The dtype options ask for (`undefined`: the default, f32). */
+type DtypeOf<O> = O extends { dtype?: infer D } ? D : undefined;
 import { gradients, NoGradientError } from "./autodiff/grad.ts";
 import { Diagnostics, NnError, type At } from "./diagnostics.ts";
 import {
@@ -59,8 +65,11 @@ export interface PassReport {
   missed: Missed[];
 }
 
-/** What `compile` returns: the module's text, its types, and the compiler's view of it. */
-export interface Compiled {
+/**
+ * What `compile` returns: the module's text, its types, and the compiler's view of it. `A` is the
+ * array type of its dtype (Float32Array unless `dtype: "f64"`).
+ */
+export interface Compiled<A extends FloatArray = FloatArray> {
   /** the target the module was written for */
   target: "js" | "wasm";
   /** why it is not the target asked for */
@@ -88,11 +97,17 @@ export interface Compiled {
   fused: boolean;
   /** the kernels and buffers emitted */
   schedule: Schedule;
-  /** the module's exports, evaluated in-process (with `new Function`: no file, no import) */
-  load(): GeneratedModule;
+  /**
+   * The module's exports, evaluated in-process (with `new Function`: no file, no import), typed
+   * by their generic forms; or, as `M`, by the module's own `.d.ts` (`load<typeof Xor>()` after
+   * `import type * as Xor from "./xor.js"`), which names its params, inputs and outputs. `M` is
+   * the caller's word, as `querySelector<HTMLInputElement>`'s is: nothing checks it against
+   * the source.
+   */
+  load<M extends AnyModule = GeneratedModule<A>>(): M;
   /** `load`, compiling the wasm target's binary asynchronously: a browser's main thread compiles
    * only small WebAssembly modules synchronously, so pages load the wasm target this way */
-  loadAsync(): Promise<GeneratedModule>;
+  loadAsync<M extends AnyModule = GeneratedModule<A>>(): Promise<M>;
 }
 
 /**
@@ -106,6 +121,10 @@ export interface Compiled {
  * m.trainStep({ x, y });
  * ```
  */
+export function compile<O extends CompileOptions = {}>(
+  source: string,
+  options?: O,
+): Compiled<ArrayOf<DtypeOf<O>>>;
 export function compile(source: string, options: CompileOptions = {}): Compiled {
   try {
     const file = options.file ?? "<source>";
@@ -152,8 +171,8 @@ export function compile(source: string, options: CompileOptions = {}): Compiled 
         return emitted.schedule;
       },
       // the generated text declares these types in its .d.ts; the evaluator returns it untyped
-      load: () => loadModule(js) as unknown as GeneratedModule,
-      loadAsync: async () => (await loadModuleAsync(js)) as unknown as GeneratedModule,
+      load: <M>() => loadModule(js) as unknown as M,
+      loadAsync: async <M>() => (await loadModuleAsync(js)) as unknown as M,
     };
     annotations.set(compiled, currentAnnotations());
     return compiled;

@@ -20,6 +20,8 @@ export const codes = {
   NN3006: "shape too large",
   NN3007: "bad dimension",
   NN3008: "wrong rank",
+  NN3010: "window does not fit",
+  NN3011: "integers where numbers are needed",
   NN3020: "metric's prediction and target do not match",
   NN4001: "no gradient rule",
   NN4002: "output depends on a target",
@@ -38,6 +40,7 @@ export const codes = {
   NN8001: "op cannot be exported",
   NN8002: "nothing to export",
   NN8003: "no loss to export a training step of",
+  NN8004: "export too large for its format",
   // limits, reserved names, files, data and weights (hardening)
   NN1002: "nested too deeply",
   NN2008: "reserved name",
@@ -46,6 +49,8 @@ export const codes = {
   NN5002: "not a regular file",
   NN5003: "file too large",
   NN5004: "output would overwrite an input",
+  NN5005: "output cannot be written there",
+  NN5006: "output written to a fallback file",
   NN6007: "target out of range",
   NN6008: "value beyond the float range",
   NN6103: "weights not finite",
@@ -110,12 +115,27 @@ export class Diagnostics {
 
 /** `FILE:LINE:COL: error CODE: message`, the source line, and a caret under the column. */
 export function formatDiagnostic(d: Diagnostic, source: string): string {
-  const text = (source.split(/\r?\n/)[d.line - 1] ?? "").replace(/\t/g, " ");
+  const line = (source.split(/\r?\n/)[d.line - 1] ?? "").replace(/\t/g, " ");
   const head = `${d.file}:${d.line}:${d.col}: error ${d.code}: ${d.message}`;
-  if (!text.trim()) return head;
+  if (!line.trim()) return head;
+  const { text, at } = excerpt(line, Math.max(0, d.col - 1));
   const gutter = `${d.line} | `;
-  const caret = " ".repeat(gutter.length + Math.max(0, d.col - 1)) + "^";
-  return `${head}\n${gutter}${text}\n${caret}`;
+  return `${head}\n${gutter}${text}\n${" ".repeat(gutter.length + at)}^`;
+}
+
+/** The most characters of a source line an error shows: a statement may be megabytes long. */
+const SHOWN = 120;
+
+/** The part of `line` an error shows, around index `at`, and where `at` is in it. */
+function excerpt(line: string, at: number): { text: string; at: number } {
+  if (line.length <= SHOWN) return { text: line, at };
+  const start = Math.max(0, Math.min(at - SHOWN / 2, line.length - SHOWN));
+  const before = start > 0 ? "..." : "";
+  const after = start + SHOWN < line.length ? "..." : "";
+  return {
+    text: before + line.slice(start, start + SHOWN) + after,
+    at: at - start + before.length,
+  };
 }
 
 /** The closest name to `wanted` among `candidates`, for "did you mean ...?". */
@@ -135,17 +155,23 @@ export function didYouMean(wanted: string, candidates: Iterable<string>): string
   return s ? ` (did you mean \`${s}\`?)` : "";
 }
 
+/** Edits from a to b: insertions, deletions, substitutions and swaps of neighbours (`sdt`). */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(
         prev[j]! + 1,
         cur[j - 1]! + 1,
         prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
-    prev = cur;
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, before[j - 2]! + 1);
+      cur[j] = d;
+    }
+    [before, prev] = [prev, cur];
   }
   return prev[b.length]!;
 }

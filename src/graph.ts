@@ -8,8 +8,9 @@ import { opDef } from "./ops/index.ts";
 
 /**
  * What a node is, for colouring: a leaf by its role, a constant, an elementwise op, a reduction,
- * a matrix product, a fused op (one node with a closed-form gradient: sigmoid, batchnorm,
- * softmax + cross-entropy, bce on logits, log-softmax) or another op (softmax, transpose, ...).
+ * a matrix product, a window sliding over images (a convolution or a pool, and their gradients'
+ * ops), a fused op (one node with a closed-form gradient: sigmoid, batchnorm, softmax +
+ * cross-entropy, bce on logits, log-softmax) or another op (softmax, transpose, ...).
  */
 export type GraphNodeKind =
   | "input"
@@ -20,6 +21,7 @@ export type GraphNodeKind =
   | "elementwise"
   | "reduce"
   | "matmul"
+  | "conv"
   | "fused"
   | "other";
 
@@ -32,6 +34,8 @@ export interface GraphNode {
   name?: string;
   /** `[batch, 4]` */
   shape: string;
+  /** the configuration of a convolution or a pool: `6@5x5, padding: 2` (6 filters of 5 x 5), `2x2` */
+  summary?: string;
   /** the node as `nnc graph` prints it: `%7 = matmul(%3, %5) {...} : [batch, 4]   # h  (line 4)` */
   text: string;
   /** the `.nn` line it comes from */
@@ -49,6 +53,17 @@ export interface GraphData {
   roots: { label: string; id: number }[];
 }
 
+/** Ops that slide a window over images. */
+const windowOps = new Set([
+  "conv2d",
+  "conv2d_dx",
+  "conv2d_dw",
+  "max_pool2d",
+  "max_pool2d_dx",
+  "avg_pool2d",
+  "avg_pool2d_dx",
+]);
+
 /** Ops that stand for a fusion's result: one node with a closed-form local gradient. */
 const fusedOps = new Set([
   "sigmoid",
@@ -64,6 +79,7 @@ function kindOf(n: Node): GraphNodeKind {
   if (n.inputs.length === 0 && (role === "input" || role === "target")) return role;
   if (n.op === "param" || n.op === "state" || n.op === "const") return n.op;
   if (n.op === "matmul") return "matmul";
+  if (windowOps.has(n.op)) return "conv";
   if (fusedOps.has(n.op)) return "fused";
   const kind = opDef(n.op).kind;
   return kind === "elementwise" || kind === "reduce" ? kind : "other";
@@ -93,12 +109,14 @@ function graphOf(compiled: Compiled, backward: boolean): GraphData {
   const nodes = toposort(roots.map((r) => r.node)).map((n): GraphNode => {
     const name = nameOf(n) ?? displayName(n);
     const line = originOf(n)?.line;
+    const summary = opDef(n.op).summary?.(n);
     return {
       id: n.id,
       op: n.op,
       kind: kindOf(n),
       ...(name !== undefined ? { name } : {}),
       shape: shapeToString(n.shape),
+      ...(summary !== undefined ? { summary } : {}),
       text: nodeLine(n),
       ...(line !== undefined ? { line } : {}),
       backward: !forward.has(n),

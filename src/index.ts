@@ -7,6 +7,7 @@ export { NnError, formatDiagnostic, codes, type Code, type Diagnostic } from "./
 
 // the generated module's interface
 export type {
+  ArrayOf,
   CreateOptions,
   Dim,
   Feed,
@@ -14,6 +15,7 @@ export type {
   FloatArray,
   GeneratedModule,
   Grads,
+  InferenceModel,
   Meta,
   Model,
   Outputs,
@@ -43,7 +45,9 @@ export {
 } from "./train/safetensors.ts";
 
 // for pages that show inside the compiler (the playground): the graphs as data, a trace's every
-// value and gradient, and toy data sets of points in the plane
+// value and gradient, every value a trained model computes for one feed (a layer's feature maps),
+// and toy data sets of points in the plane
 export { graphData, type GraphData, type GraphNode, type GraphNodeKind } from "./graph.ts";
 export { trace, type Trace, type TraceNode } from "./trace.ts";
+export { activations, type ActivationNode } from "./activations.ts";
 export { toyData, toyNoise, type ToyKind, type ToyOptions } from "./train/toy.ts";

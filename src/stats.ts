@@ -76,7 +76,7 @@ export function statsOf(compiled: Compiled): Stats {
   const inference = toposort(model.infer.outputs.map((o) => o.node)).filter((n) => !seen.has(n));
   const total = schedule.buffers.reduce((a, b) => a + bytesOf(b, compiled, dims), 0);
   const shared = schedule.groups.reduce(
-    (a, g) => a + Math.max(...g.map((b) => bytesOf(b, compiled, dims))),
+    (a, g) => a + g.reduce((m, b) => Math.max(m, bytesOf(b, compiled, dims)), -Infinity),
     0,
   );
   return {

@@ -93,7 +93,7 @@ export interface Trace {
  * `compiled` holds: compile with `fuse: false` to see it gate by gate as written, with
  * `dtype: "f64"` for a step in f64.
  */
-export function trace(compiled: Compiled, at: ReadonlyMap<string, number>, seed = 0): Trace {
+export function trace(compiled: Compiled, at: ReadonlyMap<string, number>, seed = 1): Trace {
   return inCompilation(compiled, () => traceOf(compiled, at, seed));
 }
 
@@ -157,13 +157,21 @@ export function traceModel(compiled: Compiled, at: Map<string, number>, seed: nu
     .map((n) => [
       n.name !== undefined ? `%${n.id} ${n.name}` : `%${n.id}`,
       n.text,
+      n.shape.length === 0 ? "" : `[${n.shape.join(", ")}]`,
       show({ data: n.value, shape: n.shape }),
       show({ data: n.gradient, shape: n.shape }),
     ]);
-  const header = ["node", "op", "value", "gradient"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // a model of numbers only has no shapes to show
+  if (rows.every((r) => r[2] === "")) rows.forEach((r) => r.splice(2, 1));
+  const header = ["node", "op", "shape", "value", "gradient"].filter(
+    (h) => h !== "shape" || rows[0]?.length === 5,
+  );
+  // a reduction, not Math.max(...rows): a graph may have 100,000 nodes and more
+  const widths = header.map((h, i) => rows.reduce((m, r) => Math.max(m, r[i]!.length), h.length));
   const line = (r: string[]) =>
-    r.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ");
+    r
+      .map((c, i) => (i >= header.length - 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ");
   const text = [
     `model ${t.model}: forward values and gradients of the loss (f64)`,
     line(header),
@@ -212,8 +220,15 @@ function fmt(x: number): string {
   return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4);
 }
 
+/** Up to 6 values in full; a larger tensor (an image, a kernel) by its smallest, mean and largest. */
 function show(t: Tensor): string {
-  const items = Array.from(t.data.slice(0, 4), fmt);
-  if (t.data.length === 1 && t.shape.length === 0) return items[0]!;
-  return `[${items.join(", ")}${t.data.length > 4 ? `, ... (${t.data.length})` : ""}]`;
+  if (t.data.length === 1 && t.shape.length === 0) return fmt(t.data[0]!);
+  if (t.data.length <= 6) return `[${Array.from(t.data, fmt).join(", ")}]`;
+  let [lo, hi, total] = [Infinity, -Infinity, 0];
+  for (const v of t.data) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+    total += v;
+  }
+  return `min ${fmt(lo)} mean ${fmt(total / t.data.length)} max ${fmt(hi)}`;
 }

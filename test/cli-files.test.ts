@@ -95,17 +95,19 @@ describe("files nnc writes", () => {
     expect(io.err).toMatch(/the DDP script would write over the model's source/);
     expect(readFileSync(src, "utf8")).toBe(xorSource);
     expect(readFileSync(ddp, "utf8")).toBe(xorSource);
-    // a folder in the way of -o: nothing is written, no temporary file is left behind
+    // a folder in the way of -o: refused before any work, nothing written, no temporary file left
     mkdirSync(path("taken/m.onnx"), { recursive: true });
     expect(await main([...onnx, path("taken/m.onnx")])).toBe(1);
-    expect(io.err).toMatch(/cannot write the ONNX model/);
+    expect(io.err).toMatch(
+      /error NN5002: not a regular file but a directory; nnc writes the export/,
+    );
     expect(readdirSync(path("taken"))).toEqual(["m.onnx"]);
   });
 
   it("writes the module and its declarations both or neither", async () => {
     mkdirSync(path("half/m.d.ts"), { recursive: true }); // the declarations cannot be written
     expect(await main(["compile", "models/xor.nn", "-o", path("half/m.js")])).toBe(1);
-    expect(io.err).toMatch(/cannot write the module and its declarations/);
+    expect(io.err).toMatch(/m\.d\.ts:1:1: error NN5002: not a regular file but a directory/);
     expect(existsSync(path("half/m.js"))).toBe(false);
     expect(readdirSync(path("half"))).toEqual(["m.d.ts"]); // no temporary file left either
     expect(await main(["compile", "models/xor.nn", "-o", path("new/dir/m.js")])).toBe(0);
@@ -155,7 +157,9 @@ describe("files nnc writes", () => {
     const blocked = join(copy("plain.txt", "a file, not a folder"), "w.safetensors");
     io.out = "";
     expect(await main([...train, "--save", blocked])).toBe(1);
-    expect(io.err).toMatch(/cannot write the --save weights there/);
+    expect(io.err).toMatch(
+      /error NN5005: cannot write the --save weights there: its folder .*plain\.txt cannot be made \(.*plain\.txt is not a folder\)/,
+    );
     expect(io.out).not.toMatch(/training/);
   });
 });

@@ -40,6 +40,28 @@ describe("nnc trace", () => {
     expect(io.out).not.toMatch(/exp\(/);
   });
 
+  it("shows a tensor too large to print by its shape, smallest, mean and largest value", async () => {
+    const conv = source(
+      "conv.nn",
+      "model m {\n  input x: [batch, 1, 4, 4]\n  param W: [2, 1, 3, 3] = 0.5\n" +
+        "  y = conv2d(x, W, padding: 1)\n  loss = sum(y)\n}\n",
+    );
+    expect(await main(["trace", conv, "--at", "x=2"])).toBe(0);
+    const row = io.out.split("\n").find((l) => /^%\d+ y +conv2d\(x, W\)/.test(l))!;
+    // each output sums the 3x3 window of 2s (4 at a corner, 6 on an edge, 9 inside) times 0.5
+    const [corner, edge, inside] = [4 * 2 * 0.5, 6 * 2 * 0.5, 9 * 2 * 0.5];
+    const mean = (4 * corner + 8 * edge + 4 * inside) / 16;
+    expect(row).toContain("[1, 2, 4, 4]");
+    expect(row).toContain(
+      `min ${corner.toFixed(4)} mean ${mean.toFixed(4)} max ${inside.toFixed(4)}`,
+    );
+    // the kernel's gradient: each tap sums x (2) over the outputs it reaches inside the image,
+    // 16 for the centre tap, 12 for an edge tap, 9 for a corner tap
+    expect(io.out).toMatch(
+      /W\s+param \[2, 1, 3, 3\]\s+\[2, 1, 3, 3\]\s+min 0\.5000 mean 0\.5000 max 0\.5000\s+min 18\.0000 mean 22\.2222 max 32\.0000/,
+    );
+  });
+
   it("asks for a missing input", async () => {
     expect(await main(["trace", "models/neuron.nn", "--at", "x0=-1"])).toBe(1);
     expect(io.err).toMatch(/--at x1=NUMBER/);
@@ -90,7 +112,9 @@ describe("nnc compile", () => {
 
   it("an output it cannot write is the user's error: exit 1, no stack trace", async () => {
     expect(await main(["compile", "models/xor.nn", "-o", dir])).toBe(1);
-    expect(io.err).toMatch(/cannot write the module/);
+    expect(io.err).toMatch(
+      /error NN5002: not a regular file but a directory; nnc writes the module/,
+    );
     expect(io.err).not.toMatch(/internal error|\n\s+at /);
   });
 });
@@ -159,6 +183,8 @@ describe("errors", () => {
     expect(await main(["grad", join(dir, "nope.nn")])).toBe(1);
     expect(io.err).toMatch(/no such file/);
     expect(await main(["frobnicate"])).toBe(1);
+    expect(await main(["trian", "models/xor.nn"])).toBe(1);
+    expect(io.err).toMatch(/unknown command `trian` \(did you mean `train`\?\)/);
     expect(await main(["grad", "models/xor.nn", "--frob"])).toBe(1);
     expect(await main(["compile", "models/xor.nn", "-o", "x.js", "--dtype", "f16"])).toBe(1);
     expect(await main(["grad", "models/xor.nn", "--wrt", "nope"])).toBe(1);
@@ -182,6 +208,24 @@ describe("bin/nnc.js", () => {
     expect(r.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, "\\.")}:\\d+:\\d+: error NN1001`));
     expect(r.stderr).not.toMatch(/node:internal|at Object\./);
   }, 30_000); // a process of its own: slow to start on a busy machine
+
+  it("stops quietly, with exit code 0, when the reader of its output stops early (| head)", () => {
+    // 2,000 rows of predictions: far more than a pipe holds, so nnc writes after head has gone
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        'node bin/nnc.js init models/mnist.nn --save "$1" >/dev/null && ' +
+          'node bin/nnc.js predict models/mnist.nn --load "$1" --data mnist | head -1; ' +
+          'echo "exit ${PIPESTATUS[0]}"',
+        "_",
+        join(dir, "mnist-init.safetensors"),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stdout).toBe(`${Array.from({ length: 10 }, (_, i) => `p_${i}`).join(",")}\nexit 0\n`);
+    expect(r.stderr).toBe("");
+  }, 60_000);
 });
 
 describe("nnc --version", () => {

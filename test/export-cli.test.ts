@@ -1,18 +1,18 @@
 // `nnc export` from the command line: the files it writes, its errors, and the trips out and
-// back: train_ddp.py over two processes (ranks launched by hand, as torchrun would) against one,
-// train_ddp.py under a schedule against nnc train, and nnc -> torch -> nnc, with the weights torch
-// saves loaded back by `nnc eval`.
-import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+// back: train_ddp.py over two processes (started by --nproc 2, and by hand as torchrun would)
+// against one and against nnc train, from nnc init's weights; train_ddp.py under a schedule
+// against nnc train; and nnc -> torch -> nnc, with the weights torch saves loaded back by `nnc eval`.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.ts";
 import { compile } from "../src/compile.ts";
+import { checkOnnxSize } from "../src/export/onnx.ts";
 import { decodeModel } from "../src/export/onnx-proto.ts";
-import { seededWeights } from "../src/export/weights.ts";
 import { captureStdio } from "./capture.ts";
-import { python, runTorchJobs, tempDir, torchAvailable, writeWeights } from "./export-helpers.ts";
+import { python, runTorchJobs, tempDir, torchAvailable } from "./export-helpers.ts";
 
 const io = captureStdio();
 const dir = tempDir();
@@ -94,6 +94,43 @@ describe("nnc export", () => {
     expect(io.err).toMatch(/noloss\.nn:1:1: error NN8003: the model `m` has no `loss`/);
   });
 
+  // an ONNX file is one protobuf message, at most 2 GiB: the params and state it would hold are
+  // counted from their shapes before any is made (a 2 GiB f64 export once ran 9 s and 4.3 GB,
+  // then failed with an engine's message)
+  const wide = (params: number) =>
+    "model m {\n  input x: [batch, 16384]\n" +
+    Array.from({ length: params }, (_, i) => `  param W${i}: [16384, 16384] = 0\n`).join("") +
+    `  h = ${Array.from({ length: params }, (_, i) => `x @ W${i}`).join(" + ")}\n` +
+    "  output h\n  y = sum(h)\n  loss = y\n}\n";
+  it.each([
+    [
+      "one 2^28 param in f64 (2 GiB)",
+      1,
+      "f64",
+      false,
+      /error NN8004: .* 2,147,483,648 bytes .* in f64 \(`W0` \[16384, 16384\]: 2,147,483,648\).* --dtype f32/,
+    ],
+    [
+      "two 2^28 params in f32 (2 GiB)",
+      2,
+      "f32",
+      false,
+      /error NN8004: .* 2,147,483,648 bytes .* in f32 \(`W0`.*; export the training step \(--training\)/,
+    ],
+    ["one in f32 (1 GiB)", 1, "f32", false, null],
+    ["the training step of one in f64", 1, "f64", true, null],
+  ])("%s", async (_s, params, dtype, training, error) => {
+    const file = path(`wide${params}.nn`);
+    writeFileSync(file, wide(params));
+    const options = { training, dtype: dtype as "f32" | "f64" };
+    const model = compile(wide(params), { file }).model;
+    if (error === null) return expect(() => checkOnnxSize(model, options)).not.toThrow();
+    const args = ["export", file, "--format", "onnx", "--dtype", dtype, "-o", path("wide.onnx")];
+    expect(await main(args)).toBe(1);
+    expect(io.err).toMatch(new RegExp(`wide${params}\\.nn:3:9: ${error.source}`));
+    expect(existsSync(path("wide.onnx"))).toBe(false);
+  });
+
   it("a model without an output has no inference graph to export (NN8002)", async () => {
     const file = path("nooutput.nn");
     writeFileSync(
@@ -108,8 +145,7 @@ describe("nnc export", () => {
 
   it("weights that do not fit are the weights file's error (NN6102)", async () => {
     const file = path("other.safetensors");
-    const c = compile(readFileSync("models/linreg.nn", "utf8"), { file: "models/linreg.nn" });
-    writeWeights(file, c.model, Object.fromEntries(seededWeights(c, 1)), "f32");
+    expect(await main(["init", "models/linreg.nn", "--save", file])).toBe(0);
     const args = [
       "export",
       "models/xor.nn",
@@ -125,20 +161,32 @@ describe("nnc export", () => {
   });
 });
 
-/** A TCP port that was free a moment ago, for the ranks' rendezvous. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/**
+ * A TCP port for the ranks launched by hand: one that was free a moment ago, below Linux's range
+ * of ports handed out to outgoing connections (32768 and up), so that no connection takes it
+ * between this check and rank 0's binding it.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
-function runPython(args: string[], env: Record<string, string> = {}): Promise<string> {
+/** Runs Debian's python; rejects with its stderr. `running` gets the process, to stop it. */
+function runPython(
+  args: string[],
+  env: Record<string, string> = {},
+  running?: (child: ChildProcess) => void,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, { env: { ...process.env, OMP_NUM_THREADS: "1", ...env } });
+    running?.(child);
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += String(d)));
@@ -149,79 +197,67 @@ function runPython(args: string[], env: Record<string, string> = {}): Promise<st
   });
 }
 
+/** The ranks started by hand, as README shows: where one fails, the others are stopped. */
+async function byHand(args: string[], world: number): Promise<string[]> {
+  const env = { MASTER_ADDR: "127.0.0.1", MASTER_PORT: String(await freePort()) };
+  const children: ChildProcess[] = [];
+  const ranks = Array.from({ length: world }, (_, rank) =>
+    runPython(args, { ...env, WORLD_SIZE: String(world), RANK: String(rank) }, (c) =>
+      children.push(c),
+    ),
+  );
+  try {
+    return await Promise.all(ranks);
+  } finally {
+    for (const c of children) if (c.exitCode === null) c.kill();
+  }
+}
+
 describe.runIf(torchAvailable())("trips out of nnc and back", () => {
   const model = "models/experiments/optimizers.nn";
   const data = "data/spirals.csv";
+  const start = path("start.safetensors");
+  const script = path("train_ddp.py");
+  const common = () => [script, "--data", data, "--epochs", "1", "--load", start];
 
-  it("train_ddp.py: 2 processes train as 1 and as nnc train; nnc eval loads the result", async () => {
-    expect(
-      await main([
-        "export",
-        model,
-        "--model",
-        "momentum",
-        "--format",
-        "torch",
-        "--ddp",
-        "-o",
-        path("spirals.py"),
-      ]),
-    ).toBe(0);
-    const c = compile(readFileSync(model, "utf8"), { file: model, model: "momentum" });
-    writeWeights(
-      path("start.safetensors"),
-      c.model,
-      Object.fromEntries(seededWeights(c, 1)),
-      "f32",
+  beforeAll(async () => {
+    const exportArgs = ["export", model, "--model", "momentum", "--format", "torch", "--ddp"];
+    expect(await main([...exportArgs, "-o", path("spirals.py")])).toBe(0);
+    // the weights nnc train --seed 1 starts from
+    expect(await main(["init", model, "--model", "momentum", "--seed", "1", "--save", start])).toBe(
+      0,
     );
-    const script = path("train_ddp.py");
-    const common = [script, "--data", data, "--epochs", "1", "--load", path("start.safetensors")];
-    const one = lastJson(await runPython([...common, "--save", path("one.safetensors")]));
-    const env = {
-      MASTER_ADDR: "127.0.0.1",
-      MASTER_PORT: String(await freePort()),
-      WORLD_SIZE: "2",
-    };
-    const ranks = await Promise.all(
-      ["0", "1"].map((rank) =>
-        runPython([...common, "--save", path("two.safetensors")], { ...env, RANK: rank }),
-      ),
+  });
+
+  it("train_ddp.py --nproc 2 trains from nnc init's weights as 1 process and as nnc train; nnc eval loads the result", async () => {
+    const one = lastJson(await runPython([...common(), "--save", path("one.safetensors")]));
+    const two = lastJson(
+      await runPython([...common(), "--nproc", "2", "--save", path("two.safetensors")]),
     );
-    const two = lastJson(ranks[0]!);
+    expect(one.processes).toBe(1);
     expect(two.processes).toBe(2);
     expect(Math.abs(two.final_loss - one.final_loss)).toBeLessThan(1e-5);
     expect(Math.abs(two.train_loss - one.train_loss)).toBeLessThan(1e-5);
-    // nnc train from the same seed: the same held-out rows, shuffles and steps
-    expect(
-      await main([
-        "train",
-        model,
-        "--model",
-        "momentum",
-        "--data",
-        data,
-        "--epochs",
-        "1",
-        "--json",
-      ]),
-    ).toBe(0);
+    // nnc train from the same seed: the same start, held-out rows, shuffles and steps
+    const train = ["train", model, "--model", "momentum", "--data", data, "--epochs", "1"];
+    expect(await main([...train, "--json"])).toBe(0);
     const nnc = lastJson(io.out);
     expect(Math.abs(one.train_loss - nnc.train_loss)).toBeLessThan(1e-5);
     expect(Math.abs(one.test_loss - nnc.test_loss)).toBeLessThan(1e-5);
     io.out = "";
-    const evalArgs = [
-      "eval",
-      model,
-      "--model",
-      "momentum",
-      "--data",
-      data,
-      "--load",
-      path("two.safetensors"),
-      "--json",
-    ];
-    expect(await main(evalArgs)).toBe(0);
+    const evalArgs = ["eval", model, "--model", "momentum", "--data", data, "--json"];
+    expect(await main([...evalArgs, "--load", path("two.safetensors")])).toBe(0);
     expect(Math.abs(lastJson(io.out).test_loss - two.final_loss)).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it("train_ddp.py's ranks started by hand (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) train as --nproc 2", async () => {
+    const spawned = lastJson(await runPython([...common(), "--nproc", "2"]));
+    const ranks = await byHand([...common(), "--save", path("hand.safetensors")], 2);
+    const hand = lastJson(ranks[0]!);
+    expect(hand.processes).toBe(2);
+    expect(ranks[1]).toBe(""); // rank 1 reports nothing
+    expect(hand.final_loss).toBe(spawned.final_loss);
+    expect(hand.train_loss).toBe(spawned.train_loss);
   }, 120_000);
 
   it.each([
@@ -245,9 +281,8 @@ describe.runIf(torchAvailable())("trips out of nnc and back", () => {
       writeFileSync(file, source);
       const exportArgs = ["export", file, "--format", "torch", "--ddp", "-o", join(sub, "m.py")];
       expect(await main(exportArgs)).toBe(0);
-      const c = compile(source, { file });
       const start = join(sub, "start.safetensors");
-      writeWeights(start, c.model, Object.fromEntries(seededWeights(c, 1)), "f32");
+      expect(await main(["init", file, "--save", start])).toBe(0);
       const run = ["--data", data, "--epochs", "3", "--batch", "32"];
       const common = [join(sub, "train_ddp.py"), ...run, "--load", start];
       const one = lastJson(await runPython(common));

@@ -75,6 +75,36 @@ export const namesCase: ModelCase = {
   ].join("\n"),
 };
 
+/**
+ * A small convolutional network with what lenet does not show: a strided and a grouped conv2d
+ * padded "same" (asymmetric: a row and a column at the end), batchnorm per channel, both pools
+ * with overlapping padded windows, a transpose, dense at rank 4 and 3 (NumPy's matmul, folded in
+ * the gradient) and global_avg_pool.
+ */
+export const imagesCase: ModelCase = {
+  label: "a convolutional network of every image op",
+  file: "images.nn",
+  model: "images",
+  source: [
+    "model images {",
+    "  input x: [batch, 2, 8, 8]",
+    "  target y: [batch, 3]",
+    '  a = x |> conv2d(4, kernel: 3, padding: "same", stride: 2) |> batchnorm |> relu',
+    '  b = a |> conv2d(4, kernel: 2, padding: "same", groups: 2) |> tanh',
+    "  c = avg_pool2d(b, 2, stride: 1, padding: 1)",
+    "  d = max_pool2d(c, 3, stride: 2, padding: 1)",
+    "  e = transpose(d, [0, 1, 3, 2]) |> dense(5) |> relu",
+    "  r = reshape(e, [batch, 4, 15]) |> dense(2)",
+    "  g = global_avg_pool(e)",
+    "  z = (flatten(r) |> dense(3)) + (g |> dense(3))",
+    "  p = softmax(z)",
+    "  output p",
+    "  loss = mean(cross_entropy(p, y))",
+    "  optimizer = adam(lr: 0.01)",
+    "}",
+  ].join("\n"),
+};
+
 /** A small network (a dense layer, batchnorm, a dense layer) trained by `optimizer`. */
 function network(name: string, optimizer: string, loss = "mean(cross_entropy(p, y))"): ModelCase {
   const source = [

@@ -18,6 +18,7 @@ import { seededWeights, type Weights } from "../src/export/weights.ts";
 import {
   jsFeed,
   maxError,
+  imagesCase,
   namesCase,
   optimizerCases,
   JITTER,
@@ -32,7 +33,7 @@ import {
   type ModelCase,
 } from "./export-helpers.ts";
 
-const cases = [...repoModels(), namesCase, ...optimizerCases, ...randomModels(8, 13)];
+const cases = [...repoModels(), imagesCase, namesCase, ...optimizerCases, ...randomModels(8, 13)];
 /** The run the training steps are part of, for the schedule: 20 steps, 6 to an epoch. */
 const RUN = { steps: 20, stepsPerEpoch: 6 };
 
@@ -74,7 +75,7 @@ async function ortSteps(
     const values: Values = {};
     for (const [name, t] of Object.entries(out)) {
       values[name] = t.data as Float32Array | Float64Array;
-      if (name.startsWith("step:") && name !== "step:loss") carried[name.slice("step:".length)] = t;
+      if (name.startsWith("step:")) carried[name.slice("step:".length)] = t;
     }
     after.push(values);
   }
@@ -95,7 +96,7 @@ function moduleSteps(
     for (const [name, g] of Object.entries(m.grad(jsFeed(feed, type)).grads))
       values[`grad:${name}`] = Float64Array.from(g);
     m.setLearningRate(lrs[k]!);
-    values["step:loss"] = [m.trainStep(jsFeed(feed, type))];
+    values["train:loss"] = [m.trainStep(jsFeed(feed, type))];
     for (const [name, v] of [...Object.entries(m.params), ...Object.entries(m.state)])
       values[`step:${name}`] = Float64Array.from(v);
     return values;
@@ -253,7 +254,7 @@ describe("the exported graph's interface", () => {
       expect.arrayContaining(["optimizer:step", "optimizer:h.dense.W:m"]),
     );
     expect(names(g.output)).toEqual(
-      expect.arrayContaining(["step:loss", "step:h.dense.W", "step:optimizer:h.dense.W:v"]),
+      expect.arrayContaining(["train:loss", "step:h.dense.W", "step:optimizer:h.dense.W:v"]),
     );
     expect(names(g.output)).toEqual(
       expect.arrayContaining([
@@ -262,6 +263,42 @@ describe("the exported graph's interface", () => {
         "grad:constructor.b",
       ]),
     );
+  });
+
+  it("names its outputs apart whatever the names: a param named `loss`, one named `optimizer`", async () => {
+    const c = compile(
+      "model m {\n  input x: [batch, 2]\n  target y: [batch, 1]\n  param loss: [2, 1] = [0.5, -1]\n" +
+        "  param optimizer: [1] = [0.25]\n  p = x @ loss + optimizer\n  output p\n" +
+        "  loss = mean(mse(p, y))\n  optimizer = adam(lr: 0.1)\n}\n",
+      { file: "m.nn" },
+    );
+    const bytes = exportOnnx(c.model, c.grads, { training: true });
+    const outputs = names(decodeModel(bytes).graph!.output);
+    expect(new Set(outputs).size).toBe(outputs.length);
+    expect(outputs).toEqual(
+      expect.arrayContaining(["train:loss", "step:loss", "step:optimizer", "grad:loss"]),
+    );
+    // one step in ORT is one trainStep: the loss before it, and the param `loss` after it
+    const feed = randomFeed(c.model, 4, 5);
+    const start = seededWeights(c, 1);
+    const zeros = (shape: number[]) =>
+      new Tensor("float32", new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+    const inputs: Record<string, ort.Tensor> = {
+      ...ortFeed(feed),
+      "optimizer:lr": new Tensor("float32", Float32Array.of(0.1), []),
+      "optimizer:step": zeros([]),
+    };
+    for (const p of c.model.params) {
+      const shape = p.shape as number[];
+      inputs[p.name] = new Tensor("float32", Float32Array.from(start.get(p.name)!), shape);
+      for (const slot of optimizerSlots(c.model.optimizer))
+        inputs[`optimizer:${p.name}:${slot}`] = zeros(shape);
+    }
+    const out = await (await session(bytes)).run(inputs);
+    const m = c.load().createModel({ seed: 1 });
+    const loss = m.trainStep(jsFeed(feed, "f32"));
+    expect(maxError(out["train:loss"]!.data as Float32Array, [loss])).toBeLessThan(1e-5);
+    expect(maxError(out["step:loss"]!.data as Float32Array, m.params["loss"]!)).toBeLessThan(1e-5);
   });
 });
 
@@ -350,7 +387,7 @@ describe("dropout in the training step", () => {
       ...weights,
     ]);
     const ref = interpret(roots, { values, dims: { batch: 8 }, random: () => draws.shift()! });
-    const loss = out["step:loss"]!.data[0] as number;
+    const loss = out["train:loss"]!.data[0] as number;
     expect(Math.abs(loss - ref.get(model.train.loss!)!.data[0]!)).toBeLessThan(1e-5);
     for (const g of grads)
       expect(

@@ -13,6 +13,7 @@ import { seededWeights } from "../src/export/weights.ts";
 import {
   jsFeed,
   maxError,
+  imagesCase,
   namesCase,
   optimizerCases,
   JITTER,
@@ -33,6 +34,7 @@ import {
 const hasTorch = torchAvailable();
 const cases = [
   ...repoModels(),
+  imagesCase,
   namesCase,
   ...optimizerCases,
   ...scheduleCases,

@@ -8,7 +8,9 @@ gradients by torch.autograd), and for "train", {"trained": {"f32": values, "f64"
 params and state after train_step on each feed, in f32 and in f64, at the rate "lrs" gives each
 step if the job has it. For "lr_at": {"at": [step, ...], "steps": n, "steps_per_epoch": m}, the
 model's lr_at(step, n, m) at each step, and lr_at(3) without the run (its value, or the error of a
-schedule that needs the run). A feed is {name: {"shape": [...], "data": [...]}}."""
+schedule that needs the run). For "eval": a feed, {"eval_loss": x}, the inference-mode loss of
+the model (in f64, after "train" if the job has it), and "save": a path, where the model saves its
+weights last. A feed is {name: {"shape": [...], "data": [...]}}."""
 
 import importlib.util
 import json
@@ -66,6 +68,9 @@ def run(job, index):
             result["lr_at_bare"] = {"value": model.lr_at(3)}
         except Exception as e:  # the test expects a ValueError that names what is missing
             result["lr_at_bare"] = {"error": f"{type(e).__name__}: {e}"}
+    if "eval" in job:
+        with torch.no_grad():
+            result["eval_loss"] = model.eval_loss(**tensors(job["eval"], torch.float64)).item()
     if "save" in job:
         model.save_weights(job["save"])
     return result

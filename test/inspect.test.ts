@@ -152,6 +152,32 @@ describe("graphData", () => {
     const dW = full.nodes.find((n) => n.name === "d_h.W")!;
     expect(dW).toMatchObject({ op: "matmul", backward: true, shape: "[2, 4]", line: 5 });
   });
+
+  it("sums up each convolution and pool: its filters or window, and its settings", () => {
+    const lenet = readFileSync("models/lenet.nn", "utf8");
+    const g = graphData(compile(lenet, { file: "lenet.nn" }), { backward: true });
+    const shown = (op: string) =>
+      g.nodes.filter((n) => n.op === op).map((n) => `${n.summary} ${n.shape}`);
+    expect(shown("conv2d")).toEqual([
+      "6@5x5, padding: 2 [batch, 6, 28, 28]",
+      "16@5x5 [batch, 16, 10, 10]",
+    ]);
+    expect(shown("max_pool2d")).toEqual(["2x2 [batch, 6, 14, 14]", "2x2 [batch, 16, 5, 5]"]);
+    // the gradients' convolutions: c2's input gradient, and each layer's weight gradient
+    expect(shown("conv2d_dx")).toEqual(["16@5x5 [batch, 6, 14, 14]"]);
+    expect(shown("conv2d_dw").sort()).toEqual([
+      "16@5x5 [16, 6, 5, 5]",
+      "6@5x5, padding: 2 [6, 1, 5, 5]",
+    ]);
+    const windows = g.nodes.filter((n) => n.summary !== undefined);
+    expect(windows.every((n) => n.kind === "conv")).toBe(true);
+    expect(g.nodes.filter((n) => n.kind === "conv")).toEqual(windows);
+    expect(g.nodes.find((n) => n.op === "matmul")!.summary).toBeUndefined();
+    const wide =
+      "model m {\n input x: [batch, 3, 9, 9]\n h = x |> avg_pool2d(3, stride: 2, padding: 1)\n output h\n}";
+    const pool = graphData(compile(wide)).nodes.find((n) => n.op === "avg_pool2d")!;
+    expect(`${pool.summary} ${pool.shape}`).toBe("3x3, stride: 2, padding: 1 [batch, 3, 5, 5]");
+  });
 });
 
 describe("a compilation's names, read after other compilations", () => {

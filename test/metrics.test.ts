@@ -10,25 +10,7 @@ import { compile, NnError } from "../src/index.ts";
 import { parseCsv } from "../src/train/csv.ts";
 import { fit } from "../src/train/data.ts";
 import { Evaluator } from "../src/train/evaluate.ts";
-
-/** A model with fixed params, so that its predictions are known: s = x @ [1, 0] is x1. */
-const scorer = (body: string, target = "[batch, 1]") => `model m {
-  input x: [batch, 2]
-  target y: ${target}
-  param w: [2, 1] = [1, 0]
-  s = x @ w
-${body}
-}`;
-
-/** p = x @ W with W = [[1, 0, 0], [0, 1, 0]]: the class is whichever of x1, x2, 0 is largest. */
-const three = (body: string, target: string) => `model m {
-  input x: [batch, 2]
-  target y: ${target}
-  param W: [2, 3] = [1, 0, 0, 0, 1, 0]
-  p = x @ W
-  output p
-${body}
-}`;
+import { badLabels, scorer, three } from "./bad-data.ts";
 
 function accuracy(source: string, csv: string): number | null {
   const compiled = compile(source, { file: "m.nn", dtype: "f64" });
@@ -120,47 +102,7 @@ describe("accuracy", () => {
 });
 
 describe("targets read as labels are checked as the data is read", () => {
-  const bad: [string, string, string, RegExp, number][] = [
-    [
-      "a hinge loss's target of 0",
-      scorer("  output s\n  loss = mean(squared_hinge(s, y))"),
-      "x1,x2,y\n1,0,1\n2,0,0\n",
-      /column 3 \(y\) is 0, but `y` is read by `squared_hinge` \(line 7\) as labels -1 or \+1; write the two classes as -1 and \+1/,
-      3,
-    ],
-    [
-      "a metric's single-output target that is no label",
-      scorer("  output s\n  loss = mean(mse(s, y))\n  metric = accuracy(s, y)"),
-      "x1,x2,y\n1,0,1\n2,0,0\n3,0,2\n",
-      /column 3 \(y\) is 2; accuracy needs labels 0\/1 or -1\/\+1 \(`metric = accuracy\(...\)`, line 8\)/,
-      4,
-    ],
-    [
-      "a metric's target mixing 0/1 and -1/+1",
-      scorer("  output s\n  loss = mean(mse(s, y))\n  metric = accuracy(s, y)"),
-      "x1,x2,y\n1,0,0\n2,0,1\n3,0,-1\n",
-      /is -1 where other rows are 0/,
-      4,
-    ],
-    [
-      "a class index beyond the outputs",
-      three(
-        "  loss = mse(sum(p, axis: 1), sum(y, axis: 1))\n  metric = accuracy(p, y)",
-        "[batch, 1]",
-      ),
-      "x1,x2,y\n1,0,0\n0,1,3\n",
-      /column 3 \(y\) is 3, not a class index from 0 to 2/,
-      3,
-    ],
-    [
-      "a row that is not one-hot",
-      three("  loss = mean(mse(p, y))\n  metric = accuracy(p, y)", "[batch, 3]"),
-      "x1,x2,a,b,c\n1,0,1,0,0\n0,1,0.5,0.5,0\n",
-      /column 3 \(a\) holds a row of `y` that is not one-hot/,
-      3,
-    ],
-  ];
-  it.each(bad)("%s", (_scenario, source, csv, message, line) => {
+  it.each(badLabels)("%s", (_scenario, source, csv, message, line) => {
     const compiled = compile(source, { file: "m.nn" });
     try {
       fit(parseCsv(csv, "d.csv"), compiled.model);

@@ -341,7 +341,7 @@ describe("m.optimizer: the optimizer's state, to resume training exactly", () =>
   it("the declarations name every slot", () => {
     const dts = compile(net("adam(lr: 0.01)"), { file: "r.nn" }).dts;
     expect(dts).toMatch(
-      /export interface OptimizerSlots \{\n  "h.dense.W.m": Float32Array;\n  "h.dense.W.v": Float32Array;/,
+      /export type OptimizerSlots = \{\n  "h.dense.W.m": Float32Array;\n  "h.dense.W.v": Float32Array;/,
     );
     expect(dts).toMatch(/readonly optimizer: \{ step: number; readonly slots: OptimizerSlots \};/);
     expect(dts).toMatch(/randomState\(\): number;/);

@@ -326,12 +326,12 @@ const rows: Row[] = [
   ],
   ["syntax: missing colon", "model m {\n  input x [2]\n}", /expected `:`/, "NN1001", 2, 11],
   [
-    "syntax: unclosed paren",
+    "syntax: unclosed paren, reported where its line ends",
     model("  h = sigmoid(x\n  output h"),
-    /expected .*`\)`/,
+    /expected `\)` to close the `\(` of line 4, column 14, before the line ends/,
     "NN1001",
-    5,
-    3,
+    4,
+    16,
   ],
   [
     "unknown name",
@@ -390,6 +390,14 @@ const rows: Row[] = [
     20,
   ],
   [
+    "a misspelled named argument: one error, with the name meant (letters swapped)",
+    model("  param w: [2, 2] = normal(sdt: 0.1)\n  h = x @ w\n  output h"),
+    /^`normal` has no argument `sdt` \(did you mean `std`\?\); it is `normal\(mean, std\)`$/,
+    "NN2004",
+    4,
+    28,
+  ],
+  [
     "unknown named argument",
     model("  h = leaky_relu(x, beta: 0.2)\n  output h"),
     /`leaky_relu` has no argument `beta`/,
@@ -438,11 +446,11 @@ const rows: Row[] = [
     9,
   ],
   [
-    "matmul ranks",
-    model("  param w: [3, 3, 3]\n  h = x @ w\n  output h"),
-    /got \[batch, 3\] @ \[3, 3, 3\]/,
+    "matmul batch axes",
+    model("  param v: [2, 4, 3]\n  param w: [3, 3, 2]\n  h = v @ w\n  output h"),
+    /batch axes .* the left side is \[2, 4, 3\], the right side is \[3, 3, 2\]/,
     "NN3003",
-    5,
+    6,
     9,
   ],
   [
@@ -839,6 +847,7 @@ describe("errors", () => {
   it.each(rows)("%s", (_scenario, source, message, code, line, col) => {
     const e = errors(source);
     expect(e.diagnostics[0]).toMatchObject({ file, code, line, col });
+    if (/^syntax|misspelled/.test(_scenario)) expect(e.diagnostics).toHaveLength(1);
     expect(e.diagnostics[0]!.message).toMatch(message);
     expect(e.message).toContain(`${file}:${line}:${col}: error ${code}:`);
   });

@@ -148,13 +148,22 @@ describe("fold: batchnorm after a dense layer, in inference", () => {
   });
 });
 
+const X3 = o.param("X3", ["batch", 3, 4]);
+
 const missedRows: [string, Node, Node[], string, RegExp][] = [
   [
-    "batchnorm with the mean over the feature axis",
-    div(sub(X, o.mean(X, [1], true)), sqrt(add(o.mean(mul(X, X), [1], true), c(1e-5)))),
+    "a normalization over neither the batch axes nor the last one",
+    div(sub(X3, o.mean(X3, [1], true)), sqrt(add(o.mean(mul(X3, X3), [1], true), c(1e-5)))),
     [],
     "batchnorm",
-    /the mean is over axes \[1\], not the batch axes \[0\]/,
+    /the mean is over axes \[1\], not the batch axes \[0, 2\] .* nor the last axis/,
+  ],
+  [
+    "layernorm whose variance is not the centered square mean",
+    div(sub(X, o.mean(X, [1], true)), sqrt(add(o.mean(mul(X, X), [1], true), c(1e-5)))),
+    [],
+    "layernorm",
+    /variance/,
   ],
   [
     "batchnorm whose variance is not the centered square mean",

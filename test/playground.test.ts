@@ -64,7 +64,7 @@ describe("the editor", () => {
     for (const k of keywords) expect(grammar).toContain(`kw<"${k}">`);
     expect([...keywords].sort()).toEqual(
       ["block", "input", "loss", "metric", "model", "optimizer", "output", "param", "return"]
-        .concat(["scalar", "target"])
+        .concat(["scalar", "target", "int"])
         .sort(),
     );
   });

@@ -10,9 +10,12 @@ import { checkGradients, randomFeed } from "../src/check.ts";
 import { relError } from "./helpers.ts";
 import { randomSource } from "./random-models.ts";
 
+// models whose kernels the wasm target does not have yet (it runs them on the JS target): the
+// sequence models need gather
+const wasmPending = new Set(["lenet.nn", "gpt.nn", "makemore.nn"]);
 const files = [
   ...readdirSync("models")
-    .filter((f) => f.endsWith(".nn"))
+    .filter((f) => f.endsWith(".nn") && !wasmPending.has(f))
     .map((f) => `models/${f}`),
   ...readdirSync("models/experiments").map((f) => `models/experiments/${f}`),
 ];

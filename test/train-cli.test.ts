@@ -74,6 +74,35 @@ describe("nnc train", () => {
     expect(JSON.parse(lastLine()).train_loss).toBeLessThan(first.train_loss * 1.01);
   });
 
+  it.each([
+    ["nothing set", "sgd(lr: 0.5)", "sgd lr 0.5, seed 1"],
+    [
+      "every part",
+      "sgd(lr: 0.1, momentum: 0.9, weight_decay: 1e-3, warmup: 3, decay: 0.8, schedule: cosine(to: 0.01))",
+      "sgd lr 0.1, warmup 3 steps, schedule cosine(to: 0.01), decay 0.8 per epoch, weight decay 0.001, seed 1",
+    ],
+    [
+      "a step schedule and one warmup step",
+      "adam(lr: 0.01, warmup: 1, schedule: step(every: 5, factor: 0.5))",
+      "adam lr 0.01, warmup 1 step, schedule step(every: 5, factor: 0.5), seed 1",
+    ],
+    // adamw decays by default (0.01, PyTorch's); a linear schedule to the run's end
+    [
+      "adamw's own decay",
+      "adamw(lr: 0.01, schedule: linear(to: 0.1))",
+      "adamw lr 0.01, schedule linear(to: 0.1), weight decay 0.01, seed 1",
+    ],
+  ])("the header says what the optimizer runs: %s", async (_, optimizer, line) => {
+    const model = path("recipe.nn");
+    writeFileSync(
+      model,
+      `model m {\n  input x: [batch, 2]\n  target y: [batch, 1]\n  p = x |> dense(1) |> sigmoid\n` +
+        `  output p\n  loss = mean(bce(p, y))\n  optimizer = ${optimizer}\n}\n`,
+    );
+    expect(await main(["train", model, "--data", "data/xor.csv", "--epochs", "1"])).toBe(0);
+    expect(io.out.split("\n")[1]).toBe(`1 epoch of 1 batch of up to 4, ${line}`);
+  });
+
   const errors: [string, string[], RegExp][] = [
     ["no --data", ["models/xor.nn"], /--data mnist\|FILE\.csv is required/],
     [

@@ -12,8 +12,10 @@ import { fit } from "../src/train/data.ts";
 import { loadData } from "../src/train/load.ts";
 import { mnist, mnistTable } from "../src/train/mnist.ts";
 import { Trainer } from "../src/train/trainer.ts";
+import { Evaluator } from "../src/train/evaluate.ts";
 import { terminalCurve } from "../src/train/curve.ts";
 import { svg } from "../src/train/plot.ts";
+import { badCsv, badTargets } from "./bad-data.ts";
 import { decodeSafetensors, encodeSafetensors } from "../src/train/safetensors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nnc-train-"));
@@ -60,27 +62,7 @@ describe("CSV data", () => {
     }
   });
 
-  const bad: [string, string, RegExp, string, number, number][] = [
-    ["an empty file", "", /the file is empty/, "NN6002", 1, 1],
-    ["blank lines only", "\n  \n", /the file is empty/, "NN6002", 1, 1],
-    ["a header and no rows", "x1,x2,y\n", /no rows of data/, "NN6002", 2, 1],
-    ["no header", "0,1,1\n1,1,0\n", /header of column names/, "NN6006", 1, 1],
-    ["too few columns", "x1,x2,y\n0,1,1\n1,1\n", /has 2 columns, the header has 3/, "NN6003", 3, 4],
-    ["too many columns", "x1,x2,y\n0,1,1,7\n", /has 4 columns, the header has 3/, "NN6003", 2, 7],
-    [
-      "a word",
-      "x1,x2,y\n0,1,1\n1,abc,0\n",
-      /column 2 \(x2\) is `abc`; expected a finite number/,
-      "NN6004",
-      3,
-      3,
-    ],
-    ["an empty cell", "x1,x2,y\n0,,1\n", /column 2 \(x2\) is empty/, "NN6004", 2, 3],
-    ["NaN", "x1,x2,y\nNaN,0,1\n", /is `NaN`/, "NN6004", 2, 1],
-    ["an overflow", "x1,x2,y\n1e999,0,1\n", /is `1e999`/, "NN6004", 2, 1],
-    ["hex", "x1,x2,y\n0x10,0,1\n", /is `0x10`/, "NN6004", 2, 1],
-  ];
-  it.each(bad)("rejects %s with file, line and column", (_, text, message, code, line, col) => {
+  it.each(badCsv)("rejects %s with file, line and column", (_, text, message, code, line, col) => {
     const d = diagnostic(() => parseCsv(text, "bad.csv"));
     expect(d.message).toMatch(message);
     expect([d.file, d.code, d.line, d.col]).toEqual(["bad.csv", code, line, col]);
@@ -124,54 +106,7 @@ describe("CSV data", () => {
   // loss reads (NN6050), each error at the cell's line and column
   const moons = model("models/moons.nn");
   const fixtures = { xor, softmax, moons };
-  const targets: [string, string, keyof typeof fixtures, string, RegExp, number, number][] = [
-    [
-      "a class index out of range",
-      "a,b,class\n1,2,0\n3,4,3\n",
-      "softmax",
-      "NN6007",
-      /column 3 \(class\) holds the class of `y`, an integer from 0 to 2; got 3/,
-      3,
-      5,
-    ],
-    [
-      "a class index that is not an integer",
-      "a,b,class\n1,2,0.5\n",
-      "softmax",
-      "NN6007",
-      /an integer from 0 to 2; got 0\.5/,
-      2,
-      5,
-    ],
-    [
-      "a bce target that is not 0 or 1",
-      "x1,x2,y\n0,0,0\n0,1,1\n1,0,  2\n",
-      "xor",
-      "NN6050",
-      /column 3 \(y\) is 2, but `y` is read by `bce` \(line 8\) as labels 0 or 1; write the two classes as 0 and 1 \(-1\/\+1 labels y become \(y \+ 1\) \/ 2\)/,
-      4,
-      7,
-    ],
-    [
-      "a bce target of -1 (the SVM convention)",
-      "x1,x2,y\n0,0,-1\n",
-      "xor",
-      "NN6050",
-      /is -1, but `y` is read by `bce`/,
-      2,
-      5,
-    ],
-    [
-      "a hinge target of 0 (the 0/1 convention)",
-      "x1,x2,y\n0.5,0.25,1\n0.5,0.25,0\n",
-      "moons",
-      "NN6050",
-      /column 3 \(y\) is 0, but `y` is read by `hinge` \(line \d+\) as labels -1 or \+1; write the two classes as -1 and \+1 \(0\/1 labels y become 2 \* y - 1\)/,
-      3,
-      10,
-    ],
-  ];
-  it.each(targets)(
+  it.each(badTargets)(
     "rejects %s, at its line and column",
     (_, text, fixture, code, message, line, col) => {
       const d = diagnostic(() => fit(parseCsv(text, "t.csv"), fixtures[fixture].model));
@@ -225,6 +160,28 @@ describe("MNIST", () => {
     const last = h.epochs[2]!;
     expect(last.trainLoss).toBeLessThan(h.steps[0]!);
     expect(last.testAccuracy).toBeGreaterThan(0.75);
+  });
+});
+
+describe("models/lenet.nn", () => {
+  it("trains on the wasm target as on the JS target, and is evaluated where it trains", () => {
+    const source = readFileSync("models/lenet.nn", "utf8");
+    const on = (target: "js" | "wasm") => {
+      const c = compile(source, { file: "models/lenet.nn", target });
+      expect(c.target).toBe(target);
+      const { train, test } = loadData("mnist", c.model, { mnist: { train: 640, test: 100 } });
+      const t = new Trainer(c, train, test, { epochs: 1, batch: 32, seed: 1 });
+      return { t, test, h: t.run() };
+    };
+    const [js, wasm] = [on("js"), on("wasm")];
+    // twenty steps of Adam in f32 on two targets: the same curve to f32's roundings
+    const [a, b] = [js.h.epochs[1]!, wasm.h.epochs[1]!];
+    expect(Math.abs(a.trainLoss - b.trainLoss) / a.trainLoss).toBeLessThan(1e-3);
+    expect(Math.abs(a.testLoss - b.testLoss) / a.testLoss).toBeLessThan(1e-3);
+    expect(b.testAccuracy).toBeGreaterThan(0.45);
+    // the held-out loss of the wasm model, evaluated by a JS twin, is the one the wasm twin gave
+    const twin = new Evaluator(wasm.t.compiled.model, "f32", "js");
+    expect(twin.evaluate(wasm.t.model, wasm.test).loss).toBeCloseTo(b.testLoss, 5);
   });
 });
 
@@ -285,6 +242,39 @@ describe("safetensors", () => {
     expect([...w.keys()]).toEqual([...c.model.params, ...c.model.state].map((l) => l.name));
     expect(Array.from(w.get("h.dense.W")!)).toEqual(Array.from(m.params["h.dense.W"]!));
     expect(w.get("h.batchnorm.running_mean")![5]).toBe(0.25);
+  });
+
+  it("loads saved weights, state included, into a module in one call, on either target", () => {
+    const path = join(dir, "mnist-round-trip.safetensors");
+    const trained = mnistModel.load().createModel({ seed: 5 });
+    const x = Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 7) / 7);
+    const y = Float32Array.from({ length: 20 }, (_, i) => (i % 10 === 3 ? 1 : 0));
+    for (let k = 0; k < 3; k++) trained.trainStep({ x, y });
+    saveWeights(path, mnistModel.model, trained);
+    const weights = loadWeights(path, mnistModel.model, "f32");
+    for (const target of ["js", "wasm"] as const) {
+      const c = compile(readFileSync("models/mnist.nn", "utf8"), { target });
+      const m = c.load().createModel({ weights });
+      expect(Array.from(m.state["h.batchnorm.running_var"]!)).toEqual(
+        Array.from(trained.state["h.batchnorm.running_var"]!),
+      );
+      // inference reads the running statistics: the same outputs as the trained model's
+      const [a, b] = [m.forward({ x }).p, trained.forward({ x }).p] as Float32Array[];
+      a!.forEach((v, i) => expect(v).toBeCloseTo(b![i]!, 6));
+      // an object works as a Map does
+      expect(() => c.load().createModel({ weights: Object.fromEntries(weights) })).not.toThrow();
+    }
+    const make = (options: object) => () => mnistModel.load().createModel(options);
+    const lacking = new Map(weights);
+    lacking.delete("h.batchnorm.running_mean");
+    expect(make({ weights: lacking })).toThrow(/weights lack "h.batchnorm.running_mean"/);
+    const extra = new Map([...weights, ["h.nope", new Float32Array(3)]]);
+    expect(make({ weights: extra })).toThrow(
+      /unknown weight "h.nope"; the params and state are: h.dense.W/,
+    );
+    expect(make({ weights, params: {} })).toThrow(/params or its weights, not both/);
+    const short = new Map([...weights, ["z.b", new Float32Array(3)]]);
+    expect(make({ weights: short })).toThrow(/weight "z.b" should be 10 numbers/);
   });
 
   it("rejects weights whose names or shapes do not match the model", () => {
@@ -453,7 +443,7 @@ describe("a step that is finite in the reference interpreter", () => {
     expect(broken).not.toBe(c.js);
     const tampered = {
       ...c,
-      load: () => loadModule(broken) as unknown as ReturnType<typeof c.load>,
+      load: <M>() => loadModule(broken) as unknown as M,
     };
     const d = diagnostic(() =>
       new Trainer(tampered, data(c), data(c), { epochs: 1, batch: 2, seed: 1 }).run(),

@@ -6,9 +6,11 @@ import wabtInit from "wabt";
 import { base64, Bytes, encode } from "../src/codegen/wasm/encode.ts";
 import { formatF32, printWat } from "../src/codegen/wasm/wat.ts";
 import { ISA, opInfo, type Mnemonic } from "../src/codegen/wasm/isa.ts";
-import { flatten, type Instr } from "../src/codegen/wasm/code.ts";
+import { flatten, get, set, type Instr } from "../src/codegen/wasm/code.ts";
+import { FuncBuilder } from "../src/codegen/wasm/func.ts";
 import type { Func, Module } from "../src/codegen/wasm/module.ts";
 import { hasRelaxedSimd, relaxedProbe } from "../src/codegen/wasm/features.ts";
+import { WASM_LIMITS, WasmTooLarge } from "../src/codegen/wasm/limits.ts";
 import { allKernels } from "./wasm-fixtures.ts";
 import { moduleOf, SLOW } from "./wasm-helpers.ts";
 
@@ -152,8 +154,16 @@ describe(
   "every kind of kernel: our bytes are wabt's bytes for our text, and they validate",
   { timeout: SLOW },
   () => {
-    it.each(allKernels().map((f) => [f.name, f] as const))("%s", (_, f) => {
-      const m = moduleOf([f]);
+    const all = allKernels();
+    /** the kernel and the functions it calls (conv2d_dx's product) */
+    const withCallees = (f: Func) => [
+      f,
+      ...flatten(f.body)
+        .filter((i) => i.op === "call")
+        .map((i) => all.find((g) => g.name === i.ref)!),
+    ];
+    it.each(all.map((f) => [f.name, f] as const))("%s", (_, f) => {
+      const m = moduleOf(withCallees(f));
       const bytes = encode(m);
       const relaxed = flatten(f.body).some((i) => i.op.includes("relaxed"));
       expect(WebAssembly.validate(bytes)).toBe(!relaxed || hasRelaxedSimd());
@@ -199,6 +209,18 @@ describe("the text", () => {
     expect(wat).toContain("    ;; the tile's epilogue\n    nop");
   });
 
+  it("spells every name a function builder gives: a named dim `bätch` makes `$n_b_tch`", () => {
+    const fb = new FuncBuilder("k", [{ name: "n_bätch", type: "i32" }], ["i32"]);
+    const l = fb.local("x·y", "i32");
+    fb.emit(set(l, get(fb.param("n_bätch"))), get(l));
+    const m = moduleOf([fb.finish()]);
+    const wat = printWat(m);
+    expect(wat).toContain("(param $n_b_tch i32)");
+    expect(wat).toContain("(local $x_y i32)");
+    // the name section holds the same names as the text
+    expect(hex(encode(m))).toBe(hex(assemble(wat)));
+  });
+
   it("refuses a name the text format cannot spell", () => {
     const f: Func = { name: "a b", params: [], results: [], locals: [], body: [] };
     expect(() => printWat(moduleOf([f]))).toThrow(/not a WAT identifier/);
@@ -234,5 +256,35 @@ describe("the engine", () => {
     const shipped = major > 11 || (major === 11 && minor >= 4);
     const flag = process.execArgv.some((a) => a.includes("relaxed-simd"));
     expect(hasRelaxedSimd()).toBe(shipped || flag);
+  });
+});
+
+describe("engine limits", () => {
+  /** A module of one function with `params` i32 params and `locals` i32 locals. */
+  const sized = (params: number, locals: number): Module => ({
+    memory: { min: 1 },
+    imports: [],
+    funcs: [
+      {
+        name: "wide",
+        params: Array.from({ length: params }, (_, i) => ({ name: `p${i}`, type: "i32" })),
+        results: [],
+        locals: Array.from({ length: locals }, (_, i) => ({ name: `l${i}`, type: "i32" })),
+        body: [],
+        export: "wide",
+      },
+    ],
+  });
+
+  // at each limit the engine compiles the module; one past it, the encoder refuses it, naming
+  // the limit (the engine would: "param count of 1001 exceeds internal limit of 1000")
+  it.each([
+    ["params", WASM_LIMITS.params, 0, /params of wide: 1,001, more than 1,000/],
+    ["locals", 0, WASM_LIMITS.locals, /locals of wide: 50,001, more than 50,000/],
+  ])("%s", (_, params, locals, past) => {
+    expect(() => new WebAssembly.Module(encode(sized(params, locals)))).not.toThrow();
+    const more = params > 0 ? sized(params + 1, 0) : sized(0, locals + 1);
+    expect(() => encode(more)).toThrow(WasmTooLarge);
+    expect(() => encode(more)).toThrow(past);
   });
 });

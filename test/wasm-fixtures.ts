@@ -178,6 +178,18 @@ export function allKernels(): W.Func[] {
       eps: 1e-5,
     }),
     W.batchnormDxKernel(batchnormDxSpec(6, true)),
+    W.reduceKernel({
+      name: "sum_per_channel",
+      op: "sum",
+      params: [...ptrs("x", "out"), { name: "batch", type: "size" }],
+      outer: 6,
+      n: 9,
+      inner: 1,
+      runs: { count: W.dyn(2), stride: 54 },
+      x: 0,
+      out: 1,
+    }),
+    ...imageKernels(),
     W.dropoutKernel({
       name: "dropout",
       params: [...ptrs("mask"), { name: "n", type: "size" }, { name: "state", type: "i32" }],
@@ -217,4 +229,27 @@ export function batchnormDxSpec(C: number, scalarGamma: boolean) {
     dgamma: 6,
     dbeta: 7,
   };
+}
+
+/** Each convolution and pooling kernel, with padding, strides, groups and an epilogue. */
+function imageKernels(): W.Func[] {
+  const window = { stride: [2, 1] as [number, number], dilation: [1, 2] as [number, number] };
+  const geo: W.ConvShape = {
+    ...{ N: "param", C: 4, H: 7, W: 6, O: 6, kh: 3, kw: 2, OH: 4, OW: 5, groups: 2 },
+    ...window,
+    pad: [1, 1, 1, 0],
+  };
+  const conv = (["conv2d", "conv2d_dx", "conv2d_dw"] as const).flatMap((kind) =>
+    W.convKernel({ name: kind, kind, geo, bias: kind === "conv2d", activation: "relu" }),
+  );
+  const pool: W.PoolShape = {
+    ...{ N: 3, C: 2, H: 9, W: 13, kh: 3, kw: 3, OH: 5, OW: 7 },
+    ...{ stride: [2, 2], pad: [1, 1, 1, 1], dilation: [1, 1] },
+  };
+  const pools = (["max", "avg"] as const).flatMap((op) =>
+    (["pool", "pool_dx"] as const).map((kind) =>
+      W.poolKernel({ name: `${op}_${kind}`, kind, op, geo: pool }),
+    ),
+  );
+  return [...conv, ...pools];
 }

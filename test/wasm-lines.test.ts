@@ -284,3 +284,70 @@ describe("batchnorm", () => {
     },
   );
 });
+
+describe("per channel of images: lines in runs (N runs of H W, C H W apart)", () => {
+  /** [N, C, H W]: tails in every run, one element per run, one channel */
+  const IMAGES: [number, number, number][] = [
+    [3, 4, 10],
+    [2, 3, 1],
+    [5, 1, 7],
+    [4, 6, 16],
+  ];
+  /** the layout, N the size param at `at` where it is read at run time */
+  const runsOf = (N: number, C: number, HW: number, dynamic: boolean, at: number) => ({
+    outer: C,
+    n: HW,
+    inner: 1,
+    runs: { count: dynamic ? W.dyn(at) : N, stride: C * HW },
+  });
+  const cases = IMAGES.flatMap((s) => [false, true].map((d) => [...s, d] as const));
+
+  for (const op of ["sum", "mean", "max"] as const)
+    it.each(cases)(
+      `${op} over N and H W of [%d, %d, %d], N read at run time: %s`,
+      (N, C, HW, d) => {
+        const k = W.reduceKernel({
+          name: "r",
+          op,
+          params: [...ptrs("x", "_", "out"), SIZE],
+          ...runsOf(N, C, HW, d, 3),
+          x: 0,
+          out: 2,
+        });
+        const inst = instantiate([k], 16);
+        const x = uniform(N * C * HW, N + C + HW, -2, 2);
+        const out = inst.alloc(C);
+        inst.fns["r"]!(inst.put(x), 0, out, N);
+        const want = registry[op].evaluate(
+          [tensor(x, [N, C, HW])],
+          { axes: [0, 2], keep: false },
+          [C],
+          env,
+          null as never,
+        );
+        expectClose(inst.f32(out, C), want);
+      },
+    );
+
+  it.each(cases)(
+    "batchnorm's input gradient of [%d, %d, %d], N read at run time: %s",
+    (N, C, HW, d) => {
+      const k = W.batchnormDxKernel({
+        ...batchnormDxSpec(C, false),
+        ...runsOf(N, C, HW, d, 8),
+      });
+      const inst = instantiate([k], 16);
+      const shape = [N, C, HW];
+      const dy = uniform(N * C * HW, 1, -1, 1);
+      const x = uniform(N * C * HW, 2, -2, 2);
+      const [mu, invstd, gamma] = [uniform(C, 3, -0.5, 0.5), uniform(C, 4, 0.5, 2), uniform(C, 5)];
+      const [dx, dgamma, dbeta] = [inst.alloc(N * C * HW), inst.alloc(C), inst.alloc(C)];
+      const args = [dy, x, mu, invstd, gamma].map((a) => inst.put(a));
+      inst.fns["bn_dx"]!(...args, dx, dgamma, dbeta, N);
+      const stats = (a: Float32Array) => tensor(a, [1, C, 1]);
+      const inputs = [tensor(dy, shape), tensor(x, shape), stats(mu), stats(invstd), stats(gamma)];
+      const want = registry.batchnorm_dx.evaluate(inputs, {}, shape, env, null as never);
+      expectClose(inst.f32(dx, N * C * HW), want, 1e-5);
+    },
+  );
+});

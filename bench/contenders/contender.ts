@@ -10,6 +10,16 @@ export interface Trainer {
   grad?(x: Float32Array, y: Float32Array): void;
 }
 
+/** LeNet training (bench/models/lenet.nn): momentum SGD from the shared initial weights. */
+export interface LenetTrainer {
+  step(x: Float32Array, y: Float32Array): void;
+  /** a step that returns the loss before it (for the sanity check; it may cost a read-back) */
+  stepWithLoss(x: Float32Array, y: Float32Array): number;
+}
+
+/** Thrown by a contender that cannot run a workload today; its message says why. */
+export class Skip extends Error {}
+
 export interface Contender {
   name: string;
   /** workload 1: the MLP with SGD */
@@ -22,4 +32,9 @@ export interface Contender {
   /** workload 4: xor.nn trainStep at batch 4, and neuron.nn grad */
   xor?(init: Weights): Promise<(x: Float32Array, y: Float32Array) => void>;
   neuron?(): Promise<() => void>;
+  /** the LeNet workloads: training at batch 64, inference at batch 64 and 1 */
+  lenet?(init: Weights, batch: number): Promise<LenetTrainer>;
+  lenetInfer?(init: Weights, batch: number): Promise<(x: Float32Array) => unknown>;
+  /** what the reader should know about this contender's LeNet runs (a fallback, a workaround) */
+  lenetNotes?: string[];
 }

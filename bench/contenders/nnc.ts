@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { compile } from "../../src/index.ts";
 import type { Weights } from "../common.ts";
-import type { Contender, Trainer } from "./contender.ts";
+import { LENET_FILE, lenetSource } from "../lenet.ts";
+import type { Contender, LenetTrainer, Trainer } from "./contender.ts";
 
 interface Model {
   params: Record<string, Float32Array>;
@@ -62,6 +63,45 @@ export const VARIANTS = [
 ] as const;
 export type Variant = (typeof VARIANTS)[number];
 
+/**
+ * LeNet on `nnc` (the JS target, batch bound) and `nnc-wasm` (the wasm target, the default build:
+ * batch dynamic). Where the wasm target cannot run the model yet, compile falls back to JS and
+ * says why: that goes into the contender's notes.
+ */
+function lenet(variant: Variant): Pick<Contender, "lenet" | "lenetInfer" | "lenetNotes"> {
+  if (variant !== "nnc" && variant !== "nnc-wasm") return {};
+  const notes: string[] = [];
+  const load = async (batch: number) => {
+    const target = variant === "nnc" ? "js" : "wasm";
+    const bind: Record<string, number> = variant === "nnc" ? { batch } : {};
+    const compiled = compile(lenetSource(), { file: LENET_FILE, dtype: "f32", bind, target });
+    const note = `ran on the ${compiled.target} target: ${compiled.targetNote ?? "compile chose it"}`;
+    if (compiled.target !== target && !notes.includes(note)) notes.push(note);
+    return (await compiled.load()) as unknown as Exports;
+  };
+  return {
+    lenetNotes: notes,
+    async lenet(init, batch): Promise<LenetTrainer> {
+      const m = (await load(batch)).createModel({ params: copy(init), batch });
+      const feed: Record<string, Float32Array> = { x: new Float32Array(0), y: new Float32Array(0) };
+      const step = (x: Float32Array, y: Float32Array) => {
+        feed.x = x;
+        feed.y = y;
+        return m.trainStep(feed);
+      };
+      return { step, stepWithLoss: step };
+    },
+    async lenetInfer(w, batch) {
+      const m = (await load(batch)).createModel({ params: copy(w), batch });
+      const feed: Record<string, Float32Array> = { x: new Float32Array(0) };
+      return (x) => {
+        feed.x = x;
+        return m.forward(feed)["p"];
+      };
+    },
+  };
+}
+
 export function nnc(variant: Variant): Contender {
   const dynamic = variant === "nnc-dynamic" || variant === "nnc-wasm";
   const fuse = variant !== "nnc-unfused";
@@ -71,6 +111,7 @@ export function nnc(variant: Variant): Contender {
   const load = (file: string, batch: number | null) => loadModel(file, batch, fuse, target);
   return {
     name: variant,
+    ...lenet(variant),
     async mlp(init, batch) {
       const mod = await load("../models/mlp.nn", bound(batch));
       return trainer(mod.createModel({ params: copy(init), batch }));

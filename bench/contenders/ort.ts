@@ -1,11 +1,14 @@
-// ONNX Runtime (onnxruntime-node, CPU execution provider) for inference: the MLP as an ONNX graph
-// (Gemm, Relu, Gemm, Softmax) built here from the same weights, one intra-op thread like every
-// other contender.
+// ONNX Runtime (onnxruntime-node, CPU execution provider) for inference, one intra-op thread like
+// every other contender: the MLP as an ONNX graph (Gemm, Relu, Gemm, Softmax) built here from the
+// same weights, and LeNet as `nnc export --format onnx` writes it, with the shared weights.
 import { mkdirSync, writeFileSync } from "node:fs";
 import onnxProto, { type onnx as Onnx } from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import type { Weights } from "../common.ts";
-import type { Contender } from "./contender.ts";
+import { compile, NnError } from "../../src/index.ts";
+import { exportOnnx } from "../../src/export/onnx.ts";
+import { LENET_FILE, lenetSource } from "../lenet.ts";
+import { Skip, type Contender } from "./contender.ts";
 
 // onnx-proto is a CommonJS module: its namespace arrives as the default export
 const { onnx } = onnxProto;
@@ -62,23 +65,37 @@ export function mlpOnnx(w: Weights): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** LeNet through nnc's ONNX export, or a Skip saying why the export cannot write it yet. */
+export function lenetOnnx(w: Weights): Uint8Array {
+  const compiled = compile(lenetSource(), { file: LENET_FILE, dtype: "f32" });
+  try {
+    return exportOnnx(compiled.model, compiled.grads, { weights: new Map(Object.entries(w)) });
+  } catch (e) {
+    if (!(e instanceof NnError)) throw e;
+    const ops = [...new Set(e.diagnostics.map((d) => d.message))].join("; ");
+    throw new Skip(`skipped: \`nnc export --format onnx\` cannot write lenet yet (${ops})`);
+  }
+}
+
+async function session(bytes: Uint8Array, file: string, batch: number) {
+  const dir = new URL("../../build/bench/", import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(file, dir), bytes);
+  const s = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+  });
+  return async (x: Float32Array) => {
+    const out = await s.run({ x: new ort.Tensor("float32", x, [batch, 784]) });
+    return out["p"]!.data;
+  };
+}
+
 export const onnxRuntime: Contender = {
   name: "onnxruntime-node",
   inferIsAsync: true,
-  async infer(w, batch) {
-    const bytes = mlpOnnx(w);
-    const dir = new URL("../../build/bench/", import.meta.url);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(new URL("mlp.onnx", dir), bytes);
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ["cpu"],
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-    });
-    return async (x) => {
-      const out = await session.run({ x: new ort.Tensor("float32", x, [batch, 784]) });
-      return out["p"]!.data;
-    };
-  },
+  infer: async (w, batch) => session(mlpOnnx(w), "mlp.onnx", batch),
+  lenetInfer: async (w, batch) => session(lenetOnnx(w), "lenet.onnx", batch),
 };

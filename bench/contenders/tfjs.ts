@@ -7,6 +7,8 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type { Weights } from "../common.ts";
 import type { Contender, Trainer } from "./contender.ts";
+import { registerConv2dBackpropFilter } from "./tfjs-conv-filter.ts";
+import { lenetInfer, lenetTrainer } from "./tfjs-lenet.ts";
 
 export async function useBackend(backend: "cpu" | "wasm"): Promise<string> {
   if (backend === "wasm") {
@@ -87,8 +89,18 @@ function mlpBnTrainer(init: Weights, batch: number): Trainer {
 }
 
 export function tfjs(backend: "cpu" | "wasm"): Contender {
+  if (backend === "wasm") registerConv2dBackpropFilter();
   return {
     name: `tfjs-${backend}`,
+    ...(backend === "wasm"
+      ? {
+          lenetNotes: [
+            "tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel; the bench registers one built from the backend's own Transpose and Conv2D kernels (bench/contenders/tfjs-conv-filter.ts), so LeNet trains on the wasm backend",
+          ],
+        }
+      : {}),
+    lenet: async (init, batch) => lenetTrainer(init, batch),
+    lenetInfer: async (w, batch) => lenetInfer(w, batch),
     mlp: async (init, batch) => mlpTrainer(init, batch),
     mlpBn: async (init, batch) => mlpBnTrainer(init, batch),
     async infer(w, batch) {

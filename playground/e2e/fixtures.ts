@@ -40,3 +40,16 @@ export async function open(page: Page, file: string, tab: string, model?: string
   await expect(page.locator("body[data-ready=true]")).toBeAttached();
   await expect(page.locator("#status")).toContainText("compiled");
 }
+
+/** Draws a "1" on the MNIST tab's canvas: one stroke down its middle. */
+export async function drawOne(page: Page): Promise<void> {
+  const box = (await page.getByLabel("draw a digit").boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++)
+    await page.mouse.move(
+      box.x + box.width * (0.5 - 0.01 * i),
+      box.y + box.height * (0.15 + 0.07 * i),
+    );
+  await page.mouse.up();
+}

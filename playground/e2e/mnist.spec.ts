@@ -2,7 +2,7 @@
 // drawn on the canvas and the model's class probabilities.
 import { readFileSync } from "node:fs";
 import { compile, loadData, Trainer } from "../../src/node.ts";
-import { expect, open, test } from "./fixtures.ts";
+import { drawOne, expect, open, test } from "./fixtures.ts";
 
 /** What `nnc train models/mnist.nn --data mnist --epochs 1` reports: test loss and accuracy. */
 function cli(): { loss: number; accuracy: number } {
@@ -40,15 +40,7 @@ test("MNIST trains one epoch in the page to at least 85%, then reads a drawn dig
   expect(await progress.evaluate((p: HTMLProgressElement) => p.value === p.max)).toBe(true);
 
   // draw a "1": one stroke down the middle of the canvas
-  const box = (await page.getByLabel("draw a digit").boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
-  await page.mouse.down();
-  for (let i = 1; i <= 10; i++)
-    await page.mouse.move(
-      box.x + box.width * (0.5 - 0.01 * i),
-      box.y + box.height * (0.15 + 0.07 * i),
-    );
-  await page.mouse.up();
+  await drawOne(page);
   const probs = page.locator(".probs .prob");
   await expect(probs).toHaveCount(10);
   const values = (await page.locator(".probs .prob .value").allTextContents()).map((t) =>

@@ -13,17 +13,24 @@ const legend: [string, string][] = [
   ["elementwise", "elementwise"],
   ["reduce", "reduction"],
   ["matmul", "matrix product"],
+  ["conv", "convolution / pool"],
   ["fused", "fused op"],
   ["other", "other"],
 ];
 
-/** The two lines of a node's box: its name (or op), and its op (or value). */
-export function nodeLines(n: GraphNode): [string, string] {
-  const value = n.op === "const" ? (n.text.match(/const (\S+)/)?.[1] ?? "") : "";
-  if (n.op === "const") return [value, ""];
+/**
+ * The lines of a node's box: its name (or op), and its op (or value); a convolution or a pool
+ * also sums itself up and gives its shape (`conv2d 6@5x5, padding: 2`, `[batch, 6, 28, 28]`).
+ */
+export function nodeLines(n: GraphNode): string[] {
+  if (n.op === "const") return [n.text.match(/const (\S+)/)?.[1] ?? ""];
   if (n.inputs.length === 0) return [n.name ?? n.op, n.kind];
-  return n.name ? [n.name, n.op] : [n.op, ""];
+  if (n.summary !== undefined)
+    return [...(n.name ? [n.name] : []), `${n.op} ${n.summary}`, n.shape];
+  return n.name ? [n.name, n.op] : [n.op];
 }
+
+const lineHeight = 14;
 
 export class GraphView implements View {
   private readonly opts = { fuse: true, backward: false };
@@ -78,11 +85,11 @@ function countsText(data: GraphData): string {
 
 function drawGraph(data: GraphData, ctx: Ctx): SVGSVGElement {
   const boxes = data.nodes.map((n) => {
-    const [a, b] = nodeLines(n);
+    const lines = nodeLines(n);
     return {
       id: String(n.id),
-      width: Math.max(36, textWidth(Math.max(a.length, b.length)) + 16),
-      height: b ? 34 : 22,
+      width: Math.max(36, textWidth(Math.max(...lines.map((l) => l.length))) + 16),
+      height: lines.length === 1 ? 22 : 6 + lineHeight * lines.length,
     };
   });
   const outs = data.roots.map((r, i) => ({
@@ -115,7 +122,7 @@ function nodeBox(
   p: { x: number; y: number; width: number; height: number },
   ctx: Ctx,
 ) {
-  const [a, b] = nodeLines(n);
+  const lines = nodeLines(n);
   const g = s(
     "g",
     {
@@ -127,8 +134,11 @@ function nodeBox(
     },
     s("title", {}, `${n.text}\nshape ${n.shape}`),
     s("rect", { width: p.width, height: p.height, rx: 5 }),
-    s("text", { x: p.width / 2, y: b ? 14 : 15, "text-anchor": "middle", class: "a" }, a),
-    b ? s("text", { x: p.width / 2, y: 28, "text-anchor": "middle", class: "b" }, b) : null,
+    ...lines.map((line, i) => {
+      const y = lines.length === 1 ? 15 : lineHeight * (i + 1);
+      const cls = i === 0 ? "a" : "b";
+      return s("text", { x: p.width / 2, y, "text-anchor": "middle", class: cls }, line);
+    }),
   );
   g.addEventListener("mouseenter", () => ctx.pointAt(n.line ? [n.line] : []));
   g.addEventListener("mouseleave", () => ctx.pointAt([]));

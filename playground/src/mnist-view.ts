@@ -1,15 +1,26 @@
-// The MNIST tab: the editor's model trained in a Web Worker on the digits `nnc train --data mnist`
-// uses, with a progress bar and the held-out accuracy; then a digit drawn on a canvas and the
-// model's class probabilities.
+// The MNIST tab: a model of models/ (an MLP, Nielsen's network, LeNet-5) or the editor's own,
+// trained in a Web Worker on the digits `nnc train --data mnist` uses, with a progress bar and the
+// held-out accuracy; then a digit drawn on a canvas (or a held-out one), the model's class
+// probabilities and, for a convolutional model, its first layer's filters and feature maps.
 import { notice, type Ctx, type View } from "./app.ts";
+import { DrawPad } from "./draw-pad.ts";
+import { FirstLayerView } from "./first-layer-view.ts";
 import { h, labelled, numberField, select } from "./dom.ts";
-import { toMnist } from "./digits.ts";
 import type { MnistReply, MnistRequest } from "./protocol.ts";
 
-const drawSize = 224;
 const epochColumns = ["epoch", "train loss", "test loss", "test accuracy"];
 
-/** Whether the model reads 784 pixels and a one-hot class of 10 (else the tab offers mnist.nn). */
+/** The models of models/ that the tab trains, to pick from. */
+export const mnistModels: readonly (readonly [string, string])[] = [
+  ["models/mnist.nn", "mnist.nn: an MLP, 784-128-10 with batchnorm"],
+  ["models/nielsen.nn", "nielsen.nn: Nielsen's 784-30-10 sigmoid net"],
+  ["models/lenet.nn", "lenet.nn: LeNet-5, two convolutions"],
+];
+
+/** How many of the 8,000 training digits to train on: all, as `nnc train` does, or fewer. */
+const digitChoices = ["8000", "2000", "500"];
+
+/** Whether the model reads 784 pixels and a one-hot class of 10 (else the tab offers models). */
 function fitsMnist(ctx: Ctx): boolean {
   const m = ctx.compiled?.model;
   return (
@@ -23,9 +34,13 @@ function fitsMnist(ctx: Ctx): boolean {
 
 export class MnistView implements View {
   private worker: Worker | null = null;
+  /** the source and model shown (what the worker trains) */
+  private key = "";
   private epochs = 1;
   private batch = 32;
+  private digits = 8000;
   private trained = false;
+  private nextDigit = 0;
   /** where the last training ran: `the wasm target`, `the js target (why)` */
   private target = "";
   private readonly progress = h("progress", {
@@ -36,43 +51,43 @@ export class MnistView implements View {
   private readonly status = h("p", { class: "mnist-status", role: "status" }, "Not trained yet.");
   private readonly accuracy = h("p", { class: "accuracy", "aria-live": "polite" });
   private readonly epochRows = h("tbody", {});
-  private readonly draw = h("canvas", {
-    width: drawSize,
-    height: drawSize,
-    class: "draw",
-    "aria-label": "draw a digit",
-  });
-  private readonly seen = h("canvas", {
-    width: 28,
-    height: 28,
-    class: "seen",
-    "aria-label": "what the model sees",
-  });
   private readonly bars = h("div", { class: "probs", "aria-label": "class probabilities" });
+  private readonly digitNote = h("p", { class: "hint digit-note" });
+  private readonly heldOut = h("button", {}, "a held-out digit");
+  private readonly pad = new DrawPad(
+    (image) => this.predict(image),
+    () => this.cleared(),
+    [this.heldOut],
+  );
+  private readonly firstLayer = new FirstLayerView();
   private readonly trainButton = h("button", { class: "train" }, "Train");
   private readonly stopButton = h("button", {}, "Stop");
 
   constructor(private readonly panel: HTMLElement) {
-    this.setUpDrawing();
     this.stopButton.disabled = true;
     this.stopButton.addEventListener("click", () => {
-      this.worker?.terminate();
-      this.worker = null;
-      this.trained = false;
-      this.stopButton.disabled = true;
-      this.trainButton.disabled = false;
+      this.stop();
       this.status.textContent = "Stopped.";
+    });
+    this.heldOut.disabled = true;
+    this.heldOut.addEventListener("click", () => {
+      const index = this.nextDigit++ % 2000;
+      this.worker?.postMessage({ type: "digit", index } satisfies MnistRequest);
     });
   }
 
   render(ctx: Ctx): void {
+    const key = `${ctx.source}\u0000${ctx.model ?? ""}`;
+    if (key !== this.key) this.reset(key);
     if (!fitsMnist(ctx)) {
       this.panel.replaceChildren(
         notice(
           "The MNIST tab trains a model with one input [batch, 784] (the pixels) and one target " +
             "[batch, 10] (the class, one-hot).",
-          ["Open models/mnist.nn", () => ctx.open("models/mnist.nn")],
-          ["Open models/nielsen.nn", () => ctx.open("models/nielsen.nn")],
+          ...mnistModels.map(([path]): [string, () => void] => [
+            `Open ${path}`,
+            () => ctx.open(path),
+          ]),
         ),
       );
       return;
@@ -82,9 +97,10 @@ export class MnistView implements View {
       h(
         "p",
         { class: "hint" },
-        `${ctx.compiled!.model.name} on the 8,000 training digits of nnc train --data mnist; accuracy on the 2,000 held out.`,
+        `${ctx.compiled!.model.name} trained on the digits of nnc train --data mnist (all 8,000, ` +
+          `or the first 2,000 or 500 for a quick try); accuracy on the 2,000 held out.`,
       ),
-      this.controls(),
+      this.controls(ctx),
       this.progress,
       this.status,
       this.accuracy,
@@ -94,17 +110,33 @@ export class MnistView implements View {
         h("thead", {}, h("tr", {}, ...epochColumns.map((t) => h("th", {}, t)))),
         this.epochRows,
       ),
-      this.drawing(),
+      h(
+        "div",
+        { class: "draw-layout" },
+        this.pad.element,
+        h("div", {}, h("h3", {}, "Class probabilities"), this.bars, this.digitNote),
+      ),
+      this.firstLayer.element,
     );
   }
 
-  private controls(): HTMLElement {
-    const epochs = select(
-      ["1", "2", "3", "5", "10"].map((v) => [v, v] as const),
-      String(this.epochs),
-      { "aria-label": "epochs" },
+  private controls(ctx: Ctx): HTMLElement {
+    const listed = mnistModels.some(([path]) => path === ctx.file);
+    const models = select(
+      listed ? mnistModels : [...mnistModels, ["", "the editor's model"] as const],
+      listed ? ctx.file : "",
+      { "aria-label": "network" },
     );
-    epochs.addEventListener("change", () => (this.epochs = Number(epochs.value)));
+    models.addEventListener("change", () => models.value && ctx.open(models.value));
+    const choice = (values: string[], value: number, label: string, set: (v: number) => void) => {
+      const e = select(
+        values.map((v) => [v, Number(v).toLocaleString("en")] as const),
+        String(value),
+        { "aria-label": label },
+      );
+      e.addEventListener("change", () => set(Number(e.value)));
+      return labelled(label, e);
+    };
     const batch = numberField(
       "batch",
       this.batch,
@@ -115,37 +147,42 @@ export class MnistView implements View {
     return h(
       "div",
       { class: "controls" },
-      labelled("epochs", epochs),
+      labelled("network", models),
+      choice(["1", "2", "3", "5", "10"], this.epochs, "epochs", (v) => (this.epochs = v)),
+      choice(digitChoices, this.digits, "training digits", (v) => (this.digits = v)),
       batch,
       this.trainButton,
       this.stopButton,
     );
   }
 
-  /** The canvas to draw on, what the model sees, and its class probabilities. */
-  private drawing(): HTMLElement {
-    const clear = h("button", {}, "clear");
-    clear.addEventListener("click", () => this.clearDrawing());
-    const seen = h("span", { class: "hint" }, "the model sees:");
-    return h(
-      "div",
-      { class: "draw-layout" },
-      h(
-        "div",
-        {},
-        h("h3", {}, "Draw a digit"),
-        this.draw,
-        h("div", { class: "controls" }, clear, seen, this.seen),
-      ),
-      h("div", {}, h("h3", {}, "Class probabilities"), this.bars),
-    );
+  /** Another model: nothing trained, nothing shown. */
+  private reset(key: string): void {
+    this.stop();
+    this.key = key;
+    this.status.textContent = "Not trained yet.";
+    this.progress.value = 0;
+    this.accuracy.textContent = "";
+    this.epochRows.replaceChildren();
+    this.pad.clear();
+    this.cleared();
+  }
+
+  /** Ends the worker and forgets what it trained. */
+  private stop(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.trained = false;
+    this.stopButton.disabled = true;
+    this.trainButton.disabled = false;
+    this.heldOut.disabled = true;
+    this.firstLayer.show(null);
   }
 
   private train(ctx: Ctx): void {
-    this.worker?.terminate();
+    this.stop();
     this.worker = new Worker(new URL("./mnist-worker.ts", import.meta.url), { type: "module" });
     this.worker.onmessage = (e: MessageEvent<MnistReply>) => this.receive(e.data);
-    this.trained = false;
     this.epochRows.replaceChildren();
     this.accuracy.textContent = "";
     this.progress.value = 0;
@@ -162,6 +199,7 @@ export class MnistView implements View {
         epochs: this.epochs,
         batch: this.batch,
         seed: 1,
+        ...(this.digits < 8000 ? { digits: this.digits } : {}),
       },
     };
     this.worker.postMessage(m);
@@ -178,94 +216,52 @@ export class MnistView implements View {
       const done = (m.epoch - 1) * m.steps + m.step;
       this.progress.value = done;
       this.status.textContent = `epoch ${m.epoch}, step ${m.step} of ${m.steps}, loss ${m.loss.toFixed(4)}`;
-    } else if (m.type === "epoch") {
-      const r = m.report;
-      const acc = r.testAccuracy === null ? "–" : `${(100 * r.testAccuracy).toFixed(2)}%`;
-      const train = Number.isNaN(r.trainLoss) ? "–" : r.trainLoss.toFixed(4);
-      this.epochRows.append(
-        h(
-          "tr",
-          {},
-          ...[String(r.epoch), train, r.testLoss.toFixed(4), acc].map((t) => h("td", {}, t)),
-        ),
-      );
-    } else if (m.type === "done") {
-      this.trained = true;
-      this.progress.value = this.progress.max;
-      this.trainButton.disabled = false;
-      this.stopButton.disabled = true;
-      this.status.textContent = `Trained on ${this.target} in ${m.seconds.toFixed(1)} s. Draw a digit below.`;
-      this.accuracy.textContent =
-        m.accuracy === null
-          ? ""
-          : `test accuracy ${(100 * m.accuracy).toFixed(2)}% on 2,000 held-out digits`;
-      this.predict();
-    } else if (m.type === "probabilities") this.showProbabilities(m.p);
-    else {
+    } else if (m.type === "epoch") this.epochRow(m.report);
+    else if (m.type === "done") this.done(m);
+    else if (m.type === "probabilities") {
+      this.showProbabilities(m.p);
+      this.firstLayer.showMaps(m.maps);
+    } else if (m.type === "digit") {
+      this.digitNote.textContent = `held-out digit ${m.index + 1} of 2,000: a ${m.label}`;
+      this.pad.put(m.image);
+    } else {
       this.trainButton.disabled = false;
       this.stopButton.disabled = true;
       this.status.textContent = `Cannot train: ${m.message}`;
     }
   }
 
-  private setUpDrawing(): void {
-    const c = this.draw.getContext("2d")!;
-    let last: [number, number] | null = null;
-    const at = (e: PointerEvent): [number, number] => {
-      const r = this.draw.getBoundingClientRect();
-      return [
-        ((e.clientX - r.left) / r.width) * drawSize,
-        ((e.clientY - r.top) / r.height) * drawSize,
-      ];
-    };
-    this.draw.addEventListener("pointerdown", (e) => {
-      this.draw.setPointerCapture(e.pointerId);
-      last = at(e);
-    });
-    this.draw.addEventListener("pointermove", (e) => {
-      if (!last) return;
-      const p = at(e);
-      c.strokeStyle = "#000";
-      c.lineWidth = 16;
-      c.lineCap = "round";
-      c.beginPath();
-      c.moveTo(...last);
-      c.lineTo(...p);
-      c.stroke();
-      last = p;
-    });
-    const end = () => {
-      if (last) this.predict();
-      last = null;
-    };
-    this.draw.addEventListener("pointerup", end);
-    this.draw.addEventListener("pointercancel", end);
+  private epochRow(r: Extract<MnistReply, { type: "epoch" }>["report"]): void {
+    const acc = r.testAccuracy === null ? "–" : `${(100 * r.testAccuracy).toFixed(2)}%`;
+    const train = Number.isNaN(r.trainLoss) ? "–" : r.trainLoss.toFixed(4);
+    const cells = [String(r.epoch), train, r.testLoss.toFixed(4), acc];
+    this.epochRows.append(h("tr", {}, ...cells.map((t) => h("td", {}, t))));
   }
 
-  private clearDrawing(): void {
-    this.draw.getContext("2d")!.clearRect(0, 0, drawSize, drawSize);
-    this.seen.getContext("2d")!.clearRect(0, 0, 28, 28);
-    this.bars.replaceChildren();
+  private done(m: Extract<MnistReply, { type: "done" }>): void {
+    this.trained = true;
+    this.progress.value = this.progress.max;
+    this.trainButton.disabled = false;
+    this.stopButton.disabled = true;
+    this.heldOut.disabled = false;
+    this.status.textContent = `Trained on ${this.target} in ${m.seconds.toFixed(1)} s. Draw a digit below, or take a held-out one.`;
+    this.accuracy.textContent =
+      m.accuracy === null
+        ? ""
+        : `test accuracy ${(100 * m.accuracy).toFixed(2)}% on 2,000 held-out digits`;
+    this.firstLayer.show(m.firstLayer);
+    this.pad.again();
   }
 
-  /** The drawing as MNIST's 28 x 28 pixels, sent to the model. */
-  private predict(): void {
-    const rgba = this.draw.getContext("2d")!.getImageData(0, 0, drawSize, drawSize).data;
-    const ink = new Float32Array(drawSize * drawSize);
-    let any = false;
-    for (let i = 0; i < ink.length; i++) {
-      ink[i] = rgba[4 * i + 3]! / 255;
-      any ||= ink[i]! > 0;
-    }
-    if (!any) return;
-    const image = toMnist(ink, drawSize);
-    const img = new ImageData(28, 28);
-    image.forEach((v, i) =>
-      img.data.set([255 * (1 - v), 255 * (1 - v), 255 * (1 - v), 255], 4 * i),
-    );
-    this.seen.getContext("2d")!.putImageData(img, 0, 0);
+  private predict(image: Float32Array): void {
     if (this.trained && this.worker)
       this.worker.postMessage({ type: "predict", image } satisfies MnistRequest);
+  }
+
+  private cleared(): void {
+    this.bars.replaceChildren();
+    this.digitNote.textContent = "";
+    this.firstLayer.showMaps(null);
   }
 
   private showProbabilities(p: Float32Array): void {

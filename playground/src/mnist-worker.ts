@@ -1,5 +1,6 @@
 // The MNIST tab's worker: loads the digits, trains the model with nnc's trainer (progress about
-// ten times a second), then answers with the class probabilities of drawn digits.
+// ten times a second), then answers with the class probabilities of drawn digits (and a
+// convolutional model's first feature maps), and with held-out digits to look at.
 import { decodeDigits, gunzip, type DigitTables } from "./digits.ts";
 import { MnistSession } from "./mnist-session.ts";
 import type { MnistReply, MnistRequest } from "./protocol.ts";
@@ -34,7 +35,17 @@ async function train(m: Extract<MnistRequest, { type: "train" }>) {
     (report) => post({ type: "epoch", report }),
   );
   const end = history.epochs[history.epochs.length - 1]!;
-  post({ type: "done", accuracy: end.testAccuracy, seconds: history.seconds });
+  post({
+    type: "done",
+    accuracy: end.testAccuracy,
+    seconds: history.seconds,
+    firstLayer: session.firstLayer(),
+  });
+}
+
+function answer(s: MnistSession, m: Exclude<MnistRequest, { type: "train" }>): MnistReply {
+  if (m.type === "digit") return { type: "digit", index: m.index, ...s.testDigit(m.index) };
+  return { type: "probabilities", p: s.predict(m.image), maps: s.maps(m.image) };
 }
 
 self.onmessage = (e: MessageEvent<MnistRequest>) => {
@@ -44,9 +55,9 @@ self.onmessage = (e: MessageEvent<MnistRequest>) => {
       digits = null;
       post({ type: "error", message: messageOf(err) });
     });
-  else if (m.type === "predict" && session) {
+  else if (session) {
     try {
-      post({ type: "probabilities", p: session.predict(m.image) });
+      post(answer(session, m));
     } catch (err) {
       post({ type: "error", message: messageOf(err) });
     }

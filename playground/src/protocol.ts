@@ -1,6 +1,6 @@
 // The messages between the page and its training workers.
 import type { EpochReport } from "nnc";
-import type { MnistSetup } from "./mnist-session.ts";
+import type { FirstLayer, Maps, MnistSetup } from "./mnist-session.ts";
 import type { ToyInfo, ToyReport, ToySetup } from "./toy-session.ts";
 
 export type ToyRequest =
@@ -16,13 +16,17 @@ export type ToyReply =
   | { type: "error"; message: string };
 
 export type MnistRequest =
-  { type: "train"; setup: MnistSetup; digits: string } | { type: "predict"; image: Float32Array };
+  | { type: "train"; setup: MnistSetup; digits: string }
+  | { type: "predict"; image: Float32Array }
+  /** held-out digit `index` */
+  | { type: "digit"; index: number };
 
 export type MnistReply =
   | { type: "loading"; what: string }
   | { type: "start"; target: "js" | "wasm"; targetNote?: string; steps: number; model: string }
   | { type: "progress"; epoch: number; step: number; steps: number; loss: number }
   | { type: "epoch"; report: EpochReport }
-  | { type: "done"; accuracy: number | null; seconds: number }
-  | { type: "probabilities"; p: Float32Array }
+  | { type: "done"; accuracy: number | null; seconds: number; firstLayer: FirstLayer | null }
+  | { type: "probabilities"; p: Float32Array; maps: Maps | null }
+  | { type: "digit"; index: number; image: Float32Array; label: number }
   | { type: "error"; message: string };

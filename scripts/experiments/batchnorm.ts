@@ -1,5 +1,5 @@
 // Experiment 4. Batch normalization on and off for MNIST.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { svg } from "../../src/train/plot.ts";
 import { command, execute, best, epochsOf, pct2, fence, type Run } from "./runs.ts";
 
@@ -26,7 +26,7 @@ export function batchnorm(): string[] {
     },
   ];
   const hs = runs.map(execute);
-  writeFileSync(
+  writeOutput(
     "docs/exp4-batchnorm.svg",
     svg(
       [

@@ -1,7 +1,7 @@
 // The experiments' data sets, generated from fixed seeds so that every run writes the same files:
 // CS231n's spiral, scikit-learn's two moons (as micrograd's demo uses them) and two Gaussian blobs.
 // The points come from the library's toy data sets (src/train/toy.ts), which the playground draws.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import type { Table } from "../../src/train/data.ts";
 import { toyData } from "../../src/train/toy.ts";
 
@@ -12,7 +12,7 @@ function write(file: string, table: Table): void {
     const [x1, x2, label] = table.values.subarray(r * 3, r * 3 + 3);
     rows.push([x1!.toFixed(5), x2!.toFixed(5), String(label)].join(","));
   }
-  writeFileSync(file, [table.header.join(","), ...rows].join("\n") + "\n");
+  writeOutput(file, [table.header.join(","), ...rows].join("\n") + "\n");
 }
 
 /** CS231n's spiral: K = 3 classes of N = 100 points, angle noise 0.2. Columns x1,x2,class. */

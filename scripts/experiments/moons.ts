@@ -1,6 +1,6 @@
 // Experiment 6. micrograd's demo: a 2-16-16-1 network, hinge loss on -1/+1 labels, L2 1e-4, and
 // the learning rate decayed linearly from 1.0 towards 0.1 over 100 full-batch steps.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { svg } from "../../src/train/plot.ts";
 import { command, train, fixed, pct, epochsOf, fence, type Run } from "./runs.ts";
 import { classifier, regionsSvg } from "./regions.ts";
@@ -27,7 +27,7 @@ export function moons(): string[] {
   const perfectFrom = lastMiss + 1 < history.epochs.length ? lastMiss + 1 : undefined;
   const steps = history.epochs.length - 1;
   const rates = [0, 50, steps - 1].map((t) => trainer.learningRate(t));
-  writeFileSync(
+  writeOutput(
     "docs/exp6-moons.svg",
     svg(
       [
@@ -59,7 +59,7 @@ export function moons(): string[] {
       "6. micrograd's demo on the two moons",
     ),
   );
-  writeFileSync(
+  writeOutput(
     "docs/exp6-moons-regions.svg",
     regionsSvg(
       [

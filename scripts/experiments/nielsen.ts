@@ -1,6 +1,6 @@
 // Experiment 8. Nielsen's chapter 1 network: 784-30-10 sigmoid, quadratic cost, batches of 10,
 // eta 3.0, on the bundled digits.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { svg } from "../../src/train/plot.ts";
 import { command, execute, epochsOf, fixed, pct2, fence, best, type Run } from "./runs.ts";
 
@@ -17,7 +17,7 @@ export function nielsen(): string[] {
   const after = h.epochs.filter((e) => e.epoch > 0);
   const last = after.at(-1)!;
   const top = after.find((e) => e.testAccuracy === best(h))!;
-  writeFileSync(
+  writeOutput(
     "docs/exp8-nielsen.svg",
     svg(
       [

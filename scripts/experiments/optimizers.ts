@@ -1,5 +1,5 @@
 // Experiment 2. SGD, momentum, RMSProp and Adam on the same model and data.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { svg } from "../../src/train/plot.ts";
 import {
   command,
@@ -28,7 +28,7 @@ export function optimizers(): string[] {
     seed: 1,
   }));
   const hs = runs.map(execute);
-  writeFileSync(
+  writeOutput(
     "docs/exp2-optimizers.svg",
     svg(
       [

@@ -1,5 +1,5 @@
 // Experiment 1. A perceptron learns AND but not XOR; a 2-4-1 MLP learns XOR.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { svg } from "../../src/train/plot.ts";
 import {
   command,
@@ -44,7 +44,7 @@ export function perceptron(): string[] {
     },
   ];
   const hs = runs.map(execute);
-  writeFileSync(
+  writeOutput(
     "docs/exp1-perceptron.svg",
     svg(
       [

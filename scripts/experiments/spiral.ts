@@ -1,6 +1,6 @@
 // Experiment 5. CS231n's case study: a linear softmax classifier and a 2-layer network on the
 // spiral, full-batch gradient descent with L2 regularization.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { svg } from "../../src/train/plot.ts";
 import { parseCsv } from "../../src/train/csv.ts";
 import { readFileSync } from "node:fs";
@@ -50,7 +50,7 @@ export function spiral(): string[] {
   const hs = results.map((r) => r.history);
   const last = (h: History) => h.epochs.at(-1)!;
   const points = pointsOf("data/spirals.csv");
-  writeFileSync(
+  writeOutput(
     "docs/exp5-spiral.svg",
     svg(
       [
@@ -76,7 +76,7 @@ export function spiral(): string[] {
       "5. CS231n's spiral: loss and accuracy per step of full-batch gradient descent",
     ),
   );
-  writeFileSync(
+  writeOutput(
     "docs/exp5-spiral-regions.svg",
     regionsSvg(
       results.map((r, i) => ({

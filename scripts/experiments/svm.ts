@@ -1,6 +1,6 @@
 // Experiment 7. The linear SVM against logistic regression on two separable blobs: both separate
 // the data; the SVM's line leaves the widest margin.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { command, train, fixed, pct, fence, type Run } from "./runs.ts";
 import { regionsSvg, type Line, type Point } from "./regions.ts";
 import { pointsOf } from "./spiral.ts";
@@ -84,7 +84,7 @@ export function svm(): string[] {
     color,
     ...(dashed ? { dashed } : {}),
   });
-  writeFileSync(
+  writeOutput(
     "docs/exp7-svm.svg",
     regionsSvg(
       [

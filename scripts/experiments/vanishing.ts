@@ -1,5 +1,5 @@
 // Experiment 3. Vanishing gradients: 8 layers of sigmoid, of relu, and of batchnorm + sigmoid.
-import { writeFileSync } from "node:fs";
+import { writeOutput } from "../../src/train/outputs.ts";
 import { svg } from "../../src/train/plot.ts";
 import { command, execute, pct, fixed, sci, epochsOf, fence, type Run } from "./runs.ts";
 
@@ -25,7 +25,7 @@ export function vanishing(): string[] {
   const hs = runs.map(execute);
   const start = hs.map((h) => h.epochs[0]!.gradNorms!);
   const layers = start[0]!.map((g) => g.layer);
-  writeFileSync(
+  writeOutput(
     "docs/exp3-vanishing.svg",
     svg(
       [

@@ -26,6 +26,8 @@ export interface Case {
   run(size?: number): Outcome;
   /** the size the issue names, and a smaller one for the tests */
   sizes?: { issue: number; test: number };
+  /** the source at a size, for a case that compiles one */
+  source?: (size: number) => string;
 }
 
 /** compile() to an outcome: the module's length, or the first diagnostic. */
@@ -82,8 +84,8 @@ function growing(
   issue: number,
   test: number,
   step: (source: string) => { js: string } | void = (source) => compile(source),
-): Pick<Case, "run" | "sizes"> {
-  return { run: (n = issue) => attempt(() => step(make(n))), sizes: { issue, test } };
+): Pick<Case, "run" | "sizes" | "source"> {
+  return { run: (n = issue) => attempt(() => step(make(n))), sizes: { issue, test }, source: make };
 }
 
 export const cases: Case[] = [
@@ -102,7 +104,7 @@ export const cases: Case[] = [
   {
     id: "doubling-blocks",
     input: "blocks calling the one before twice, 30 levels (2^30 inlined calls)",
-    expect: "NN3009 at the call, naming the block, once the graph passes 1,000,000 nodes",
+    expect: "NN3009 at the call, naming the block, once its calls build 5,000 nodes",
     ...growing(doublingBlocks, 30, 30),
   },
   {
@@ -116,6 +118,12 @@ export const cases: Case[] = [
     input: "2,000 straight-line statements",
     expect: "compiles",
     ...growing(straightLine, 2000, 500),
+  },
+  {
+    id: "statements-past-limit",
+    input: "63,000 straight-line statements (past 250,000 nodes)",
+    expect: "NN3009 at the statement that passes the graph's limit",
+    ...growing(straightLine, 63000, 63000),
   },
   {
     id: "long-sum",

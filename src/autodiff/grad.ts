@@ -2,10 +2,12 @@
 // its adjoint (accumulated over all of its users, never overwritten), apply the op's gradient rule
 // and un-broadcast each input's share with sumTo. The result is more IR: the backward graph.
 import {
-  displayName,
+  nameOf,
   originOf,
+  setAdjointOf,
   setDifferentiates,
   setName,
+  setShareOf,
   setOrigin,
   type Node,
 } from "../ir/node.ts";
@@ -43,6 +45,7 @@ export function gradients(loss: Node, wrt: readonly Node[]): Map<Node, Node> {
       if (!share || !needed.has(x)) return;
       const prev = adjoint.get(x);
       const s = sumTo(share, x.shape);
+      setShareOf(s, x, node);
       adjoint.set(x, built.by(prev ? add(prev, s) : s, node));
     });
   }
@@ -75,12 +78,18 @@ class Provenance {
   }
 }
 
-/** The adjoint of `h` reads as `d_h` in generated code (of `h_pre`, `d_h_pre`). */
+/**
+ * The adjoint of `h` reads as `d_h` in generated code (of `h_pre`, `d_h_pre`); of a value the
+ * source does not name, `d_` and the name codegen gives the value (`d_c1_relu`).
+ */
 function label(g: Node, of: Node): void {
+  if (g.inputs.length === 0) return;
+  setAdjointOf(g, of);
+  // a value the source names gives its gradient a name now (the trace, the graph and the errors
+  // read it); a role's name is made unique only when code is named, and so is its gradient's
   const name =
-    displayName(of) ??
-    (typeof of.attrs["name"] === "string" ? (of.attrs["name"] as string) : undefined);
-  if (name !== undefined && g.inputs.length > 0) setName(g, `d_${name}`);
+    nameOf(of) ?? (typeof of.attrs["name"] === "string" ? (of.attrs["name"] as string) : undefined);
+  if (name !== undefined) setName(g, `d_${name}`);
 }
 
 /** The nodes through which some node of `targets` reaches the loss (only they need adjoints). */

@@ -2,7 +2,6 @@
 import { compile, type CompileOptions, type Compiled } from "../compile.ts";
 import { parseAssignments, stringOpt, UsageError, type Options, type Parsed } from "./args.ts";
 import { readRegularFile } from "../train/file-access.ts";
-import { writeOutputs } from "./outputs.ts";
 
 export const compileFlags: Options = {
   model: { type: "string" },
@@ -30,11 +29,6 @@ export function readSource(file: string): string {
       : new UsageError(`${file}: cannot read (${message})`),
   );
   return bytes.toString("utf8");
-}
-
-/** Writes one file whole or not at all, making its folder; a failure is the user's (exit 1). */
-export function writeOutput(file: string, data: string | Uint8Array, what: string): void {
-  writeOutputs([{ path: file, what, data }]);
 }
 
 export function compileOptions(p: Parsed, file: string): CompileOptions {

@@ -11,6 +11,8 @@ import { checkCommand } from "./commands/check.ts";
 import { statsCommand } from "./commands/stats.ts";
 import { trainCommand } from "./commands/train.ts";
 import { evalCommand } from "./commands/eval.ts";
+import { initCommand } from "./commands/init.ts";
+import { predictCommand } from "./commands/predict.ts";
 import { exportCommand } from "./commands/export.ts";
 import { packageVersion } from "./version.ts";
 
@@ -21,13 +23,15 @@ export const commands: Command[] = [
   traceCommand,
   checkCommand,
   statsCommand,
+  initCommand,
   trainCommand,
   evalCommand,
+  predictCommand,
   exportCommand,
 ];
 
 function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const width = commands.reduce((m, c) => Math.max(m, c.name.length), 0);
   return [
     "usage: nnc COMMAND [options]   (nnc COMMAND --help for each)",
     "",

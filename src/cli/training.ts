@@ -3,7 +3,7 @@
 import { NnError } from "../diagnostics.ts";
 import type { ModelIR } from "../ir/model.ts";
 import { stringOpt, UsageError, type Parsed } from "./args.ts";
-import type { NamedFile } from "./outputs.ts";
+import type { NamedFile } from "../train/outputs.ts";
 
 /** A numeric flag: an integer at least `min`, or any number in [min, max) (above `min` if `open`). */
 export function numberOpt(

@@ -2,12 +2,12 @@
 // names, and the feed and result types of each entry point.
 import { isScalar, type Shape } from "../ir/node.ts";
 import type { Leaf } from "../ir/model.ts";
-import { str } from "./schedule/names.ts";
+import { jsComment, jsString } from "./text.ts";
 import type { Plan } from "./schedule/plan.ts";
 import { slotNames } from "./js/optim.ts";
 
 const field = (name: string, type: string, optional = false) =>
-  `  ${str(name)}${optional ? "?" : ""}: ${type};`;
+  `  ${jsString(name)}${optional ? "?" : ""}: ${type};`;
 
 export function emitDts(plan: Plan): string {
   const arr = plan.array;
@@ -15,10 +15,12 @@ export function emitDts(plan: Plan): string {
   const training = m.train.loss !== null;
   const feedType = (l: Leaf) => (isScalar(l.shape) ? "number" : `${arr} | ArrayLike<number>`);
   const valueType = (s: Shape) => (isScalar(s) ? "number" : arr);
-  const iface = (name: string, fields: string[], ext = "") =>
-    [`export interface ${name}${ext} {`, ...fields, "}"].join("\n");
+  // object types, not interfaces: an object type of the model's names is also the generic
+  // form's (a Record by any name), so that the module is a GeneratedModule (src/types.ts)
+  const iface = (name: string, fields: string[], base = "") =>
+    [`export type ${name} = ${base}{`, ...fields, "};"].join("\n");
   return [
-    `// ${str(m.name)}: the interface of the generated module.`,
+    `// ${jsComment(m.name)}: the interface of the generated module.`,
     iface(
       "Params",
       m.params.map((p) => field(p.name, arr)),
@@ -42,7 +44,7 @@ export function emitDts(plan: Plan): string {
     iface(
       "TrainFeed",
       m.targets.map((l) => field(l.name, feedType(l))),
-      " extends Feed",
+      "Feed & ",
     ),
     iface(
       "Outputs",
@@ -53,10 +55,14 @@ export function emitDts(plan: Plan): string {
       plan.opts.grads.map((g) => field(g.name, arr)),
     ),
     iface("CreateOptions", [
-      "  /** seed of the initializers and of dropout (default 0) */",
+      "  /** seed of the initializers and of dropout (default 1, as nnc train's) */",
       "  seed?: number;",
       "  /** initial values by param name, row-major */",
       "  params?: { [K in keyof Params]?: ArrayLike<number> };",
+      "  /** every param and state array by name, as loadWeights returns them (a model's saved weights) */",
+      "  weights?:",
+      "    | ReadonlyMap<string, ArrayLike<number>>",
+      "    | Readonly<Record<keyof Params | keyof State, ArrayLike<number>>>;",
       "  /** size the buffers of the named dim up front */",
       "  batch?: number;",
       "  /** the optimizer's learning rate */",

@@ -9,14 +9,16 @@ import { emitJs, EXPORT_LINE } from "./js/module.ts";
 import { KernelSet } from "./schedule/kernels.ts";
 import { planMemory } from "./schedule/memory.ts";
 import { Plan, type EmitOptions } from "./schedule/plan.ts";
-import { derivation, scheduleSteps, type DerivationRow } from "./schedule/steps.ts";
+import { scheduleSteps } from "./schedule/steps.ts";
+import { derivation, type DerivationRow } from "./schedule/derivation.ts";
 import { bufferNodes } from "./js/storage.ts";
 import { jsBackend } from "./js/arrays.ts";
 import { layout } from "./js/layout.ts";
+import { WasmTooLarge } from "./wasm/limits.ts";
 import { wasmBackend, type WasmModule } from "./wasm/memory.ts";
 
 export type { EmitOptions, GradTarget } from "./schedule/plan.ts";
-export { formatDerivation, type DerivationRow } from "./schedule/steps.ts";
+export { formatDerivation, type DerivationRow } from "./schedule/derivation.ts";
 
 /** How `nnc grad` shows the gradient code. */
 export interface GradView {
@@ -70,11 +72,27 @@ export interface CodegenOptions extends EmitOptions {
 const WASM_MIN_WORK = 20_000;
 
 export function emitModule(model: ModelIR, opts: CodegenOptions): EmittedModule {
+  try {
+    return emitFor(model, opts);
+  } catch (e) {
+    // a wasm module past an engine's limits: the model is written for the JS target afresh
+    if (!(e instanceof WasmTooLarge)) throw e;
+    return emitFor(
+      model,
+      { ...opts, target: "js" },
+      `the wasm target cannot run it (${e.message})`,
+    );
+  }
+}
+
+function emitFor(model: ModelIR, opts: CodegenOptions, why?: string): EmittedModule {
   const plan = new Plan(model, opts);
   const kernels = new KernelSet(plan);
   const steps = scheduleSteps(plan, kernels);
   const memory = planMemory(plan, bufferNodes(plan));
-  const chosen = chooseTarget(plan, kernels, memory, steps, opts.target ?? "js");
+  const chosen = why
+    ? { note: why }
+    : chooseTarget(plan, kernels, memory, steps, opts.target ?? "js");
   const backend =
     chosen.wasm?.backend ?? jsBackend(plan, kernels, memory, { plain: opts.plain ?? false });
   const meta = { ...metaOf(plan), target: chosen.wasm ? "wasm" : "js" };
@@ -136,16 +154,18 @@ function chooseTarget(
   return { wasm };
 }
 
-/** Multiply-adds of the matrix products of one training step, counting named dims as 32. */
+/** Multiply-adds of the products and convolutions of one training step, named dims as 32. */
 function work(kernels: KernelSet): number {
-  const size = (d: Dim) => (typeof d === "number" ? d : 32);
-  return kernels
-    .all()
-    .reduce(
-      (sum, k) =>
-        k.spec.kind === "matmul" ? sum + size(k.spec.M) * size(k.spec.N) * size(k.spec.K) : sum,
-      0,
-    );
+  const size = (ds: Dim[]) => ds.reduce<number>((a, d) => a * (typeof d === "number" ? d : 32), 1);
+  return kernels.all().reduce((sum, k) => {
+    const s = k.spec;
+    if (s.kind === "matmul") return sum + size([...(s.batch?.dims ?? []), ...s.M, ...s.N, ...s.K]);
+    if (s.kind === "conv2d" || s.kind === "conv2d_dx" || s.kind === "conv2d_dw") {
+      const g = s.geo;
+      return sum + size([g.N, g.O, g.OH, g.OW, g.C / g.groups, g.kh, g.kw]);
+    }
+    return sum;
+  }, 0);
 }
 
 /** The `for` loops of each kernel's JS body (none for wasm kernels). */
@@ -196,7 +216,7 @@ export interface LoadedModule {
 }
 
 /** The inputs of a call, by name: an object (own properties only) or a Map. */
-export type FeedArg = Record<string, unknown> | Map<string, unknown>;
+export type FeedArg = Record<string, unknown> | ReadonlyMap<string, unknown>;
 
 export interface GeneratedModel {
   params: Record<string, Float32Array | Float64Array>;

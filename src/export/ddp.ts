@@ -5,24 +5,31 @@
 // model's lr_at gives before every step), and saves weights that `nnc eval --load` and `nnc
 // train --load` read. Each step's global batch is split across the processes; every process
 // scales its mean loss by its share, so that DDP's averaged gradient is the gradient of the
-// whole batch's mean loss.
+// whole batch's mean loss. It reads and checks the data as nnc train does (ddp-data.ts): the
+// same bad data is refused with the same codes and messages, before any process joins; and as nnc
+// train, it stops at a step whose loss or new params are not finite (NN7001), saving nothing.
 import type { ModelIR } from "../ir/model.ts";
-import { pyStr } from "./python.ts";
+import { pyComment, pyString, pythonFile } from "../codegen/text.ts";
+import { dataChecks } from "./ddp-data.ts";
+import { ddpLaunch } from "./ddp-launch.ts";
 
-const script = `
+const imports = `
 import argparse
-import csv
 import importlib.util
 import json
 import math
 import os
+import re
+import stat
 import sys
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+`;
 
+const script = `
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("nnc_model", os.path.join(HERE, MODULE))
 nnc_model = importlib.util.module_from_spec(_spec)
@@ -56,26 +63,30 @@ def permutation(n, rand):
     return order
 
 
-def read_csv(path, model):
-    """The columns fill the inputs, then the targets, each by its width; a one-hot target may be
-    one column holding the class index (as nnc reads CSV files)."""
-    with open(path, newline="") as f:
-        rows = [[float(v) for v in r] for r in list(csv.reader(f))[1:] if r]
-    leaves = [(n, s, False) for n, s in model.INPUTS.items()] + [(n, s, True) for n, s in model.TARGETS.items()]
-    widths = [(n, s, t, math.prod(s[1:])) for n, s, t in leaves]
-    full = sum(w for _, _, _, w in widths)
-    as_class = len(rows[0]) != full
-    data, col = {}, 0
-    for name, shape, target, width in widths:
-        if as_class and target and width > 1:
-            k = torch.tensor([int(r[col]) for r in rows])
-            data[name] = torch.nn.functional.one_hot(k, width).double()
-            col += 1
-        else:
-            data[name] = torch.tensor([r[col : col + width] for r in rows], dtype=torch.float64)
-            col += width
-        data[name] = data[name].reshape((len(rows),) + tuple(shape[1:]))
-    return data, len(rows)
+def tensors(fields, n):
+    """The checked data as tensors: each input and target [n, ...its shape]."""
+    return {
+        slot["name"]: torch.tensor(fields[slot["name"]], dtype=torch.float64).reshape((n,) + tuple(slot["shape"]))
+        for slot in FIT["slots"]
+    }
+
+
+class StepError(Exception):
+    """Training met a value that is not finite: nnc train's NN7001, and nothing is saved."""
+
+
+def check_step(model, loss, step, epoch):
+    """As nnc train after every step: the loss before it, and every param after it, finite."""
+    bad = next((name for name, p in model.nn_params().items() if not torch.isfinite(p).all()), None)
+    if math.isfinite(loss) and bad is None:
+        return
+    what = f"the loss is {js_number(loss)}" if not math.isfinite(loss) else (
+        f"the loss was {js_number(loss)} but \`{bad}\` is no longer finite after the update"
+    )
+    raise StepError(
+        f"{SOURCE}:1:1: error NN7001: training stopped at step {step} (epoch {epoch}): {what}; "
+        "nothing is saved (nnc train on the same data and weights names the first value that is not finite)"
+    )
 
 
 def split(data, n, holdout):
@@ -104,29 +115,9 @@ def steps_per_epoch(n, batch):
     return full + (1 if rest >= 2 or (rest == 1 and full == 0) else 0)
 
 
-def main():
-    p = argparse.ArgumentParser(description="Trains the model with torch.distributed, as nnc train does.")
-    p.add_argument("--data", required=True, help="a CSV file, as nnc train --data reads it")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch", type=int, default=32, help="examples per step, over all processes")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--holdout", type=float, default=0.2)
-    p.add_argument("--load", help="initial weights (safetensors, e.g. from nnc train --save)")
-    p.add_argument("--save", help="where to write the trained weights (safetensors)")
-    p.add_argument("--dtype", choices=["f32", "f64"], default="f32")
-    args = p.parse_args()
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    device = torch.device("cpu")
-    if world > 1:
-        cuda = torch.cuda.is_available()
-        if cuda:
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if cuda else "gloo")
-
+def train(rank, world, device, args, fields, n):
+    """Trains as nnc train does, this rank's share of every batch; rank 0 reports and saves.
+    False where a step is not finite (NN7001, said by rank 0), and nothing is saved."""
     torch.manual_seed(args.seed)
     model = nnc_model.Model()
     if args.dtype == "f64":
@@ -137,9 +128,8 @@ def main():
         model.LR = args.lr
     model = model.to(device)
     dtype = torch.float64 if args.dtype == "f64" else torch.float32
-    data, n = read_csv(args.data, model)
-    data = {k: v.to(dtype) for k, v in data.items()}
-    train, test, n_train = split(data, n, args.holdout)
+    data = {k: v.to(dtype) for k, v in tensors(fields, n).items()}
+    train_set, test_set, n_train = split(data, n, args.holdout)
     net = DistributedDataParallel(TrainLoss(model)) if world > 1 else TrainLoss(model)
     optimizer = model.make_optimizer()
     batch = max(1, min(args.batch, n_train))
@@ -148,57 +138,66 @@ def main():
     per_epoch = steps_per_epoch(n_train, batch)
     step = 0
     train_loss = float("nan")
-    for epoch in range(1, args.epochs + 1):
-        if epoch > 1:
-            shuffle(order, rand)
-        losses = []
-        for s in range(per_epoch):
-            # the schedule's rate of this step, as nnc train sets it before every step
-            for group in optimizer.param_groups:
-                group["lr"] = model.lr_at(step, args.epochs * per_epoch, per_epoch)
-            step += 1
-            rows = order[s * batch : (s + 1) * batch]
-            mine = rows[rank::world]
-            # a process without examples still joins the gradient average, with weight 0
-            share = len(mine) * world / len(rows)
-            feed = {k: v[torch.tensor(mine or rows[:1])].to(device) for k, v in train.items()}
-            optimizer.zero_grad(set_to_none=True)
-            loss = net(feed)
-            (loss * share).backward()
-            optimizer.step()
-            total = loss.detach() * len(mine)
-            if world > 1:
-                dist.all_reduce(total)
-            losses.append(total.item() / len(rows))
-        train_loss = sum(losses) / len(losses)
+    try:
+        for epoch in range(1, args.epochs + 1):
+            if epoch > 1:
+                shuffle(order, rand)
+            losses = []
+            for s in range(per_epoch):
+                # the schedule's rate of this step, as nnc train sets it before every step
+                for group in optimizer.param_groups:
+                    group["lr"] = model.lr_at(step, args.epochs * per_epoch, per_epoch)
+                step += 1
+                rows = order[s * batch : (s + 1) * batch]
+                mine = rows[rank::world]
+                # a process without examples still joins the gradient average, with weight 0
+                share = len(mine) * world / len(rows)
+                feed = {k: v[torch.tensor(mine or rows[:1])].to(device) for k, v in train_set.items()}
+                optimizer.zero_grad(set_to_none=True)
+                loss = net(feed)
+                (loss * share).backward()
+                optimizer.step()
+                total = loss.detach() * len(mine)
+                if world > 1:
+                    dist.all_reduce(total)
+                losses.append(total.item() / len(rows))
+                check_step(model, losses[-1], step, epoch)
+            train_loss = sum(losses) / len(losses)
+            if rank == 0:
+                print(f"epoch {epoch}/{args.epochs}  train loss {train_loss:.6f}", file=sys.stderr)
+    except StepError as e:
         if rank == 0:
-            print(f"epoch {epoch}/{args.epochs}  train loss {train_loss:.6f}", file=sys.stderr)
+            print(e, file=sys.stderr)
+        return False
     if rank == 0:
         with torch.no_grad():
             final = model.eval_loss(**{k: v.to(device) for k, v in data.items()}).item()
-            held = model.eval_loss(**{k: v.to(device) for k, v in test.items()}).item()
+            held = model.eval_loss(**{k: v.to(device) for k, v in test_set.items()}).item()
         if args.save:
             model.save_weights(args.save)
         report = {"epochs": args.epochs, "processes": world, "train_loss": train_loss, "test_loss": held, "final_loss": final}
-        print(json.dumps(report))
-    if world > 1:
-        dist.destroy_process_group()
-
-
-if __name__ == "__main__":
-    main()
+        print(json.dumps(report), flush=True)
+    return True
 `;
 
 /** The DDP training script for the module written to `moduleFile` (a file name, same folder). */
 export function exportDdp(model: ModelIR, moduleFile: string): string {
-  return [
-    `# train_ddp.py: trains model ${model.name} (${moduleFile}) with torch.distributed, as nnc train does.`,
-    "# On one machine with N processes (gloo on CPU, nccl on GPUs):",
-    "#   torchrun --nproc_per_node=N train_ddp.py --data DATA.csv --epochs 10 --save W.safetensors",
-    "# On several, torchrun --nnodes=M --node_rank=K --master_addr=HOST ... on each. torchrun sets",
-    "# MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK; so can any launcher, by hand.",
-    "# Without them it trains in one process.",
-    `MODULE = ${pyStr(moduleFile)}`,
-    script,
-  ].join("\n");
+  return pythonFile(
+    "train_ddp.py, written by nnc export --ddp: trains the model with torch.distributed",
+    [
+      `# model ${pyComment(model.name)} of ${pyComment(moduleFile)}, as nnc train trains it.`,
+      "# On one machine with N processes (gloo on CPU, nccl on GPUs), started by the script itself:",
+      "#   python3 train_ddp.py --nproc N --data DATA.csv --epochs 10 --save W.safetensors",
+      "# or by a launcher: torchrun --nproc_per_node=N train_ddp.py --data DATA.csv ..., and on",
+      "# several machines torchrun --nnodes=M --node_rank=K --master_addr=HOST ... on each. A",
+      "# launcher sets MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK; so can a shell, by",
+      "# hand. Without --nproc or those variables it trains in one process.",
+      `MODULE = ${pyString(moduleFile)}`,
+      `SOURCE = ${pyString(model.file)}`,
+      imports,
+      dataChecks(model),
+      script,
+      ddpLaunch,
+    ],
+  );
 }

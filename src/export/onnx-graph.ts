@@ -2,6 +2,7 @@
 // every lowering needs (float and int64 constants, a shape as a tensor, the size of a named dim).
 // Every value the exporter makes up is named `hint#N`: `#` cannot occur in a `.nn` name, so the
 // graph's inputs and outputs keep the `.nn` names exactly and nothing else can take them.
+import { onnxDoc } from "../codegen/text.ts";
 import type { Dim, Shape } from "../ir/node.ts";
 import {
   attribute,
@@ -49,9 +50,15 @@ export class OnnxGraph {
     return name;
   }
 
+  /** Takes `name` for a value the caller names; two values of one name are nnc's bug. */
+  private claim(name: string): void {
+    if (this.taken.has(name)) throw new Error(`internal: two ONNX values are named ${name}`);
+    this.taken.add(name);
+  }
+
   /** Declares a graph input `name` of shape `dims`; its named dims can be read from it. */
   input(name: string, dims: Shape): string {
-    this.taken.add(name);
+    this.claim(name);
     this.inputs.push(valueInfo(name, dims, this.type));
     dims.forEach((d, axis) => {
       if (typeof d === "string" && !this.dimSources.has(d))
@@ -67,7 +74,7 @@ export class OnnxGraph {
   }
 
   initializer(name: string, dims: readonly number[], values: ArrayLike<number>): string {
-    this.taken.add(name);
+    this.claim(name);
     this.initializers.push(floatTensor(name, dims, values, this.type));
     return name;
   }
@@ -81,8 +88,8 @@ export class OnnxGraph {
     out?: string,
     extraOutputs = 0,
   ): string {
+    if (out !== undefined) this.claim(out);
     const result = out ?? this.fresh(hint);
-    if (out !== undefined) this.taken.add(out);
     const outputs = [result, ...Array.from({ length: extraOutputs }, () => this.fresh(hint))];
     this.nodes.push({
       opType,
@@ -94,10 +101,29 @@ export class OnnxGraph {
     return result;
   }
 
+  /** Appends a node of `count` outputs; returns all their names. */
+  outputsOf(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue>,
+    hint: string,
+    count: number,
+  ): string[] {
+    this.op(opType, inputs, attrs, hint, undefined, count - 1);
+    return this.nodes.at(-1)!.output!;
+  }
+
   /** A float scalar constant (one initializer per value). */
   scalar(value: number): string {
     return this.constant(`f:${value}`, () =>
       floatTensor(this.fresh("const"), [], [value], this.type),
+    );
+  }
+
+  /** A float constant of shape `dims` (one initializer per value). */
+  floats(dims: readonly number[], values: readonly number[]): string {
+    return this.constant(`F:${dims.join(",")}:${values.join(",")}`, () =>
+      floatTensor(this.fresh("const"), dims, values, this.type),
     );
   }
 
@@ -146,30 +172,36 @@ export class OnnxGraph {
 
   /** The size of the named dim `d`, as a 1-element int64 tensor. */
   private dim(d: string): string {
-    const found = this.consts.get(`d:${d}`);
-    if (found !== undefined) return found;
-    const src = this.dimSources.get(d);
-    if (!src) throw new Error(`internal: no input gives the dimension \`${d}\``);
-    const axes = { start: { int: src.axis }, end: { int: src.axis + 1 } };
-    const name = this.op("Shape", [src.value], axes, d);
-    this.consts.set(`d:${d}`, name);
-    return name;
+    return this.memo(`d:${d}`, () => {
+      const src = this.dimSources.get(d);
+      if (!src) throw new Error(`internal: no input gives the dimension \`${d}\``);
+      const axes = { start: { int: src.axis }, end: { int: src.axis + 1 } };
+      return this.op("Shape", [src.value], axes, d);
+    });
   }
 
   /** Finds or makes an initializer constant by key. */
   private constant(key: string, make: () => TensorProto): string {
+    return this.memo(`c:${key}`, () => {
+      const t = make();
+      this.initializers.push(t);
+      return t.name!;
+    });
+  }
+
+  /** The value `make` gave the first time `key` was asked for (a value many nodes share). */
+  memo(key: string, make: () => string): string {
     const found = this.consts.get(key);
     if (found !== undefined) return found;
-    const t = make();
-    this.initializers.push(t);
-    this.consts.set(key, t.name!);
-    return t.name!;
+    const value = make();
+    this.consts.set(key, value);
+    return value;
   }
 
   proto(name: string, doc: string): GraphProto {
     return {
       name,
-      docString: doc,
+      docString: onnxDoc(doc),
       node: this.nodes,
       initializer: this.initializers,
       input: this.inputs,

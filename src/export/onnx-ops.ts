@@ -8,6 +8,7 @@ import { EPS } from "../ops/losses.ts";
 import { num } from "../ops/op.ts";
 import type { OnnxGraph } from "./onnx-graph.ts";
 import { elemTypeOf, floatTensor } from "./onnx-proto.ts";
+import { imageOps } from "./onnx-images.ts";
 
 export type OnnxLowering = (g: OnnxGraph, node: Node, args: string[], hint: string) => string;
 
@@ -67,11 +68,34 @@ function reduce(opType: "ReduceSum" | "ReduceMean" | "ReduceMax"): OnnxLowering 
   };
 }
 
-/** Per-feature sums of batchnorm's backward: over every axis but the last, kept. */
-function featureSum(g: OnnxGraph, x: string, rank: number): string {
-  const axes = Array.from({ length: rank - 1 }, (_, i) => i);
-  return g.op("ReduceSum", [x, g.ints(axes)], { keepdims: { int: 1 } }, "feature_sum");
+/** Per-channel sums of batchnorm's backward: over every axis but the channels' (1), kept. */
+function channelSum(g: OnnxGraph, x: string, rank: number): string {
+  const axes = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== 1);
+  return g.op("ReduceSum", [x, g.ints(axes)], { keepdims: { int: 1 } }, "channel_sum");
 }
+
+/** The product op(a) op(b) of NumPy's matmul, op a transpose of the last two axes where set. */
+function matmul(g: OnnxGraph, n: Node, [a, b]: string[], hint: string): string {
+  const [ra, rb] = n.inputs.map((x) => x.shape.length) as [number, number];
+  const t = (k: string) => n.attrs[k] === true;
+  const fold = n.attrs["fold"] === true;
+  if (ra === 2 && rb === 2 && !fold)
+    return g.op("Gemm", [a!, b!], { transA: { int: +t("ta") }, transB: { int: +t("tb") } }, hint);
+  const swap = (x: string, rank: number) => {
+    const perm = [...Array(rank).keys()];
+    [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
+    return g.op("Transpose", [x], { perm: { ints: perm } }, "transposed");
+  };
+  const left = t("ta") ? swap(a!, ra) : a!;
+  const right = t("tb") ? swap(b!, rb) : b!;
+  if (!fold) return g.op("MatMul", [left, right], {}, hint);
+  // the batched products summed over the leading axes both operands share
+  const product = g.op("MatMul", [left, right], {}, "products");
+  const lead = [...Array(ra - 2).keys()];
+  return g.op("ReduceSum", [product, g.ints(lead)], { keepdims: { int: 0 } }, hint);
+}
+
+const notYet: Unsupported = { unsupported: "this op has no export form yet" };
 
 export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
   const: leaf,
@@ -150,10 +174,7 @@ export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
   reshape: (g, n, [x], hint) => g.op("Reshape", [x!, g.shapeOf(n.shape)], {}, hint),
   transpose: (g, n, [x], hint) =>
     g.op("Transpose", [x!], { perm: { ints: n.attrs["perm"] as number[] } }, hint),
-  matmul: (g, n, [a, b], hint) => {
-    const t = (k: string) => ({ int: n.attrs[k] === true ? 1 : 0 });
-    return g.op("Gemm", [a!, b!], { transA: t("ta"), transB: t("tb") }, hint);
-  },
+  matmul,
   softmax: (g, n, [x], hint) => g.op("Softmax", [x!], { axis: { int: axisOf(n) } }, hint),
   log_softmax: (g, n, [x], hint) => g.op("LogSoftmax", [x!], { axis: { int: axisOf(n) } }, hint),
   // softplus(z) - z y
@@ -171,13 +192,13 @@ export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
     const xhat = g.op("Mul", [g.op("Sub", [x!, mu!]), invstd!], {}, "xhat");
     return g.op("Add", [g.op("Mul", [gamma!, xhat]), beta!], {}, hint);
   },
-  // gamma invstd / N (N dy - sum(dy) - xhat sum(dy xhat)), sums per feature
+  // gamma invstd / N (N dy - sum(dy) - xhat sum(dy xhat)), sums per channel
   batchnorm_dx: (g, n, [dy, x, mu, invstd, gamma], hint) => {
     const rank = n.shape.length;
-    const count = g.count(n.shape.slice(0, -1));
+    const count = g.count(n.shape.filter((_, i) => i !== 1));
     const xhat = g.op("Mul", [g.op("Sub", [x!, mu!]), invstd!], {}, "xhat");
-    const sg = featureSum(g, dy!, rank);
-    const sgx = featureSum(g, g.op("Mul", [dy!, xhat]), rank);
+    const sg = channelSum(g, dy!, rank);
+    const sgx = channelSum(g, g.op("Mul", [dy!, xhat]), rank);
     const inner = g.op("Sub", [
       g.op("Sub", [g.op("Mul", [count, dy!]), sg]),
       g.op("Mul", [xhat, sgx]),
@@ -185,6 +206,17 @@ export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
     const scale = g.op("Div", [g.op("Mul", [gamma!, invstd!]), count]);
     return g.op("Mul", [scale, inner], {}, hint);
   },
+  ...imageOps,
+  gather: notYet,
+  scatter_add: notYet,
+  pick: notYet,
+  unpick: notYet,
+  softmax_xent_int: notYet,
+  layernorm: notYet,
+  layernorm_dx: notYet,
+  gelu: notYet,
+  gelu_deriv: notYet,
+  causal_mask: notYet,
 };
 
 function axisOf(n: Node): number {

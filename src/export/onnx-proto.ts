@@ -1,6 +1,7 @@
 // The ONNX protobuf messages, through onnx-proto (the ONNX .proto compiled by protobufjs): typed
 // helpers for the few message shapes the exporter writes, and the final encoding.
 import onnxProto, { type onnx as Onnx } from "onnx-proto";
+import { onnxDoc } from "../codegen/text.ts";
 
 // onnx-proto is a CommonJS module: its namespace arrives as the default export
 const { onnx } = onnxProto;
@@ -33,7 +34,9 @@ export function floatTensor(
   values: ArrayLike<number>,
   type: ElemType,
 ): TensorProto {
-  const data = type === "f32" ? Float32Array.from(values) : Float64Array.from(values);
+  // the values as they are where they already have the type (a param's array may be 1 GiB)
+  const Type = type === "f32" ? Float32Array : Float64Array;
+  const data = values instanceof Type ? values : Type.from(values);
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return { name, dims: [...dims], dataType: elemTypeOf(type), rawData: bytes };
 }
@@ -60,14 +63,16 @@ export function valueInfo(name: string, dims: Dims, type: ElemType): ValueInfoPr
   };
 }
 
-export type AttrValue = number | number[] | { int: number } | { ints: number[] } | TensorProto;
+export type AttrValue =
+  number | number[] | { int: number } | { ints: number[] } | { str: string } | TensorProto;
 
-/** An attribute: a number is a float, `{int}`/`{ints}` are integers, an object a tensor. */
+/** An attribute: a number is a float, `{int}`/`{ints}` are integers, `{str}` a string, an object a tensor. */
 export function attribute(name: string, v: AttrValue): AttributeProto {
   if (typeof v === "number") return { name, type: AttributeType.FLOAT, f: v };
   if (Array.isArray(v)) return { name, type: AttributeType.FLOATS, floats: v };
   if ("int" in v) return { name, type: AttributeType.INT, i: v.int };
   if ("ints" in v) return { name, type: AttributeType.INTS, ints: v.ints };
+  if ("str" in v) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v.str) };
   return { name, type: AttributeType.TENSOR, t: v };
 }
 
@@ -81,7 +86,7 @@ export function encodeModel(
     irVersion: IR_VERSION,
     producerName: "nnc",
     producerVersion: "0.1.0",
-    docString,
+    docString: onnxDoc(docString),
     opsetImport: [{ domain: "", version: OPSET }],
     graph,
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),

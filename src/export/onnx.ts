@@ -5,9 +5,10 @@
 // optimizer state, learning rate) to (loss, new params, new state), so that any ONNX runtime can
 // train the model.
 import type { GradTarget } from "../codegen/index.ts";
-import { Diagnostics } from "../diagnostics.ts";
+import { Diagnostics, NnError } from "../diagnostics.ts";
 import type { Leaf, ModelIR } from "../ir/model.ts";
-import { nameOf, originOf, type Node, type Shape } from "../ir/node.ts";
+import { nameOf, originOf, shapeToString, type Node, type Shape } from "../ir/node.ts";
+import { findFolds, needed } from "./onnx-fold.ts";
 import { toposort } from "../ir/toposort.ts";
 import { OnnxGraph } from "./onnx-graph.ts";
 import { onnxOps } from "./onnx-ops.ts";
@@ -26,12 +27,43 @@ export interface OnnxOptions {
   bind?: Readonly<Record<string, number>>;
 }
 
+/** Protobuf's limit on one message; an ONNX model, initializers and all, is one. */
+const MAX_ONNX_BYTES = 2 ** 31 - 1;
+/** Room for the graph around the initializers: its nodes, names and constants. */
+const GRAPH_BYTES = 2 ** 24;
+
+/**
+ * The inference graph holds every param and state as an initializer: past protobuf's 2 GiB no
+ * ONNX file can hold them. Checked from the shapes, before any value is made (NN8004, at the
+ * largest); the training step, whose params are inputs, has no such bound.
+ */
+export function checkOnnxSize(model: ModelIR, options: OnnxOptions): void {
+  if (options.training) return;
+  const dtype = options.dtype ?? "f32";
+  const leaves = [...model.params, ...model.state];
+  const bytes = (l: Leaf) =>
+    l.shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : 1), dtype === "f64" ? 8 : 4);
+  const total = leaves.reduce((a, l) => a + bytes(l), 0);
+  if (total + GRAPH_BYTES <= MAX_ONNX_BYTES) return;
+  const largest = leaves.reduce((a, b) => (bytes(b) > bytes(a) ? b : a));
+  const count = (n: number) => n.toLocaleString("en-US");
+  const { file, line, col } = largest.origin;
+  const message =
+    `the ONNX model would hold ${count(total)} bytes of params and state in ${dtype} ` +
+    `(\`${largest.name}\` ${shapeToString(largest.shape)}: ${count(bytes(largest))}), and one ` +
+    `ONNX file holds at most 2 GiB (protobuf's limit); ` +
+    (dtype === "f64" ? "export with --dtype f32, or " : "") +
+    "export the training step (--training), whose params are inputs";
+  throw new NnError([{ file, line, col, code: "NN8004", message }], model.source);
+}
+
 /** The encoded ONNX model (export before compiling anything else: errors read the nodes' origins). */
 export function exportOnnx(
   model: ModelIR,
   grads: readonly GradTarget[],
   options: OnnxOptions,
 ): Uint8Array {
+  checkOnnxSize(model, options);
   const g = new OnnxGraph(options.dtype ?? "f32", options.bind ?? {});
   const doc = options.training
     ? trainingGraph(g, model, grads)
@@ -78,19 +110,33 @@ function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarge
     values.set(leaf.node, g.input(leaf.name, leaf.shape));
   const updates = model.train.stateUpdates;
   lowerAll(g, model, [loss, ...grads.values(), ...updates.map((u) => u.node)], values);
-  g.output("step:loss", values.get(loss)!, []);
+  g.output(stepOutputs.loss, values.get(loss)!, []);
   const value = (n: Node | undefined) => values.get(n!)!;
-  const param = (name: string) => value(model.params.find((p) => p.name === name)?.node);
+  const paramNodes = new Map(model.params.map((p) => [p.name, p.node]));
+  const param = (name: string) => value(paramNodes.get(name));
   for (const u of optimizerUpdate(g, model, param, (name) => value(grads.get(name))))
-    g.output(`step:${u.name}`, u.value, u.shape);
-  for (const u of updates) g.output(`step:${u.name}`, value(u.node), u.node.shape);
-  for (const [name, node] of grads) g.output(`grad:${name}`, value(node), node.shape);
+    g.output(stepOutputs.next(u.name), u.value, u.shape);
+  for (const u of updates) g.output(stepOutputs.next(u.name), value(u.node), u.node.shape);
+  for (const [name, node] of grads) g.output(stepOutputs.grad(name), value(node), node.shape);
   return (
-    `one training step of ${model.name} (${model.optimizer.kind}): step:NAME is the new value of ` +
-    `the input NAME, step:loss the loss before the step, grad:NAME the gradient; optimizer:lr is ` +
-    `the step's learning rate, which the caller schedules (metadata nnc:optimizer)`
+    `one training step of ${model.name} (${model.optimizer.kind}): ${stepOutputs.loss} is the ` +
+    `loss before the step, ${stepOutputs.next("NAME")} the new value of the input NAME, ` +
+    `${stepOutputs.grad("NAME")} the gradient; optimizer:lr is the step's learning rate, which ` +
+    `the caller schedules (metadata nnc:optimizer)`
   );
 }
+
+/**
+ * The training step's output names, disjoint by construction: each kind has a prefix of its own,
+ * followed by the name of an input (inputs' names are unique) or by nothing. A param named `loss`
+ * gives `step:loss`, which the loss is not.
+ */
+export const stepOutputs = {
+  loss: "train:loss",
+  /** the new value of the input `input` (a param, a piece of state or of optimizer state) */
+  next: (input: string) => `step:${input}`,
+  grad: (param: string) => `grad:${param}`,
+};
 
 /** Params and state as initializers named after them. */
 function leafInitializers(
@@ -106,26 +152,22 @@ function leafInitializers(
   }
 }
 
-/** Lowers every node `roots` need, in topological order, through the op table. */
+/** Lowers every node `roots` need, in topological order, through the folds and the op table. */
 function lowerAll(g: OnnxGraph, model: ModelIR, roots: Node[], values: Map<Node, string>): void {
   const order = toposort(roots);
-  const biased = gemmBiases(order, roots);
-  const folded = new Set(biased.values());
+  const folds = findFolds(order, roots);
+  const used = needed(roots, folds);
   const diags = new Diagnostics(model.source);
   for (const node of order) {
-    if (values.has(node) || folded.has(node)) continue;
+    if (values.has(node) || !used.has(node)) continue;
     if (node.op === "const") {
       values.set(node, g.scalar(node.attrs["value"] as number));
       continue;
     }
-    const product = biased.get(node);
-    if (product) {
-      // x @ W + b as one Gemm with C = b
-      const [a, b] = product.inputs.map((x) => values.get(x)!);
-      const bias = values.get(node.inputs.find((x) => x !== product)!)!;
-      const t = (k: string) => ({ int: product.attrs[k] === true ? 1 : 0 });
-      const attrs = { transA: t("ta"), transB: t("tb") };
-      values.set(node, g.op("Gemm", [a!, b!, bias], attrs, hintOf(node)));
+    const fold = folds.get(node);
+    if (fold) {
+      const args = fold.inputs.map((x) => values.get(x)!);
+      values.set(node, fold.lower(g, args, hintOf(node)));
       continue;
     }
     const row = onnxOps[node.op];
@@ -142,24 +184,6 @@ function lowerAll(g: OnnxGraph, model: ModelIR, roots: Node[], values: Map<Node,
     values.set(node, row(g, node, args, hintOf(node)));
   }
   diags.throwIfAny();
-}
-
-/** The adds `matmul + bias` whose product is used nowhere else, each with its product. */
-function gemmBiases(order: Node[], roots: Node[]): Map<Node, Node> {
-  const uses = new Map<Node, number>(roots.map((r) => [r, 1]));
-  for (const n of order) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const out = new Map<Node, Node>();
-  for (const n of order) {
-    if (n.op !== "add" || n.inputs[0] === n.inputs[1]) continue;
-    const product = n.inputs.find((x) => x.op === "matmul" && uses.get(x) === 1);
-    // Gemm's C broadcasts to the product's shape, never the other way
-    if (product && sameDims(product.shape, n.shape)) out.set(n, product);
-  }
-  return out;
-}
-
-function sameDims(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 function hintOf(node: Node): string {

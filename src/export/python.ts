@@ -1,6 +1,7 @@
-// Python source text: literals and identifiers. A `.nn` name reaches Python only as a string
-// literal or inside an identifier that ends in `_N`, which no keyword, builtin or name of the
-// generated module's own ends in.
+// Python source text: numbers, tuples and identifiers. A `.nn` name reaches Python only as a
+// string literal (pyString, src/codegen/text.ts, where every outside text goes through) or inside
+// an identifier that ends in `_N`, which no keyword, builtin or name of the generated module's own
+// ends in.
 
 /** A float literal that reads back as the same double (`inf`, `nan` by name). */
 export function pyFloat(x: number): string {
@@ -9,11 +10,6 @@ export function pyFloat(x: number): string {
   if (x === -Infinity) return '-float("inf")';
   const s = String(x);
   return /[.eE]/.test(s) ? s : `${s}.0`;
-}
-
-/** A string literal (JSON's escapes are Python's too). */
-export function pyStr(s: string): string {
-  return JSON.stringify(s);
 }
 
 /** A tuple of ints; `(3,)` for one. */
@@ -25,11 +21,6 @@ export function pyInts(xs: readonly number[]): string {
 export function pyLocal(base: string, n: number): string {
   const root = base.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(?=[0-9])/, "_");
   return `${root}_${n}`;
-}
-
-/** Text safe in a `#` comment: one line. */
-export function pyComment(text: string): string {
-  return text.replace(/[\n\r\u2028\u2029\f\v\x85]/g, " ").trim();
 }
 
 export function indent(lines: string[], by = "    "): string[] {

@@ -4,7 +4,8 @@ import { Diagnostics } from "../diagnostics.ts";
 import type { ModelIR } from "../ir/model.ts";
 import { nameOf, originOf, type Dim, type Node } from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
-import { pyComment, pyFloat, pyLocal, pyStr } from "./python.ts";
+import { pyFloat, pyLocal } from "./python.ts";
+import { pyComment, pyString, sourceLine } from "../codegen/text.ts";
 import { numberOperands, torchOps } from "./torch-ops.ts";
 
 export interface Body {
@@ -15,13 +16,13 @@ export interface Body {
 
 /** `(dims["batch"], 2)`: a shape as a Python tuple, named dims read from the `dims` dict. */
 export function pyShape(shape: readonly Dim[]): string {
-  const parts = shape.map((d) => (typeof d === "number" ? String(d) : `dims[${pyStr(d)}]`));
+  const parts = shape.map((d) => (typeof d === "number" ? String(d) : `dims[${pyString(d)}]`));
   return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(", ")})`;
 }
 
 /** A Python tuple of a declared shape, named dims as strings (what `_take` checks). */
 export function pyDeclared(shape: readonly Dim[]): string {
-  const parts = shape.map((d) => (typeof d === "number" ? String(d) : pyStr(d)));
+  const parts = shape.map((d) => (typeof d === "number" ? String(d) : pyString(d)));
   return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(", ")})`;
 }
 
@@ -33,12 +34,12 @@ function leafExpr(node: Node): string | null {
       return v < 0 ? `(${pyFloat(v)})` : pyFloat(v);
     }
     case "param":
-      return `params[${pyStr(node.attrs["name"] as string)}]`;
+      return `params[${pyString(node.attrs["name"] as string)}]`;
     case "state":
-      return `state[${pyStr(node.attrs["name"] as string)}]`;
+      return `state[${pyString(node.attrs["name"] as string)}]`;
     case "dimsize": {
       const dims = node.attrs["dims"] as Dim[];
-      return `(${dims.map((d) => (typeof d === "number" ? String(d) : `dims[${pyStr(d)}]`)).join(" * ")})`;
+      return `(${dims.map((d) => (typeof d === "number" ? String(d) : `dims[${pyString(d)}]`)).join(" * ")})`;
     }
     case "dropout_mask":
       return `self._dropout_mask(${pyShape(node.shape)}, ${pyFloat(node.attrs["rate"] as number)})`;
@@ -70,7 +71,7 @@ export function body(
     const origin = originOf(node);
     if (origin && origin.line !== line) {
       line = origin.line;
-      lines.push(`# line ${origin.line}: ${pyComment(origin.text)}`);
+      lines.push(`# line ${origin.line}: ${pyComment(sourceLine(origin.text))}`);
     }
     const local = pyLocal(nameOf(node) ?? node.op, ++counter);
     const row = torchOps[node.op];

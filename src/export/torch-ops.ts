@@ -9,6 +9,7 @@ import { EPS } from "../ops/losses.ts";
 import { num } from "../ops/op.ts";
 import type { Unsupported } from "./onnx-ops.ts";
 import { pyFloat, pyInts } from "./python.ts";
+import { torchImageOps } from "./torch-images.ts";
 
 /** `shape(n)` is the Python tuple of a node's shape, with named dims read from `dims`. */
 export type TorchLowering = (a: string[], n: Node, shape: (n: Node) => string) => string;
@@ -31,6 +32,8 @@ const reduce =
     `${name}(${x}, dim=${pyInts(n.attrs["axes"] as number[])}, keepdim=${n.attrs["keep"] === true ? "True" : "False"})`;
 
 const axis = (n: Node) => String(n.attrs["axis"] as number);
+
+const notYet: Unsupported = { unsupported: "this op has no export form yet" };
 
 export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
   const: leaf,
@@ -77,8 +80,15 @@ export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
   expand: ([x], n, shape) => `${x}.expand(${shape(n)})`,
   reshape: ([x], n, shape) => `${x}.reshape(${shape(n)})`,
   transpose: ([x], n) => `${x}.permute(${pyInts(n.attrs["perm"] as number[])})`,
-  matmul: ([a, b], n) =>
-    `${n.attrs["ta"] === true ? `${a}.t()` : a} @ ${n.attrs["tb"] === true ? `${b}.t()` : b}`,
+  // NumPy's matmul, as torch's @; a transposed operand swaps its last two axes; a folded product
+  // is summed over the leading axes both operands share
+  matmul: ([a, b], n) => {
+    const t = (x: string, k: string) => (n.attrs[k] === true ? `${x}.transpose(-2, -1)` : x);
+    const product = `${t(a!, "ta")} @ ${t(b!, "tb")}`;
+    if (n.attrs["fold"] !== true) return product;
+    const lead = [...Array(n.inputs[0]!.shape.length - 2).keys()];
+    return `torch.sum(${product}, dim=${pyInts(lead)})`;
+  },
   softmax: ([x], n) => `torch.softmax(${x}, dim=${axis(n)})`,
   log_softmax: ([x], n) => `torch.log_softmax(${x}, dim=${axis(n)})`,
   // bce(sigmoid(z), y) from the logits: softplus(z) - z y
@@ -87,13 +97,25 @@ export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
   softmax_xent: ([z, y], n) =>
     `-torch.sum(${y} * torch.log_softmax(${z}, dim=${axis(n)}), dim=${axis(n)})`,
   batchnorm: ([x, mu, invstd, gamma, beta]) => `${gamma} * ((${x} - ${mu}) * ${invstd}) + ${beta}`,
+  // sums per channel (axis 1), over every other axis
   batchnorm_dx: ([dy, x, mu, invstd, gamma], n) => {
-    const axes = pyInts(Array.from({ length: n.shape.length - 1 }, (_, i) => i));
+    const axes = pyInts(n.shape.map((_, i) => i).filter((i) => i !== 1));
     const xhat = `((${x} - ${mu}) * ${invstd})`;
-    const count = `(${dy}.numel() // ${dy}.shape[-1])`;
+    const count = `(${dy}.numel() // ${dy}.shape[1])`;
     const sum = (v: string) => `torch.sum(${v}, dim=${axes}, keepdim=True)`;
     return `${gamma} * ${invstd} / ${count} * (${count} * ${dy} - ${sum(dy!)} - ${xhat} * ${sum(`${dy} * ${xhat}`)})`;
   },
+  ...torchImageOps,
+  gather: notYet,
+  scatter_add: notYet,
+  pick: notYet,
+  unpick: notYet,
+  softmax_xent_int: notYet,
+  layernorm: notYet,
+  layernorm_dx: notYet,
+  gelu: notYet,
+  gelu_deriv: notYet,
+  causal_mask: notYet,
 };
 
 /** Ops whose Python operands may be plain numbers (the others need tensors). */

@@ -5,7 +5,8 @@
 import type { ModelIR, OptimizerSpec, ScheduleSpec } from "../ir/model.ts";
 import { scheduleText } from "../codegen/js/optim.ts";
 import { decays } from "./optimizer.ts";
-import { indent, pyFloat, pyStr } from "./python.ts";
+import { indent, pyFloat } from "./python.ts";
+import { pyString } from "../codegen/text.ts";
 
 export interface OptimizerCode {
   /** module-level classes (a custom optimizer), if any */
@@ -110,7 +111,7 @@ function decayDoc(o: OptimizerSpec): string[] {
 function groups(o: OptimizerSpec): string[] {
   return [
     `WEIGHT_DECAY = ${pyFloat(o.weightDecay ?? 0)}`,
-    `DECAY_PARAMS = (${(o.decayParams ?? []).map((n) => `${pyStr(n)},`).join(" ")})`,
+    `DECAY_PARAMS = (${(o.decayParams ?? []).map((n) => `${pyString(n)},`).join(" ")})`,
     "",
     "def param_groups(self):",
     ...indent([

@@ -3,11 +3,12 @@
 // buffers; `forward(**inputs)` is the inference graph, `loss(**feed)` the training loss, both in
 // torch ops, one statement per IR node under the `.nn` line it comes from; `make_optimizer` maps
 // nnc's optimizer to torch.optim with the same update.
-import type { Init, ModelIR, ParamLeaf } from "../ir/model.ts";
+import { fans, type Init, type ModelIR, type ParamLeaf } from "../ir/model.ts";
 import { asTensor, body, pyDeclared } from "./torch-body.ts";
 import { optimizerMethods } from "./torch-optim.ts";
 import { header, helpers, methods } from "./torch-runtime.ts";
-import { indent, pyComment, pyFloat, pyStr } from "./python.ts";
+import { indent, pyFloat } from "./python.ts";
+import { pyComment, pyString, pythonFile } from "../codegen/text.ts";
 import { exportError } from "./weights.ts";
 import type { Node } from "../ir/node.ts";
 
@@ -23,7 +24,7 @@ export function exportTorch(model: ModelIR): string {
   const klass = [
     "class Model(nn.Module):",
     ...indent([
-      `"""model ${pyComment(model.name)} from ${pyComment(model.file)}, exported by nnc."""`,
+      pyString(`model ${model.name} from ${model.file}, exported by nnc.`),
       "",
       ...constants(model),
       "",
@@ -39,8 +40,9 @@ export function exportTorch(model: ModelIR): string {
       ...methods.trim().split("\n"),
     ]),
   ];
-  return [
-    `# model ${pyComment(model.name)} from ${pyComment(model.file)}: a PyTorch module written by nnc export`,
+  return pythonFile("a PyTorch module written by nnc export", [
+    `# model ${pyComment(model.name)} from ${pyComment(model.file)}`,
+    "",
     header,
     helpers.trimEnd(),
     "",
@@ -48,23 +50,23 @@ export function exportTorch(model: ModelIR): string {
     "",
     ...klass,
     "",
-  ].join("\n");
+  ]);
 }
 
 function dict(entries: [string, string][]): string {
-  return `{${entries.map(([k, v]) => `${pyStr(k)}: ${v}`).join(", ")}}`;
+  return `{${entries.map(([k, v]) => `${pyString(k)}: ${v}`).join(", ")}}`;
 }
 
 function constants(model: ModelIR): string[] {
   const shapes = (leaves: { name: string; shape: readonly (number | string)[] }[]) =>
     dict(leaves.map((l) => [l.name, pyDeclared(l.shape)]));
   return [
-    `NAME = ${pyStr(model.name)}`,
+    `NAME = ${pyString(model.name)}`,
     `INPUTS = ${shapes(model.inputs)}`,
     `TARGETS = ${shapes(model.targets)}`,
     `PARAMS = ${shapes(model.params)}`,
     `STATE = ${shapes(model.state)}`,
-    `OUTPUTS = (${model.infer.outputs.map((o) => `${pyStr(o.name)},`).join(" ")})`,
+    `OUTPUTS = (${model.infer.outputs.map((o) => `${pyString(o.name)},`).join(" ")})`,
   ];
 }
 
@@ -75,24 +77,18 @@ function init(model: ModelIR): string[] {
       "super().__init__()",
       "self.params = nn.ParameterDict()",
       ...model.params.map(
-        (p) => `self.params[_key(${pyStr(p.name)})] = nn.Parameter(${initExpr(p)})`,
+        (p) => `self.params[_key(${pyString(p.name)})] = nn.Parameter(${initExpr(p)})`,
       ),
       "self.state = nn.Module()",
       ...model.state.map(
         (s) =>
-          `self.state.register_buffer(_key(${pyStr(s.name)}), torch.full(${pyDeclared(s.shape)}, ${pyFloat(s.init)}))`,
+          `self.state.register_buffer(_key(${pyString(s.name)}), torch.full(${pyDeclared(s.shape)}, ${pyFloat(s.init)}))`,
       ),
       "# the dtype and device of inputs and constants follow the model's (.double(), .to(...))",
       'self.register_buffer("_anchor", torch.zeros(()), persistent=False)',
       "self._optimizer = None",
     ]),
   ];
-}
-
-/** Glorot and He need fan-in and fan-out: a matrix's rows and columns, as nnc computes them. */
-function fans(shape: number[]): [number, number] {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return shape.length < 2 ? [size, size] : [shape[0]!, size / shape[0]!];
 }
 
 /** The param's initial value: the same distribution as nnc's initializer (torch's random draws). */
@@ -133,7 +129,7 @@ function takeInputs(
   const lines = ["dims = {}"];
   leaves.forEach((l, i) => {
     const local = `${l.name.replace(/[^A-Za-z0-9_]/g, "_")}_${i}`;
-    lines.push(`${local} = self._take(${feed}, ${pyStr(l.name)}, ${pyDeclared(l.shape)}, dims)`);
+    lines.push(`${local} = self._take(${feed}, ${pyString(l.name)}, ${pyDeclared(l.shape)}, dims)`);
     known.set(l.node, local);
   });
   if (model.params.length > 0) lines.push("params = self.nn_params()");
@@ -169,7 +165,9 @@ function lossMethod(model: ModelIR): string[] {
   const { lines, known } = takeInputs(model, [...model.inputs, ...model.targets], "feed");
   const updates = model.train.stateUpdates;
   const b = body(model, [loss, ...updates.map((u) => u.node)], known, known.size);
-  const stateLines = updates.map((u) => `state[${pyStr(u.name)}].copy_(${b.exprs.get(u.node)!})`);
+  const stateLines = updates.map(
+    (u) => `state[${pyString(u.name)}].copy_(${b.exprs.get(u.node)!})`,
+  );
   return [
     "def loss(self, /, **feed):",
     ...indent([

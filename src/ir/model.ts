@@ -2,6 +2,8 @@
 // Inference (`forward`) and training (`loss`, `grad`, `trainStep`) differ where batchnorm and
 // dropout do, so lowering builds both; hash-consing shares everything they have in common.
 import type { Node, Origin, Shape } from "./node.ts";
+import { toposort } from "./toposort.ts";
+import { opDef } from "../ops/index.ts";
 
 export type Init =
   /** one value per element, row-major */
@@ -14,6 +16,19 @@ export type Init =
   | { kind: "uniform"; low: number; high: number }
   | { kind: "glorot" }
   | { kind: "he" };
+
+/**
+ * Fan-in and fan-out for Glorot and He: a matrix's rows and columns ([in, out] in nnc's dense
+ * layers); a convolution kernel [out, in, kh, kw] counts each tap, as PyTorch: in * kh * kw and
+ * out * kh * kw; a vector or scalar counts its size for both.
+ */
+export function fans(shape: readonly number[]): [number, number] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (shape.length < 2) return [size, size];
+  if (shape.length === 2) return [shape[0]!, shape[1]!];
+  const taps = size / (shape[0]! * shape[1]!);
+  return [shape[1]! * taps, shape[0]! * taps];
+}
 
 export interface Leaf {
   /** the name users see: `x`, `h.W`, `h.batchnorm.running_mean` */
@@ -128,4 +143,39 @@ export interface ModelIR {
   labels?: LabelRule[];
   /** the `.nn` source text, for comments in generated code */
   source: string;
+}
+
+/**
+ * How many rows or classes each int input's values may name (0 <= i < bound): the fewest any of
+ * its uses in these graphs allows (a table's rows, a softmax's classes). An int input nothing
+ * reads as an index has no bound.
+ */
+export function indexBounds(roots: readonly Node[]): Map<Node, number> {
+  const bounds = new Map<Node, number>();
+  for (const n of toposort(roots)) {
+    const def = opDef(n.op);
+    if (!def.indexBound || !def.indices) continue;
+    for (const i of def.indices) {
+      const leaf = n.inputs[i]!;
+      const b = def.indexBound(n);
+      bounds.set(leaf, Math.min(bounds.get(leaf) ?? b, b));
+    }
+  }
+  return bounds;
+}
+
+/** The index bounds of a model's int inputs and targets, by name. */
+export function modelIndexBounds(model: ModelIR): Map<string, number> {
+  const roots = [
+    ...(model.train.loss ? [model.train.loss] : []),
+    ...model.train.outputs.map((o) => o.node),
+    ...model.infer.outputs.map((o) => o.node),
+  ];
+  const bounds = indexBounds(roots);
+  const out = new Map<string, number>();
+  for (const l of [...model.inputs, ...model.targets]) {
+    const b = bounds.get(l.node);
+    if (b !== undefined) out.set(l.name, b);
+  }
+  return out;
 }

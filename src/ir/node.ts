@@ -67,6 +67,10 @@ let roles = new WeakMap<Node, string>();
 let differentiated = new WeakMap<Node, Node>();
 /** The forward nodes that some backward node differentiates: the range of `differentiated`. */
 let isDifferentiated = new WeakSet<Node>();
+/** gradient -> the forward value it is the gradient of (the loss's total adjoint of it) */
+let adjoints = new WeakMap<Node, Node>();
+/** a share of a gradient -> the forward value, and the user through which it flows back */
+let shares = new WeakMap<Node, Share>();
 /** Nodes built (or found again) since the compilation began: the work lowering has done. */
 let built = 0;
 
@@ -77,6 +81,8 @@ export function beginCompilation(): void {
   roles = new WeakMap();
   differentiated = new WeakMap();
   isDifferentiated = new WeakSet();
+  adjoints = new WeakMap();
+  shares = new WeakMap();
   built = 0;
 }
 
@@ -142,21 +148,29 @@ export interface Annotations {
   readonly roles: WeakMap<Node, string>;
   readonly differentiated: WeakMap<Node, Node>;
   readonly isDifferentiated: WeakSet<Node>;
+  readonly adjoints: WeakMap<Node, Node>;
+  readonly shares: WeakMap<Node, Share>;
+}
+
+/** The part of a value's gradient that flows back through one of its users. */
+export interface Share {
+  of: Node;
+  via: Node;
 }
 
 /** The current compilation's annotations, to read them again after another compilation began. */
 export function currentAnnotations(): Annotations {
-  return { origins, names, roles, differentiated, isDifferentiated };
+  return { origins, names, roles, differentiated, isDifferentiated, adjoints, shares };
 }
 
 /** Runs `f` with a past compilation's annotations in place (names, origins), then restores. */
 export function withAnnotations<T>(a: Annotations, f: () => T): T {
   const saved = currentAnnotations();
-  ({ origins, names, roles, differentiated, isDifferentiated } = a);
+  ({ origins, names, roles, differentiated, isDifferentiated, adjoints, shares } = a);
   try {
     return f();
   } finally {
-    ({ origins, names, roles, differentiated, isDifferentiated } = saved);
+    ({ origins, names, roles, differentiated, isDifferentiated, adjoints, shares } = saved);
   }
 }
 
@@ -203,6 +217,28 @@ export function setDifferentiates(node: Node, of: Node): void {
   if (differentiated.has(node) || differentiated.has(of) || isDifferentiated.has(node)) return;
   differentiated.set(node, of);
   isDifferentiated.add(of);
+}
+
+/**
+ * Records that `g` is the gradient of the loss with respect to the forward value `x` (the first
+ * record wins: hash-consing can make one node the gradient of two values).
+ */
+export function setAdjointOf(g: Node, x: Node): void {
+  if (g !== x && !adjoints.has(g)) adjoints.set(g, x);
+}
+
+/** The forward value `g` is the gradient of, if it is one. */
+export function adjointOf(g: Node): Node | undefined {
+  return adjoints.get(g);
+}
+
+/** Records that `s` is the part of `of`'s gradient that flows back through its user `via`. */
+export function setShareOf(s: Node, of: Node, via: Node): void {
+  if (s !== of && !shares.has(s)) shares.set(s, { of, via });
+}
+
+export function shareOf(s: Node): Share | undefined {
+  return shares.get(s);
 }
 
 /** The forward node whose gradient rule built `node`, for backward nodes. */

@@ -5,7 +5,7 @@ import { unaryOp } from "./elementwise.ts";
 import { make, num } from "./op.ts";
 import { c } from "./const.ts";
 import { mul, sub } from "./arith.ts";
-import { eluDeriv, gt0, leakyDeriv } from "./masks.ts";
+import { eluDeriv, GELU_C, GELU_K, geluDeriv, gt0, leakyDeriv } from "./masks.ts";
 
 export const sigmoidOp = unaryOp({
   name: "sigmoid",
@@ -45,7 +45,22 @@ export const stepOp = unaryOp({
   grad: (g) => [g],
 });
 
+/**
+ * GELU as GPT-2 computes it (PyTorch's approximate="tanh"): 0.5 x (1 + tanh(k (x + 0.044715 x^3))),
+ * k = sqrt(2 / pi); its gradient is the closed form gelu_deriv(x).
+ */
+export const geluOp = unaryOp({
+  name: "gelu",
+  fn: ([x]) => 0.5 * x! * (1 + Math.tanh(GELU_K * (x! + GELU_C * x! * x! * x!))),
+  emit: ([x]) =>
+    `0.5 * ${x} * (1 + Math.tanh(${GELU_K} * (${x} + ${GELU_C} * ${x} * ${x} * ${x})))`,
+  grad: (g, out) => [mul(g, geluDeriv(out.inputs[0]!))],
+  gradNote:
+    "gelu's gradient: 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 * 0.044715 x^2), t = tanh(k (x + 0.044715 x^3))",
+});
+
 export const sigmoid = (x: Node): Node => make(sigmoidOp, [x]);
+export const gelu = (x: Node): Node => make(geluOp, [x]);
 export const relu = (x: Node): Node => make(reluOp, [x]);
 export const leakyRelu = (x: Node, alpha: number): Node => make(leakyReluOp, [x], { alpha });
 export const elu = (x: Node, alpha: number): Node => make(eluOp, [x], { alpha });

@@ -1,6 +1,7 @@
-// Batch normalization as one node: y = gamma (x - mu) invstd + beta, per feature (the last axis).
+// Batch normalization as one node: y = gamma (x - mu) invstd + beta, per channel (axis 1: the
+// features of [n, c], the channels of [n, c, h, w]).
 // With `batch`, mu and invstd are the batch statistics of x itself (mean and 1/sqrt(var + eps)
-// over every axis but the last), and the gradient is the closed form that accounts for them:
+// over every axis but the channels'), and the gradient is the closed form that accounts for them:
 //   dx = gamma invstd / N (N dy - sum(dy) - xhat sum(dy xhat)),  xhat = (x - mu) invstd
 // Without `batch` (inference, running statistics) mu and invstd are plain inputs.
 import type { Node } from "../ir/node.ts";
@@ -38,7 +39,7 @@ export const batchnormOp = defineOp({
   },
 });
 
-/** Column `j` of a per-feature tensor (one value, or one per feature). */
+/** Channel `j` of a per-channel tensor (one value, or one per channel). */
 function col(t: Tensor, j: number): number {
   return t.data.length === 1 ? t.data[0]! : t.data[j]!;
 }
@@ -51,31 +52,38 @@ export const batchnormDxOp = defineOp({
     "batchnorm fused: d_x = gamma * invstd / N * (N * d_y - sum(d_y) - x_hat * sum(d_y * x_hat))",
   arity: 5,
   shape: ([, x]) => x!,
+  // x viewed as [outer, C, inner]: the batch before the channels, the image after them
   evaluate: ([g, x, mu, invstd, gamma], _a, outShape) => {
-    const C = outShape[outShape.length - 1]!;
-    const N = sizeOf(outShape) / C;
-    const out = new Float64Array(N * C);
+    const C = outShape[1]!;
+    const inner = sizeOf(outShape.slice(2));
+    const outer = outShape[0]!;
+    const N = outer * inner;
+    const out = new Float64Array(sizeOf(outShape));
+    const at = (o: number, j: number, i: number) => (o * C + j) * inner + i;
     for (let j = 0; j < C; j++) {
       const [m, s] = [col(mu!, j), col(invstd!, j)];
       let sg = 0;
       let sgx = 0;
-      for (let i = 0; i < N; i++) {
-        sg += g!.data[i * C + j]!;
-        sgx += g!.data[i * C + j]! * (x!.data[i * C + j]! - m) * s;
-      }
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          sg += g!.data[at(o, j, i)]!;
+          sgx += g!.data[at(o, j, i)]! * (x!.data[at(o, j, i)]! - m) * s;
+        }
       const scale = (col(gamma!, j) * s) / N;
-      for (let i = 0; i < N; i++) {
-        const xhat = (x!.data[i * C + j]! - m) * s;
-        out[i * C + j] = scale * (N * g!.data[i * C + j]! - sg - xhat * sgx);
-      }
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          const k = at(o, j, i);
+          const xhat = (x!.data[k]! - m) * s;
+          out[k] = scale * (N * g!.data[k]! - sg - xhat * sgx);
+        }
     }
     return out;
   },
 });
 
-/** The axes batch statistics reduce over: every axis but the last. */
+/** The axes batch statistics reduce over: every axis but the channels' (axis 1). */
 export function batchAxes(x: Node): number[] {
-  return Array.from({ length: x.shape.length - 1 }, (_, i) => i);
+  return x.shape.map((_, i) => i).filter((i) => i !== 1);
 }
 
 /** Training batchnorm of x: the batch statistics built as the `batchnorm` layer builds them. */

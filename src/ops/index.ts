@@ -6,16 +6,21 @@ import { dimsizeOp, dropoutMaskOp, inputOp, paramOp, stateOp } from "./leaves.ts
 import { addOp, divOp, mulOp, negOp, subOp } from "./arith.ts";
 import { powOp } from "./pow.ts";
 import { absOp, expOp, logOp, softplusOp, sqrtOp, tanhOp } from "./math.ts";
-import { eluOp, leakyReluOp, reluOp, sigmoidOp, stepOp } from "./activations.ts";
-import { eluDerivOp, eqOp, gt0Op, leakyDerivOp, signOp } from "./masks.ts";
+import { eluOp, geluOp, leakyReluOp, reluOp, sigmoidOp, stepOp } from "./activations.ts";
+import { eluDerivOp, eqOp, geluDerivOp, gt0Op, leakyDerivOp, signOp } from "./masks.ts";
 import { bceDpOp, bceDyOp, bceOp, xentDpOp, xentDyOp, xentOp } from "./losses.ts";
 import { maxOp, meanOp, sumOp } from "./reduce.ts";
 import { expandOp, reshapeOp, transposeOp } from "./shape.ts";
 import { matmulOp } from "./matmul.ts";
 import { logSoftmaxOp, softmaxOp } from "./softmax.ts";
 import { bceLogitsOp } from "./bce-logits.ts";
-import { softmaxXentOp } from "./softmax-xent.ts";
+import { softmaxXentIntOp, softmaxXentOp } from "./softmax-xent.ts";
 import { batchnormDxOp, batchnormOp } from "./batchnorm.ts";
+import { conv2dDwOp, conv2dDxOp, conv2dOp } from "./conv.ts";
+import { avgPool2dDxOp, avgPool2dOp, maxPool2dDxOp, maxPool2dOp } from "./pool.ts";
+import { gatherOp, pickOp, scatterAddOp, unpickOp } from "./gather.ts";
+import { layernormDxOp, layernormOp } from "./layernorm.ts";
+import { causalMaskOp } from "./causal.ts";
 
 export const registry: Record<OpName, OpDef> = {
   const: constOp,
@@ -65,6 +70,23 @@ export const registry: Record<OpName, OpDef> = {
   softmax_xent: softmaxXentOp,
   batchnorm: batchnormOp,
   batchnorm_dx: batchnormDxOp,
+  conv2d: conv2dOp,
+  conv2d_dx: conv2dDxOp,
+  conv2d_dw: conv2dDwOp,
+  max_pool2d: maxPool2dOp,
+  max_pool2d_dx: maxPool2dDxOp,
+  avg_pool2d: avgPool2dOp,
+  avg_pool2d_dx: avgPool2dDxOp,
+  gather: gatherOp,
+  scatter_add: scatterAddOp,
+  pick: pickOp,
+  unpick: unpickOp,
+  softmax_xent_int: softmaxXentIntOp,
+  layernorm: layernormOp,
+  layernorm_dx: layernormDxOp,
+  gelu: geluOp,
+  gelu_deriv: geluDerivOp,
+  causal_mask: causalMaskOp,
 };
 
 export function opDef(name: OpName): OpDef {
@@ -86,4 +108,9 @@ export * from "./softmax.ts";
 export * from "./bce-logits.ts";
 export * from "./softmax-xent.ts";
 export * from "./batchnorm.ts";
+export * from "./conv.ts";
+export * from "./pool.ts";
+export * from "./gather.ts";
+export * from "./layernorm.ts";
+export * from "./causal.ts";
 export { ShapeError, type OpDef, type Tensor, type EvalEnv } from "./op.ts";

@@ -22,9 +22,18 @@ export const inputOp = leafOp("input");
 export const paramOp = leafOp("param");
 export const stateOp = leafOp("state");
 
-/** An input (`role` input or target) named `name`. */
-export const input = (name: string, shape: Shape, role: "input" | "target" = "input"): Node =>
-  make(inputOp, [], { name, shape: [...shape], role });
+/** An input (`role` input or target) named `name`; `int`: its values are integers (indices). */
+export const input = (
+  name: string,
+  shape: Shape,
+  role: "input" | "target" = "input",
+  int = false,
+): Node => make(inputOp, [], { name, shape: [...shape], role, ...(int ? { dtype: "int" } : {}) });
+
+/** Whether a node holds integers: an `int` input or target (indices, class labels). */
+export function isInt(node: Node): boolean {
+  return node.attrs["dtype"] === "int";
+}
 export const param = (name: string, shape: Shape): Node =>
   make(paramOp, [], { name, shape: [...shape] });
 export const state = (name: string, shape: Shape): Node =>

@@ -36,6 +36,26 @@ export const eluDerivOp = unaryOp({
   grad: () => [null],
 });
 
+/** GELU's constants: sqrt(2 / pi), and the cubic term's weight (GPT-2's tanh approximation). */
+export const GELU_K = Math.sqrt(2 / Math.PI);
+export const GELU_C = 0.044715;
+
+function geluDerivative(x: number): number {
+  const t = Math.tanh(GELU_K * (x + GELU_C * x * x * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
+}
+
+/** d gelu(x) / dx = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2), t = tanh(k (x + c x^3)) */
+export const geluDerivOp = unaryOp({
+  name: "gelu_deriv",
+  fn: ([x]) => geluDerivative(x!),
+  emit: ([x]) => {
+    const t = `Math.tanh(${GELU_K} * (${x} + ${GELU_C} * ${x} * ${x} * ${x}))`;
+    return `0.5 * (1 + ${t}) + 0.5 * ${x} * (1 - ${t} * ${t}) * ${GELU_K} * (1 + ${3 * GELU_C} * ${x} * ${x})`;
+  },
+  grad: () => [null],
+});
+
 /** 1 where a == b: which elements attained a max. */
 export const eqOp = binaryOp({
   name: "eq",
@@ -49,3 +69,4 @@ export const sign = (x: Node): Node => make(signOp, [x]);
 export const leakyDeriv = (x: Node, alpha: number): Node => make(leakyDerivOp, [x], { alpha });
 export const eluDeriv = (x: Node, alpha: number): Node => make(eluDerivOp, [x], { alpha });
 export const eq = (a: Node, b: Node): Node => make(eqOp, [a, b]);
+export const geluDeriv = (x: Node): Node => make(geluDerivOp, [x]);

@@ -58,6 +58,16 @@ export interface OpDef {
   grad?(g: Node, out: Node): (Node | null)[];
   /** How it reads in `.nn` notation (default: `name(args, attr: value)`). */
   notation?: Notation;
+  /**
+   * The inputs that hold integers (an index, a class label: an `int` input or target); every
+   * other input holds numbers. An int tensor anywhere else is a user error (NN3011).
+   */
+  indices?: readonly number[];
+  /** How many rows (or classes) the integers of its index input may name: 0 <= i < bound. */
+  indexBound?(node: Node): number;
+  /** A short account of a node's configuration for drawings of the graph: conv2d's
+   * `6@5x5, padding: 2` (6 filters of 5 x 5), a pool's `2x2`. */
+  summary?(node: Node): string;
   /** What a reader should know of its gradient rule, shown beside the backward code (for an op
    * that only a gradient rule builds, beside the op itself). */
   gradNote?: string;
@@ -69,11 +79,28 @@ export function defineOp<T extends OpDef>(def: T): T {
 
 /** Builds (or finds) the node of `def` applied to `inputs`. */
 export function make(def: OpDef, inputs: readonly Node[], attrs: Attrs = {}): Node {
+  for (let i = 0; i < inputs.length; i++) {
+    const int = inputs[i]!.attrs["dtype"] === "int";
+    if (int !== (def.indices?.includes(i) ?? false)) throw intMisuse(def, inputs[i]!, int);
+  }
   return intern(def.name, inputs, attrs, () =>
     def.shape(
       inputs.map((i) => i.shape),
       attrs,
     ),
+  );
+}
+
+function intMisuse(def: OpDef, x: Node, int: boolean): ShapeError {
+  const name = String(x.attrs["name"] ?? "this value");
+  return new ShapeError(
+    int
+      ? `\`${name}\` holds integers (it is declared \`int\`), which only index a table ` +
+          "(embedding, gather) or name a class (cross_entropy); " +
+          `\`${def.name}\` needs numbers`
+      : `\`${def.name}\` needs integers here (an input or target declared \`[...] int\`), ` +
+          `not ${name === "this value" ? "numbers" : `\`${name}\``}`,
+    "NN3011",
   );
 }
 

@@ -11,7 +11,7 @@ import {
   ShapeError,
 } from "./op.ts";
 import { sum } from "./reduce.ts";
-import { same } from "./notation.ts";
+import { PREC, same } from "./notation.ts";
 
 export const expandOp = defineOp({
   name: "expand",
@@ -62,6 +62,15 @@ export const transposeOp = defineOp({
   name: "transpose",
   kind: "special",
   arity: 1,
+  // `transpose(x)` reverses the axes; any other permutation is written out
+  notation: ([x], attrs) => {
+    const perm = attrs["perm"] as number[];
+    const reversal = perm.every((p, i) => p === perm.length - 1 - i);
+    return {
+      text: `transpose(${x!.text}${reversal ? "" : `, [${perm.join(", ")}]`})`,
+      prec: PREC.primary,
+    };
+  },
   shape: ([x], attrs) => (attrs["perm"] as number[]).map((p) => x![p]!),
   evaluate: ([x], attrs, outShape) => {
     const perm = attrs["perm"] as number[];
@@ -103,8 +112,7 @@ export function sumTo(g: Node, shape: Shape): Node {
   const lead = g.shape.length - shape.length;
   const dropped = Array.from({ length: lead }, (_, i) => i);
   const kept = shape.flatMap((d, i) => (d === 1 && g.shape[lead + i] !== 1 ? [lead + i] : []));
-  let r = g;
-  if (kept.length > 0) r = sum(r, kept, true);
-  if (dropped.length > 0) r = sum(r, dropped, false);
-  return reshape(r, shape);
+  // one sum over every broadcast axis (a bias [C, 1, 1] of images: over batch, height and width)
+  const axes = [...dropped, ...kept];
+  return reshape(axes.length > 0 ? sum(g, axes, kept.length > 0 && lead === 0) : g, shape);
 }

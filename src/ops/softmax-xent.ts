@@ -6,6 +6,7 @@ import { mul, neg, sub } from "./arith.ts";
 import { sum } from "./reduce.ts";
 import { expand, reshape } from "./shape.ts";
 import { logSoftmax, softmax } from "./softmax.ts";
+import { unpick } from "./gather.ts";
 import { displayName, sameShape, setRole, shapeToString } from "../ir/node.ts";
 import { call, lastAxisArg, PREC } from "./notation.ts";
 
@@ -63,3 +64,49 @@ export const softmaxXentOp = defineOp({
 
 export const softmaxXent = (z: Node, y: Node, axis = -1): Node =>
   make(softmaxXentOp, [z, y], { axis: normAxis(axis, z.shape.length) });
+
+/**
+ * The same loss with the class of each line given as an integer (y [...] int, z [..., V]): lse - z_y
+ * per line, the last axis dropped; dz = g (softmax(z) - one_hot(y)).
+ */
+export const softmaxXentIntOp = defineOp({
+  name: "softmax_xent_int",
+  kind: "special",
+  indices: [1],
+  indexBound: (n) => n.inputs[0]!.shape.at(-1) as number,
+  notation: ([z, y], _attrs, node) =>
+    call("cross_entropy")(
+      [call("softmax")([z!], {}, node), y!].map((a) => ({ text: a.text, prec: PREC.primary })),
+      {},
+      node,
+    ),
+  gradNote: "softmax + cross_entropy fused: d_z = p - one_hot(y) per example, p = softmax(z)",
+  arity: 2,
+  shape: ([z, y]) => {
+    const lead = z!.slice(0, -1);
+    if (z!.length < 1 || !sameShape(lead, y!))
+      throw new ShapeError(
+        `classes y need the shape of the logits without their last axis: ` +
+          `${shapeToString(z!)} and ${shapeToString(y!)}`,
+      );
+    return lead;
+  },
+  evaluate: ([z, y]) => {
+    const V = z!.shape[z!.shape.length - 1]!;
+    return Float64Array.from(y!.data, (c, i) => {
+      let m = -Infinity;
+      for (let j = 0; j < V; j++) m = Math.max(m, z!.data[i * V + j]!);
+      let s = 0;
+      for (let j = 0; j < V; j++) s += Math.exp(z!.data[i * V + j]! - m);
+      return m + Math.log(s) - z!.data[i * V + c]!;
+    });
+  },
+  grad: (g, out) => {
+    const [z, y] = out.inputs as [Node, Node];
+    const V = z.shape[z.shape.length - 1] as number;
+    const gz = expand(reshape(g, [...g.shape, 1]), z.shape);
+    return [sub(mul(gz, softmax(z, -1)), unpick(g, y, V)), null];
+  },
+});
+
+export const softmaxXentInt = (z: Node, y: Node): Node => make(softmaxXentIntOp, [z, y]);

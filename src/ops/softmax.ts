@@ -24,7 +24,8 @@ function alongAxis(x: Tensor, attrs: Attrs, f: (line: number[]) => number[]): Fl
 }
 
 function logSumExp(line: number[]): number {
-  const m = Math.max(...line);
+  // a loop, not Math.max(...line): spreading a long line overflows the stack
+  const m = line.reduce((a, v) => Math.max(a, v), -Infinity);
   return m + Math.log(line.reduce((s, v) => s + Math.exp(v - m), 0));
 }
 

@@ -1,13 +1,29 @@
 // Binding a call's arguments (positional, then named) to a signature, and evaluating each as its
 // parameter needs: a tensor, a number known at compile time, axes, an initializer, or any value.
-import { didYouMean } from "../diagnostics.ts";
+import { didYouMean, suggest } from "../diagnostics.ts";
 import { shapeToString, type Node } from "../ir/node.ts";
 import type { Arg, Expr } from "./ast.ts";
 import { asNumber, POISON, report, toNode, type Cx, type Val } from "./context.ts";
 import { lowerExpr } from "./exprs.ts";
 import { evalInit, type ParsedInit } from "./types.ts";
+import { evalListArg } from "./list-args.ts";
 
-export type ParamKind = "tensor" | "number" | "axes" | "init" | "value";
+export type ParamKind =
+  | "tensor"
+  | "number"
+  | "axes"
+  | "init"
+  | "value"
+  /** a positive integer or a list of two (`kernel: 5`, `stride: [2, 1]`) */
+  | "pair"
+  /** `padding`: a number, [ph, pw], [top, left, bottom, right], "same" or "valid" */
+  | "padding"
+  /** a list of dims (`[batch, 1, 28, 28]`, one -1 allowed) */
+  | "shape"
+  /** a list of integers (`[0, 2, 1]`) */
+  | "ints"
+  /** `true` or `false` */
+  | "flag";
 
 export interface ParamSpec {
   name: string;
@@ -30,6 +46,24 @@ export function axes(name: string): ParamSpec {
 export function init(name: string): ParamSpec {
   return { name, kind: "init", optional: true };
 }
+export function pair(name: string, dflt?: number): ParamSpec {
+  return dflt === undefined ? { name, kind: "pair" } : { name, kind: "pair", default: dflt };
+}
+export function padding(name: string): ParamSpec {
+  return { name, kind: "padding", default: 0 };
+}
+export function shapeList(name: string): ParamSpec {
+  return { name, kind: "shape" };
+}
+export function ints(name: string): ParamSpec {
+  return { name, kind: "ints", optional: true };
+}
+export function flag(name: string, dflt: boolean): ParamSpec {
+  return { name, kind: "flag", default: dflt ? 1 : 0 };
+}
+
+/** A padding as written: four sides (top, left, bottom, right), or "same". */
+export type Padding = { kind: "sides"; sides: [number, number, number, number] } | { kind: "same" };
 
 type CallExpr = Extract<Expr, { kind: "call" }>;
 
@@ -51,6 +85,24 @@ export class Args {
   value(name: string): Node | number {
     return this.values.get(name) as Node | number;
   }
+  pair(name: string): [number, number] {
+    const v = this.values.get(name) as number | [number, number];
+    return typeof v === "number" ? [v, v] : v;
+  }
+  padding(name: string): Padding {
+    const v = this.values.get(name) as number | Padding;
+    return typeof v === "number" ? { kind: "sides", sides: [v, v, v, v] } : v;
+  }
+  shape(name: string): (number | string)[] {
+    return this.values.get(name) as (number | string)[];
+  }
+  ints(name: string): number[] | undefined {
+    return this.values.get(name) as number[] | undefined;
+  }
+  flag(name: string): boolean {
+    const v = this.values.get(name);
+    return v === true || v === 1;
+  }
 }
 
 function signature(fname: string, specs: ParamSpec[]): string {
@@ -68,6 +120,7 @@ export function bindArgs(
   let ok = true;
   let next = 0;
   let named = false;
+  const misspelled = new Set<string>();
   const fail = (at: Arg["at"], message: string) => {
     report(cx.m, "NN2004", at, message);
     ok = false;
@@ -89,10 +142,10 @@ export function bindArgs(
     named = true;
     const spec = specs.find((s) => s.name === arg.name);
     if (!spec) {
-      const hint = didYouMean(
-        arg.name,
-        specs.map((s) => s.name),
-      );
+      const names = specs.map((s) => s.name);
+      const meant = suggest(arg.name, names);
+      if (meant !== undefined) misspelled.add(meant);
+      const hint = didYouMean(arg.name, names);
       fail(
         arg.at,
         `\`${fname}\` has no argument \`${arg.name}\`${hint}; it is \`${signature(fname, specs)}\``,
@@ -100,8 +153,14 @@ export function bindArgs(
     } else if (bound.has(spec.name)) fail(arg.at, `the argument \`${spec.name}\` is given twice`);
     else bound.set(spec.name, arg);
   }
+  // (an argument the call misspelled is reported once, as the misspelling)
   for (const spec of specs)
-    if (!bound.has(spec.name) && spec.default === undefined && !spec.optional)
+    if (
+      !bound.has(spec.name) &&
+      spec.default === undefined &&
+      !spec.optional &&
+      !misspelled.has(spec.name)
+    )
       fail(
         call.at,
         `\`${fname}\` needs the argument \`${spec.name}\`: \`${signature(fname, specs)}\``,
@@ -145,6 +204,12 @@ function evalArg(cx: Cx, fname: string, spec: ParamSpec, e: Expr): unknown {
     }
     case "init":
       return evalInit(cx, e) ?? POISON;
+    case "pair":
+    case "padding":
+    case "shape":
+    case "ints":
+    case "flag":
+      return evalListArg(cx, fname, spec, e);
   }
 }
 

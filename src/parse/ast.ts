@@ -10,6 +10,8 @@ export type BinaryOp = "+" | "-" | "*" | "/" | "@" | "^";
 
 export type Expr =
   | { kind: "number"; value: number; at: Pos }
+  /** `"same"`: only some arguments take one */
+  | { kind: "string"; value: string; at: Pos }
   | { kind: "name"; name: string; at: Pos }
   | { kind: "list"; items: Expr[]; at: Pos }
   | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; at: Pos }
@@ -24,7 +26,9 @@ export interface Arg {
   at: Pos;
 }
 
-export type TypeExpr = { kind: "scalar"; at: Pos } | { kind: "dims"; dims: Expr[]; at: Pos };
+/** A declared type: `scalar`, `[batch, 2]`, or `[batch, 16] int` (integers: indices, classes). */
+export type TypeExpr =
+  { kind: "scalar"; at: Pos } | { kind: "dims"; dims: Expr[]; int: boolean; at: Pos };
 
 export interface Named {
   name: string;

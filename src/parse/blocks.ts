@@ -4,6 +4,7 @@
 import type { BlockDecl, Expr } from "./ast.ts";
 import { checkWork, POISON, report, toNode, type Cx, type Frame, type Val } from "./context.ts";
 import { evalArgs, type ParamSpec } from "./args.ts";
+import { nodesBuilt } from "../ir/node.ts";
 import { definitions, lowerBody } from "./statements.ts";
 
 export function callBlock(block: BlockDecl, call: Extract<Expr, { kind: "call" }>, cx: Cx): Val {
@@ -31,11 +32,14 @@ export function callBlock(block: BlockDecl, call: Extract<Expr, { kind: "call" }
     block,
     later: definitions(block.body),
   };
+  const inlined = cx.m.inlined;
+  if (cx.m.calls.length === 0) inlined.since = nodesBuilt();
   cx.m.calls.push({ block: name, at: call.at });
   try {
     const result = lowerBody(block.body, frame, cx.m, null);
     return result === null || result === POISON ? POISON : toNode(result);
   } finally {
     cx.m.calls.pop();
+    if (cx.m.calls.length === 0) inlined.nodes += nodesBuilt() - inlined.since;
   }
 }

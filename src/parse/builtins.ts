@@ -5,25 +5,31 @@ import * as ops from "../ops/index.ts";
 import { normAxis, ShapeError } from "../ops/op.ts";
 import type { Expr } from "./ast.ts";
 import { apply, originAt, POISON, report, toNode, type Cx, type Val } from "./context.ts";
+import { define, type Builtin } from "./define.ts";
 import { lowerExpr } from "./exprs.ts";
-import { axes, evalArgs, number, tensor, type Args, type ParamSpec } from "./args.ts";
+import { axes, number, tensor } from "./args.ts";
 import { batchnorm, dense, dropout } from "./layers.ts";
 import { dimOf } from "./types.ts";
+import { flattenBuiltin, reshapeBuiltin, transposeBuiltin } from "./reshape.ts";
+import {
+  causalMaskBuiltin,
+  crossEntropyOfClasses,
+  embedding,
+  gatherBuiltin,
+  geluBuiltin,
+  layernormLayer,
+} from "./sequence.ts";
+import { isInt } from "../ops/leaves.ts";
+import {
+  avgPool2dBuiltin,
+  conv2dBuiltin,
+  globalAvgPoolBuiltin,
+  isConvLayer,
+  maxPool2dBuiltin,
+} from "./images.ts";
 
 type CallExpr = Extract<Expr, { kind: "call" }>;
-export type Builtin = (call: CallExpr, cx: Cx) => Val;
-
-/** A built-in from its signature and a builder; failures are reported at the call. */
-export function define(
-  name: string,
-  specs: ParamSpec[],
-  build: (a: Args, cx: Cx, call: CallExpr) => Node,
-): Builtin {
-  return (call, cx) => {
-    const args = evalArgs(cx, name, specs, call);
-    return args ? apply(cx, call.at, () => build(args, cx, call)) : POISON;
-  };
-}
+export type { Builtin } from "./define.ts";
 
 const unary = (name: string, f: (x: Node) => Node) =>
   define(name, [tensor("x")], (a) => f(a.t("x")));
@@ -50,6 +56,8 @@ function loss(
 ): Builtin {
   return define(name, [tensor(first), tensor("y")], (a, cx, call) => {
     const [p, y] = [a.t(first), a.t("y")];
+    // integer classes, one per line: the probability of each line's class
+    if (name === "cross_entropy" && isInt(y)) return crossEntropyOfClasses(p, y);
     if (!sameShape(p.shape, y.shape))
       throw new ShapeError(
         `\`${name}\` needs ${first} and y of the same shape: ${first} is ${shapeToString(p.shape)}, y is ${shapeToString(y.shape)}`,
@@ -115,7 +123,18 @@ export const builtins = new Map<string, Builtin>([
   ["sum", reduction("sum", (x, ax) => ops.sum(x, ax))],
   ["mean", reduction("mean", (x, ax) => ops.mean(x, ax))],
   ["max", reduction("max", (x, ax) => ops.max(x, ax))],
-  ["transpose", unary("transpose", (x) => ops.transpose(x))],
+  ["transpose", transposeBuiltin],
+  ["reshape", reshapeBuiltin],
+  ["flatten", flattenBuiltin],
+  ["conv2d", conv2dBuiltin],
+  ["max_pool2d", maxPool2dBuiltin],
+  ["avg_pool2d", avgPool2dBuiltin],
+  ["global_avg_pool", globalAvgPoolBuiltin],
+  ["embedding", embedding],
+  ["gather", gatherBuiltin],
+  ["layernorm", layernormLayer],
+  ["gelu", geluBuiltin],
+  ["causal_mask", causalMaskBuiltin],
   [
     "softmax",
     define("softmax", [tensor("x"), number("axis", -1)], (a) => ops.softmax(a.t("x"), a.n("axis"))),
@@ -154,4 +173,10 @@ function dimBuiltin(call: CallExpr, cx: Cx): Val {
 }
 
 /** The built-ins that create params or state; with user blocks, they name params by the binding. */
-export const layerNames = new Set(["dense", "batchnorm"]);
+export const layerNames = new Set(["dense", "batchnorm", "conv2d", "embedding", "layernorm"]);
+
+/** Whether a call of a built-in creates params: conv2d does as a layer, not as the primitive. */
+export function isLayerCall(call: CallExpr, numberName: (name: string) => boolean): boolean {
+  if (call.callee === "conv2d") return isConvLayer(call, numberName);
+  return layerNames.has(call.callee);
+}

@@ -67,8 +67,8 @@ export interface ModelCx {
   calls: { block: string; at: Pos }[];
   /** the model's scope, where every param is also visible by its full name (`h.W`) */
   root: Map<string, Binding>;
-  /** block calls inlined so far, in both modes: work that builds no node itself */
-  inlined: { calls: number };
+  /** block calls inlined so far, in both modes, and the nodes they built */
+  inlined: Inlined;
 }
 
 /** Whether lowering is of the inference graph; a layer that differs by mode asks this. */
@@ -77,26 +77,57 @@ export function inferMode(m: ModelCx): boolean {
   return m.mode === "infer";
 }
 
-/** The most graph nodes lowering may build for one model, both modes together. */
-export const MAX_NODES = 1_000_000;
-/** The most block calls lowering may inline for one model, both modes together. */
-export const MAX_BLOCK_CALLS = 100_000;
+/**
+ * The most graph nodes lowering may build for one model, both modes together: every command's
+ * work and memory grow with them (at 200,000, nnc trace peaks at 1.7 GB; at 1,000,000 the
+ * compilation outgrew Node's heap).
+ */
+export const MAX_NODES = 250_000;
+/**
+ * The most block calls lowering may inline for one model, and the most nodes they may build, both
+ * modes together. Everything else in a source builds nodes in proportion to its text; blocks that
+ * call a block twice double the graph at each level, so what they build is what these bound.
+ */
+export const MAX_BLOCK_CALLS = 10_000;
+export const MAX_BLOCK_NODES = 5_000;
+
+/** The block calls inlined so far and the nodes built inside them. */
+export interface Inlined {
+  calls: number;
+  /** the nodes built inside outermost calls that have returned */
+  nodes: number;
+  /** nodesBuilt() when the outermost call under way began */
+  since: number;
+}
+
+/** The nodes built inside block calls so far, the call under way included. */
+function blockNodes(m: ModelCx): number {
+  return m.inlined.nodes + (m.calls.length > 0 ? nodesBuilt() - m.inlined.since : 0);
+}
+
+export type Limit = "nodes" | "calls" | "block nodes";
 
 /** Lowering passed a limit: it stops, and the error is reported once, where it happened. */
 export class GraphTooLarge extends Error {
   constructor(
     readonly at: Pos,
     readonly block: string | null,
-    readonly limit: "nodes" | "calls",
+    readonly limit: Limit,
   ) {
     super("the graph is too large");
   }
 }
 
-/** Stops lowering past MAX_NODES or MAX_BLOCK_CALLS, naming the outermost block call if any. */
+/** Stops lowering past one of the limits above, naming the outermost block call if any. */
 export function checkWork(m: ModelCx, at: Pos): void {
-  const limit =
-    nodesBuilt() > MAX_NODES ? "nodes" : m.inlined.calls > MAX_BLOCK_CALLS ? "calls" : null;
+  const limit: Limit | null =
+    nodesBuilt() > MAX_NODES
+      ? "nodes"
+      : m.inlined.calls > MAX_BLOCK_CALLS
+        ? "calls"
+        : blockNodes(m) > MAX_BLOCK_NODES
+          ? "block nodes"
+          : null;
   if (limit === null) return;
   const outer = m.calls[0];
   throw new GraphTooLarge(outer?.at ?? at, outer?.block ?? null, limit);
@@ -194,7 +225,7 @@ export function asNumber(v: Val): number | null {
 const ORIGIN_TEXT = 200;
 
 export function originAt(m: ModelCx, at: Pos): Origin {
-  const line = m.lines.text(at.line);
+  const line = m.lines.statement(at.line, ORIGIN_TEXT);
   const text = line.length > ORIGIN_TEXT ? `${line.slice(0, ORIGIN_TEXT - 1)}…` : line;
   return { file: m.file, line: at.line, col: at.col, text };
 }

@@ -1,7 +1,7 @@
 // Lowering expressions: names, numbers (folded while both sides are known), the arithmetic
 // operators, `@` in its three forms, and calls of built-ins and blocks.
 import { didYouMean } from "../diagnostics.ts";
-import { shapeToString, type Node } from "../ir/node.ts";
+import { shapeToString, type Dim, type Node } from "../ir/node.ts";
 import { add, div, matmul, mul, neg, pow, reshape, ShapeError, sub } from "../ops/index.ts";
 import type { BinaryOp, Expr, Pos } from "./ast.ts";
 import { apply, POISON, report, toNode, type Cx, type Val } from "./context.ts";
@@ -16,6 +16,14 @@ export function lowerExpr(e: Expr, cx: Cx): Val {
       return lookup(e.name, e.at, cx);
     case "list":
       report(cx.m, "NN2004", e.at, "a list is allowed only as a param's initial value or as axes");
+      return POISON;
+    case "string":
+      report(
+        cx.m,
+        "NN2004",
+        e.at,
+        `a string is allowed only as an argument that takes one, such as \`padding: "same"\``,
+      );
       return POISON;
     case "neg": {
       const v = lowerExpr(e.operand, cx);
@@ -92,24 +100,36 @@ function lowerBinary(op: BinaryOp, l: Val, r: Val, at: Pos, cx: Cx): Val {
   return apply(cx, at, () => build[op](toNode(l), toNode(r)));
 }
 
-/** `[m,k] @ [k,n]`, `[k] @ [k,n]` and `[m,k] @ [k]`, the vector sides as one-row/column matrices. */
+/**
+ * `@` as NumPy's matmul: [..., m, k] @ [..., k, n] -> [..., m, n], the leading axes broadcast; a
+ * vector on the left is a one-row matrix, on the right a one-column one, the added axis dropped.
+ */
 export function matmulAny(a: Node, b: Node): Node {
   const [ra, rb] = [a.shape.length, b.shape.length];
-  const vectorForm = (ra === 1 && rb === 2) || (ra === 2 && rb === 1);
-  if (vectorForm && a.shape[ra - 1] !== b.shape[0])
+  if (ra === 0 || rb === 0)
+    throw new ShapeError(
+      `\`@\` multiplies matrices and vectors, not scalars: ` +
+        `got ${shapeToString(a.shape)} @ ${shapeToString(b.shape)} (use \`*\`)`,
+      "NN3003",
+    );
+  const inner = (s: readonly Dim[], last: boolean) =>
+    s[last ? s.length - 1 : Math.max(s.length - 2, 0)];
+  if (inner(a.shape, true) !== inner(b.shape, false))
     throw new ShapeError(
       `\`@\` needs the inner sizes to agree: the left side is ${shapeToString(a.shape)}, ` +
         `the right side is ${shapeToString(b.shape)}`,
       "NN3003",
     );
-  if (ra === 2 && rb === 2) return matmul(a, b);
-  if (ra === 1 && rb === 2) return reshape(matmul(reshape(a, [1, a.shape[0]!]), b), [b.shape[1]!]);
-  if (ra === 2 && rb === 1) return reshape(matmul(a, reshape(b, [b.shape[0]!, 1])), [a.shape[0]!]);
-  throw new ShapeError(
-    `\`@\` multiplies [m, k] @ [k, n], [k] @ [k, n] or [m, k] @ [k]; ` +
-      `got ${shapeToString(a.shape)} @ ${shapeToString(b.shape)}`,
-    "NN3003",
+  if (ra >= 2 && rb >= 2) return matmul(a, b);
+  const left = ra === 1 ? reshape(a, [1, a.shape[0]!]) : a;
+  const right = rb === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
+  const product = matmul(left, right);
+  const s = product.shape;
+  // drop the axis the vector form added: the row (left vector), the column (right vector)
+  const kept = s.filter(
+    (_, i) => !((ra === 1 && i === s.length - 2) || (rb === 1 && i === s.length - 1)),
   );
+  return reshape(product, kept);
 }
 
 function lowerCall(e: Extract<Expr, { kind: "call" }>, cx: Cx): Val {

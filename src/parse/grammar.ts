@@ -4,7 +4,8 @@ export const grammarSource = `// The .nn language: blocks (reusable layers) and 
 // Newlines end statements, so \`space\` skips blanks and comments but not "\\n". Before matching, the
 // parser turns a newline that does not end a statement into "\\x0B", a blank: one inside brackets,
 // one before a line that starts with \`|>\`, and one after a line that ends in a binary operator
-// (\`+ - * / @ ^ |>\`) or a comma.
+// (\`+ - * / @ ^ |>\`) or a comma. A vertical tab written in the file becomes a space, so that in the
+// text matched "\\x0B" is always a line end, and a comment ends exactly where its line does.
 //
 // \`Program\` is the whole file. The parser (src/parse/outline.ts) cuts a file at its statement
 // boundaries and matches each piece with the rule for it (\`Head\`, \`Stmt\`, and \`Expr\` for the parts
@@ -39,8 +40,9 @@ NN {
        | kw<"metric"> "=" Expr                      -- metric
        | ident "=" Expr                             -- assign
 
-  Type = kw<"scalar">                       -- scalar
-       | "[" ListOf<Expr, ","> ","? "]"     -- dims
+  Type = kw<"scalar">                               -- scalar
+       | "[" ListOf<Expr, ","> ","? "]" kw<"int">   -- ints
+       | "[" ListOf<Expr, ","> ","? "]"             -- dims
 
   // lists may end with a comma; precedence, lowest first: |>, + -, * / @, unary -, ^
   // (right-associative). The binary operators of one level are a list, folded left to right.
@@ -74,6 +76,7 @@ NN {
           | "[" ListOf<Expr, ","> ","? "]"        -- list
           | ident "(" ListOf<Arg, ","> ","? ")"   -- call
           | number
+          | string
           | name
           | hole
 
@@ -97,6 +100,9 @@ NN {
 
   number (a number) = digits ("." digits)? (("e" | "E") ("+" | "-")? digits)? ~identStart
   digits = ("0".."9")+
+
+  // a word in quotes, for the arguments that take one (\`padding: "same"\`); no escapes
+  string (a string) = "\\"" (~("\\"" | "\\n" | eol) any)* "\\""
 
   // (\`space\` is tried at every token: the blanks are terminals, not rules, for the same reason)
   space := " " | "\\t" | "\\r" | "\\x0B" | "\\uFEFF" | comment

@@ -10,6 +10,7 @@ import {
 } from "../ir/node.ts";
 import {
   add,
+  batchAxes,
   c,
   div,
   dropoutMask,
@@ -73,7 +74,10 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new Fail("NN3005", message);
 }
 
-/** dense(x, units, init?) = x @ W + b with W: [in, units] (glorot by default), b: [units] zeros. */
+/**
+ * dense(x, units, init?) = x @ W + b with W: [in, units] (glorot by default), b: [units] zeros,
+ * over the last axis of x (of each position of a sequence, as PyTorch's Linear).
+ */
 export function dense(call: CallExpr, cx: Cx): Val {
   const args = evalArgs(cx, "dense", [tensor("x"), number("units"), init("init")], call);
   if (!args) return POISON;
@@ -83,12 +87,7 @@ export function dense(call: CallExpr, cx: Cx): Val {
       Number.isInteger(units) && units >= 1,
       `\`units\` of \`dense\` must be a positive integer, got ${units}`,
     );
-    if (x.shape.length > 2)
-      throw new Fail(
-        "NN3008",
-        `\`dense\` needs x of shape [k] or [n, k], got ${shapeToString(x.shape)}`,
-      );
-    const k = features("dense", x, "[k] or [n, k]");
+    const k = features("dense", x, "[k], [n, k] or [..., k]");
     const prefix = cx.namer.next("dense");
     const W = makeParam(
       cx,
@@ -104,8 +103,10 @@ export function dense(call: CallExpr, cx: Cx): Val {
 }
 
 /**
- * batchnorm(x, momentum, eps) over all axes but the last. Training normalizes with the batch
- * statistics and updates the running ones (biased variance); inference uses the running ones.
+ * batchnorm(x, momentum, eps) per channel, the axis after the batch (the features of [n, c], the
+ * channels of [n, c, h, w], as PyTorch's BatchNorm1d and BatchNorm2d), over every other axis.
+ * Training normalizes with the batch statistics and updates the running ones (biased variance);
+ * inference uses the running ones.
  */
 export function batchnorm(call: CallExpr, cx: Cx): Val {
   const specs = [tensor("x"), number("momentum", 0.9), number("eps", 1e-5)];
@@ -119,10 +120,17 @@ export function batchnorm(call: CallExpr, cx: Cx): Val {
     if (rank < 2)
       throw new Fail(
         "NN3008",
-        `\`batchnorm\` needs x of shape [n, c] (a batch of rows), got ${shapeToString(x.shape)}`,
+        `\`batchnorm\` needs x of shape [n, c] or [n, c, h, w] (a batch), got ${shapeToString(x.shape)}`,
       );
-    const C = features("batchnorm", x, "[n, c]");
+    const C = x.shape[1]!;
+    if (typeof C !== "number")
+      throw new Fail(
+        "NN3007",
+        `\`batchnorm\` needs a fixed size for the channels (axis 1) of x, got ${shapeToString(x.shape)}`,
+      );
     const prefix = cx.namer.next("batchnorm");
+    // a per-channel vector [C] seen against x: [C] for [n, c], [C, 1, 1] for [n, c, h, w]
+    const perChannel = (v: Node) => reshape(v, [C, ...x.shape.slice(2).map(() => 1)]);
     const gamma = makeParam(cx, `${prefix}.gamma`, [C], { kind: "ones" }, call.at);
     const beta = makeParam(cx, `${prefix}.beta`, [C], { kind: "zeros" }, call.at);
     const rm = makeState(cx, `${prefix}.running_mean`, [C], 0, call.at);
@@ -130,10 +138,11 @@ export function batchnorm(call: CallExpr, cx: Cx): Val {
     const role = (node: Node, what: string) => setRole(node, `${cx.namer.base}_${what}`);
     const scale = (centered: Node, variance: Node) => {
       const std = role(sqrt(add(variance, c(eps))), "std");
-      return role(add(mul(gamma, role(div(centered, std), "norm")), beta), "bn");
+      const norm = role(div(centered, std), "norm");
+      return role(add(mul(perChannel(gamma), norm), perChannel(beta)), "bn");
     };
-    if (inferMode(cx.m)) return scale(sub(x, rm), rv);
-    const axes = Array.from({ length: rank - 1 }, (_, i) => i);
+    if (inferMode(cx.m)) return scale(sub(x, perChannel(rm)), perChannel(rv));
+    const axes = batchAxes(x);
     const mu = role(mean(x, axes, true), "mean");
     const xc = role(sub(x, mu), "centered");
     const v = role(mean(mul(xc, xc), axes, true), "var");

@@ -9,6 +9,7 @@ import type { BlockDecl, ModelDecl, Pos, Program } from "./ast.ts";
 import {
   GraphTooLarge,
   MAX_BLOCK_CALLS,
+  MAX_BLOCK_NODES,
   MAX_NODES,
   report,
   type Leaves,
@@ -18,7 +19,7 @@ import {
 import { builtins } from "./builtins.ts";
 import { resolveDecay } from "./optimizer.ts";
 import { definitions, lowerBody, type ModelOut } from "./statements.ts";
-import { LineMap } from "./source.ts";
+import { LineMap, prepareSource } from "./source.ts";
 
 export interface LowerOptions {
   file: string;
@@ -30,6 +31,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
   const diag = new Diagnostics(program.source);
   const file = opts.file;
   const lines = new LineMap(program.source);
+  lines.markContinuations(prepareSource(program.source));
   const at = (p: Pos) => ({ file, line: p.line, col: p.col });
   const blocks = collectBlocks(program, diag, at);
   const model = pickModel(program, diag, at, opts.model);
@@ -42,7 +44,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
     dims: [],
     labels: new Map(),
   };
-  const inlined = { calls: 0 };
+  const inlined = { calls: 0, nodes: 0, since: 0 };
   const lowerMode = (mode: Mode) => {
     const m: ModelCx = {
       file,
@@ -109,16 +111,18 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
 
 type At = (p: Pos) => { file: string; line: number; col: number };
 
-/** Runs the lowering; a graph past MAX_NODES is one error, where it passed the limit. */
+/** Runs the lowering; a graph past a limit of checkWork is one error, where it passed it. */
 function withinLimit<T>(diag: Diagnostics, at: At, lowering: () => T): T {
   try {
     return lowering();
   } catch (e) {
     if (!(e instanceof GraphTooLarge)) throw e;
-    const what =
-      e.limit === "nodes"
-        ? `builds more than ${MAX_NODES.toLocaleString("en-US")} graph nodes`
-        : `inlines more than ${MAX_BLOCK_CALLS.toLocaleString("en-US")} block calls`;
+    const count = (n: number) => n.toLocaleString("en-US");
+    const what = {
+      nodes: `builds more than ${count(MAX_NODES)} graph nodes`,
+      calls: `inlines more than ${count(MAX_BLOCK_CALLS)} block calls`,
+      "block nodes": `builds more than ${count(MAX_BLOCK_NODES)} graph nodes in block calls`,
+    }[e.limit];
     diag.error(
       "NN3009",
       at(e.at),

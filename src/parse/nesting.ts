@@ -228,7 +228,8 @@ function isOperandEnd(text: string, last: string, lastAt: number): boolean {
 export function matchExpr(holes: Holes, span: Span, match: Matcher): unknown {
   const s = fillDeep(holes, span, match);
   if (s.length <= CHUNK) return match(holes.view(span.start, span.end), "Expr");
-  const level = Math.min(...s.operators.map((o) => o.level));
+  // a loop, not Math.min(...): a long statement has 100,000 operators and more
+  const level = s.operators.reduce((m, o) => Math.min(m, o.level), Infinity);
   const cuts = s.operators.filter((o) => o.level === level);
   let value: unknown = undefined;
   let from = span.start;

@@ -98,6 +98,8 @@ const exprActions: ohm.ActionDict<Expr> = {
     switch (e.ctorName) {
       case "number":
         return number(e);
+      case "string":
+        return { kind: "string", value: e.sourceString.slice(1, -1), at: at(e) };
       case "name":
         return { kind: "name", name: e.sourceString, at: at(e) };
       case "hole":
@@ -128,7 +130,10 @@ const typeActions: ohm.ActionDict<TypeExpr> = {
     return { kind: "scalar", at: at(kw) };
   },
   Type_dims(open, dims, _comma, _close) {
-    return { kind: "dims", dims: items(dims).map(expr), at: at(open) };
+    return { kind: "dims", dims: items(dims).map(expr), int: false, at: at(open) };
+  },
+  Type_ints(open, dims, _comma, _close, _int) {
+    return { kind: "dims", dims: items(dims).map(expr), int: true, at: at(open) };
   },
 };
 

@@ -20,7 +20,8 @@ import {
 import { lookup, lowerExpr } from "./exprs.ts";
 import { evalInit, evalType } from "./types.ts";
 import { makeParam } from "./layers.ts";
-import { layerNames } from "./builtins.ts";
+import { isLayerCall } from "./builtins.ts";
+import { valueOf } from "./images.ts";
 import { lowerOptimizer, type OptimizerOut } from "./optimizer.ts";
 import { lowerMetric, type MetricOut } from "./metric.ts";
 import { isStackOverflow } from "./source.ts";
@@ -67,24 +68,25 @@ function bindingOf(s: Stmt, frame: Frame): string | undefined {
 }
 
 /** Counts the layer calls of an expression by kind, to name their params (a loop: chains are deep). */
-function countLayers(e: Expr, m: ModelCx): Map<string, number> {
+function countLayers(e: Expr, m: ModelCx, frame: Frame): Map<string, number> {
+  const numberName = (n: string) => typeof valueOf({ m, frame }, n) === "number";
   const counts = new Map<string, number>();
   const stack: Expr[] = [e];
   while (stack.length > 0) {
     const x = stack.pop()!;
     if (x.kind === "call") {
-      if (layerNames.has(x.callee) || m.blocks.has(x.callee))
+      if (isLayerCall(x, numberName) || m.blocks.has(x.callee))
         counts.set(x.callee, (counts.get(x.callee) ?? 0) + 1);
       for (const a of x.args) stack.push(a.value);
     } else if (x.kind === "binary") stack.push(x.left, x.right);
     else if (x.kind === "neg") stack.push(x.operand);
-    else if (x.kind === "list") stack.push(...x.items);
+    else if (x.kind === "list") for (const item of x.items) stack.push(item); // any length
   }
   return counts;
 }
 
 function cxFor(frame: Frame, m: ModelCx, base: string, e: Expr | null): Cx {
-  return { m, frame, namer: new LayerNamer(base, e ? countLayers(e, m) : new Map()) };
+  return { m, frame, namer: new LayerNamer(base, e ? countLayers(e, m, frame) : new Map()) };
 }
 
 const qualified = (frame: Frame, name: string) => (frame.prefix ? `${frame.prefix}.${name}` : name);
@@ -128,12 +130,17 @@ function lowerStmt(s: Stmt, frame: Frame, m: ModelCx, out: ModelOut | null): Val
       if (!out) return null;
       const cx = cxFor(frame, m, s.name.name, null);
       const shape = evalType(cx, s.type);
-      const node = shape && apply(cx, s.name.at, () => declareInput(m, s.name, shape, s.kind));
+      const int = s.type.kind === "dims" && s.type.int;
+      const node = shape && apply(cx, s.name.at, () => declareInput(m, s.name, shape, s.kind, int));
       bind(frame, m, s.name, node ?? POISON);
       return null;
     }
     case "param": {
       if (frame.scope.has(s.name.name)) return (bind(frame, m, s.name, POISON), null);
+      if (s.type.kind === "dims" && s.type.int) {
+        report(m, "NN3011", s.type.at, "a param is trained, so it holds numbers: drop `int`");
+        return (bind(frame, m, s.name, POISON), null);
+      }
       const full = qualified(frame, s.name.name);
       const cx = cxFor(frame, m, full, s.init);
       const shape = evalType(cx, s.type);
@@ -175,8 +182,9 @@ function declareInput(
   name: Named,
   shape: readonly (number | string)[],
   role: "input" | "target",
+  int: boolean,
 ): Node {
-  const node = input(name.name, shape, role);
+  const node = input(name.name, shape, role, int);
   const leaves = role === "input" ? m.leaves.inputs : m.leaves.targets;
   if (!leaves.has(name.name) && !m.leaves.inputs.has(name.name) && !m.leaves.targets.has(name.name))
     leaves.set(name.name, {

@@ -176,6 +176,11 @@ function syntaxErrors(p: Parse, file: string): NnError {
   const sorted = [...p.failures].sort((a, b) => a.offset - b.offset);
   const diags = new Diagnostics(p.source);
   for (const f of sorted.slice(0, MAX_SYNTAX_ERRORS)) {
+    const open = f.code === "NN1002" ? null : unclosed(p, f.offset);
+    if (open) {
+      diags.error(f.code, { file, ...p.lines.pos(open.end) }, open.message);
+      continue;
+    }
     const message =
       f.code === "NN1002"
         ? f.expected
@@ -190,6 +195,38 @@ function syntaxErrors(p: Parse, file: string): NnError {
       `more syntax errors follow; nnc reports the first ${MAX_SYNTAX_ERRORS}`,
     );
   return new NnError(diags.list, p.source);
+}
+
+/**
+ * A bracket left open: the parse fails on a later line (the newline inside the bracket joined
+ * the lines), so the error belongs at the end of the line where the bracket should have closed.
+ */
+function unclosed(p: Parse, offset: number): { end: number; message: string } | null {
+  const text = p.holes.text;
+  let i = offset - 1;
+  let lines = 0;
+  for (; i >= 0 && /[ \t\r\x0B]/.test(text[i]!); i--) if (p.source[i] === "\n") lines++;
+  if (lines === 0 || i < 0) return null;
+  const end = i + 1;
+  let depth = 0;
+  for (let k = i; k >= 0; k--) {
+    const ch = text[k]!;
+    if (ch === "{" || ch === "}" || ch === ";" || (ch === "\n" && depth === 0)) return null;
+    if (ch === ")" || ch === "]") depth++;
+    else if (ch === "(" || ch === "[") {
+      if (depth > 0) {
+        depth--;
+        continue;
+      }
+      const close = ch === "(" ? ")" : "]";
+      const at = p.lines.pos(k);
+      return {
+        end,
+        message: `expected \`${close}\` to close the \`${ch}\` of line ${at.line}, column ${at.col}, before the line ends`,
+      };
+    }
+  }
+  return null;
 }
 
 /** A note for an error on a line that continues an earlier one, which ends in an operator. */
@@ -211,7 +248,7 @@ function readableExpected(text: string): string {
     .split(/, or |, | or /)
     .map((p) => p.trim())
     .filter((p) => p !== '"\\u0001"');
-  const exprStart = ["a name", "a number", "an identifier", '"["', '"("', '"-"'];
+  const exprStart = ["a name", "a number", "an identifier", "a string", '"["', '"("', '"-"'];
   const isExpr = exprStart.slice(0, 2).every((p) => parts.includes(p));
   const rest = isExpr ? parts.filter((p) => !exprStart.includes(p)) : parts;
   const all = [...(isExpr ? ["an expression"] : []), ...rest]

@@ -22,7 +22,7 @@ function positiveInt(cx: Cx, n: number, e: Expr): Dim | null {
   return null;
 }
 
-function evalDim(cx: Cx, e: Expr): Dim | null {
+export function evalDim(cx: Cx, e: Expr): Dim | null {
   if (e.kind === "name" && !e.name.includes(".") && !bound(cx, e.name)) return e.name;
   if (e.kind === "call" && e.callee === "dim") return dimOf(cx, e);
   if (e.kind === "binary" || e.kind === "neg") {

@@ -3,6 +3,7 @@
 // all. Nodes are never mutated: a node whose inputs were rewritten is rebuilt (hash-consing finds
 // it again if it exists), and a replacement inherits the name and source line of what it replaces.
 import {
+  adjointOf,
   differentiates,
   displayName,
   nameOf,
@@ -10,8 +11,11 @@ import {
   sameShape,
   setName,
   setOrigin,
+  setAdjointOf,
   setDifferentiates,
   setRole,
+  setShareOf,
+  shareOf,
   type Node,
 } from "../ir/node.ts";
 import { toposort } from "../ir/toposort.ts";
@@ -244,6 +248,10 @@ function inherit(to: Node, from: Node): Node {
   const role = displayName(from);
   if (role !== undefined) setRole(to, role);
   if (of) setDifferentiates(to, of);
+  const x = adjointOf(from);
+  if (x) setAdjointOf(to, x);
+  const share = shareOf(from);
+  if (share) setShareOf(to, share.of, share.via);
   const origin = originOf(from);
   if (origin) setOrigin(to, origin);
   return to;

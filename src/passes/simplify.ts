@@ -4,10 +4,20 @@
 //   transpose of transpose, expand of expand, reshape of a broadcast scalar, and an elementwise
 //   op over broadcast scalars computed once on the scalars.
 // Common subexpressions need no rule: hash-consing builds each distinct node once.
-import { isScalar, type Node } from "../ir/node.ts";
-import { c, dimsize, expand, mul, neg, opDef, transpose, type Tensor } from "../ops/index.ts";
+import { isScalar, sameShape, type Node } from "../ir/node.ts";
+import {
+  c,
+  dimsize,
+  expand,
+  foldedMatmul,
+  mul,
+  neg,
+  opDef,
+  transpose,
+  type Tensor,
+} from "../ops/index.ts";
 import { make } from "../ops/op.ts";
-import { k, p, P, v } from "./pattern.ts";
+import { constValue, k, p, P, v } from "./pattern.ts";
 import { rules, type Rule } from "./rewrite.ts";
 
 const x = v("x");
@@ -29,7 +39,33 @@ export const simplify: Rule[] = rules([
   ["expand-expand", P.expand(P.expand(x)), ({ x }, n) => expand(x!, n.shape)], // one broadcast
   ["reshape-of-broadcast", p("reshape", [x]), ({ x }, n) => unbroadcast(x!, n)], // same values
   ["scalar-broadcast", v("n"), ({ n }) => scalarize(n!)], // f(bcast a, bcast b) = bcast f(a, b)
+  // constants meet through products: a (b x) = (a b) x, a (x / b) = (a / b) x, -(a x) = (-a) x
+  ["const-times-product", P.mul(k(null, "a"), P.mul(k(null, "b"), x)), scaled((a, b) => a * b)],
+  ["const-times-quotient", P.mul(k(null, "a"), P.div(x, k(null, "b"))), scaled((a, b) => a / b)],
+  ["quotient-of-product", P.div(P.mul(k(null, "a"), x), k(null, "b")), scaled((a, b) => a / b)],
+  ["negated-product", P.neg(P.mul(k(null, "a"), x)), scaled((a) => -a)],
+  // sum_b (A[b]' B[b]') over the batch axes: one product over the batch (a weight gradient)
+  ["fold-batched-product", p("sum", [p("matmul", [v("a"), v("b")], {}, "mm")]), foldProduct],
 ]);
+
+/** The product's constants as one: `f(a, b) * x` (a finite number, else no rewrite). */
+function scaled(f: (a: number, b: number) => number) {
+  return ({ a, b, x }: Record<string, Node>): Node | null => {
+    const value = f(constValue(a!)!, b ? constValue(b)! : NaN);
+    return Number.isFinite(value) ? mul(c(value), x!) : null;
+  };
+}
+
+/** sum(a' @ b', batch axes) of operands that both have every batch axis -> one folded product. */
+function foldProduct({ a, b, mm }: Record<string, Node>, n: Node): Node | null {
+  const batch = mm!.shape.length - 2;
+  const axes = n.attrs["axes"] as number[];
+  if (batch === 0 || mm!.attrs["fold"] === true || n.attrs["keep"] === true) return null;
+  if (axes.length !== batch || axes.some((ax, i) => ax !== i)) return null;
+  const lead = (x: Node) => x.shape.slice(0, -2);
+  if (!sameShape(lead(a!), lead(mm!)) || !sameShape(lead(b!), lead(mm!))) return null;
+  return foldedMatmul(a!, b!, mm!.attrs["ta"] === true, mm!.attrs["tb"] === true);
+}
 
 /** The scalar a broadcast node repeats, if it is one. */
 function broadcastScalar(n: Node): Node | null {

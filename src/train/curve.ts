@@ -20,8 +20,8 @@ export function terminalCurve(values: number[], options: CurveOptions = {}): str
     for (let i = from; i < to; i++) s += finite[i]!;
     return s / (to - from);
   });
-  const lo = Math.min(...columns);
-  const hi = Math.max(...columns);
+  const lo = columns.reduce((m, v) => Math.min(m, v), Infinity);
+  const hi = columns.reduce((m, v) => Math.max(m, v), -Infinity);
   const row = (v: number) => (hi > lo ? Math.round(((v - lo) / (hi - lo)) * (height - 1)) : 0);
   const grid = Array.from({ length: height }, () => Array<string>(width).fill(" "));
   columns.forEach((v, c) => {

@@ -4,7 +4,7 @@
 // given as one column holding the class index.
 import type { Leaf, ModelIR } from "../ir/model.ts";
 import { cellError, dataError } from "./errors.ts";
-import { checkMetricTargets, targetRule } from "./labels.ts";
+import { allows, checkMetricTargets, targetRule } from "./labels.ts";
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -36,7 +36,7 @@ export interface Dataset {
   fields: Field[];
 }
 
-interface Slot {
+export interface Slot {
   leaf: Leaf;
   role: "input" | "target";
   width: number;
@@ -76,18 +76,32 @@ export function describeColumns(ss: Slot[]): string {
     .join(", then ");
 }
 
+/** The widths of a table that fits: every slot's columns, or one class column for a one-hot target. */
+export function widths(ss: Slot[]): { full: number; compact: number } {
+  const full = ss.reduce((a, s) => a + s.width, 0);
+  const compact = ss.reduce((a, s) => a + (s.role === "target" && s.width > 1 ? 1 : s.width), 0);
+  return { full, compact };
+}
+
+/** NN6003's message where the data has `columns` columns and the model takes others. */
+export function columnsMessage(model: ModelIR, ss: Slot[], columns: string): string {
+  const { full, compact } = widths(ss);
+  return (
+    `the model \`${model.name}\` takes ${full === compact ? full : `${full} (or ${compact})`} ` +
+    `columns: ${describeColumns(ss)}; the data has ${columns}`
+  );
+}
+
 /** Fits `table` to the model's inputs and targets (`compiled.model`): a Dataset for a Trainer. */
 export function fit(table: Table, model: ModelIR, source = table.file): Dataset {
   const ss = slots(model, table.file);
-  const full = ss.reduce((a, s) => a + s.width, 0);
-  const compact = ss.reduce((a, s) => a + (s.role === "target" && s.width > 1 ? 1 : s.width), 0);
+  const { full, compact } = widths(ss);
   const asClass = table.columns !== full && table.columns === compact;
   if (table.columns !== full && !asClass)
     throw dataError(
       "NN6003",
       { file: table.file, line: 1, col: 1 },
-      `the model \`${model.name}\` takes ${full === compact ? full : `${full} (or ${compact})`} ` +
-        `columns: ${describeColumns(ss)}; the data has ${table.columns}`,
+      columnsMessage(model, ss, String(table.columns)),
     );
   const Array_ = table.values instanceof Float32Array ? Float32Array : Float64Array;
   const fields: Field[] = [];
@@ -101,7 +115,8 @@ export function fit(table: Table, model: ModelIR, source = table.file): Dataset 
     for (let r = 0; r < table.rows; r++)
       for (let j = 0; j < (asIndex ? 1 : s.width); j++) {
         const v = table.values[r * table.columns + col + j]!;
-        if (rule && !rule.allows(v)) throw cellError(table, r, col + j, rule.code, rule.why(v));
+        if (rule && !allows(rule, v))
+          throw cellError(table, r, col + j, rule.code, rule.why(String(v)));
         if (asIndex) data[r * s.width + v] = 1;
         else data[r * s.width + j] = v;
       }
@@ -109,6 +124,40 @@ export function fit(table: Table, model: ModelIR, source = table.file): Dataset 
     fields.push({ name: s.leaf.name, role: s.role, width: s.width, shape: s.leaf.shape, data });
   }
   checkMetricTargets(model, fields, table, firstColumn);
+  return { source, n: table.rows, fields };
+}
+
+/**
+ * Fits `table` to the model's inputs alone, for predictions: its columns are the inputs', or the
+ * inputs' and then the targets' as `fit` reads them (the targets' are left unread).
+ */
+export function fitInputs(table: Table, model: ModelIR, source = table.file): Dataset {
+  const ss = slots(model, table.file);
+  const inputs = ss.filter((s) => s.role === "input");
+  const own = widths(inputs).full;
+  const { full, compact } = widths(ss);
+  if (table.columns !== own && table.columns !== full && table.columns !== compact) {
+    const all = full === compact ? `${full}` : `${full} (or ${compact})`;
+    const more = own === full ? "" : `, or ${all} with the targets' after them (left unread)`;
+    throw dataError(
+      "NN6003",
+      { file: table.file, line: 1, col: 1 },
+      `the model \`${model.name}\` takes ${own} input column${own === 1 ? "" : "s"}: ` +
+        `${describeColumns(inputs)}${more}; the data has ${table.columns}`,
+    );
+  }
+  const Array_ = table.values instanceof Float32Array ? Float32Array : Float64Array;
+  let col = 0;
+  const fields = inputs.map((s): Field => {
+    const data = new Array_(table.rows * s.width);
+    for (let r = 0; r < table.rows; r++)
+      data.set(
+        table.values.subarray(r * table.columns + col, r * table.columns + col + s.width),
+        r * s.width,
+      );
+    col += s.width;
+    return { name: s.leaf.name, role: s.role, width: s.width, shape: s.leaf.shape, data };
+  });
   return { source, n: table.rows, fields };
 }
 

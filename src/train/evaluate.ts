@@ -2,8 +2,8 @@
 // dropout) and the accuracy, as the model's `metric` declares it or as labels.ts infers it.
 //
 // The generated module's `loss` runs in training mode, so the evaluator emits a twin of the model
-// whose training graph is its inference graph; before each evaluation it copies the trained
-// model's params and state into the twin.
+// whose training graph is its inference graph, on the trained module's target; before each
+// evaluation it copies the trained model's params and state into the twin.
 import { emitModule, loadModule, type GeneratedModel } from "../codegen/index.ts";
 import type { ModelIR } from "../ir/model.ts";
 import type { Dataset, FloatArray } from "./data.ts";
@@ -24,6 +24,7 @@ export class Evaluator {
   constructor(
     readonly model: ModelIR,
     dtype: "f32" | "f64",
+    target: "js" | "wasm" = "js",
   ) {
     // a metric's prediction that is no output of the model is one of the twin's
     const metric = model.metric;
@@ -33,9 +34,8 @@ export class Evaluator {
         : [];
     const infer = { ...model.infer, outputs: [...model.infer.outputs, ...extra] };
     const inferOnly: ModelIR = { ...model, infer, train: { ...infer, stateUpdates: [] } };
-    this.twin = loadModule(emitModule(inferOnly, { dtype, bind: {}, grads: [] }).js).createModel(
-      {},
-    );
+    const twin = emitModule(inferOnly, { dtype, bind: {}, grads: [], target });
+    this.twin = loadModule(twin.js).createModel({});
   }
 
   evaluate(trained: GeneratedModel, data: Dataset): Evaluation {

@@ -1,23 +1,8 @@
-// How nnc reads and writes files (node only: nothing that src/index.ts reaches imports this). It
+// How nnc reads files (node only: nothing that src/index.ts reaches imports this). It
 // reads only regular files, each kind up to a size limit checked before anything is read, so that
 // `/dev/zero`, a FIFO or a runaway file is refused at once instead of read until memory runs out.
-// It writes through a temporary file in the same folder, renamed over the target once complete, so
-// that a failure never leaves a partial file or half a pair.
-import {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  type Stats,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
+// Writing is outputs.ts's.
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
 import { NnError, type Code } from "../diagnostics.ts";
 
 const MiB = 2 ** 20;
@@ -38,29 +23,46 @@ function refuse(file: string, code: Code, message: string): NnError {
   return new NnError([{ file, line: 1, col: 1, code, message }]);
 }
 
-function kindOf(s: Stats): string {
-  if (s.isDirectory()) return "a directory";
-  if (s.isCharacterDevice()) return "a character device";
-  if (s.isBlockDevice()) return "a block device";
-  if (s.isFIFO()) return "a pipe (FIFO)";
-  if (s.isSocket()) return "a socket";
-  return "something else";
+/** What a file that is not a regular file is, in words (train_ddp.py says the same). */
+export const OTHER_FILES = {
+  directory: "a directory",
+  characterDevice: "a character device",
+  blockDevice: "a block device",
+  fifo: "a pipe (FIFO)",
+  socket: "a socket",
+  other: "something else",
+} as const;
+
+export function kindOf(s: Stats): string {
+  if (s.isDirectory()) return OTHER_FILES.directory;
+  if (s.isCharacterDevice()) return OTHER_FILES.characterDevice;
+  if (s.isBlockDevice()) return OTHER_FILES.blockDevice;
+  if (s.isFIFO()) return OTHER_FILES.fifo;
+  if (s.isSocket()) return OTHER_FILES.socket;
+  return OTHER_FILES.other;
 }
+
+/** The messages of NN5002 and NN5003, of their parts (train_ddp.py fills the same). */
+export const fileMessages = {
+  notRegular: (kind: string, what: string) =>
+    `not a regular file but ${kind}; nnc reads ${what} only from regular files`,
+  tooLarge: (bytes: string, what: string, size: string, limit: string) =>
+    `the file has ${bytes} bytes; nnc reads ${what} of up to ${size} (${limit} bytes)`,
+};
 
 function checkStats(file: string, s: Stats, kind: FileKind): void {
   const limit = FILE_LIMITS[kind];
-  if (!s.isFile())
-    throw refuse(
-      file,
-      "NN5002",
-      `not a regular file but ${kindOf(s)}; nnc reads ${limit.what} only from regular files`,
-    );
+  if (!s.isFile()) throw refuse(file, "NN5002", fileMessages.notRegular(kindOf(s), limit.what));
   if (s.size > limit.bytes)
     throw refuse(
       file,
       "NN5003",
-      `the file has ${s.size.toLocaleString("en-US")} bytes; nnc reads ${limit.what} of up to ` +
-        `${limit.size} (${limit.bytes.toLocaleString("en-US")} bytes)`,
+      fileMessages.tooLarge(
+        s.size.toLocaleString("en-US"),
+        limit.what,
+        limit.size,
+        limit.bytes.toLocaleString("en-US"),
+      ),
     );
 }
 
@@ -90,30 +92,5 @@ export function readRegularFile(file: string, kind: FileKind, unreadable: Unread
     throw unreadable((e as NodeJS.ErrnoException).code, (e as Error).message);
   } finally {
     closeSync(fd);
-  }
-}
-
-let temporaries = 0;
-
-/**
- * Writes every file, making their folders: all to temporary files first, then each renamed over
- * its target (the first one last), so that a failure (thrown) leaves the targets as they were.
- */
-export function writeFilesAtomic(files: readonly (readonly [string, string | Uint8Array])[]): void {
-  const written: [temp: string, file: string][] = [];
-  try {
-    for (const [file] of files)
-      if (existsSync(file) && statSync(file).isDirectory())
-        throw new Error(`${file} is a directory`);
-    for (const [file, data] of files) {
-      mkdirSync(dirname(file), { recursive: true });
-      const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${temporaries++}.tmp`);
-      written.push([temp, file]);
-      writeFileSync(temp, data);
-    }
-    for (const [temp, file] of [...written].reverse()) renameSync(temp, file);
-  } catch (e) {
-    for (const [temp] of written) rmSync(temp, { force: true });
-    throw e;
   }
 }

@@ -1,12 +1,13 @@
 // The trainer's file system side (node only): reading CSV files and reading and writing weight
 // files. The parsing and encoding stay in csv.ts and safetensors.ts, which work on text and bytes.
-// Files are read and written through file-access.ts: only regular files within a size limit, and
-// outputs written whole or not at all.
+// Files are read through file-access.ts (only regular files within a size limit) and written through
+// outputs.ts (whole or not at all, never over a device or a link).
 import type { ModelIR } from "../ir/model.ts";
-import { parseCsv, type CsvOptions } from "./csv.ts";
+import { csvMessages, parseCsv, type CsvOptions } from "./csv.ts";
 import type { FloatArray, Table } from "./data.ts";
 import { dataError } from "./errors.ts";
-import { readRegularFile, writeFilesAtomic } from "./file-access.ts";
+import { readRegularFile } from "./file-access.ts";
+import { writeOutputs } from "./outputs.ts";
 import { weightsFromBytes, weightsToBytes } from "./safetensors.ts";
 
 type Weighted = Parameters<typeof weightsToBytes>[1];
@@ -16,24 +17,18 @@ export function readCsv(file: string, options: CsvOptions = {}): Table {
     dataError(
       "NN6001",
       { file, line: 1, col: 1 },
-      code === "ENOENT" ? "no such file" : `cannot read the file (${message})`,
+      code === "ENOENT" ? csvMessages.noSuchFile : csvMessages.unreadable(message),
     ),
   );
   return parseCsv(bytes.toString("utf8"), file, options);
 }
 
-/** Writes a model's params and state to a safetensors file (whole, or not at all). */
+/**
+ * Writes a model's params and state to a safetensors file, whole or not at all, by outputs.ts's
+ * rules (NN5002 for a device or a folder, NN5005 for a file that cannot be made).
+ */
 export function saveWeights(file: string, ir: ModelIR, m: Weighted): void {
-  const bytes = weightsToBytes(ir, m);
-  try {
-    writeFilesAtomic([[file, bytes]]);
-  } catch (e) {
-    throw dataError(
-      "NN6101",
-      { file, line: 1, col: 1 },
-      `cannot write the weights (${(e as Error).message})`,
-    );
-  }
+  writeOutputs([{ path: file, what: "the weights", data: weightsToBytes(ir, m) }]);
 }
 
 /**

@@ -117,13 +117,23 @@ export function accuracyRule(model: ModelIR, fields: Field[]): AccuracyRule | nu
   return thresholded(output, y.data, labels === "signs" ? 0 : 0.5, labels);
 }
 
-/** The values a cell of a target may hold, and why one is refused. */
+/**
+ * The values a cell of a target may hold, and why one is refused: data, so that train_ddp.py checks
+ * its data by the same rules (src/export/ddp-data.ts writes them in Python).
+ */
 export interface TargetRule {
   /** NN6007 for a class index out of range, NN6050 for a label a loss cannot read */
   code: "NN6007" | "NN6050";
-  allows(v: number): boolean;
-  /** the message's rest after `column 3 (y) ` */
-  why(v: number): string;
+  /** the integers from 0 to `classes` - 1, or the labels `values` */
+  allowed: { classes: number } | { values: readonly number[] };
+  /** the message's rest after `column 3 (y) `, of the value refused as String(v) writes it */
+  why(v: string): string;
+}
+
+/** Whether a cell may hold `v` under `rule`. */
+export function allows(rule: TargetRule, v: number): boolean {
+  const a = rule.allowed;
+  return "classes" in a ? Number.isInteger(v) && v >= 0 && v < a.classes : a.values.includes(v);
 }
 
 /** How to turn the other convention of two classes into these labels. */
@@ -146,7 +156,7 @@ export function targetRule(model: ModelIR, name: string, classes = 0): TargetRul
   if (classes > 0)
     return {
       code: "NN6007",
-      allows: (k) => Number.isInteger(k) && k >= 0 && k < classes,
+      allowed: { classes },
       why: (k) => `holds the class of \`${name}\`, an integer from 0 to ${classes - 1}; got ${k}`,
     };
   const rule = model.labels?.find((l) => l.target === name);
@@ -155,7 +165,7 @@ export function targetRule(model: ModelIR, name: string, classes = 0): TargetRul
   const conversion = conversions[values.join(",")];
   return {
     code: "NN6050",
-    allows: (v) => values.includes(v),
+    allowed: { values },
     why: (v) =>
       `is ${v}, but \`${name}\` is read by \`${rule.by}\` (line ${rule.origin.line}) as labels ` +
       `${spoken(values).join(" or ")}; write the two classes as ${spoken(values).join(" and ")}` +
@@ -174,40 +184,62 @@ export function checkMetricTargets(
   table: Table,
   columns: Map<string, number>,
 ): void {
-  const metric = model.metric;
-  const y = metric && fields.find((f) => f.name === metric.target);
-  if (!metric || !y) return;
-  const problem = metricProblem(y, widthOf(metric.prediction.shape));
+  const check = metricCheck(model);
+  const y = check && fields.find((f) => f.name === check.target);
+  if (!check || !y) return;
+  const problem = metricProblem(y, check);
   if (!problem) return;
   const col = columns.get(y.name) ?? 0;
-  const message = `${problem.message} (\`metric = accuracy(...)\`, line ${metric.origin.line})`;
-  throw cellError(table, problem.row, col, "NN6050", message);
+  throw cellError(table, problem.row, col, "NN6050", `${problem.message}${check.where}`);
+}
+
+/**
+ * What `metric = accuracy(...)` asks of its target, as data (train_ddp.py checks by it too): the
+ * target, the prediction's width `k`, and the messages of each way a row can fail it, each
+ * followed by `where`.
+ */
+export interface MetricCheck {
+  target: string;
+  k: number;
+  notOneHot: string;
+  notIndex(v: string): string;
+  notLabel(v: string): string;
+  mixed: string;
+  where: string;
+}
+
+/** The model's metric check, or null without a metric. */
+export function metricCheck(model: ModelIR): MetricCheck | null {
+  const metric = model.metric;
+  if (!metric) return null;
+  const k = widthOf(metric.prediction.shape);
+  return {
+    target: metric.target,
+    k,
+    notOneHot: `holds a row of \`${metric.target}\` that is not one-hot (one 1, the rest 0)`,
+    notIndex: (v) => `is ${v}, not a class index from 0 to ${k - 1}`,
+    notLabel: (v) => `is ${v}; accuracy needs labels 0/1 or -1/+1`,
+    mixed: "is -1 where other rows are 0: use 0/1 labels or -1/+1 labels, not both",
+    where: ` (\`metric = accuracy(...)\`, line ${metric.origin.line})`,
+  };
 }
 
 /** The first row whose target is not a class the metric can compare with, and why. */
-function metricProblem(y: Field, k: number): { row: number; message: string } | null {
+function metricProblem(y: Field, check: MetricCheck): { row: number; message: string } | null {
+  const { k } = check;
   const w = y.width;
   for (let r = 0; r < y.data.length / w; r++) {
     const row = y.data.subarray(r * w, (r + 1) * w);
-    if (w > 1 && !isOneHot(row, w))
-      return {
-        row: r,
-        message: `holds a row of \`${y.name}\` that is not one-hot (one 1, the rest 0)`,
-      };
+    if (w > 1 && !isOneHot(row, w)) return { row: r, message: check.notOneHot };
     const v = row[0]!;
     if (w === 1 && k > 1 && !(Number.isInteger(v) && v >= 0 && v < k))
-      return { row: r, message: `is ${v}, not a class index from 0 to ${k - 1}` };
+      return { row: r, message: check.notIndex(String(v)) };
   }
   if (w > 1 || k > 1) return null;
   const first = (ok: (v: number) => boolean) => y.data.findIndex((v) => !ok(v));
   const outside = first((v) => v === 0 || v === 1 || v === -1);
-  if (outside >= 0)
-    return { row: outside, message: `is ${y.data[outside]}; accuracy needs labels 0/1 or -1/+1` };
+  if (outside >= 0) return { row: outside, message: check.notLabel(String(y.data[outside])) };
   const mixed = y.data.includes(0) ? first((v) => v !== -1) : -1;
-  if (mixed >= 0)
-    return {
-      row: mixed,
-      message: "is -1 where other rows are 0: use 0/1 labels or -1/+1 labels, not both",
-    };
+  if (mixed >= 0) return { row: mixed, message: check.mixed };
   return null;
 }

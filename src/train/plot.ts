@@ -97,13 +97,20 @@ function niceStep(raw: number): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
+/** The smallest and largest value, by a loop: a chart of a long run has 100,000 points and more,
+ * and Math.min(...values) overflows the stack past about 100,000. */
+function range(values: number[]): [number, number] {
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const v of values) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  return [lo, hi];
+}
+
 function yScale(values: number[], logY: boolean | undefined): Scale {
   const top = margin.top;
   const bottom = panelHeight - margin.bottom;
   const finite = values.filter((v) => Number.isFinite(v) && (!logY || v > 0));
   if (finite.length === 0) return linearScale(0, 1, bottom, top);
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
+  const [lo, hi] = range(finite);
   return logY ? logScale(lo, hi, bottom, top) : linearScale(Math.min(lo, hi), hi, bottom, top);
 }
 
@@ -144,10 +151,11 @@ function legend(names: { name: string; color: string; dashed?: boolean }[]): str
 function line(c: LineChart): string {
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = c.series.flatMap((s) => s.points.map((p) => p[1]));
-  const x = linearScale(Math.min(...xs), Math.max(...xs), margin.left, panelWidth - margin.right);
+  const [xLo, xHi] = range(xs);
+  const x = linearScale(xLo, xHi, margin.left, panelWidth - margin.right);
   const y = yScale(ys, c.logY);
   const bottom = panelHeight - margin.bottom;
-  const xTicks = x.ticks.filter((t) => t >= Math.min(...xs) && t <= Math.max(...xs));
+  const xTicks = x.ticks.filter((t) => t >= xLo && t <= xHi);
   const paths = c.series.map((s, i) => {
     const ok = s.points.filter(([, v]) => Number.isFinite(v) && (!c.logY || v > 0));
     const d = ok

@@ -137,7 +137,7 @@ export class Trainer {
       ...(options.lr !== undefined ? { lr: options.lr } : {}),
     });
     if (options.weights) setWeights(this.model, options.weights);
-    this.evaluator = new Evaluator(compiled.model, this.dtype);
+    this.evaluator = new Evaluator(compiled.model, this.dtype, compiled.target);
     this.info = graphInfo(compiled.model, compiled.grads);
     this.rand = mulberry32(options.seed);
     this.order = permutation(train.n, this.rand);
@@ -191,7 +191,7 @@ export class Trainer {
     for (let epoch = 1; epoch <= this.options.epochs; epoch++) {
       const began = seconds();
       const losses = this.epoch(epoch, hooks);
-      steps.push(...losses);
+      for (const l of losses) steps.push(l); // an epoch may have 100,000 steps and more
       const e = this.evaluate();
       const report: EpochReport = {
         epoch,

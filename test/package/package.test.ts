@@ -162,17 +162,17 @@ function typecheck(name: string, files: string[], types: string[]): Promise<stri
 }
 
 describe("TypeScript, strict and NodeNext", () => {
-  it("type-checks the library and a generated module's .d.ts without Node's types, and nnc/node with them", async () => {
+  it("type-checks the library, README's code and a generated module's .d.ts without Node's types, and nnc/node with them", async () => {
     run(join(project, "node_modules/.bin/nnc"), [
       "compile",
       "node_modules/nnc/models/xor.nn",
       "-o",
       "out/xor.js",
     ]);
-    for (const file of ["library.ts", "node.ts"])
+    for (const file of ["library.ts", "readme.ts", "node.ts"])
       write(file, readFileSync(join(root, "test/package/fixtures", file), "utf8"));
     const reports = await Promise.all([
-      typecheck("library", ["library.ts"], []),
+      typecheck("library", ["library.ts", "readme.ts"], []),
       typecheck("node", ["node.ts"], ["node"]),
     ]);
     expect(reports).toEqual(["", ""]);

@@ -205,7 +205,7 @@ function resized(m: Model, ref: Reference, config: Config): string[] {
 const modules = new WeakMap<Compiled, GeneratedModule>();
 function loaded(c: Compiled): GeneratedModule {
   let m = modules.get(c);
-  if (!m) modules.set(c, (m = c.load()));
+  if (!m) modules.set(c, (m = c.load<GeneratedModule>()));
   return m;
 }
 

@@ -1,12 +1,13 @@
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileFlags, compileFlagsHelp } from "../common.ts";
-import { refuseOverwrites, writeOutputs } from "../outputs.ts";
+import { prepareOutputs, refuseOverwrites, writeOutputs } from "../../train/outputs.ts";
 
 const usage = `usage: nnc compile FILE.nn -o OUT.js [options]
 
 Writes OUT.js, an ES module with no imports (createModel, meta), and OUT.d.ts beside it, both or
-neither (through temporary files). \`-o -\` writes the module to standard output instead.
+neither (through temporary files; a link is followed, a pipe written through, a device or a
+folder refused before any work). \`-o -\` writes the module to standard output instead.
 
 ${compileFlagsHelp}
   --emit js|wat    js: the module (default); wat: the WebAssembly text of the wasm target's
@@ -36,7 +37,10 @@ export const compileCommand = defineCommand({
             { path: target, what: "the module" },
             { path: dtsPath, what: "its declarations" },
           ];
-    if (target !== "-") refuseOverwrites(outputs, [source]);
+    if (target !== "-") {
+      refuseOverwrites(outputs, [source]);
+      prepareOutputs(outputs);
+    }
     const compiled = compileFile(p, file, emit === "wat" ? { target: "wasm" } : {});
     if (emit === "wat" && compiled.target !== "wasm")
       throw new UsageError(`--emit wat needs the wasm target: ${compiled.targetNote ?? ""}`);

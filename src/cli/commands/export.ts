@@ -1,10 +1,15 @@
 import { basename, dirname, join } from "node:path";
 import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
-import { compileFile, compileOptions, writeOutput } from "../common.ts";
-import { refuseOverwrites, type NamedFile } from "../outputs.ts";
+import { compileFile, compileOptions } from "../common.ts";
+import {
+  prepareOutputs,
+  refuseOverwrites,
+  writeOutputs,
+  type NamedFile,
+} from "../../train/outputs.ts";
 import { inputFiles } from "../training.ts";
-import { exportOnnx } from "../../export/onnx.ts";
+import { checkOnnxSize, exportOnnx } from "../../export/onnx.ts";
 import { exportTorch } from "../../export/torch.ts";
 import { exportDdp } from "../../export/ddp.ts";
 import { seededWeights, type Weights } from "../../export/weights.ts";
@@ -51,7 +56,9 @@ export const exportCommand = defineCommand({
     const file = oneFile(p, usage);
     const target = stringOpt(p, "out");
     if (!target) throw new UsageError(`missing -o OUT\n\n${usage}`);
-    refuseOverwrites(exportOutputs(p, target), inputFiles(file, p));
+    const outputs = exportOutputs(p, target);
+    refuseOverwrites(outputs, inputFiles(file, p));
+    prepareOutputs(outputs);
     const format = stringOpt(p, "format");
     if (format === "onnx") return exportOnnxFile(p, file, target);
     if (format === "torch") return exportTorchFile(p, file, target);
@@ -90,6 +97,8 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
     );
   const training = p.values["training"] === true;
   const options = compileOptions(p, file);
+  // before the weights are made: a model past the format's 2 GiB stops at once
+  checkOnnxSize(compiled.model, { training, dtype: options.dtype ?? "f32" });
   const weights: Weights | undefined = training
     ? undefined
     : load
@@ -102,7 +111,7 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
     // user-chosen dims: a dim named `constructor` must not find Object.prototype's
     bind: record(ownEntries(options.bind)),
   });
-  writeOutput(target, bytes, "the ONNX model");
+  writeOutputs([{ path: target, what: "the ONNX model", data: bytes }]);
   const what = training ? "the training step" : "inference";
   await out(`wrote ${target} (model ${compiled.model.name}, ${what}, ${bytes.length} bytes)`);
   return 0;
@@ -111,14 +120,15 @@ async function exportOnnxFile(p: ReturnType<typeof parse>, file: string, target:
 async function exportTorchFile(p: ReturnType<typeof parse>, file: string, target: string) {
   onlyWith(p, "torch", ["training", "load", "seed", "bind", "dtype"]);
   const compiled = compileFile(p, file);
-  const module = exportTorch(compiled.model);
-  writeOutput(target, module, "the PyTorch module");
+  const module = { path: target, what: "the PyTorch module", data: exportTorch(compiled.model) };
   if (p.values["ddp"] !== true) {
+    writeOutputs([module]);
     await out(`wrote ${target} (model ${compiled.model.name})`);
     return 0;
   }
   const script = join(dirname(target), "train_ddp.py");
-  writeOutput(script, exportDdp(compiled.model, basename(target)), "the DDP script");
+  const ddp = exportDdp(compiled.model, basename(target));
+  writeOutputs([module, { path: script, what: "the DDP script", data: ddp }]);
   await out(`wrote ${target} and ${script} (model ${compiled.model.name})`);
   return 0;
 }

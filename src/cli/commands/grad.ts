@@ -59,7 +59,7 @@ export const gradCommand = defineCommand({
 export function math(compiled: Compiled, at: Map<string, number> | null): string[] {
   const rows = compiled.derivation;
   if (at === null) return formatDerivation(rows);
-  const { values, dims } = traceValues(compiled, at, 0);
+  const { values, dims } = traceValues(compiled, at, 1);
   const nodes = rows.flatMap((r) => (r.node ? [r.node] : []));
   const computed = interpret(nodes, { values, dims });
   const show = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(4));

@@ -15,7 +15,7 @@ A tensor input given one number is filled with it; named dims are 1 unless bound
   --model NAME     which model of the file (default: the first)
   --bind D=N,...   sizes of named dimensions (default 1)
   --fuse           trace the fused graph instead of the graph as written
-  --seed N         seed for initializing params that --at does not give (default 0)`;
+  --seed N         seed for initializing params that --at does not give (default 1)`;
 
 export const traceCommand = defineCommand({
   name: "trace",
@@ -31,7 +31,7 @@ export const traceCommand = defineCommand({
   async run(argv) {
     const p = parse(argv, this.options, usage);
     const at = parseAssignments(stringOpt(p, "at") ?? "", "--at");
-    const seed = Number(stringOpt(p, "seed") ?? "0");
+    const seed = Number(stringOpt(p, "seed") ?? "1");
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer`);
     const compiled = compileFile(p, oneFile(p, usage), {
       dtype: "f64",

@@ -1,13 +1,22 @@
-import { oneFile, parse, stringOpt, type Parsed } from "../args.ts";
+import { oneFile, parse, stringOpt, UsageError, type Parsed } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileOptions } from "../common.ts";
-import { prepareOutput, refuseOverwrites, writeOutputs, type NamedFile } from "../outputs.ts";
+import {
+  prepareOutputs,
+  refuseOverwrites,
+  writeOutputsOrFallback,
+  type OutputData,
+  type NamedFile,
+} from "../../train/outputs.ts";
 import { inputFiles, numberOpt, requireData, requireLoss } from "../training.ts";
 import type { Compiled } from "../../compile.ts";
+import type { OptimizerSpec } from "../../ir/model.ts";
+import { scheduleText } from "../../codegen/js/optim.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
-import { loadWeights, saveWeights } from "../../train/files.ts";
+import { loadWeights } from "../../train/files.ts";
+import { weightsToBytes } from "../../train/safetensors.ts";
 import { terminalCurve } from "../../train/curve.ts";
 import { trainingChart } from "../../train/charts.ts";
 
@@ -27,9 +36,11 @@ the held-out loss and accuracy of each epoch (with the seconds that epoch took),
   --batch N              examples per step (default 32)
   --lr X                 learning rate (finite, above 0), instead of the one in the model's optimizer
   --seed N               seed of the initial params, the shuffling and dropout (default 1)
-  --load W.safetensors   start from these params and state instead of the initializers
+  --load W.safetensors   start from these params and state instead of the initializers (a file of
+                         nnc train --save, or of nnc init: the initializers written apart)
   --save W.safetensors   write the trained params and state (safetensors format; its folder is
-                         made, and checked, before training starts)
+                         made, and checked, before training starts; should the write still
+                         fail at the end, they go to a fallback file the error names)
   --plot FILE.svg        write a chart of train/test loss and test accuracy per epoch
   --grad-norms           print each layer's gradient norm before training and after each epoch
   --json                 end with one line of JSON: epochs, train_loss, test_loss, test_accuracy, seconds
@@ -74,7 +85,7 @@ function settings(p: Parsed): Settings {
   const plot = stringOpt(p, "plot");
   return {
     data: requireData(p, usage),
-    epochs: numberOpt(p, "epochs", 10, "int", 1),
+    epochs: epochsOpt(p),
     batch: numberOpt(p, "batch", 32, "int", 1),
     seed: numberOpt(p, "seed", 1, "int", 0),
     lr:
@@ -85,6 +96,16 @@ function settings(p: Parsed): Settings {
     save: save === undefined ? undefined : { path: save, what: "the --save weights" },
     plot: plot === undefined ? undefined : { path: plot, what: "the --plot chart" },
   };
+}
+
+/** --epochs: at least 1; 0 is what `nnc init` is for. */
+function epochsOpt(p: Parsed): number {
+  const text = stringOpt(p, "epochs");
+  if (text !== undefined && text.trim() !== "" && Number(text) === 0)
+    throw new UsageError(
+      "--epochs 0 trains nothing; the initial weights are written by nnc init FILE.nn --seed N --save W.safetensors",
+    );
+  return numberOpt(p, "epochs", 10, "int", 1);
 }
 
 export const trainCommand = defineCommand({
@@ -98,7 +119,7 @@ export const trainCommand = defineCommand({
     const s = settings(p);
     const outputs = [s.save, s.plot].filter((f): f is NamedFile => f !== undefined);
     refuseOverwrites(outputs, inputFiles(file, p));
-    outputs.forEach(prepareOutput);
+    prepareOutputs(outputs);
     // training runs on the wasm target where it can and gains, unless --target says otherwise
     const compiled = compileFile(p, file, stringOpt(p, "target") ? {} : { target: "auto" });
     requireLoss(compiled.model, "train");
@@ -140,11 +161,22 @@ function makeTrainer(p: Parsed, file: string, s: Settings, compiled: Compiled) {
       ? [`no \`optimizer\` in ${file}: training with the default, sgd(lr: ${o.lr})`]
       : []),
     `${plural(s.epochs, "epoch")} of ${plural(steps, "batch", "batches")} of up to ${Math.min(s.batch, train.n)}, ` +
-      `${o.kind} lr ${s.lr ?? o.lr}, seed ${s.seed}${load ? `, from ${load}` : ""}`,
+      [`${o.kind} lr ${s.lr ?? o.lr}`, ...recipe(o), `seed ${s.seed}`].join(", ") +
+      (load ? `, from ${load}` : ""),
     `target: ${compiled.target === "wasm" ? "wasm (WebAssembly SIMD)" : "js"}` +
       (compiled.targetNote ? ` (${compiled.targetNote})` : ""),
   ].join("\n");
   return { trainer, header };
+}
+
+/** What the optimizer runs besides its rate, where the model sets it: `warmup 3 steps, cosine(to: 0.1)`. */
+export function recipe(o: OptimizerSpec): string[] {
+  return [
+    ...(o.warmup ? [`warmup ${o.warmup} step${o.warmup === 1 ? "" : "s"}`] : []),
+    ...(o.schedule ? [`schedule ${scheduleText(o.schedule)}`] : []),
+    ...(o.decay !== undefined && o.decay !== 1 ? [`decay ${o.decay} per epoch`] : []),
+    ...(o.weightDecay ? [`weight decay ${o.weightDecay}`] : []),
+  ];
 }
 
 function train(trainer: Trainer, epochs: number, write: (text: string) => void): History {
@@ -179,15 +211,14 @@ function finish(
     `\n${acc}test loss ${last.testLoss.toFixed(4)} after ${s.epochs} epoch${s.epochs === 1 ? "" : "s"} ` +
       `(${history.seconds.toFixed(1)} s in all)`,
   );
-  if (s.save) {
-    saveWeights(s.save.path, compiled.model, trainer.model);
-    write(`weights (params and state) saved to ${s.save.path}`);
-  }
-  if (s.plot) {
-    const chart = trainingChart(history, `${compiled.model.name} on ${s.data}`);
-    writeOutputs([{ ...s.plot, data: chart }]);
-    write(`chart written to ${s.plot.path}`);
-  }
+  // both or neither; where that fails at the end, both to fallback files the error names
+  const files: OutputData[] = [];
+  if (s.save) files.push({ ...s.save, data: weightsToBytes(compiled.model, trainer.model) });
+  if (s.plot)
+    files.push({ ...s.plot, data: trainingChart(history, `${compiled.model.name} on ${s.data}`) });
+  if (files.length > 0) writeOutputsOrFallback(files);
+  if (s.save) write(`weights (params and state) saved to ${s.save.path}`);
+  if (s.plot) write(`chart written to ${s.plot.path}`);
 }
 
 /** SPEC §5: the one line of JSON that ends `--json` output. */

@@ -8,12 +8,12 @@ import type { BufferAccess } from "./entry.ts";
 import { kernelFunction, type KernelOptions } from "./kernels.ts";
 import type { Backend } from "./module.ts";
 import { optimizer, type Copy } from "./optim.ts";
-import { buffers, params, stateDecls } from "./storage.ts";
+import { buffers, params, stateDecls, weightsOption } from "./storage.ts";
 
 const copy: Copy = (to, from) => `${to}.set(${from});`;
 
 const access = (plan: Plan): BufferAccess => ({
-  call(step, name, scalar) {
+  call(step, scalar) {
     const { kernel, tensors, scalars } = step.call;
     const result = isScalar(step.node.shape) ? ["$cell"] : [];
     const rng = kernel.spec.kind === "dropout_mask" ? ["$rng"] : [];
@@ -24,9 +24,9 @@ const access = (plan: Plan): BufferAccess => ({
       ...scalars.map(scalar),
       ...kernel.dims.map((d) => plan.dim(d)),
     ];
-    const call = `${kernel.name}(${args.join(", ")});`;
-    return result.length > 0 ? [call, `const ${name} = $cell[0];`] : [call];
+    return [`${kernel.name}(${args.join(", ")});`];
   },
+  result: "$cell[0]",
   copyIn: (buffer, source) => `${buffer}.set(${source});`,
   first: (buffer) => `${buffer}[0]`,
   stale: (view, buffer, size) =>
@@ -48,7 +48,12 @@ export function jsBackend(
     label: plan.opts.dtype,
     access: access(plan),
     moduleScope: () => [...kernelText.values()].flatMap((k) => [...k, ""]),
-    storage: () => [...params(plan), ...stateDecls(plan), ...buffers(plan, memory)],
+    storage: () => [
+      ...params(plan),
+      ...stateDecls(plan),
+      ...weightsOption(plan),
+      ...buffers(plan, memory),
+    ],
     kernelText,
     optimizer: (scalar) => optimizer(plan, scalar, copy),
   };

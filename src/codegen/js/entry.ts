@@ -8,7 +8,7 @@ import { registry } from "../../ops/index.ts";
 import { lit, num } from "../../ops/op.ts";
 import type { FnSteps, Step } from "../schedule/steps.ts";
 import type { FnPlan, Plan } from "../schedule/plan.ts";
-import { commentText, sourceText, str } from "../schedule/names.ts";
+import { jsComment, jsString, sourceLine } from "../text.ts";
 import { dropDoubleParens, wrap } from "./loops.ts";
 
 export interface BodyOptions {
@@ -24,10 +24,12 @@ type KernelStep = Extract<Step, { kind: "kernel" }>;
  */
 export interface BufferAccess {
   /**
-   * The statements of a kernel step; `name` is the step's value, for a kernel giving a number, and
-   * `scalar` how the function writes a number the kernel reads.
+   * The statements of a kernel step (a kernel giving a number leaves it at `result`); `scalar`:
+   * how the function writes a number the kernel reads.
    */
-  call(step: KernelStep, name: string, scalar: (n: Node) => string): string[];
+  call(step: KernelStep, scalar: (n: Node) => string): string[];
+  /** where a kernel giving a number leaves it */
+  result: string;
   /** copies a fed array into an input's buffer */
   copyIn(buffer: string, source: string): string;
   /** the buffer's first element, to read or assign */
@@ -53,6 +55,8 @@ export class Entries {
   private readonly written = new Map<Step, string[]>();
   private readonly bodies = new Map<readonly Step[], string[]>();
   private readonly shownLines = new Map<string, string>();
+  /** the numbers declared in createModel's scope, where the plan hoists them */
+  readonly hoisted = new Set<string>();
 
   constructor(
     readonly plan: Plan,
@@ -107,10 +111,10 @@ export class Entries {
       }
       const o = step.origin;
       if (o && o.line !== lastLine) {
-        lines.push(`// line ${o.line}: ${this.sourceText(o.text)}`);
+        lines.push(`// line ${o.line}: ${jsComment(this.sourceText(o.text))}`);
         lastLine = o.line;
       }
-      if (step.note && !notes.has(step.note)) lines.push(`//   ${commentText(step.note)}`);
+      if (step.note && !notes.has(step.note)) lines.push(`//   ${jsComment(step.note)}`);
       if (step.note) notes.add(step.note);
       for (const l of this.stepLines(step)) lines.push(l);
     }
@@ -125,7 +129,7 @@ export class Entries {
     const o = step.origin;
     const show = step.math !== "" && step.kind !== "scalar";
     const echo = show && o !== undefined && this.sourceText(o.text) === step.math;
-    lines = show && !echo ? [`//   ${commentText(step.math)}`] : [];
+    lines = show && !echo ? [`//   ${jsComment(step.math)}`] : [];
     lines.push(...this.statement(step));
     this.written.set(step, lines);
     return lines;
@@ -134,7 +138,7 @@ export class Entries {
   /** A source line as comments show it (each line is shown in every function). */
   private sourceText(text: string): string {
     let shown = this.shownLines.get(text);
-    if (shown === undefined) this.shownLines.set(text, (shown = sourceText(text)));
+    if (shown === undefined) this.shownLines.set(text, (shown = sourceLine(text)));
     return shown;
   }
 
@@ -144,17 +148,36 @@ export class Entries {
     const name = p.nameOf(node);
     switch (step.kind) {
       case "leaf":
-        return [`const ${name} = ${p.storage.get(node)}[0];`];
+        return [this.declare(name, `${p.storage.get(node)}[0]`)];
       case "scalar":
-        return [`const ${name} = ${this.inline(node)};`];
+        return [this.declare(name, this.inline(node))];
       case "reshape": {
         const x = node.inputs[0]!;
-        if (isScalar(node.shape)) return [`const ${name} = ${this.access.first(p.nameOf(x))};`];
+        if (isScalar(node.shape)) return [this.declare(name, this.access.first(p.nameOf(x)))];
         return [`${this.access.first(name)} = ${this.scalar(x)};`];
       }
-      case "kernel":
-        return this.access.call(step, name, (n) => this.scalar(n));
+      case "kernel": {
+        const call = this.access.call(step, (n) => this.scalar(n));
+        if (!isScalar(node.shape)) return call;
+        return [...call, this.declare(name, this.access.result)];
+      }
     }
+  }
+
+  /** A number's statement: a `const`, or an assignment where the plan hoists numbers. */
+  private declare(name: string, value: string): string {
+    if (!this.plan.hoisted) return `const ${name} = ${value};`;
+    this.hoisted.add(name);
+    return `${name} = ${value};`;
+  }
+
+  /** The declarations of the hoisted numbers, for createModel's scope. */
+  hoistedDeclarations(): string[] {
+    if (!this.plan.hoisted) return [];
+    return [
+      `// the ${this.hoisted.size} numbers the functions compute (more than a function's locals hold)`,
+      ...[...this.hoisted].map((n) => `let ${n} = 0;`),
+    ];
   }
 
   /** Reads and checks the feed, binds the named dims, grows the buffers, copies the inputs in. */
@@ -167,17 +190,24 @@ export class Entries {
     if (stuck.length > 0)
       throw new Error(`cannot bind the named dims of ${stuck.map((l) => l.name).join(", ")}`);
     for (const { leaf, binds } of order) {
-      const name = str(leaf.name);
+      const name = jsString(leaf.name);
       if (isScalar(leaf.shape)) {
-        lines.push(`const ${p.nameOf(leaf.node)} = $takeNumber($feed, ${name});`);
+        lines.push(this.declare(p.nameOf(leaf.node), `$takeNumber($feed, ${name})`));
         continue;
       }
       const v = this.feedName(leaf);
-      const shape = str(shapeToString(leaf.shape));
-      lines.push(`const ${v} = $takeArray($feed, ${name}, ${shape});`);
+      const int = leaf.node.attrs["dtype"] === "int";
+      const shape = jsString(shapeToString(leaf.shape) + (int ? " int" : ""));
+      lines.push(
+        int
+          ? `const ${v} = $takeIndices($feed, ${name}, ${shape}, ${p.indexBound(leaf.node) ?? 2 ** 31 - 1});`
+          : `const ${v} = $takeArray($feed, ${name}, ${shape});`,
+      );
       if (binds !== undefined) {
         const per = p.size(leaf.shape.filter((x) => x !== binds));
-        lines.push(`${p.dim(binds)} = $bindDim(${v}, ${name}, ${shape}, ${str(binds)}, ${per});`);
+        lines.push(
+          `${p.dim(binds)} = $bindDim(${v}, ${name}, ${shape}, ${jsString(binds)}, ${per});`,
+        );
       } else {
         lines.push(`$checkLength(${v}, ${name}, ${shape}, ${p.size(leaf.shape)});`);
       }
@@ -215,20 +245,20 @@ export class Entries {
       .filter((d) => p.dimVars.has(d))
       .map(
         (d) =>
-          `if (${p.dim(d)} < 2) throw new Error("batchnorm needs a batch of at least 2 in training (got " + ${p.dim(d)} + " for " + ${str(d)} + ")");`,
+          `if (${p.dim(d)} < 2) throw new Error("batchnorm needs a batch of at least 2 in training (got " + ${p.dim(d)} + " for " + ${jsString(d)} + ")");`,
       );
   }
 
   /** `target[key] = value` for a result: a number, or a view of a grown buffer (null: static). */
   resultAssign(target: string, key: string, node: Node): string | null {
     const p = this.plan;
-    if (isScalar(node.shape)) return `${target}[${str(key)}] = ${this.scalar(node)};`;
+    if (isScalar(node.shape)) return `${target}[${jsString(key)}] = ${this.scalar(node)};`;
     if (p.isStatic(node.shape) && !this.access.viewsPerCall) return null;
     const buf = p.nameOf(node);
     const view = this.viewOf(buf, target, key);
     const size = p.size(node.shape);
     const a = this.access;
-    return `if (${a.stale(view, buf, size)}) ${target}[${str(key)}] = ${view} = ${a.view(buf, size)};`;
+    return `if (${a.stale(view, buf, size)}) ${target}[${jsString(key)}] = ${view} = ${a.view(buf, size)};`;
   }
 
   /** The view variable of one result (two results may view one buffer: equal gradients). */

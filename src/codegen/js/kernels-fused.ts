@@ -73,29 +73,46 @@ export function softmaxXentLines(spec: Spec<"softmax_xent">, scope: Scope): stri
 
 /**
  * dx = gamma invstd / N (N dy - sum(dy) - xhat sum(dy xhat)), xhat = (x - mean) invstd, per
- * column: one pass over the batch accumulates both sums, a second writes dx.
+ * channel: x is viewed as [outer, C, inner] (a batch of rows: [N, C, 1]; of images: [N, C, H W]);
+ * one pass over the channel's elements accumulates both sums, a second writes dx.
  */
 export function batchnormDxLines(spec: Spec<"batchnorm_dx">, scope: Scope): string[] {
-  const C = sizeOf([spec.shape[spec.shape.length - 1]!], scope);
-  const N = sizeOf(spec.shape.slice(0, -1), scope);
-  const column: Loop = { extents: [C], vars: ["j"], flat: false, shape: spec.shape.slice(-1) };
+  const C = sizeOf([spec.shape[1]!], scope);
+  const outer = sizeOf([spec.shape[0]!], scope);
+  const inner = sizeOf(spec.shape.slice(2), scope);
+  const ones = spec.shape.slice(2).map(() => 1);
+  const channel: Loop = {
+    extents: [C],
+    vars: ["j"],
+    flat: false,
+    shape: [spec.shape[1]!, ...ones],
+  };
   const [mean, invstd, gamma] = [spec.mean, spec.invstd, spec.gamma].map((e) =>
-    wrap(exprAt(e, column, scope)),
+    wrap(exprAt(e, channel, scope)),
   );
-  const xhat = `(x[i * ${C} + j] - ${mean}) * ${invstd}`;
+  const rows = inner === "1";
+  // the element (o, j, i): rows o * C + j; images (o * C + j) * inner + i
+  const at = rows ? `o * ${C} + j` : "k";
+  const loops = (body: string[]) =>
+    rows
+      ? [`  for (let o = 0; o < ${outer}; o++) {`, ...body.map((l) => `  ${l}`), "  }"]
+      : [
+          `  for (let o = 0; o < ${outer}; o++) {`,
+          `    const base = (o * ${C} + j) * ${inner};`,
+          `    for (let k = base; k < base + ${inner}; k++) {`,
+          ...body.map((l) => `    ${l}`),
+          "    }",
+          "  }",
+        ];
+  const xhat = `(x[${at}] - ${mean}) * ${invstd}`;
+  const N = rows ? outer : `(${outer} * ${inner})`;
   return [
     `for (let j = 0; j < ${C}; j++) {`,
     "  let sumG = 0;",
     "  let sumGX = 0;",
-    `  for (let i = 0; i < ${N}; i++) {`,
-    `    const gi = dy[i * ${C} + j];`,
-    "    sumG += gi;",
-    `    sumGX += gi * ${xhat};`,
-    "  }",
+    ...loops([`  const gi = dy[${at}];`, "  sumG += gi;", `  sumGX += gi * ${xhat};`]),
     `  const scale = (${gamma} * ${invstd}) / ${N};`,
-    `  for (let i = 0; i < ${N}; i++) {`,
-    `    dx[i * ${C} + j] = scale * (${N} * dy[i * ${C} + j] - sumG - ${xhat} * sumGX);`,
-    "  }",
+    ...loops([`  dx[${at}] = scale * (${N} * dy[${at}] - sumG - ${xhat} * sumGX);`]),
     "}",
   ];
 }

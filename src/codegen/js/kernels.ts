@@ -7,7 +7,8 @@ import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import type { KExpr, Kernel, KernelSpec } from "../schedule/kernels.ts";
 import { kernelMath } from "../schedule/math.ts";
-import { commentText, sanitize } from "../schedule/names.ts";
+import { sanitize } from "../schedule/names.ts";
+import { jsComment } from "../text.ts";
 import {
   exprAt,
   makeLoop,
@@ -20,6 +21,16 @@ import {
 } from "./loops.ts";
 import { matmulLines, plainMatmulLines } from "./matmul.ts";
 import { softmaxLines, softmaxXentLines, batchnormDxLines } from "./kernels-fused.ts";
+import { convLines, convParams, poolLines, poolParams } from "./conv.ts";
+import { causalMaskLines, layernormDxLines, tableLines, tableParams } from "./sequence.ts";
+
+const TABLES = new Set(["gather", "scatter_add", "pick", "unpick", "softmax_xent_int"]);
+const isTable = (
+  s: KernelSpec,
+): s is Extract<
+  KernelSpec,
+  { kind: "gather" | "scatter_add" | "pick" | "unpick" | "softmax_xent_int" }
+> => TABLES.has(s.kind);
 
 export interface KernelOptions {
   /** naive loops, for reading (no register blocking) */
@@ -43,17 +54,27 @@ export function kernelParams(k: Kernel): { tensors: string[]; scalars: string[];
     transpose: ["x"],
     softmax_xent: ["z", "y"],
     batchnorm_dx: ["dy", "x", ...numbered(2)],
+    layernorm_dx: ["dy", "x", ...numbered(2)],
+    causal_mask: ["x"],
     dropout_mask: [],
   };
   const output = scalarResult
     ? "result"
     : spec.kind === "matmul"
       ? "c"
-      : spec.kind === "batchnorm_dx"
+      : spec.kind === "batchnorm_dx" || spec.kind === "layernorm_dx"
         ? "dx"
         : "out";
+  const own =
+    spec.kind === "conv2d" || spec.kind === "conv2d_dx" || spec.kind === "conv2d_dw"
+      ? convParams(spec)
+      : spec.kind === "pool" || spec.kind === "pool_dx"
+        ? poolParams(spec)
+        : isTable(spec)
+          ? tableParams(spec)
+          : null;
   return {
-    tensors: [...(named[spec.kind] ?? numbered(0)), output],
+    tensors: own ?? [...(named[spec.kind] ?? numbered(0)), output],
     scalars: Array.from({ length: k.scalars }, (_, i) => `s${i}`),
     dims: k.dims.map(dimParam),
   };
@@ -79,7 +100,7 @@ export function kernelFunction(k: Kernel, opts: KernelOptions): string[] {
   const extra = k.spec.kind === "dropout_mask" ? ["rng"] : [];
   const params = [...p.tensors, ...extra, ...p.scalars, ...p.dims];
   return [
-    `// ${commentText(kernelMath(k.spec, p.tensors, p.scalars))}`,
+    `// ${jsComment(kernelMath(k.spec, p.tensors, p.scalars))}`,
     `function ${k.name}(${params.join(", ")}) {`,
     ...body(k.spec, scope, p.tensors, opts).map((l) => `  ${l}`),
     "}",
@@ -92,19 +113,8 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
       return map(spec.shape, spec.expr, scope, t[t.length - 1]!);
     case "reduce":
       return reduce(spec, scope, t[t.length - 1]!);
-    case "matmul": {
-      const [M, N, K] = [spec.M, spec.N, spec.K].map((d) => sizeOf([d], scope)) as [
-        string,
-        string,
-        string,
-      ];
-      const e = spec.epilogue;
-      const s = {
-        ...{ C: "c", A: "a", B: "b", M, N, K, ta: spec.ta, tb: spec.tb },
-        ...(e ? { epilogue: epilogueOf(e) } : {}),
-      };
-      return opts.plain ? plainMatmulLines(s) : matmulLines(s);
-    }
+    case "matmul":
+      return product(spec, scope, opts);
     case "softmax":
       return softmaxLines(spec, scope);
     case "softmax_xent":
@@ -113,6 +123,23 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
       return batchnormDxLines(spec, scope);
     case "transpose":
       return transpose(spec.shape, spec.perm, scope);
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw":
+      return convLines(spec, scope, opts.plain);
+    case "pool":
+    case "pool_dx":
+      return poolLines(spec, scope);
+    case "gather":
+    case "scatter_add":
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+      return tableLines(spec, scope);
+    case "layernorm_dx":
+      return layernormDxLines(spec, scope);
+    case "causal_mask":
+      return causalMaskLines(spec, scope);
     case "dropout_mask": {
       const size = sizeOf(spec.shape, scope);
       const keep = lit(1 / (1 - spec.rate));
@@ -124,6 +151,48 @@ function body(spec: KernelSpec, scope: Scope, t: string[], opts: KernelOptions):
     }
   }
 }
+
+/** A matrix product, or a loop of them over a batch (each matrix's start a multiple of its size). */
+function product(spec: Spec<"matmul">, scope: Scope, opts: KernelOptions): string[] {
+  const [M, N, K] = [spec.M, spec.N, spec.K].map((d) => sizeOf(d, scope)) as [
+    string,
+    string,
+    string,
+  ];
+  const e = spec.epilogue;
+  const batch = spec.batch;
+  const s = {
+    ...{ C: "c", A: "a", B: "b", M, N, K, ta: spec.ta, tb: spec.tb },
+    ...(e ? { epilogue: epilogueOf(e) } : {}),
+    ...(batch
+      ? {
+          at: {
+            ...(batch.aShared ? {} : { a: "oa" }),
+            ...(batch.bShared ? {} : { b: "ob" }),
+            ...(batch.sum ? {} : { c: "oc" }),
+          },
+          accumulate: batch.sum,
+        }
+      : {}),
+  };
+  const lines = opts.plain ? plainMatmulLines(s) : matmulLines(s);
+  if (!batch) return lines;
+  const times = (a: string, b: string) => `${wrap(a)} * ${wrap(b)}`;
+  const starts = [
+    ...(batch.aShared ? [] : [`const oa = t * ${times(M, K)};`]),
+    ...(batch.bShared ? [] : [`const ob = t * ${times(K, N)};`]),
+    ...(batch.sum ? [] : [`const oc = t * ${times(M, N)};`]),
+  ];
+  return [
+    `// one product per index of [${batch.dims.join(", ")}]${batch.sum ? ", summed into c" : ""}`,
+    ...(batch.sum ? [`c.fill(0, 0, ${times(M, N)});`] : []),
+    `for (let t = 0; t < ${sizeOf(batch.dims, scope)}; t++) {`,
+    ...[...starts, ...lines].map((l) => `  ${l}`),
+    "}",
+  ];
+}
+
+type Spec<K extends KernelSpec["kind"]> = Extract<KernelSpec, { kind: K }>;
 
 function map(shape: Shape, expr: KExpr, scope: Scope, out: string): string[] {
   const loop = makeLoop(shape, readsAllFull(expr, shape), scope);

@@ -3,6 +3,7 @@
 // argument a line, an assignment after its `=`, an expression before its outermost operators; a
 // long comment is wrapped at its words. Breaks fall between tokens only, so the code means the
 // same; a line that cannot be broken (one long string) is left as it is.
+import { jsString } from "../text.ts";
 
 export const WIDTH = 100;
 
@@ -246,11 +247,7 @@ function breakGroup(indent: string, code: string, s: Scan): string[] | null {
  */
 export function literal(value: unknown, indent = "", width = WIDTH): string {
   const key = (k: string) =>
-    k === "__proto__"
-      ? `[${JSON.stringify(k)}]`
-      : /^[A-Za-z_$][\w$]*$/.test(k)
-        ? k
-        : JSON.stringify(k);
+    k === "__proto__" ? `[${jsString(k)}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? k : jsString(k);
   const flat = (v: unknown): string =>
     Array.isArray(v)
       ? `[${v.map(flat).join(", ")}]`
@@ -258,7 +255,9 @@ export function literal(value: unknown, indent = "", width = WIDTH): string {
         ? `{ ${Object.entries(v)
             .map(([k, x]) => `${key(k)}: ${flat(x)}`)
             .join(", ")} }`
-        : JSON.stringify(v);
+        : typeof v === "string"
+          ? jsString(v)
+          : JSON.stringify(v);
   const one = flat(value);
   if (indent.length + one.length <= width || value === null || typeof value !== "object")
     return one;

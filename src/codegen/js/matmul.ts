@@ -19,6 +19,15 @@ export interface MatmulSpec {
   block?: [number, number];
   /** what is stored for the accumulator of a column (default: the accumulator) */
   epilogue?: (acc: string, col: string) => string;
+  /** where each matrix starts in its array (one of a batch; default 0) */
+  at?: { a?: string; b?: string; c?: string };
+  /** C += A'B' (a batch's products summed), instead of C = A'B' */
+  accumulate?: boolean;
+}
+
+/** `base` moved by the matrix's start in its array, when it has one. */
+function from(start: string | undefined, base: string): string {
+  return start === undefined ? base : `${start} + ${base}`;
 }
 
 /**
@@ -68,7 +77,9 @@ function blockedLines(s: MatmulSpec): string[] {
 /** The columns of `rows` rows starting at row `i`: full blocks of `cols`, then the remainder. */
 function rowBlock(s: MatmulSpec, rows: number, i: string, cols: number): string[] {
   const lines: string[] = [];
-  if (!s.ta) for (let r = 0; r < rows; r++) lines.push(`const a${r} = ${rowStart(i, r, s.K)};`);
+  if (!s.ta)
+    for (let r = 0; r < rows; r++)
+      lines.push(`const a${r} = ${from(s.at?.a, rowStart(i, r, s.K))};`);
   if (isLiteral(s.N)) {
     const N = Number(s.N);
     const full = N - (N % cols);
@@ -106,10 +117,12 @@ function block(s: MatmulSpec, rows: number, cols: number, i: string, j: string):
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) all.push(acc(r, c));
   const lines = [`let ${all.map((a) => `${a} = 0`).join(", ")};`];
   // B' columns stored transposed are rows of B: their starts do not depend on k
-  if (s.tb) for (let c = 0; c < cols; c++) lines.push(`const b${c} = ${rowStart(j, c, s.K)};`);
+  if (s.tb)
+    for (let c = 0; c < cols; c++)
+      lines.push(`const b${c} = ${from(s.at?.b, rowStart(j, c, s.K))};`);
   const body: string[] = [];
-  if (s.ta) body.push(`const ka = k * ${s.M} + ${i};`);
-  if (!s.tb) body.push(`const kb = k * ${s.N} + ${j};`);
+  if (s.ta) body.push(`const ka = ${from(s.at?.a, `k * ${s.M} + ${i}`)};`);
+  if (!s.tb) body.push(`const kb = ${from(s.at?.b, `k * ${s.N} + ${j}`)};`);
   const aAt = (r: number) => (s.ta ? `${s.A}[${plus("ka", r)}]` : `${s.A}[a${r} + k]`);
   const bAt = (c: number) => (s.tb ? `${s.B}[b${c} + k]` : `${s.B}[${plus("kb", c)}]`);
   for (let c = 0; c < cols; c++) body.push(`const w${c} = ${bAt(c)};`);
@@ -118,13 +131,14 @@ function block(s: MatmulSpec, rows: number, cols: number, i: string, j: string):
     body.push(Array.from({ length: cols }, (_, c) => `${acc(r, c)} += x${r} * w${c};`).join(" "));
   }
   lines.push(`for (let k = 0; k < ${s.K}; k++) {`, ...body.map((l) => `  ${l}`), "}");
+  const store = s.accumulate ? "+=" : "=";
   for (let r = 0; r < rows; r++) {
-    const o = rowStart(i, r, s.N);
+    const o = from(s.at?.c, rowStart(i, r, s.N));
     const at = (c: number) =>
       isLiteral(o) && isLiteral(j) ? String(Number(o) + Number(j) + c) : plus(`${o} + ${j}`, c);
     const col = (c: number) => (isLiteral(j) ? String(Number(j) + c) : plus(j, c));
     const value = (c: number) => (s.epilogue ? s.epilogue(acc(r, c), col(c)) : acc(r, c));
-    lines.push(...Array.from({ length: cols }, (_, c) => `${s.C}[${at(c)}] = ${value(c)};`));
+    lines.push(...Array.from({ length: cols }, (_, c) => `${s.C}[${at(c)}] ${store} ${value(c)};`));
   }
   return lines;
 }
@@ -132,15 +146,15 @@ function block(s: MatmulSpec, rows: number, cols: number, i: string, j: string):
 /** The same product as three plain loops with one accumulator (`--plain`, for reading). It sums
  * over k in the same order as the blocked form, so the two give the same bits. */
 export function plainMatmulLines(s: MatmulSpec): string[] {
-  const a = s.ta ? `${s.A}[k * ${s.M} + i]` : `${s.A}[i * ${s.K} + k]`;
-  const b = s.tb ? `${s.B}[j * ${s.K} + k]` : `${s.B}[k * ${s.N} + j]`;
+  const a = `${s.A}[${from(s.at?.a, s.ta ? `k * ${s.M} + i` : `i * ${s.K} + k`)}]`;
+  const b = `${s.B}[${from(s.at?.b, s.tb ? `j * ${s.K} + k` : `k * ${s.N} + j`)}]`;
   return [
     `// [${s.M}, ${s.K}] @ [${s.K}, ${s.N}], plain loops`,
     `for (let i = 0; i < ${s.M}; i++) {`,
     `  for (let j = 0; j < ${s.N}; j++) {`,
     "    let acc = 0;",
     `    for (let k = 0; k < ${s.K}; k++) acc += ${a} * ${b};`,
-    `    ${s.C}[i * ${s.N} + j] = ${s.epilogue ? s.epilogue("acc", "j") : "acc"};`,
+    `    ${s.C}[${from(s.at?.c, `i * ${s.N} + j`)}] ${s.accumulate ? "+=" : "="} ${s.epilogue ? s.epilogue("acc", "j") : "acc"};`,
     "  }",
     "}",
   ];

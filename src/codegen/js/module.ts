@@ -3,7 +3,7 @@
 // whose statements call the kernels with the model's buffers.
 import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import { lit } from "../../ops/op.ts";
-import { commentText, str } from "../schedule/names.ts";
+import { jsComment, jsString } from "../text.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
 import { Entries, type BodyOptions, type BufferAccess } from "./entry.ts";
@@ -53,12 +53,13 @@ export function emitJs(input: JsInput, backend: Backend): JsModule {
     ...opt.state,
     ...[...entries.viewBuffers].map(([v, buf]) => `let ${v} = ${backend.access.initialView(buf)};`),
     ...results(plan, backend.access.viewsPerCall),
+    ...entries.hoistedDeclarations(),
     ...fns,
     ...batchOption(plan),
     `return { ${exported(plan, opt).join(", ")} };`,
   ];
   const js = [
-    `// model ${commentText(plan.model.name)} from ${commentText(plan.model.file)} (${backend.label}).`,
+    `// model ${jsComment(plan.model.name)} from ${jsComment(plan.model.file)} (${backend.label}).`,
     "// Names that start with `$` are the compiler's own; every other name comes from the source.",
     '"use strict";',
     `const $meta = ${literal(input.meta)};`,
@@ -107,7 +108,7 @@ function exported(plan: Plan, opt: OptimizerCode): string[] {
   ];
 }
 
-const OPTIONS = ["seed", "params", "batch", "lr"];
+const OPTIONS = ["seed", "params", "weights", "batch", "lr"];
 
 function optionChecks(plan: Plan): string[] {
   const lr = plan.model.train.loss === null ? [] : lrOption(plan);
@@ -117,7 +118,7 @@ function optionChecks(plan: Plan): string[] {
     "for (const $key of Object.keys($options))",
     `  if (![${OPTIONS.map((o) => JSON.stringify(o)).join(", ")}].includes($key))`,
     `    throw new Error("unknown option " + JSON.stringify($key) + " of createModel; the options are: ${OPTIONS.join(", ")}");`,
-    "const $seed = $options.seed === undefined ? 0 : $options.seed;",
+    "const $seed = $options.seed === undefined ? 1 : $options.seed;",
     'if (typeof $seed !== "number" || !Number.isFinite($seed))',
     '  throw new Error("seed must be a number, got " + $describe($seed));',
     "const $rng = Int32Array.of($seed >>> 0);",
@@ -141,15 +142,18 @@ function results(plan: Plan, perCall: boolean): string[] {
   const upFront = (shape: Shape) => !isScalar(shape) && plan.isStatic(shape) && !perCall;
   for (const o of plan.model.infer.outputs)
     if (upFront(o.node.shape))
-      lines.push(`$forwardResult[${str(o.name)}] = ${plan.nameOf(o.node)};`);
+      lines.push(`$forwardResult[${jsString(o.name)}] = ${plan.nameOf(o.node)};`);
   if (plan.model.train.loss === null) return lines;
   lines.push("const $grads = Object.create(null);");
   for (const g of plan.opts.grads) {
     if (isScalar(g.node.shape)) {
       const store = scalarGradStore(plan, g.name);
-      lines.push(`const ${store} = new ${plan.array}(1);`, `$grads[${str(g.name)}] = ${store};`);
+      lines.push(
+        `const ${store} = new ${plan.array}(1);`,
+        `$grads[${jsString(g.name)}] = ${store};`,
+      );
     } else if (upFront(g.node.shape))
-      lines.push(`$grads[${str(g.name)}] = ${plan.nameOf(g.node)};`);
+      lines.push(`$grads[${jsString(g.name)}] = ${plan.nameOf(g.node)};`);
   }
   lines.push("const $gradResult = { loss: 0, grads: $grads };");
   return lines;
@@ -273,7 +277,7 @@ function batchOption(plan: Plan): string[] {
     return [
       ...check,
       `  if ($options.batch !== ${bound})`,
-      `    throw new Error("this module was compiled for ${commentText(d)} = ${bound} (--bind); createModel got batch " + $options.batch);`,
+      `    throw new Error(${jsString(`this module was compiled for ${d} = ${bound} (--bind); createModel got batch `)} + $options.batch);`,
       "}",
     ];
   return [...check, `  ${plan.dim(d)} = $options.batch;`, "  $ensure();", "}"];

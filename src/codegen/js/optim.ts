@@ -7,7 +7,7 @@ import { isScalar, type Node } from "../../ir/node.ts";
 import type { OptimizerSpec, ScheduleSpec } from "../../ir/model.ts";
 import { lit } from "../../ops/op.ts";
 import type { Plan } from "../schedule/plan.ts";
-import { commentText } from "../schedule/names.ts";
+import { jsComment, jsString } from "../text.ts";
 import { wrap } from "./loops.ts";
 
 export interface OptimizerCode {
@@ -38,8 +38,11 @@ interface Updated {
 }
 
 function updatedParams(plan: Plan): Updated[] {
+  // the param a gradient belongs to, by name: not by node, since a gradient can be another param
+  // (d(a * b)/db is a); looked up in a map, as a model may have tens of thousands of params
+  const byName = new Map(plan.model.params.map((p) => [p.name, p]));
   return plan.paramGrads.flatMap((g) => {
-    const leaf = plan.model.params.find((p) => p.name === g.name);
+    const leaf = byName.get(g.name);
     return leaf ? [{ leaf, grad: g }] : [];
   });
 }
@@ -134,7 +137,7 @@ export function jsUpdates(plan: Plan): UpdateTarget {
   const kernels: string[] = [];
   return {
     stateBuffer: (name, size) => [`const ${name} = new ${plan.array}(${size});`],
-    slot: (slots, key, name) => `${slots}[${JSON.stringify(key)}] = ${name};`,
+    slot: (slots, key, name) => `${slots}[${jsString(key)}] = ${name};`,
     update(key, args) {
       const id = `${key.o.kind}${key.wd > 0 ? "_decayed" : ""}_${key.size}`;
       if (!names.has(id)) {
@@ -159,6 +162,7 @@ export function optimizer(
   const o = plan.model.optimizer;
   const slots = plan.sys.fresh("optimizerSlots");
   const state: string[] = ["let $stepCount = 0;", `const ${slots} = Object.create(null);`];
+  if (plan.hoisted) state.push("let $g = 0; // a scalar param's gradient, in its update");
   const step: string[] = ["$stepCount++;"];
   if (isAdam(o))
     step.push(
@@ -184,7 +188,7 @@ export function optimizer(
       );
       return name;
     });
-    step.push(`// ${commentText(g.name)}`);
+    step.push(`// ${jsComment(g.name)}`);
     const wd = decayOf(o, leaf.name);
     if (scalarParam) {
       step.push(...scalarUpdate(plan, { o, wd, leaf, g, roles, buffers }, scalar));
@@ -251,12 +255,10 @@ function scalarUpdate(
   const hyper = { lr: "$lr", correction1: "$correction1", correction2: "$correction2" };
   const one = update(o, wrap(scalar(u.g.node)), at, hyper, wd);
   if (one.length === 1 && wd === 0) return one;
-  return [
-    "{",
-    `  const $g = ${coupled(o, wd, scalar(u.g.node), at("value"))};`,
-    ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`),
-    "}",
-  ];
+  const g = coupled(o, wd, scalar(u.g.node), at("value"));
+  // hoisted, `$g` is createModel's: a block's const would take a slot of the frame per param
+  if (plan.hoisted) return [`$g = ${g};`, ...update(o, "$g", at, hyper, wd)];
+  return ["{", `  const $g = ${g};`, ...update(o, "$g", at, hyper, wd).map((l) => `  ${l}`), "}"];
 }
 
 /** `m.optimizer`: the steps taken (Adam's bias corrections count them) and the state by param. */
@@ -330,7 +332,7 @@ function scheduleCode(o: OptimizerSpec, name: string, base: string): string[] {
     `  const ${field} = run === null || typeof run !== "object" ? run : run.${field};`,
     `  if (!Number.isInteger(${field}) || ${field} < 1)`,
     `    throw new Error(`,
-    `      ${JSON.stringify(`learningRate(step, { ${field} }) needs ${why}`)} +`,
+    `      ${jsString(`learningRate(step, { ${field} }) needs ${why}`)} +`,
     `        ", a positive integer; got " + $describe(${field}),`,
     "    );",
   ];

@@ -53,6 +53,22 @@ function $takeArray(feed, name, shape) {
   throw $badInput(name, shape, v, " (an array of numbers or a typed array of numbers)");
 }
 
+/**
+ * The integers fed as \`name\` (indices, classes): an Int32Array or any array of numbers, each an
+ * integer from 0 to bound - 1.
+ */
+function $takeIndices(feed, name, shape, bound) {
+  const v = $feedValue(feed, name, shape);
+  if (!Array.isArray(v) && !$isNumberArray(v))
+    throw $badInput(name, shape, v, " (an Int32Array, or an array of integers)");
+  for (let i = 0; i < v.length; i++) {
+    const k = v[i];
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= bound)
+      throw $badInput(name, shape, v, " (integers from 0 to " + (bound - 1) + "; element " + i + " is " + (typeof k === "number" ? k : $describe(k)) + ")");
+  }
+  return v;
+}
+
 function $takeNumber(feed, name) {
   const v = $feedValue(feed, name, "scalar");
   if (typeof v !== "number") throw $badInput(name, "scalar", v, " (a plain number)");

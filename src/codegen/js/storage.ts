@@ -2,15 +2,15 @@
 // (static ones allocated once; those sized by a named dim grown by `$ensure` when a larger size
 // arrives; buffers whose lifetimes never overlap sharing one allocation).
 import { isScalar, type Node } from "../../ir/node.ts";
-import type { Leaf, ParamLeaf } from "../../ir/model.ts";
+import { fans, type Leaf, type ParamLeaf } from "../../ir/model.ts";
 import { lit } from "../../ops/op.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
-import { commentText, str } from "../schedule/names.ts";
+import { jsComment, jsString } from "../text.ts";
 import type { Plan } from "../schedule/plan.ts";
 
 export function dimDecls(plan: Plan): string[] {
   return [...plan.dimVars].flatMap(([d, v]) => [
-    `let ${v} = 0; // ${commentText(d)}`,
+    `let ${v} = 0; // ${jsComment(d)}`,
     `let ${plan.capVars.get(d)} = 0;`,
   ]);
 }
@@ -32,7 +32,7 @@ function place(plan: Plan, leaf: Leaf, into: string, placement: Placement) {
   return {
     store,
     lines: [`const ${store} = new ${plan.array}(${plan.size(leaf.shape)});`],
-    define: `${into}[${str(leaf.name)}] = ${store};`,
+    define: `${into}[${jsString(leaf.name)}] = ${store};`,
   };
 }
 
@@ -51,7 +51,7 @@ export function params(plan: Plan, placement: Placement = ownArrays): string[] {
     '    throw new Error("params must be an object, got " + $describe($given));',
     "  for (const $key of $given instanceof Map ? $given.keys() : Object.keys($given)) {",
     "    if (!$hasOwn($params, $key))",
-    `      throw new Error("unknown param " + JSON.stringify($key) + "; the params are: " + ${str(names)});`,
+    `      throw new Error("unknown param " + JSON.stringify($key) + "; the params are: " + ${jsString(names)});`,
     "    const $value = $given instanceof Map ? $given.get($key) : $given[$key];",
     "    const $ok = Array.isArray($value) || $isNumberArray($value);",
     "    if (!$ok || $value.length !== $params[$key].length)",
@@ -62,13 +62,6 @@ export function params(plan: Plan, placement: Placement = ownArrays): string[] {
     "Object.freeze($params);",
   );
   return lines;
-}
-
-/** Glorot and He initialization need fan-in and fan-out: a matrix's rows and columns. */
-function fans(shape: number[]): [number, number] {
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (shape.length < 2) return [size, size];
-  return [shape[0]!, size / shape[0]!];
 }
 
 function initCode(plan: Plan, p: ParamLeaf, store: string): string[] {
@@ -105,6 +98,38 @@ function initCode(plan: Plan, p: ParamLeaf, store: string): string[] {
         `$initNormal($rng, ${store}, 0, ${lit(Math.sqrt(2 / fanIn))});`,
       ];
   }
+}
+
+/**
+ * `createModel({ weights })`: every param and every state array of the model, by name, as
+ * `loadWeights` returns them (a Map or an object): a model's saved weights in one call.
+ */
+export function weightsOption(plan: Plan): string[] {
+  const all = [...plan.model.params, ...plan.model.state].map((l) => l.name);
+  return [
+    "if ($options.weights !== undefined) {",
+    "  const $given = $options.weights;",
+    '  if ($given === null || typeof $given !== "object")',
+    '    throw new Error("weights must be a Map or an object, got " + $describe($given));',
+    "  if ($options.params !== undefined)",
+    '    throw new Error("give createModel its params or its weights, not both");',
+    "  const $names = $given instanceof Map ? [...$given.keys()] : Object.keys($given);",
+    `  const $all = [${all.map(jsString).join(", ")}];`,
+    "  for (const $key of $names) {",
+    "    const $into = $hasOwn($params, $key) ? $params[$key] : $hasOwn($state, $key) ? $state[$key] : undefined;",
+    "    if ($into === undefined)",
+    `      throw new Error("unknown weight " + JSON.stringify($key) + "; the params and state are: " + $all.join(", "));`,
+    "    const $value = $given instanceof Map ? $given.get($key) : $given[$key];",
+    "    const $ok = Array.isArray($value) || $isNumberArray($value);",
+    "    if (!$ok || $value.length !== $into.length)",
+    `      throw new Error("weight " + JSON.stringify($key) + " should be " + $into.length + " numbers, got " + $describe($value));`,
+    "    $into.set($value);",
+    "  }",
+    "  const $lacking = $all.filter(($n) => !$names.includes($n));",
+    "  if ($lacking.length > 0)",
+    '    throw new Error("weights lack " + $lacking.map(($n) => JSON.stringify($n)).join(", ") + " (the weights of another model?)");',
+    "}",
+  ];
 }
 
 export function stateDecls(plan: Plan, placement: Placement = ownArrays): string[] {
@@ -147,10 +172,10 @@ export function buffers(plan: Plan, memory: MemoryPlan): string[] {
     const shares = o ? ` // shares memory with ${plan.nameOf(o)}` : "";
     lines.push(
       !plan.isStatic(n.shape)
-        ? `let ${plan.nameOf(n)} = new ${plan.array}(0);${shares}`
+        ? `let ${plan.nameOf(n)} = new ${plan.arrayOf(n)}(0);${shares}`
         : o
           ? `const ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${plan.size(n.shape)});${shares}`
-          : `const ${plan.nameOf(n)} = new ${plan.array}(${plan.size(n.shape)});`,
+          : `const ${plan.nameOf(n)} = new ${plan.arrayOf(n)}(${plan.size(n.shape)});`,
     );
   }
   if (plan.dimVars.size === 0) return lines;
@@ -160,9 +185,11 @@ export function buffers(plan: Plan, memory: MemoryPlan): string[] {
     const size = plan.size(n.shape, true);
     return o
       ? `  ${plan.nameOf(n)} = ${plan.nameOf(o)}.subarray(0, ${size});`
-      : `  ${plan.nameOf(n)} = new ${plan.array}(${size});`;
+      : `  ${plan.nameOf(n)} = new ${plan.arrayOf(n)}(${size});`;
   };
-  lines.push(
+  // one array, not lines.push(...): a model may have 100,000 buffers and more
+  return [
+    ...lines,
     "/** Grows the buffers whose size depends on a named dim when a larger size arrives. */",
     "function $ensure() {",
     `  if (${fits}) return;`,
@@ -172,6 +199,5 @@ export function buffers(plan: Plan, memory: MemoryPlan): string[] {
     }),
     ...dynamic.map(grow),
     "}",
-  );
-  return lines;
+  ];
 }

@@ -7,6 +7,9 @@ import type { OpName } from "../../ops/names.ts";
 import { registry } from "../../ops/index.ts";
 import { num } from "../../ops/op.ts";
 import type { Plan } from "./plan.ts";
+import { geometryOf, type ConvGeometry } from "../../ops/conv.ts";
+import { productShape } from "../../ops/matmul.ts";
+import { poolGeometryOf, type PoolGeometry } from "../../ops/pool.ts";
 
 /** A value computed per element inside a kernel's loop; `arg` indexes the kernel's arguments. */
 export type KExpr =
@@ -27,14 +30,16 @@ export type KernelSpec =
   /** out = op over `axes` of expr (over `shape`); `scalar`: the result is one number */
   | { kind: "reduce"; op: ReduceOp; shape: Shape; axes: number[]; expr: KExpr; scalar: boolean }
   /** C[M, N] = A'[M, K] @ B'[K, N], A' = A^T when `ta`, B' = B^T when `tb`; with an epilogue,
-   * C = act(A'B' * scale + bias), scale and bias per column (tensor arguments after A and B) */
+   * C = act(A'B' * scale + bias), scale and bias per column (tensor arguments after A and B).
+   * M, N and K are products of dims (the rows of a batch of sequences: [batch, 16]). */
   | {
       kind: "matmul";
       ta: boolean;
       tb: boolean;
-      M: Dim;
-      N: Dim;
-      K: Dim;
+      M: Dim[];
+      N: Dim[];
+      K: Dim[];
+      batch?: ProductBatch;
       epilogue?: { scale: boolean; bias: boolean; activation?: "relu" | "sigmoid" | "tanh" };
     }
   | { kind: "softmax"; log: boolean; shape: Shape; axis: number }
@@ -42,9 +47,53 @@ export type KernelSpec =
   | { kind: "softmax_xent"; shape: Shape; axis: number; scalar: boolean }
   /** the closed-form batchnorm input gradient; mean, invstd and gamma are per-column exprs */
   | { kind: "batchnorm_dx"; shape: Shape; mean: KExpr; invstd: KExpr; gamma: KExpr }
+  /** the closed-form layernorm input gradient: per row of the last axis (mean and invstd per
+   * row, gamma per feature); args dy, x */
+  | { kind: "layernorm_dx"; shape: Shape; mean: KExpr; invstd: KExpr; gamma: KExpr }
+  /** rows of a table at integer indices (`count` of them): args W, idx */
+  | { kind: "gather"; rows: number; width: number; count: Dim[] }
+  /** each row of dy added into row idx of a zeroed table: args dy, idx */
+  | { kind: "scatter_add"; rows: number; width: number; count: Dim[] }
+  /** p[..., y] per line of `classes`: args p, y */
+  | { kind: "pick"; classes: number; count: Dim[] }
+  /** dy at each line's class, 0 elsewhere: args dy, y */
+  | { kind: "unpick"; classes: number; count: Dim[] }
+  /** per line: lse(z) - z[y], y the line's class; args z, y */
+  | { kind: "softmax_xent_int"; classes: number; count: Dim[] }
+  /** x with the entries above the diagonal of its last two axes set to fill: arg x */
+  | { kind: "causal_mask"; shape: Shape; fill: "-inf" | "zero" }
   | { kind: "transpose"; shape: Shape; perm: number[] }
   /** dropout's keep-mask: 1/(1-rate) with probability 1-rate, else 0 (from the model's PRNG) */
-  | { kind: "dropout_mask"; shape: Shape; rate: number };
+  | { kind: "dropout_mask"; shape: Shape; rate: number }
+  /** y = conv2d(x, W) (+ bias per channel, then an activation); args x, W (, bias) */
+  | {
+      kind: "conv2d";
+      geo: ConvGeo;
+      epilogue?: { bias: boolean; activation?: "relu" | "sigmoid" | "tanh" };
+    }
+  /** dx = conv_transpose2d(dy, W); args dy, W */
+  | { kind: "conv2d_dx"; geo: ConvGeo }
+  /** dW = conv2d_weight(x, dy); args x, dy */
+  | { kind: "conv2d_dw"; geo: ConvGeo }
+  /** y = max or mean of each window; arg x */
+  | { kind: "pool"; op: "max" | "avg"; geo: PoolGeo }
+  /** dx of a pool; args dy (and x for max: the window's maximum gets the gradient) */
+  | { kind: "pool_dx"; op: "max" | "avg"; geo: PoolGeo };
+
+/**
+ * One product per index of `dims` (attention's heads): A and B step to their next matrix at each
+ * index unless `shared` (the same matrix for all); with `sum`, the products add up into C.
+ */
+export interface ProductBatch {
+  dims: Dim[];
+  aShared: boolean;
+  bShared: boolean;
+  sum: boolean;
+}
+
+/** A convolution's sizes (the batch may be named) and window. */
+export type ConvGeo = Omit<ConvGeometry, "N"> & { N: Dim };
+export type PoolGeo = PoolGeometry & { N: Dim };
 
 export interface Kernel {
   /** the compiler's name for it, telling what it computes: `$matmul_tn_784x64x128` */
@@ -122,8 +171,9 @@ class Args {
   }
 
   /**
-   * A tensor a kernel reads by its position (a matrix product's A and B, softmax_xent's z and y):
-   * an argument of its own even where it is another operand too (`w @ w`).
+   * A tensor a kernel reads by its position (a matrix product's A and B, softmax_xent's z and y,
+   * a convolution's input and weights): an argument of its own even where it is another operand
+   * too (`w @ w`).
    */
   operand(n: Node): void {
     this.tensors.push(this.plan.storageOf(n));
@@ -161,14 +211,14 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
   const x = node.inputs[0]!;
   const epilogue = plan.epilogues.get(node);
   if (epilogue) {
-    const product = specOf(epilogue.product, plan, args) as Extract<KernelSpec, { kind: "matmul" }>;
+    const product = specOf(epilogue.product, plan, args);
     if (epilogue.scale) args.operand(epilogue.scale);
     if (epilogue.shift) args.operand(epilogue.shift);
     const { scale, shift, activation } = epilogue;
-    return {
-      ...product,
-      epilogue: { scale: !!scale, bias: !!shift, ...(activation ? { activation } : {}) },
-    };
+    const then = activation ? { activation } : {};
+    if (product.kind === "conv2d") return { ...product, epilogue: { bias: !!shift, ...then } };
+    if (product.kind !== "matmul") throw new Error(`internal: an epilogue after ${product.kind}`);
+    return { ...product, epilogue: { scale: !!scale, bias: !!shift, ...then } };
   }
   if (kind === "elementwise") return { kind: "map", shape, expr: args.op(node) };
   if (kind === "reduce") {
@@ -185,14 +235,10 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
     };
   }
   switch (node.op) {
-    case "matmul": {
-      const ta = node.attrs["ta"] === true;
+    case "matmul":
       args.operand(x);
       args.operand(node.inputs[1]!);
-      const [M, N] = shape as [Dim, Dim];
-      const K = plan.dims([ta ? x.shape[0]! : x.shape[1]!])[0]!;
-      return { kind: "matmul", ta, tb: node.attrs["tb"] === true, M, N, K };
-    }
+      return productSpec(node, plan);
     case "softmax":
     case "log_softmax":
       args.operand(x);
@@ -218,14 +264,103 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
         gamma: args.expr(gamma),
       };
     }
+    case "layernorm_dx": {
+      const [g, xin, mu, invstd, gamma] = node.inputs as [Node, Node, Node, Node, Node];
+      args.operand(g);
+      args.operand(xin);
+      const [mean, inv, gam] = [args.expr(mu), args.expr(invstd), args.expr(gamma)];
+      return { kind: "layernorm_dx", shape, mean, invstd: inv, gamma: gam };
+    }
+    case "gather":
+    case "scatter_add":
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+      node.inputs.forEach((t) => args.operand(t));
+      return tableSpec(node, plan);
+    case "causal_mask":
+      args.operand(x);
+      return { kind: "causal_mask", shape, fill: node.attrs["fill"] === "zero" ? "zero" : "-inf" };
     case "transpose":
       args.operand(x);
       return { kind: "transpose", shape: plan.dims(x.shape), perm: node.attrs["perm"] as number[] };
     case "dropout_mask":
       return { kind: "dropout_mask", shape, rate: num(node.attrs, "rate") };
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw": {
+      node.inputs.forEach((t) => args.operand(t));
+      const geo = { ...geometryOf(node), N: plan.dims([node.inputs[0]!.shape[0]!])[0]! };
+      return { kind: node.op, geo };
+    }
+    case "max_pool2d":
+    case "avg_pool2d":
+    case "max_pool2d_dx":
+    case "avg_pool2d_dx": {
+      node.inputs.forEach((t) => args.operand(t));
+      const geo = { ...poolGeometryOf(node), N: plan.dims([node.inputs[0]!.shape[0]!])[0]! };
+      const op = node.op.startsWith("max") ? "max" : "avg";
+      return node.op.endsWith("_dx") ? { kind: "pool_dx", op, geo } : { kind: "pool", op, geo };
+    }
     default:
       throw new Error(`internal: no kernel for ${node.op}`);
   }
+}
+
+/**
+ * A product's sizes: a batch of rows against one matrix is one product of [batch..., m] rows; a
+ * folded product stored as the backward pass stores it (A^T B) sums over [batch..., k]; any other
+ * batch is a loop of products.
+ */
+function productSpec(node: Node, plan: Plan): KernelSpec {
+  const [a, b] = node.inputs as [Node, Node];
+  const ta = node.attrs["ta"] === true;
+  const tb = node.attrs["tb"] === true;
+  const fold = node.attrs["fold"] === true;
+  const p = productShape(a.shape, b.shape, node.attrs);
+  const lead = (x: Node) => x.shape.slice(0, -2);
+  const dims = plan.dims(fold ? lead(a) : p.batch);
+  const [m, n, k] = plan.dims([p.m, p.n, p.k]) as [Dim, Dim, Dim];
+  const shared = (x: Node) => lead(x).every((d) => d === 1);
+  const base = { kind: "matmul" as const, ta, tb };
+  if (dims.length === 0 || dims.every((d) => d === 1)) return { ...base, M: [m], N: [n], K: [k] };
+  if (!fold && !ta && shared(b)) return { ...base, M: [...dims, m], N: [n], K: [k] };
+  if (fold && ta && !tb) return { ...base, M: [m], N: [n], K: [...dims, k] };
+  const batch = { dims, aShared: shared(a), bShared: shared(b), sum: fold };
+  return { ...base, M: [m], N: [n], K: [k], batch };
+}
+
+/** The sizes of a read or write of a table at integer indices (the indices' shape is `count`). */
+function tableSpec(node: Node, plan: Plan): KernelSpec {
+  const [a, idx] = node.inputs as [Node, Node];
+  const count = plan.dims(idx.shape);
+  const last = (n: Node) => n.shape[n.shape.length - 1] as number;
+  switch (node.op) {
+    case "gather":
+      return {
+        kind: "gather",
+        rows: a.shape[0] as number,
+        width: sizeOfFixed(a.shape.slice(1)),
+        count,
+      };
+    case "scatter_add":
+      return {
+        kind: "scatter_add",
+        rows: node.attrs["rows"] as number,
+        width: sizeOfFixed(node.shape.slice(1)),
+        count,
+      };
+    case "pick":
+      return { kind: "pick", classes: last(a), count };
+    case "unpick":
+      return { kind: "unpick", classes: node.attrs["classes"] as number, count };
+    default:
+      return { kind: "softmax_xent_int", classes: last(a), count };
+  }
+}
+
+function sizeOfFixed(shape: Shape): number {
+  return shape.reduce<number>((n, d) => n * (d as number), 1);
 }
 
 function axis(node: Node): number {
@@ -244,10 +379,13 @@ function dimsOf(spec: KernelSpec, plan: Plan): string[] {
     else if (e.kind === "size") add(e.dims);
     else if (e.kind === "op") e.args.forEach(walk);
   };
-  if (spec.kind === "matmul") add([spec.M, spec.K, spec.N]);
+  if (spec.kind === "matmul") add([...(spec.batch?.dims ?? []), ...spec.M, ...spec.K, ...spec.N]);
+  else if ("geo" in spec) add([spec.geo.N]);
+  else if ("count" in spec) add(spec.count);
   else add(spec.shape);
   if (spec.kind === "map" || spec.kind === "reduce") walk(spec.expr);
-  if (spec.kind === "batchnorm_dx") [spec.mean, spec.invstd, spec.gamma].forEach(walk);
+  if (spec.kind === "batchnorm_dx" || spec.kind === "layernorm_dx")
+    [spec.mean, spec.invstd, spec.gamma].forEach(walk);
   return found;
 }
 
@@ -259,7 +397,11 @@ function kernelName(spec: KernelSpec): string {
       const e = spec.epilogue;
       const then = e ? [e.scale ? "scale" : "", e.bias ? "bias" : "", e.activation ?? ""] : [];
       const form = `${spec.ta ? "t" : "n"}${spec.tb ? "t" : "n"}`;
-      return ["matmul", form, ...then.filter((p) => p), `${spec.M}x${spec.K}x${spec.N}`].join("_");
+      const sizes = [spec.M, spec.K, spec.N].map((d) => d.join("_")).join("x");
+      const batch = spec.batch
+        ? [`${spec.batch.sum ? "summed" : "batch"}_${spec.batch.dims.join("_")}`]
+        : [];
+      return ["matmul", form, ...then.filter((p) => p), ...batch, sizes].join("_");
     }
     case "map":
       return `${opsOf(spec.expr).join("_") || "copy"}_${dims(spec.shape)}`;
@@ -272,6 +414,30 @@ function kernelName(spec: KernelSpec): string {
       return `${spec.log ? "log_softmax" : "softmax"}_${dims(spec.shape)}`;
     case "batchnorm_dx":
       return `batchnorm_grad_${dims(spec.shape)}`;
+    case "layernorm_dx":
+      return `layernorm_grad_${dims(spec.shape)}`;
+    case "gather":
+    case "scatter_add":
+      return `${spec.kind}_${dims(spec.count)}_of_${spec.rows}x${spec.width}`;
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+      return `${spec.kind}_${dims(spec.count)}x${spec.classes}`;
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw": {
+      const g = spec.geo;
+      const e = spec.kind === "conv2d" ? spec.epilogue : undefined;
+      const then = e ? [e.bias ? "bias" : "", e.activation ?? ""].filter((p) => p) : [];
+      const what = { conv2d: "conv2d", conv2d_dx: "conv2d_dx", conv2d_dw: "conv2d_dw" }[spec.kind];
+      return [what, ...then, `${g.N}x${g.C}x${g.H}x${g.W}`, `k${g.O}x${g.kh}x${g.kw}`].join("_");
+    }
+    case "pool":
+    case "pool_dx": {
+      const g = spec.geo;
+      const what = `${spec.op}_pool2d${spec.kind === "pool_dx" ? "_dx" : ""}`;
+      return `${what}_${g.N}x${g.C}x${g.H}x${g.W}_k${g.kh}x${g.kw}`;
+    }
     default:
       return `${spec.kind}_${dims(spec.shape)}`;
   }

@@ -1,11 +1,12 @@
 // The math of each statement in `.nn` notation, in the source's names: `d_h.W = transpose(x) @
 // d_h_pre`. A value computed inside another's loop or expression is shown inline, as the code
 // computes it; every other value by its name. Comments and `nnc grad --math` print these.
-import { shapeToString, type Node, type Shape } from "../../ir/node.ts";
+import { nameOf, shapeToString, type Node, type Shape } from "../../ir/node.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { axesArg, binary, call, PREC, type Shown } from "../../ops/notation.ts";
-import type { KExpr, KernelSpec } from "./kernels.ts";
+import type { ConvGeo, KExpr, KernelSpec, PoolGeo } from "./kernels.ts";
+import { convAttrs, windowArgs } from "../../ops/conv.ts";
 import type { Plan } from "./plan.ts";
 
 /** A broadcast reads as its operand. */
@@ -61,10 +62,67 @@ export class MathPrinter {
     if (node.op === "const" || node.op === "dimsize") return this.definition(node);
     if (p.fused.has(node) || p.inlined.has(node) || p.isConstant(node))
       return this.definition(node);
-    if (p.alias.has(node)) return this.value(node.inputs[0]!);
-    return { text: p.sourceName(node), prec: PREC.primary };
+    // a reshape the source names reads by its name (`img`), any other as what it reshapes
+    if (p.alias.has(node))
+      return nameOf(node) !== undefined ? named(nameOf(node)!) : this.value(node.inputs[0]!);
+    return named(p.sourceName(node));
+  }
+
+  /** The values an equation for `node` reads by name (its inputs, through the inlined ones). */
+  reads(node: Node, out = new Set<Node>()): Set<Node> {
+    const p = this.plan;
+    for (const x of node.inputs) {
+      if (x.op === "const" || x.op === "dimsize" || p.isConstant(x)) continue;
+      if (p.fused.has(x) || p.inlined.has(x)) this.reads(x, out);
+      else if (p.alias.has(x) && nameOf(x) === undefined) this.reads(x, out);
+      else out.add(x);
+    }
+    return out;
+  }
+
+  /**
+   * A forward value written out in the source's names: every value the source does not name is
+   * inlined, so that the reader needs no other line (`relu(conv2d(c1, c2.W) + c2.b)`). Where that
+   * grows past a line, the values the code stores keep their names. `reads` lists the values the
+   * text names that are not the source's (a dropout mask, a value defined above, a stored one).
+   */
+  written(node: Node, stop: (n: Node) => boolean): { shown: Shown; reads: Node[] } {
+    const reads: Node[] = [];
+    const full = this.inlined(node, 0, stop, reads);
+    if (full !== null) return { shown: full, reads };
+    return { shown: this.definition(node), reads: [...this.reads(node)] };
+  }
+
+  private inlined(
+    node: Node,
+    depth: number,
+    stop: (n: Node) => boolean,
+    reads: Node[],
+  ): Shown | null {
+    const p = this.plan;
+    if (depth > 0) {
+      if (node.op === "const" || node.op === "dimsize" || p.isConstant(node))
+        return this.definition(node);
+      const name = nameOf(node);
+      if (name !== undefined) return named(name);
+      if (node.inputs.length === 0 || stop(node)) {
+        reads.push(node);
+        return this.value(node);
+      }
+    }
+    if (depth > 24) return null;
+    const args: Shown[] = [];
+    for (const x of node.inputs) {
+      const a = this.inlined(x, depth + 1, stop, reads);
+      if (a === null || a.text.length > 160) return null;
+      args.push(a);
+    }
+    const notation = registry[node.op].notation ?? call(node.op);
+    return notation(args, node.attrs, node);
   }
 }
+
+const named = (text: string): Shown => ({ text, prec: PREC.primary });
 
 /** What a kernel computes, in `.nn` notation over its parameters' names. */
 export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[]): string {
@@ -82,7 +140,10 @@ export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[
     case "matmul": {
       const left = spec.ta ? `transpose(${a})` : a;
       const right = spec.tb ? `transpose(${b})` : b;
-      return `${out} = ${left} @ ${right}, [${spec.M}, ${spec.K}] @ [${spec.K}, ${spec.N}]`;
+      const [M, K, N] = [spec.M, spec.K, spec.N].map((d) => d.join(" * "));
+      const batch = spec.batch;
+      const per = batch ? `, one per [${batch.dims.join(", ")}]${batch.sum ? ", summed" : ""}` : "";
+      return `${out} = ${left} @ ${right}, [${M}, ${K}] @ [${K}, ${N}]${per}`;
     }
     case "softmax":
       return `${out} = ${spec.log ? "log_softmax" : "softmax"}(${a}, axis: ${spec.axis})${over(spec.shape)}`;
@@ -96,7 +157,60 @@ export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[
       return `${out} = transpose(${a})${over(spec.shape)}`;
     case "dropout_mask":
       return `${out} = dropout_mask(rate: ${spec.rate})${over(spec.shape)}`;
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw":
+      return `${out} = ${convMath(spec, a!, b!, tensors)}`;
+    case "layernorm_dx": {
+      const stats = [spec.mean, spec.invstd, spec.gamma].map(e).join(", ");
+      return `${out} = layernorm_grad(dy, x, ${stats})${over(spec.shape)}`;
+    }
+    case "gather":
+      return `${out} = gather(${a}, ${b}), ${spec.rows} rows of ${spec.width}`;
+    case "scatter_add":
+      return `${out} = scatter_add(${a}, ${b}), into ${spec.rows} rows of ${spec.width}`;
+    case "pick":
+      return `${out} = pick(${a}, ${b}), ${spec.classes} classes`;
+    case "unpick":
+      return `${out} = one_hot_scaled(${a}, ${b}), ${spec.classes} classes`;
+    case "softmax_xent_int":
+      return `${out} = cross_entropy(softmax(${a}), ${b}), ${spec.classes} classes`;
+    case "causal_mask":
+      return `${out} = causal_mask(${a}${spec.fill === "zero" ? ", fill: 0" : ""})${over(spec.shape)}`;
+    case "pool":
+      return `${out} = ${spec.op}_pool2d(${a}, ${windowArgs(attrsOf(spec.geo), [spec.geo.kh, spec.geo.kw]).join(", ")}), ${imageOf(spec.geo)}`;
+    case "pool_dx":
+      return `${out} = ${spec.op}_pool2d_backward(${spec.op === "max" ? `${a}, ${b}` : a}), ${imageOf(spec.geo)}`;
   }
+}
+
+/** `conv2d(x, W, stride: 2) + bias`, the kernel's sizes after it. */
+function convMath(
+  spec: Extract<KernelSpec, { kind: "conv2d" | "conv2d_dx" | "conv2d_dw" }>,
+  a: string,
+  b: string,
+  tensors: string[],
+): string {
+  const g = spec.geo;
+  const window = windowArgs(attrsOf(g))
+    .map((w) => `, ${w}`)
+    .join("");
+  const sizes = `${imageOf(g)}, W [${g.O}, ${g.C / g.groups}, ${g.kh}, ${g.kw}]`;
+  if (spec.kind === "conv2d_dx") return `conv_transpose2d(${a}, ${b}${window}), ${sizes}`;
+  if (spec.kind === "conv2d_dw") return `conv2d_weight(${a}, ${b}${window}), ${sizes}`;
+  const e = spec.epilogue;
+  let text = `conv2d(${a}, ${b}${window})`;
+  if (e?.bias) text = `${text} + ${tensors[2]}`;
+  if (e?.activation) text = `${e.activation}(${text})`;
+  return `${text}, ${sizes}`;
+}
+
+function attrsOf(g: ConvGeo | PoolGeo) {
+  return convAttrs({ ...g, groups: "groups" in g ? g.groups : 1 });
+}
+
+function imageOf(g: ConvGeo | PoolGeo): string {
+  return `x [${g.N}, ${g.C}, ${g.H}, ${g.W}]`;
 }
 
 function kexpr(x: KExpr, tensors: string[], scalars: string[]): Shown {

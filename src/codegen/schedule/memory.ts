@@ -41,7 +41,8 @@ export function planMemory(plan: Plan, buffers: readonly Node[]): MemoryPlan {
   for (const b of buffers) {
     // results (outputs, gradients, new state) keep their own memory: they stay valid while the
     // caller calls the other functions
-    if (results.has(b)) {
+    // (an integer buffer, an int input, is an Int32Array: it shares with no float buffer)
+    if (results.has(b) || b.attrs["dtype"] === "int") {
       groups.push([b]);
       continue;
     }

@@ -8,7 +8,8 @@
 //   with `$`, a character no `.nn` identifier can contain.
 //
 // Kernels are emitted at module scope and see only their parameters, so their locals (`i`, `acc`,
-// `c00`, ...) meet no source name at all. User names reach strings only through `str`.
+// `c00`, ...) meet no source name at all. User names reach strings and comments only through
+// src/codegen/text.ts.
 
 const reservedWords = `break case catch class const continue debugger default delete do else enum
   export extends false finally for function if import in instanceof new null return super switch
@@ -23,9 +24,11 @@ export const JS_GLOBALS = words(`Math Number Object Array ArrayBuffer DataView F
 const FIXED = words(`$meta $createModel $options $params $state $given $key $value $ok $seed $rng
   $cell $lr $ensure $forwardResult $grads $gradResult $forward $evalLoss $grad $trainStep $step
   $lossOut $reseed $setLearningRate $feed $stepCount $correction1 $correction2 $g $hasOwn
-  $describe $badInput $feedValue $isNumberArray $takeArray $takeNumber $bindDim $checkLength
+  $describe $badInput $feedValue $isNumberArray $takeArray $takeIndices $takeNumber $bindDim
+  $checkLength
   $random $gaussian $initUniform $initNormal $memory $instance $exports $stale $f32 $k $wasm
-  $bytes $shared $result $views $makeViews $fixedBytes $align $top $more`);
+  $bytes $shared $result $views $makeViews $fixedBytes $align $top $more $names $all $into $lacking
+  $n`);
 
 function words(s: string): string[] {
   return s.split(/\s+/).filter((w) => w.length > 0);
@@ -34,6 +37,9 @@ function words(s: string): string[] {
 /** Unique identifiers in one namespace: source-derived (plain) or the compiler's own (`$`). */
 export class Namer {
   private readonly taken: Set<string>;
+  /** for each root, the suffix below which every `root_k` is taken: a search starts there, so
+   * naming n values alike is linear in n, not quadratic */
+  private readonly next = new Map<string, number>();
 
   constructor(private readonly prefix: "" | "$") {
     this.taken = new Set(prefix === "" ? [...words(reservedWords), ...JS_GLOBALS] : FIXED);
@@ -43,7 +49,12 @@ export class Namer {
   fresh(base: string): string {
     const root = this.prefix + sanitize(base);
     let name = root;
-    for (let k = 2; this.taken.has(name); k++) name = `${root}_${k}`;
+    if (this.taken.has(root)) {
+      let k = this.next.get(root) ?? 2;
+      while (this.taken.has(`${root}_${k}`)) k++;
+      name = `${root}_${k}`;
+      this.next.set(root, k + 1);
+    }
     this.taken.add(name);
     return name;
   }
@@ -62,24 +73,4 @@ export function sanitize(text: string): string {
   const s = text.replace(/[^A-Za-z0-9_]/g, "_");
   if (s.length === 0) return "_";
   return /^[0-9]/.test(s) ? `_${s}` : s;
-}
-
-/** Text safe inside a `//` comment: no line terminators (and no block-comment end). */
-export function commentText(text: string): string {
-  return text
-    .replace(/[\n\r\u2028\u2029]/g, " ")
-    .replace(/\*\//g, "* /")
-    .trim();
-}
-
-/** A JS string literal for any text (user names go into code only this way). */
-export function str(text: string): string {
-  return JSON.stringify(text)
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
-}
-
-/** A source line as a comment shows it: without its own comment, on one line. */
-export function sourceText(line: string): string {
-  return commentText(line.replace(/(#|\/\/).*$/, ""));
 }

@@ -2,7 +2,7 @@
 // their consumer's loop, which scalars are inlined into their consumer's expression, which
 // reshapes alias their input's buffer, and the name of every value.
 import { isScalar, nameOf, sameShape, type Dim, type Node, type Shape } from "../../ir/node.ts";
-import type { Leaf, ModelIR } from "../../ir/model.ts";
+import { indexBounds, type Leaf, type ModelIR } from "../../ir/model.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { matchEpilogue, type Epilogue } from "./epilogue.ts";
@@ -63,7 +63,15 @@ export class Plan {
   readonly dimVars = new Map<string, string>();
   readonly capVars = new Map<string, string>();
   readonly paramGrads: GradTarget[];
+  /**
+   * Whether the numbers the functions compute are declared in createModel's scope (and assigned
+   * in the functions) rather than as their locals: an engine gives each local a slot of the
+   * function's stack frame, and past about 100,000 (V8's 1 MB stack) calling it overflows.
+   */
+  readonly hoisted: boolean;
   private readonly constants = new Set<Node>();
+  /** the names values read by in the math, so that derived ones stay apart */
+  private readonly mathTaken = new Set<string>();
   private readonly binds: Map<string, number>;
 
   constructor(
@@ -114,6 +122,14 @@ export class Plan {
     this.schedule();
     this.fuseEpilogues();
     this.nameNodes();
+    this.hoisted = Object.values(this.fns).some((f) => this.locals(f.order) > MAX_LOCALS);
+  }
+
+  /** The numbers among `order` that a function would hold in locals. */
+  private locals(order: readonly Node[]): number {
+    let n = 0;
+    for (const x of order) if (isScalar(x.shape) && this.materialized(x)) n++;
+    return n;
   }
 
   private fn(name: FnName, ordered: Ordered, training: boolean): FnPlan {
@@ -134,10 +150,14 @@ export class Plan {
       }
     // how deeply the expression computing each node nests the ones computed inside it
     const depth = new Map<Node, number>();
+    // how many nodes that expression holds
+    const sizes = new Map<Node, number>();
     for (const n of this.all) {
       if (n.op === "reshape" && !isScalar(n.shape) && !isScalar(n.inputs[0]!.shape))
         this.alias.set(n, n.inputs[0]!);
-      if (!isElementwise(n) || this.roots.has(n)) continue;
+      if (!isElementwise(n)) continue;
+      this.limitSize(n, sizes);
+      if (this.roots.has(n)) continue;
       let d = 1;
       for (const x of n.inputs)
         if (this.fused.has(x) || this.inlined.has(x)) d = Math.max(d, 1 + depth.get(x)!);
@@ -146,6 +166,25 @@ export class Plan {
       if (d >= MAX_NESTING) continue;
       this.fuseOrInline(n, consumers.get(n) ?? []);
     }
+  }
+
+  /**
+   * Keeps the expression computing `n` within MAX_FUSED nodes, so that no kernel takes more
+   * arguments or holds more code than engines accept (V8: 65,535 params for a JS function, 1,000
+   * for a wasm one): its largest fused or inlined inputs are computed apart first.
+   */
+  private limitSize(n: Node, sizes: Map<Node, number>): void {
+    const inside = (x: Node) => this.fused.has(x) || this.inlined.has(x);
+    const sizeIn = (x: Node) => (inside(x) ? sizes.get(x)! : 1);
+    const sizeOf = () => n.inputs.reduce((sum, x) => sum + sizeIn(x), 1);
+    let size = sizeOf();
+    while (size > MAX_FUSED) {
+      const largest = n.inputs.reduce((a, b) => (sizeIn(b) > sizeIn(a) ? b : a));
+      this.fused.delete(largest);
+      this.inlined.delete(largest);
+      size = sizeOf();
+    }
+    sizes.set(n, size);
   }
 
   /** A number used once, by a number, is inlined; a tensor is fused into a loop over it. */
@@ -160,21 +199,23 @@ export class Plan {
   }
 
   /**
-   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation are applied
-   * as the product is stored, so the product never goes to memory on its own.
+   * A dense layer's bias, per-column scale (a batchnorm folded into it) and activation, and a
+   * convolution's bias and activation, are applied as the product is stored, so the product never
+   * goes to memory on its own.
    */
   private fuseEpilogues(): void {
-    // the users of each matrix product (an epilogue needs one); none: no epilogue to look for
+    // the users of each product (an epilogue needs one); none: no epilogue to look for
     const users = new Map<Node, number>();
     for (const n of this.all)
-      for (const x of n.inputs) if (x.op === "matmul") users.set(x, (users.get(x) ?? 0) + 1);
+      for (const x of n.inputs)
+        if (x.op === "matmul" || x.op === "conv2d") users.set(x, (users.get(x) ?? 0) + 1);
     if (users.size === 0) return;
     const fused = (x: Node) => this.fused.has(x);
     for (const n of this.all) {
       if (!this.materialized(n) || !isElementwise(n)) continue;
       const e = matchEpilogue(n, fused);
       if (!e || users.get(e.product) !== 1 || this.roots.has(e.product)) continue;
-      if (!sameShape(e.product.shape, n.shape) || n.shape.length !== 2) continue;
+      if (!sameShape(e.product.shape, n.shape) || !oneProduct(e.product)) continue;
       this.epilogues.set(n, e);
       this.fused.add(e.product);
       // a per-column vector computed inline (a folded batchnorm's shift) gets a buffer of its own
@@ -184,7 +225,8 @@ export class Plan {
 
   /**
    * Names, most telling first: the source's own names (leaves, then statements), the gradients
-   * (`d_h.W`), then values named after their statement and role (`h_pre`, `d_h_pre`, `h_relu`).
+   * (`d_h.W`), then values named after their statement and role (`h_pre`, `h_relu`): the forward
+   * pass's first, so that a gradient reads the name of its value (`d_h_relu`).
    */
   private nameNodes(): void {
     const leaves = [...this.model.inputs, ...this.model.targets, ...this.model.params];
@@ -200,10 +242,39 @@ export class Plan {
       if (name !== undefined) this.setName(n, name);
     }
     for (const g of this.opts.grads) this.setName(g.node, `d_${g.name}`);
-    const constant = (x: Node) => this.isConstant(x);
-    for (const n of order) if (!this.names.has(n)) this.setName(n, roleName(n, constant));
+    // a reshape the source names names the buffer it shares when that has no name of its own
+    // (`d_c2`, the gradient of a flatten's input, is the product that computes it)
+    for (const [a] of this.alias) {
+      const owner = this.storageOf(a);
+      const name = nameOf(a);
+      if (name !== undefined && !this.names.has(owner)) this.setName(owner, name);
+    }
+    const forward = new Set([...f.loss.order, ...f.forward.order]);
+    for (const pass of [true, false])
+      for (const n of order)
+        if (forward.has(n) === pass && !this.names.has(n)) this.setName(n, this.mathName(n));
     for (const l of [...this.model.params, ...this.model.state])
       if (isScalar(l.shape)) this.storage.set(l.node, this.namer.fresh(`${l.name}_store`));
+  }
+
+  /**
+   * The name a value reads by in the math and comments: its own, or one made by its role, made
+   * unique among them (`h_pre`, `h_pre_2` for the second dense layer of a statement). Given to
+   * values computed inside others' loops too, since their gradients are named after them.
+   */
+  private mathName(n: Node): string {
+    const known = this.sourceNames.get(n);
+    if (known !== undefined) return known;
+    const base = roleName(
+      n,
+      (x) => this.isConstant(x),
+      (x) => this.mathName(x),
+    );
+    let name = base;
+    for (let k = 2; this.mathTaken.has(name); k++) name = `${base}_${k}`;
+    this.mathTaken.add(name);
+    this.sourceNames.set(n, name);
+    return name;
   }
 
   private materialized(n: Node): boolean {
@@ -215,6 +286,7 @@ export class Plan {
     if (this.names.has(node)) return;
     this.names.set(node, this.namer.fresh(name));
     this.sourceNames.set(node, name);
+    this.mathTaken.add(name);
   }
 
   /** The name of a materialized value as the source would write it (`d_h.W`, `h_pre`). */
@@ -227,6 +299,21 @@ export class Plan {
   /** A number computed from constants and sizes alone (`1 / batch`), which math shows inline. */
   isConstant(node: Node): boolean {
     return this.constants.has(node);
+  }
+
+  /**
+   * How many rows or classes an int input's values may name (0 <= i < bound): the fewest any of
+   * its uses allows; undefined where nothing reads it as an index.
+   */
+  indexBound(leaf: Node): number | undefined {
+    this.bounds ??= indexBounds(this.all);
+    return this.bounds.get(leaf);
+  }
+  private bounds: Map<Node, number> | undefined;
+
+  /** The typed array a materialized value lives in: Int32Array for integers (indices). */
+  arrayOf(node: Node): string {
+    return this.storageOf(node).attrs["dtype"] === "int" ? "Int32Array" : this.array;
   }
 
   /** The node whose buffer holds `node`'s values (a reshape shares its input's). */
@@ -290,8 +377,22 @@ export class Plan {
   }
 }
 
+/**
+ * Whether a product is one matrix product in its kernel, its rows those of every matrix of the
+ * batch (x @ W for x [..., m, k]): an epilogue then applies per column as it is stored.
+ */
+function oneProduct(mm: Node): boolean {
+  if (mm.op !== "matmul") return true;
+  if (mm.shape.length === 2 && mm.attrs["fold"] !== true) return true;
+  return mm.attrs["fold"] !== true && mm.attrs["ta"] !== true && mm.inputs[1]!.shape.length === 2;
+}
+
 /** The most elementwise ops one generated expression nests. */
 const MAX_NESTING = 64;
+/** The most nodes (ops, reads of tensors, scalars and constants) one generated expression holds. */
+export const MAX_FUSED = 256;
+/** The most numbers one generated function holds in locals (beyond, they are hoisted). */
+export const MAX_LOCALS = 4096;
 
 export function isElementwise(n: Node): boolean {
   return registry[n.op].kind === "elementwise";

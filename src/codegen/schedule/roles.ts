@@ -1,21 +1,38 @@
 // Names for the values the source does not name: after their statement and op (`h_relu`), after
-// the forward value whose gradient they are (`d_h_relu_mul`), or, for numbers computed from
-// constants and sizes, after what they are (`inv_batch`).
-import { differentiates, displayName, originOf, type Dim, type Node } from "../../ir/node.ts";
+// the value whose gradient they are (`d_h_relu`, and `d_x_from_q` for the part of x's gradient
+// that flows back through q), or, for numbers computed from constants and sizes, after what they
+// are (`inv_batch`). A name that starts with `d_` is a gradient and nothing else: a value the
+// backward pass computes that is not one is named after the rule that needs it (`a_sum`).
+import {
+  adjointOf,
+  differentiates,
+  displayName,
+  originOf,
+  shareOf,
+  type Dim,
+  type Node,
+} from "../../ir/node.ts";
 
 /**
- * A value the source does not name is named after its statement and op (`h_relu`); a backward
- * value after the forward value whose rule built it (`d_h_relu_mul`); a number computed from
- * constants and sizes after what it is (`inv_batch`, `inv_batch_times_0_5`).
+ * The name of a value the source does not name; `nameOf(x)` is the name another value already
+ * has (or will have, if it has none yet: computed by this same rule).
  */
-export function roleName(n: Node, constant: (x: Node) => boolean): string {
+export function roleName(
+  n: Node,
+  constant: (x: Node) => boolean,
+  nameOf: (x: Node) => string = (x) => roleName(x, constant),
+): string {
   const shown = displayName(n);
   if (shown !== undefined) return shown;
   if (constant(n)) return constantName(n, 3);
+  // gradients: of a forward value, never of another gradient (autodiff's links have depth one)
+  const x = adjointOf(n);
+  if (x !== undefined && adjointOf(x) === undefined) return `d_${nameOf(x)}`;
+  const share = shareOf(n);
+  if (share !== undefined) return `d_${nameOf(share.of)}_from_${nameOf(share.via)}`;
+  // a value a gradient rule computes on the way: named after the value the rule differentiates
   const of = differentiates(n);
-  // links never chain (setDifferentiates), so `of` is a forward node and this recursion stops
-  if (of && of !== n && differentiates(of) === undefined)
-    return `d_${displayName(of) ?? roleName(of, constant)}_${n.op}`;
+  if (of && of !== n && differentiates(of) === undefined) return `${nameOf(of)}_${n.op}`;
   const binding = originOf(n)?.binding;
   if (binding !== undefined) return `${binding}_${n.op}`;
   return `${n.op}${n.id}`;

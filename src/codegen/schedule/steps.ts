@@ -7,7 +7,7 @@ import { toposort } from "../../ir/toposort.ts";
 import { registry } from "../../ops/index.ts";
 import type { KernelCall, KernelSet } from "./kernels.ts";
 import { MathPrinter } from "./math.ts";
-import { sourceText } from "./names.ts";
+import { oneLine, sourceLine } from "../text.ts";
 import type { FnPlan, Plan } from "./plan.ts";
 
 export type StepKind =
@@ -102,47 +102,4 @@ function annotate(kind: StepKind, node: Node, math: MathPrinter, backward: boole
     note,
     backward,
   };
-}
-
-/** One equation of the derivation: the value it defines, its math, and where it comes from. */
-export interface DerivationRow {
-  /** null for the seed, `d_loss = 1` */
-  node: Node | null;
-  math: string;
-  /** `line 7: z = h |> dense(10)`, and the rule's note, on the first equation they concern */
-  comment: string;
-}
-
-/** The math of a function's backward pass, one equation a line, from `d_loss = 1`; each line of
- * the source is named once, beside the first equation it gives, with the rule's note. */
-export function derivation(steps: FnSteps, plan: Plan): DerivationRow[] {
-  const rows: DerivationRow[] = plan.model.train.loss
-    ? [{ node: null, math: "d_loss = 1", comment: "" }]
-    : [];
-  let lastLine = -1;
-  const notes = new Set<string>();
-  for (const s of steps.steps) {
-    if (!s.backward || s.math === "" || plan.isConstant(s.node)) continue;
-    const line = s.origin && s.origin.line !== lastLine ? s.origin : undefined;
-    if (line) lastLine = line.line;
-    const note = s.note !== undefined && !notes.has(s.note) ? s.note : undefined;
-    if (note) notes.add(note);
-    const why = [line ? `line ${line.line}: ${sourceText(line.text)}` : "", note ?? ""];
-    rows.push({ node: s.node, math: s.math, comment: why.filter((w) => w !== "").join("; ") });
-  }
-  return rows;
-}
-
-/** The rows as text: the equations aligned, a value after each where given, then the comment. */
-export function formatDerivation(
-  rows: DerivationRow[],
-  values?: (n: Node | null) => string,
-): string[] {
-  const width = Math.min(48, Math.max(...rows.map((r) => r.math.length)));
-  const shown = rows.map((r) => (values ? `${r.math.padEnd(width)}  = ${values(r.node)}` : r.math));
-  const commented = shown.filter((_, i) => rows[i]!.comment !== "");
-  const w2 = Math.min(48, Math.max(0, ...commented.map((s) => s.length)));
-  return rows.map((r, i) =>
-    r.comment === "" ? shown[i]! : `${shown[i]!.padEnd(w2)}  # ${r.comment}`,
-  );
 }

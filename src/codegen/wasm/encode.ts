@@ -3,6 +3,7 @@
 // that stack traces and devtools show `matmul_nn` and `$acc00` rather than `func[3]` and `var7`.
 import { flatten, type Instr } from "./code.ts";
 import { VALTYPE_CODE, opInfo, type Imm, type Mnemonic } from "./isa.ts";
+import { checkBytes, checkCounts, WASM_LIMITS } from "./limits.ts";
 import {
   funcIndices,
   localGroups,
@@ -123,7 +124,9 @@ function limits(b: Bytes, min: number, max?: number, shared = false): void {
       .u32(max);
 }
 
+/** The module's binary; throws WasmTooLarge for a module past an engine's limits. */
 export function encode(m: Module): Uint8Array<ArrayBuffer> {
+  checkCounts(m);
   const { types, indexOf } = typesOf(m);
   const funcs = funcIndices(m);
   const out = new Bytes().bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
@@ -148,9 +151,14 @@ export function encode(m: Module): Uint8Array<ArrayBuffer> {
   exportSection(out, m, funcs);
   section(out, SECTION.code, (b) => {
     b.u32(m.funcs.length);
-    for (const f of m.funcs) b.sized((body) => encodeBody(body, f, funcs));
+    for (const f of m.funcs)
+      b.sized((body) => {
+        encodeBody(body, f, funcs);
+        checkBytes(`the body of ${f.name}`, body.length, WASM_LIMITS.bodyBytes);
+      });
   });
   nameSection(out, m);
+  checkBytes("the module", out.length, WASM_LIMITS.moduleBytes);
   return out.done();
 }
 

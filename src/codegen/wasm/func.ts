@@ -15,9 +15,12 @@ import {
 } from "./code.ts";
 import type { ValType } from "./isa.ts";
 import type { Func } from "./module.ts";
+import { watId } from "../text.ts";
 
 export class FuncBuilder {
   readonly params: Local[];
+  /** each param by the name it was asked for (its own name is that name made a WAT identifier) */
+  private readonly paramsByName = new Map<string, Local>();
   private readonly locals: Local[] = [];
   private readonly taken = new Set<string>();
   /** the last suffix given to each base name */
@@ -31,11 +34,19 @@ export class FuncBuilder {
     params: readonly { name: string; type: ValType }[],
     readonly results: ValType[] = [],
   ) {
-    this.params = params.map((p) => ({ name: this.fresh(p.name), type: p.type }));
+    this.params = params.map((p) => {
+      const local = { name: this.fresh(p.name), type: p.type };
+      this.paramsByName.set(p.name, local);
+      return local;
+    });
   }
 
-  /** A name not yet used in this function: `base`, else `base_1`, `base_2`... */
-  fresh(base: string): string {
+  /**
+   * A name not yet used in this function, and a WAT identifier whatever `base` holds (a named dim
+   * `n_bätch` gives `n_b_tch`): `base`, else `base_1`, `base_2`...
+   */
+  fresh(text: string): string {
+    const base = watId(text);
     let name = base;
     let k = this.suffixes.get(base) ?? 0;
     while (this.taken.has(name)) name = `${base}_${++k}`;
@@ -45,7 +56,7 @@ export class FuncBuilder {
   }
 
   param(name: string): Local {
-    const p = this.params.find((q) => q.name === name);
+    const p = this.paramsByName.get(name);
     if (!p) throw new Error(`internal: ${this.name} has no param ${name}`);
     return p;
   }

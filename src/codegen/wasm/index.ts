@@ -24,6 +24,9 @@ export {
   type PerFeature,
 } from "./lines-kernels.ts";
 export { dropoutKernel, type DropoutSpec } from "./dropout.ts";
+export { convKernel, convParams, type ConvSpec } from "./conv.ts";
+export { convWork, type ConvShape, type ConvKind } from "./conv-work.ts";
+export { poolKernel, poolParams, type PoolSpec, type PoolShape } from "./pool.ts";
 export {
   optimizerKernel,
   optimizerParams,

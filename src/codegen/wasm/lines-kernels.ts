@@ -4,10 +4,10 @@
 import { f32, get, set, v, type Code } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import { paramOf, type KernelParam } from "./kernel.ts";
-import { lineKernel, type LineVals, type Pass } from "./lines.ts";
+import { lineKernel, type LineVals, type Pass, type Runs } from "./lines.ts";
 import type { Func } from "./module.ts";
 import * as M from "./simd-math.ts";
-import { literal, sizeCode, type Size } from "./sizes.ts";
+import { literal, mulSize, sizeCode, type Size } from "./sizes.ts";
 
 /** An array viewed as [outer, n, inner]; the kernels work along n. */
 export interface LineLayout {
@@ -16,6 +16,7 @@ export interface LineLayout {
   outer: Size;
   n: Size;
   inner: Size;
+  runs?: Runs;
   comments?: readonly string[];
 }
 
@@ -23,6 +24,11 @@ export interface LineLayout {
 export function count(fb: FuncBuilder, n: Size): Code {
   const lit = literal(n);
   return lit !== undefined ? fb.f32x4(lit) : v.splat(f32.convert_i32_s(sizeCode(fb, n)));
+}
+
+/** How many elements a line has (n, times the runs), as an f32 in every lane. */
+export function lineLength(fb: FuncBuilder, layout: { n: Size; runs?: Runs }): Code {
+  return count(fb, layout.runs ? mulSize(layout.n, layout.runs.count) : layout.n);
 }
 
 const kernel = (spec: LineLayout, passes: (fb: FuncBuilder) => Pass[]): Func =>
@@ -41,7 +47,8 @@ export function reduceKernel(
     {
       kind: "result",
       out: spec.out,
-      value: (vals) => (spec.op === "mean" ? v.div(vals["acc"]!, count(fb, spec.n)) : vals["acc"]!),
+      value: (vals) =>
+        spec.op === "mean" ? v.div(vals["acc"]!, lineLength(fb, spec)) : vals["acc"]!,
     },
   ]);
 }
@@ -168,13 +175,13 @@ export function batchStatsKernel(
 ): Func {
   return kernel(spec, (fb) => [
     { kind: "reduce", op: "sum", into: [{ name: "sum", value: (read) => read(spec.x) }] },
-    { kind: "let", name: "mean", value: (vals) => v.div(vals["sum"]!, count(fb, spec.n)) },
+    { kind: "let", name: "mean", value: (vals) => v.div(vals["sum"]!, lineLength(fb, spec)) },
     {
       kind: "reduce",
       op: "sum",
       into: [{ name: "sq", value: (read, vals) => sq(v.sub(read(spec.x), vals["mean"]!), fb) }],
     },
-    { kind: "let", name: "var", value: (vals) => v.div(vals["sq"]!, count(fb, spec.n)) },
+    { kind: "let", name: "var", value: (vals) => v.div(vals["sq"]!, lineLength(fb, spec)) },
     { kind: "result", out: spec.mean, value: (vals) => vals["mean"]! },
     ...(spec.variance !== undefined
       ? [{ kind: "result", out: spec.variance, value: (vals: LineVals) => vals["var"]! } as Pass]
@@ -193,7 +200,6 @@ function sq(x: Code, fb: FuncBuilder): Code {
   return [set(l, x), v.mul(get(l), get(l))];
 }
 
-/** A per-feature input of batchnorm_dx: an array of C, or one number for every feature. */
 /**
  * A per-feature value of batchnorm (mean, 1/std, gamma): an array at a pointer param (one number
  * there if `broadcast`), a constant (gamma of batchnorm spelled out without one: 1), or a scalar
@@ -240,7 +246,7 @@ export function batchnormDxKernel(
         { name: "sum_dy_xhat", value: (read, vals) => v.mul(read(spec.dy), xhat(read, vals)) },
       ],
     },
-    { kind: "let", name: "n", value: () => count(fb, spec.n) },
+    { kind: "let", name: "n", value: () => lineLength(fb, spec) },
     {
       kind: "let",
       name: "scale",

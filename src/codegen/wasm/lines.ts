@@ -45,8 +45,19 @@ export interface LineSpec {
   outer: Size;
   n: Size;
   inner: Size;
+  /** each line is `count` runs of n elements, `stride` (a literal) elements apart (inner = 1) */
+  runs?: Runs;
   passes: (fb: FuncBuilder) => Pass[];
   comments?: readonly string[];
+}
+
+/**
+ * A line in runs: the reductions over the batch and the plane of [N, C, H, W] per channel C are
+ * lines of N runs of H W elements, C H W apart.
+ */
+export interface Runs {
+  count: Size;
+  stride: number;
 }
 
 /** Wraps the per-element code of a pass, `run(mode, at)`, in the loop along the line. */
@@ -63,6 +74,8 @@ export function lineKernel(spec: LineSpec): Func {
   for (const p of passes)
     if (p.kind === "map" || p.kind === "result") paramOf(fb, spec.params, p.out, "ptr");
   const g = new LineGen(fb, spec, passes);
+  if (spec.runs && literal(spec.inner) !== 1)
+    throw new Error("internal: runs of interleaved lines");
   fb.emit(literal(spec.inner) === 1 ? g.rows() : g.columns());
   return fb.finish({ comments: spec.comments ?? [] });
 }
@@ -107,14 +120,20 @@ class LineGen {
     const nb = this.size(mulSize(spec.n, 4), "nbytes");
     const lit = literal(spec.n);
     const vecEnd = lit !== undefined ? i32.const(lit * 4 - 12) : i32.sub(nb, i32.const(12));
-    const at = (ptr: number) => i32.add(i32.add(this.base(ptr), get(this.line)), get(jb));
-    const body = this.linePasses(
-      (run) => [
-        fb.forUp(jb, i32.const(0), vecEnd, 16, run({ lanes: "along" }, at)),
-        fb.forUp(jb, null, nb, 4, run({ lanes: "one" }, at)),
-      ],
-      { lanes: "along" },
-    );
+    const runs = spec.runs;
+    const seg = runs ? fb.local("run", "i32") : null;
+    const start = seg ? i32.add(get(this.line), get(seg)) : get(this.line);
+    const at = (ptr: number) => i32.add(i32.add(this.base(ptr), start), get(jb));
+    const along: Loop = (run) => [
+      fb.forUp(jb, i32.const(0), vecEnd, 16, run({ lanes: "along" }, at)),
+      fb.forUp(jb, null, nb, 4, run({ lanes: "one" }, at)),
+    ];
+    // a line in runs: the same loops over each run
+    const runBytes = runs ? this.size(mulSize(runs.count, runs.stride * 4), "run_end") : null;
+    const loop: Loop = !seg
+      ? along
+      : (run) => fb.forUp(seg, i32.const(0), runBytes!, runs!.stride * 4, along(run));
+    const body = this.linePasses(loop, { lanes: "along" });
     return [
       set(this.line, i32.const(0)),
       set(this.res, i32.const(0)),

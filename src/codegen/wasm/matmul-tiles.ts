@@ -14,7 +14,7 @@
 // the same as in the splat tile.
 import { get, i32, op, set, v, type Code, type Local } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
-import { dimCode, type Dim, type MatmulSpec } from "./matmul.ts";
+import { dimCode, type Activation, type Dim, type MatmulSpec } from "./matmul.ts";
 import * as M from "./simd-math.ts";
 
 export interface TileCtx {
@@ -92,14 +92,14 @@ function madd(spec: MatmulSpec, acc: Code, a: Code, b: Code): Code {
 }
 
 /** `w` (1-4) f32s at [ptr + off]: a vector, or lanes 0..w-1 with zeros after */
-function loadPartial(ptr: Code, off: number, w: number): Code {
+export function loadPartial(ptr: Code, off: number, w: number): Code {
   if (w === 4) return v.load(ptr, off);
   let acc: Code = v.loadZero(ptr, off);
   for (let lane = 1; lane < w; lane++) acc = v.loadLane(ptr, acc, lane, off + 4 * lane);
   return acc;
 }
 
-function storePartial(ptr: Code, off: number, w: number, value: Local): Code {
+export function storePartial(ptr: Code, off: number, w: number, value: Local): Code {
   if (w === 4) return v.store(ptr, get(value), off);
   return Array.from({ length: w }, (_, lane) => v.storeLane(ptr, get(value), lane, off + 4 * lane));
 }
@@ -115,15 +115,21 @@ function epilogue(ctx: TileCtx, sum: Code, c: [Code, number], col: number, w: nu
   const bias = columnAt(ctx, ctx.bias, col);
   if (scale) value = v.mul(value, loadPartial(scale, 0, w));
   if (bias) value = v.add(value, loadPartial(bias, 0, w));
-  if (spec.activation === "relu") value = v.pmax(fb.f32x4(0), value);
-  if (spec.activation === "sigmoid") value = M.sigmoid(fb, value);
-  if (spec.activation === "tanh") value = M.tanh(fb, value);
+  value = activate(fb, spec.activation, value);
   if (spec.accumulate) value = v.add(loadPartial(c[0], c[1], w), value);
   const out = fb.local("out", "v128");
   return [set(out, value), storePartial(c[0], c[1], w, out)];
 }
 
-function accumulators(fb: FuncBuilder, rows: number, cols: number): Local[][] {
+/** An epilogue's activation of 4 lanes (relu(NaN) is 0, as the JS target's Math.max(x, 0)). */
+export function activate(fb: FuncBuilder, activation: Activation | undefined, value: Code): Code {
+  if (activation === "relu") return v.pmax(fb.f32x4(0), value);
+  if (activation === "sigmoid") return M.sigmoid(fb, value);
+  if (activation === "tanh") return M.tanh(fb, value);
+  return value;
+}
+
+export function accumulators(fb: FuncBuilder, rows: number, cols: number): Local[][] {
   return Array.from({ length: rows }, (_, r) =>
     Array.from({ length: cols }, (_, c) => fb.local(`acc${r}${c}`, "v128")),
   );

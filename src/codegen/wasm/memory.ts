@@ -12,13 +12,19 @@ import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import type { BufferAccess } from "../js/entry.ts";
 import type { Backend } from "../js/module.ts";
 import { optimizer, type Copy, type UpdateTarget } from "../js/optim.ts";
-import { bufferNodes, params as jsParams, stateDecls as jsState } from "../js/storage.ts";
+import {
+  bufferNodes,
+  params as jsParams,
+  stateDecls as jsState,
+  weightsOption,
+} from "../js/storage.ts";
 import type { KernelSet } from "../schedule/kernels.ts";
 import type { MemoryPlan } from "../schedule/memory.ts";
-import { commentText, sourceText, str } from "../schedule/names.ts";
+import { jsComment, jsString, sourceLine } from "../text.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
 import { base64, encode } from "./encode.ts";
+import { checkBytes } from "./limits.ts";
 import type { Func, Module } from "./module.ts";
 import { wasmKernel, wasmUpdate, type ArgRef, type WasmKernel } from "./target.ts";
 import { printWat } from "./wat.ts";
@@ -47,7 +53,10 @@ export function wasmBackend(
     const w = wasmKernel(k, exportName(k.name));
     if (typeof w === "string") return `${k.name.slice(1)}: ${w}`;
     const comments = uses.get(k.name) ?? [];
-    built.set(k.name, { ...w, funcs: w.funcs.map((f) => ({ ...f, comments })) });
+    built.set(k.name, {
+      ...w,
+      funcs: w.funcs.map((f) => ({ ...f, comments: [...comments, ...(f.comments ?? [])] })),
+    });
   }
   const layout = new Layout(plan, memory, scratchOf(plan, built));
   const updates = wasmUpdates(plan, layout);
@@ -78,17 +87,17 @@ export function wasmBackend(
 
 /** For each kernel, what it computes where: `line 7: z = h |> dense(10): d_h = d_z @ ...`. */
 function kernelUses(steps: Record<FnName, FnSteps>): Map<string, string[]> {
-  const uses = new Map<string, string[]>();
+  // sets: a kernel may serve thousands of steps (a block's layer inlined at every call)
+  const uses = new Map<string, Set<string>>();
   for (const f of Object.values(steps))
     for (const s of f.steps) {
       if (s.kind !== "kernel") continue;
-      const where = s.origin ? `line ${s.origin.line}: ${sourceText(s.origin.text)}: ` : "";
-      const text = commentText(`${where}${s.math}`);
-      const list = uses.get(s.call.kernel.name) ?? [];
-      if (!list.includes(text)) list.push(text);
-      uses.set(s.call.kernel.name, list);
+      const where = s.origin ? `line ${s.origin.line}: ${sourceLine(s.origin.text)}: ` : "";
+      const text = `${where}${s.math}`;
+      const set = uses.get(s.call.kernel.name) ?? new Set();
+      uses.set(s.call.kernel.name, set.add(text));
     }
-  return uses;
+  return new Map([...uses].map(([k, set]) => [k, [...set]]));
 }
 
 /** `$matmul_nn_64x784x128` is exported as `matmul_nn_64x784x128`. */
@@ -111,7 +120,7 @@ const copy: Copy = (to, from, size) =>
 
 function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): BufferAccess {
   return {
-    call(step, name, scalar) {
+    call(step, scalar) {
       const w = built.get(step.call.kernel.name)!;
       const { tensors, scalars } = step.call;
       const arg = (a: ArgRef) => {
@@ -130,13 +139,12 @@ function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): Buf
             return layout.scratch.get(step.call.kernel.name)!.name;
         }
       };
-      const lines = w.calls.map((c) => {
+      return w.calls.map((c) => {
         const call = `$k.${c.func}(${c.args.map(arg).join(", ")})`;
         return c.args.some((a) => a.kind === "rng") ? `$rng[0] = ${call};` : `${call};`;
       });
-      if (isScalar(step.node.shape)) lines.push(`const ${name} = $f32[$result >> 2];`);
-      return lines;
     },
+    result: "$f32[$result >> 2]",
     copyIn: (buffer, source) => `$f32.set(${source}, ${buffer} >> 2);`,
     first: (buffer) => `$f32[${buffer} >> 2]`,
     stale: (view, buffer, size) => `$stale(${view}, $f32, ${buffer}, ${size})`,
@@ -258,7 +266,7 @@ class Layout {
     const at = this.top;
     this.offsets.set(name, at);
     this.top += align(size * 4);
-    return [`const ${name} = ${at}; // ${what}, ${size} numbers`];
+    return [`const ${name} = ${at}; // ${jsComment(what)}, ${size} numbers`];
   }
 
   /**
@@ -272,7 +280,7 @@ class Layout {
 
   /** `obj[name]` of view `i`: a getter, so that it reads the view made after any growth. */
   private define(obj: string, i: number): string {
-    return `Object.defineProperty(${obj}, ${str(this.views[i]!.name)}, { enumerable: true, get: () => $views[${i}] });`;
+    return `Object.defineProperty(${obj}, ${jsString(this.views[i]!.name)}, { enumerable: true, get: () => $views[${i}] });`;
   }
 
   storage(): string[] {
@@ -282,10 +290,12 @@ class Layout {
     const lines: string[] = [];
     for (const l of [...tensorParams, ...tensorState]) {
       const size = Number(p.size(l.shape));
-      lines.push(...this.fixed(p.nameOf(l.node), size, commentText(l.name)));
+      lines.push(...this.fixed(p.nameOf(l.node), size, l.name));
       this.views.push({ name: l.name, pointer: p.nameOf(l.node), size });
     }
     const { fixedBuffers, dynamic } = this.buffers();
+    // a memory this large cannot be made: the model runs on the JS target, in arrays of its own
+    checkBytes("the params, state and buffers of fixed size", this.top, MAX_PAGES * 65536);
     const memory = [
       "// the memory: params, state, optimizer state and buffers of fixed size at fixed offsets,",
       "// then the buffers sized by named dims, laid out by $ensure",
@@ -310,14 +320,17 @@ class Layout {
     const make = this.views.map(
       (v, i) => `  $views[${i}] = new Float32Array($memory.buffer, ${v.pointer}, ${v.size});`,
     );
-    const paramLines = jsParams(p, (l) => {
-      const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
-      return i < 0 ? null : { store: `$views[${i}]`, define: this.define("$params", i) };
+    // the first view of each param and state (a map: a model may have tens of thousands)
+    const viewOf = new Map<string, number>();
+    this.views.forEach((v, i) => {
+      if (!v.slot && !viewOf.has(v.name)) viewOf.set(v.name, i);
     });
-    const stateLines = jsState(p, (l) => {
-      const i = this.views.findIndex((v) => v.name === l.name && !v.slot);
-      return i < 0 ? null : { store: `$views[${i}]`, define: this.define("$state", i) };
-    });
+    const placed = (obj: string) => (l: { name: string }) => {
+      const i = viewOf.get(l.name);
+      return i === undefined ? null : { store: `$views[${i}]`, define: this.define(obj, i) };
+    };
+    const paramLines = jsParams(p, placed("$params"));
+    const stateLines = jsState(p, placed("$state"));
     void paramCount;
     return [
       "const $views = [];",
@@ -328,6 +341,7 @@ class Layout {
       "$makeViews();",
       ...paramLines,
       ...stateLines,
+      ...weightsOption(p),
     ];
   }
 

@@ -6,7 +6,8 @@
 import type { Attrs } from "../../ir/node.ts";
 import type { OpName } from "../../ops/names.ts";
 import { EPS } from "../../ops/losses.ts";
-import { v, type Code } from "./code.ts";
+import { GELU_C, GELU_K } from "../../ops/masks.ts";
+import { get, tee, v, type Code } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
 import * as M from "./simd-math.ts";
 
@@ -33,6 +34,10 @@ const oneMinus = (fb: FuncBuilder, p: Code) => v.sub(fb.f32x4(1), p);
  */
 const log1mEps = (fb: FuncBuilder, p: Code) =>
   v.select(fb.f32x4(Math.log(EPS)), M.log1p(fb, v.neg(p)), v.lt(oneMinus(fb, p), fb.f32x4(EPS)));
+/** tanh(k (x + c x^3)), GELU's inner term */
+const geluTanh = (fb: FuncBuilder, x: Code) =>
+  M.tanh(fb, v.mul(fb.f32x4(GELU_K), v.add(x, v.mul(fb.f32x4(GELU_C), v.mul(x, v.mul(x, x))))));
+
 /** 1 where `mask`, else 0 */
 const indicator = (fb: FuncBuilder, mask: Code) => v.and(mask, fb.f32x4(1));
 
@@ -91,6 +96,21 @@ export const WASM_OPS: Partial<Record<OpName, WasmEmit>> = {
   // gamma ((x - mu) invstd) + beta
   batchnorm: (_, [x, mu, invstd, gamma, beta]) =>
     v.add(v.mul(gamma!, v.mul(v.sub(x!, mu!), invstd!)), beta!),
+  layernorm: (_, [x, mu, invstd, gamma, beta]) =>
+    v.add(v.mul(gamma!, v.mul(v.sub(x!, mu!), invstd!)), beta!),
+  // 0.5 x (1 + t), t = tanh(k (x + c x^3))
+  gelu: (fb, [x]) => v.mul(v.mul(fb.f32x4(0.5), x!), v.add(fb.f32x4(1), geluTanh(fb, x!))),
+  // 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2)
+  // (t kept in a local: the first operand sets it, the second reads it)
+  gelu_deriv: (fb, [x]) => {
+    const t = fb.local("gelu_t", "v128");
+    const k = v.mul(fb.f32x4(3 * GELU_C), v.mul(x!, x!));
+    const slope = v.mul(fb.f32x4(GELU_K), v.add(fb.f32x4(1), k));
+    return v.add(
+      v.mul(fb.f32x4(0.5), v.add(fb.f32x4(1), tee(t, geluTanh(fb, x!)))),
+      v.mul(v.mul(fb.f32x4(0.5), x!), v.mul(v.sub(fb.f32x4(1), v.mul(get(t), get(t))), slope)),
+    );
+  },
   // data movement: the loads' strides already broadcast and reshape
   expand: (_, [x]) => x!,
   reshape: (_, [x]) => x!,

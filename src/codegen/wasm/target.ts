@@ -11,18 +11,20 @@ import { elementwiseKernel } from "./elementwise.ts";
 import type { Expr, KernelParam } from "./kernel.ts";
 import {
   batchnormDxKernel,
-  count,
+  lineLength,
   softmaxKernel,
   softmaxXentKernel,
   type PerFeature,
 } from "./lines-kernels.ts";
 import type { FuncBuilder } from "./func.ts";
-import { lineKernel, type Pass } from "./lines.ts";
+import { lineKernel, type Pass, type Runs } from "./lines.ts";
 import { matmulKernel } from "./matmul.ts";
+import { batchDriver } from "./batched.ts";
 import type { Func } from "./module.ts";
 import { WASM_OPS } from "./ops.ts";
 import { optimizerKernel, type OptimizerRule } from "./optim.ts";
-import { broadcastStrides, dyn, mulSize, rowMajor, sizeEq, type Size } from "./sizes.ts";
+import { imageKernel } from "./target-images.ts";
+import { broadcastStrides, dyn, literal, mulSize, rowMajor, sizeEq, type Size } from "./sizes.ts";
 
 /** One argument of a wasm kernel call, in the kernel's own order. */
 export type ArgRef =
@@ -50,6 +52,9 @@ export interface WasmKernel {
 /** The kernel's wasm functions and calls, or why the wasm target cannot run it. */
 export function wasmKernel(k: Kernel, name: string): WasmKernel | string {
   try {
+    if (k.spec.kind === "matmul" && k.spec.batch) return batchedProduct(k, k.spec, name);
+    const image = imageKernel(k, name);
+    if (image) return image;
     const b = new Params(k);
     const func = build(k.spec, name, b);
     return { funcs: [func], calls: [{ func: name, args: b.refs }] };
@@ -176,7 +181,6 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
     }
     case "batchnorm_dx": {
       b.dims();
-      const rows = spec.shape.slice(0, -1);
       const perFeature = (e: KExpr): PerFeature => {
         if (e.kind === "const") return { value: e.value };
         if (e.kind === "scalar") return { scalar: scalars[e.arg]! };
@@ -186,9 +190,7 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
       return batchnormDxKernel({
         name,
         params: b.list,
-        outer: 1,
-        n: b.product(rows),
-        inner: b.size(spec.shape[spec.shape.length - 1]!),
+        ...featureLines(spec.shape, b),
         dy: tensors[0]!,
         x: tensors[1]!,
         mu: perFeature(spec.mean),
@@ -197,6 +199,20 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
         dx: out,
       });
     }
+    case "conv2d":
+    case "conv2d_dx":
+    case "conv2d_dw":
+    case "pool":
+    case "pool_dx":
+      throw new Error(`internal: ${spec.kind} is an image kernel`);
+    case "layernorm_dx":
+    case "gather":
+    case "scatter_add":
+    case "pick":
+    case "unpick":
+    case "softmax_xent_int":
+    case "causal_mask":
+      throw new Unsupported(`the wasm target has no ${spec.kind} kernel yet`);
     case "dropout_mask": {
       const state = b.add({ name: "state", type: "i32" }, { kind: "rng" });
       b.dims();
@@ -257,20 +273,41 @@ function toExpr(
   }
 }
 
-/** A tensor viewed as [outer, n, inner] around the axes a kernel works along (contiguous ones). */
+/**
+ * A tensor viewed as [outer, n, inner] around the axes a kernel works along: adjacent axes, or
+ * axes on both sides of the kept ones (per channel of [N, C, H, W]: lines of N runs of H W).
+ */
 function lineLayout(
   shape: Shape,
   axes: number[],
   b: Params,
-): { outer: Size; n: Size; inner: Size } {
+): { outer: Size; n: Size; inner: Size; runs?: Runs } {
   const sorted = [...axes].sort((x, y) => x - y);
   const [first, last] = [sorted[0]!, sorted[sorted.length - 1]!];
-  if (last - first + 1 !== sorted.length) throw new Unsupported(`axes ${axes} are not adjacent`);
+  if (last - first + 1 === sorted.length)
+    return {
+      outer: b.product(shape.slice(0, first)),
+      n: b.product(shape.slice(first, last + 1)),
+      inner: b.product(shape.slice(last + 1)),
+    };
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const [k0, k1] = [kept[0]!, kept[kept.length - 1]!];
+  const between = k1 - k0 + 1 === kept.length && sorted.every((a) => a < k0 || a > k1);
+  const stride = literal(b.product(shape.slice(k0)));
+  if (!between || stride === undefined)
+    throw new Unsupported(`axes ${axes} are neither adjacent nor around the ones kept`);
   return {
-    outer: b.product(shape.slice(0, first)),
-    n: b.product(shape.slice(first, last + 1)),
-    inner: b.product(shape.slice(last + 1)),
+    outer: b.product(shape.slice(k0, k1 + 1)),
+    n: b.product(shape.slice(k1 + 1)),
+    inner: 1,
+    runs: { count: b.product(shape.slice(0, k0)), stride },
   };
+}
+
+/** batchnorm's features: the columns of [rows, C], the channels of [N, C, H, W]. */
+function featureLines(shape: Shape, b: Params): { outer: Size; n: Size; inner: Size; runs?: Runs } {
+  if (shape.length === 2) return { outer: 1, n: b.size(shape[0]!), inner: b.size(shape[1]!) };
+  return lineLayout(shape, [0, ...shape.slice(2).map((_, i) => i + 2)], b);
 }
 
 /**
@@ -335,7 +372,7 @@ function reduce(
         kind: "result",
         out,
         value: (vals) =>
-          spec.op === "mean" ? v.div(vals["acc"]!, count(fb, layout.n)) : vals["acc"]!,
+          spec.op === "mean" ? v.div(vals["acc"]!, lineLength(fb, layout)) : vals["acc"]!,
       },
     ];
   };
@@ -425,12 +462,16 @@ function matmul(
   const e = spec.epilogue;
   if (e?.scale) b.add({ name: "scale", type: "ptr" }, refs.scale!);
   if (e?.bias) b.add({ name: "bias", type: "ptr" }, refs.bias!);
-  const dim = (d: Dim): number | "param" => {
-    if (typeof d === "number") return d;
-    b.add({ name: `n_${d}`, type: "size" }, { kind: "dim", name: d });
+  // a size of products of named dims is one i32 param holding the product
+  const dim = (ds: Dim[], which: string): number | "param" => {
+    if (ds.every((d) => typeof d === "number")) return ds.reduce<number>((a, d) => a * d, 1);
+    const one = ds.length === 1 ? ds[0]! : null;
+    if (typeof one === "string")
+      b.add({ name: `n_${one}`, type: "size" }, { kind: "dim", name: one });
+    else b.add({ name: `n_${which}`, type: "size" }, { kind: "size", dims: ds });
     return "param";
   };
-  const [M, N, K] = [dim(spec.M), dim(spec.N), dim(spec.K)];
+  const [M, N, K] = [dim(spec.M, "M"), dim(spec.N, "N"), dim(spec.K, "K")];
   const form = spec.ta ? "tn" : spec.tb ? "nt" : "nn";
   const activation = e?.activation;
   return matmulKernel({
@@ -442,7 +483,44 @@ function matmul(
     ...(e?.scale ? { scale: true } : {}),
     ...(e?.bias ? { bias: true } : {}),
     ...(activation ? { activation } : {}),
+    ...(spec.batch?.sum ? { accumulate: true } : {}),
   });
+}
+
+/** A batch of products: the one-product kernel, and a driver calling it once per index. */
+function batchedProduct(
+  k: Kernel,
+  spec: Extract<KernelSpec, { kind: "matmul" }>,
+  name: string,
+): WasmKernel {
+  if (spec.epilogue || (spec.ta && spec.tb))
+    throw new Unsupported("a batch of products with an epilogue or two transposed operands");
+  const b = new Params(k);
+  const one = `${name}_one`;
+  const product = matmul(spec, one, b, {
+    C: { kind: "tensor", index: k.tensors - 1 },
+    A: { kind: "tensor", index: 0 },
+    B: { kind: "tensor", index: 1 },
+  });
+  const param = (which: string) => {
+    const i = b.list.findIndex((p) => p.name === `n_${which}` || p.name === which);
+    return i;
+  };
+  const sizeOf = (ds: Dim[], which: "M" | "N" | "K") =>
+    ds.every((d) => typeof d === "number")
+      ? ds.reduce<number>((a, d) => a * (d as number), 1)
+      : { param: param(ds.length === 1 ? (ds[0] as string) : which) };
+  const batch = spec.batch!;
+  const driver = batchDriver({
+    name,
+    product: { name: one, params: b.list },
+    sizes: { M: sizeOf(spec.M, "M"), N: sizeOf(spec.N, "N"), K: sizeOf(spec.K, "K") },
+    aShared: batch.aShared,
+    bShared: batch.bShared,
+    sum: batch.sum,
+  });
+  const args: ArgRef[] = [...b.refs, { kind: "size", dims: batch.dims }];
+  return { funcs: [product, driver], calls: [{ func: name, args }] };
 }
 
 /** A' @ B' with both stored transposed: B [N, K] transposed into scratch [K, N], then A' @ it. */
@@ -455,7 +533,7 @@ function productThroughScratch(
   first.tensor(1, "b");
   const scratch = first.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
   first.dims();
-  const [N, K] = [first.size(spec.N), first.size(spec.K)];
+  const [N, K] = [first.product(spec.N), first.product(spec.K)];
   const load: Expr = { kind: "load", ptr: 0, strides: [1, K] };
   const transpose = elementwiseKernel({
     name: `${name}_b`,
@@ -477,7 +555,7 @@ function productThroughScratch(
       { func: `${name}_b`, args: first.refs },
       { func: name, args: second.refs },
     ],
-    scratch: [spec.K, spec.N],
+    scratch: [...spec.K, ...spec.N],
   };
 }
 

@@ -6,12 +6,11 @@
 import { flatten, isFolded, type Code, type Instr } from "./code.ts";
 import { opInfo, type Mnemonic, type ValType } from "./isa.ts";
 import { signature, typesOf, type Func, type FuncType, type Module } from "./module.ts";
+import { isWatId, watComment, watString } from "../text.ts";
 
-/** Characters the text format allows in a `$name`. */
-const ID = /^[0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~]+$/;
-
+/** `$name`: every name of a function, local or label is a WAT identifier by construction (watId). */
 function id(name: string): string {
-  if (!ID.test(name)) throw new Error(`internal: ${JSON.stringify(name)} is not a WAT identifier`);
+  if (!isWatId(name)) throw new Error(`internal: ${JSON.stringify(name)} is not a WAT identifier`);
   return `$${name}`;
 }
 
@@ -138,7 +137,7 @@ class BodyPrinter {
   }
 
   private instr(ins: Instr): void {
-    if (ins.op === "comment") return this.push(`;; ${oneLine(ins.text!)}`);
+    if (ins.op === "comment") return this.push(`;; ${watComment(ins.text!)}`);
     if (ins.op === "end" || ins.op === "else") this.depth--;
     this.push(instrText(ins));
     if (ins.op === "block" || ins.op === "loop" || ins.op === "if" || ins.op === "else")
@@ -169,8 +168,6 @@ function instrLines(f: Func, indent: string, folded: boolean): string[] {
   return p.lines;
 }
 
-const oneLine = (s: string) => s.replace(/[\r\n]+/g, " ");
-
 function typeText(t: FuncType): string {
   const params = t.params.length ? ` (param ${t.params.join(" ")})` : "";
   const results = t.results.length ? ` (result ${t.results.join(" ")})` : "";
@@ -180,8 +177,8 @@ function typeText(t: FuncType): string {
 function funcText(f: Func, typeIndex: number, folded: boolean): string[] {
   const params = f.params.map((p) => ` (param ${id(p.name)} ${p.type})`).join("");
   const results = f.results.length ? ` (result ${f.results.join(" ")})` : "";
-  const exp = f.export !== undefined ? ` (export ${JSON.stringify(f.export)})` : "";
-  const lines = (f.comments ?? []).map((c) => `  ;; ${oneLine(c)}`);
+  const exp = f.export !== undefined ? ` (export ${watString(f.export)})` : "";
+  const lines = (f.comments ?? []).map((c) => `  ;; ${watComment(c)}`);
   lines.push(`  (func ${id(f.name)}${exp} (type ${typeIndex})${params}${results}`);
   if (f.locals.length > 0) lines.push(`    ${f.locals.map(localText).join(" ")}`);
   lines.push(...instrLines(f, "    ", folded));
@@ -211,17 +208,17 @@ export function printWat(m: Module, options: WatOptions = {}): string {
   types.forEach((t, i) => lines.push(`  (type (;${i};) ${typeText(t)})`));
   for (const i of m.imports)
     lines.push(
-      `  (import ${JSON.stringify(i.module)} ${JSON.stringify(i.field)} ` +
+      `  (import ${watString(i.module)} ${watString(i.field)} ` +
         `(func ${id(i.name)} (type ${indexOf(i)})))`,
     );
   const mi = m.memory.import;
   if (mi)
     lines.push(
-      `  (import ${JSON.stringify(mi.module)} ${JSON.stringify(mi.field)} (memory ${limitsText(m)}))`,
+      `  (import ${watString(mi.module)} ${watString(mi.field)} (memory ${limitsText(m)}))`,
     );
   else lines.push(`  (memory ${limitsText(m)})`);
   for (const f of m.funcs) lines.push(...funcText(f, indexOf(signature(f)), folded));
-  if (m.memory.export) lines.push(`  (export ${JSON.stringify(m.memory.export)} (memory 0))`);
+  if (m.memory.export) lines.push(`  (export ${watString(m.memory.export)} (memory 0))`);
   lines.push(")");
   return lines.join("\n") + "\n";
 }
