@@ -116,13 +116,23 @@ describe.each(cases)("$file:$model on the wasm target", ({ file, model }) => {
 const spelled = "(x - mean(x, axis: 0)) / sqrt(mean((x - mean(x, axis: 0)) ^ 2, axis: 0) + 1e-5)";
 
 // kernels called with unusual arguments: a result that is one number, an operand read twice,
-// batchnorm's statistics as constants or scalars
+// reductions over axes apart where the axes between have size 1, batchnorm's statistics as
+// constants or scalars
 const unusual: [string, string][] = [
   ["a scalar's dropout mask", "param w: scalar = 0.5\n  t = w |> dropout(0.5)\n  loss = t * w"],
   ["a matrix times itself", "param w: [2, 2] = [0.5, -1, 2, 0.25]\n  loss = sum(sigmoid(w @ w))"],
   [
     "softmax cross-entropy of a value against itself",
     "param z: [2, 3] = normal(std: 1)\n  loss = sum(cross_entropy(softmax(z), z))",
+  ],
+  // axes of size 1 count as reduced or kept: lines around the channels of [N, C, H, 1]
+  [
+    "batchnorm on images one pixel wide",
+    "param x: [3, 2, 4, 1] = normal(std: 1)\n  t = x |> batchnorm\n  loss = sum(t * t * x)",
+  ],
+  [
+    "max over axes 0 and 2 of [3, 1, 2, 1]",
+    "param x: [3, 1, 2, 1] = normal(std: 1)\n  loss = sum(max(x, axis: [0, 2]) * 2)",
   ],
   // batchnorm spelled out: its gamma is the constant 1, or a scalar
   [

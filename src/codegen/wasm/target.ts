@@ -273,15 +273,29 @@ function toExpr(
   }
 }
 
+type LineView = { outer: Size; n: Size; inner: Size; runs?: Runs };
+
 /**
  * A tensor viewed as [outer, n, inner] around the axes a kernel works along: adjacent axes, or
- * axes on both sides of the kept ones (per channel of [N, C, H, W]: lines of N runs of H W).
+ * axes on both sides of the kept ones (per channel of [N, C, H, W]: lines of N runs of H W). An
+ * axis of size 1 orders nothing, so it counts as worked along or kept, whichever gives a view
+ * (per channel of [N, C, H, 1], axes 0 and 2 are axes 0, 2 and 3).
  */
-function lineLayout(
-  shape: Shape,
-  axes: number[],
-  b: Params,
-): { outer: Size; n: Size; inner: Size; runs?: Runs } {
+function lineLayout(shape: Shape, axes: number[], b: Params): LineView {
+  const ones = shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  const candidates = [
+    axes,
+    [...new Set([...axes, ...ones])],
+    axes.filter((a) => !ones.includes(a)),
+  ].filter((c) => c.length > 0);
+  for (const c of candidates) {
+    const view = viewAround(shape, c, b);
+    if (view) return view;
+  }
+  throw new Unsupported(`axes ${axes} are neither adjacent nor around the ones kept`);
+}
+
+function viewAround(shape: Shape, axes: number[], b: Params): LineView | null {
   const sorted = [...axes].sort((x, y) => x - y);
   const [first, last] = [sorted[0]!, sorted[sorted.length - 1]!];
   if (last - first + 1 === sorted.length)
@@ -293,9 +307,8 @@ function lineLayout(
   const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const [k0, k1] = [kept[0]!, kept[kept.length - 1]!];
   const between = k1 - k0 + 1 === kept.length && sorted.every((a) => a < k0 || a > k1);
-  const stride = literal(b.product(shape.slice(k0)));
-  if (!between || stride === undefined)
-    throw new Unsupported(`axes ${axes} are neither adjacent nor around the ones kept`);
+  const stride = between ? literal(b.product(shape.slice(k0))) : undefined;
+  if (stride === undefined) return null;
   return {
     outer: b.product(shape.slice(k0, k1 + 1)),
     n: b.product(shape.slice(k1 + 1)),
@@ -305,7 +318,7 @@ function lineLayout(
 }
 
 /** batchnorm's features: the columns of [rows, C], the channels of [N, C, H, W]. */
-function featureLines(shape: Shape, b: Params): { outer: Size; n: Size; inner: Size; runs?: Runs } {
+function featureLines(shape: Shape, b: Params): LineView {
   if (shape.length === 2) return { outer: 1, n: b.size(shape[0]!), inner: b.size(shape[1]!) };
   return lineLayout(shape, [0, ...shape.slice(2).map((_, i) => i + 2)], b);
 }
