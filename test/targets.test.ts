@@ -116,8 +116,8 @@ describe.each(cases)("$file:$model on the wasm target", ({ file, model }) => {
 const spelled = "(x - mean(x, axis: 0)) / sqrt(mean((x - mean(x, axis: 0)) ^ 2, axis: 0) + 1e-5)";
 
 // kernels called with unusual arguments: a result that is one number, an operand read twice,
-// reductions over axes apart where the axes between have size 1, batchnorm's statistics as
-// constants or scalars
+// reductions over axes apart (in two stages, or as one where the axes between have size 1),
+// batchnorm's statistics as constants or scalars
 const unusual: [string, string][] = [
   ["a scalar's dropout mask", "param w: scalar = 0.5\n  t = w |> dropout(0.5)\n  loss = t * w"],
   ["a matrix times itself", "param w: [2, 2] = [0.5, -1, 2, 0.25]\n  loss = sum(sigmoid(w @ w))"],
@@ -133,6 +133,15 @@ const unusual: [string, string][] = [
   [
     "max over axes 0 and 2 of [3, 1, 2, 1]",
     "param x: [3, 1, 2, 1] = normal(std: 1)\n  loss = sum(max(x, axis: [0, 2]) * 2)",
+  ],
+  // reductions over axes apart, in two stages
+  [
+    "mean over axes 1 and 3 of [2, 3, 2, 4]",
+    "param x: [2, 3, 2, 4] = normal(std: 1)\n  loss = sum(exp(mean(x * x, axis: [1, 3])))",
+  ],
+  [
+    "a param broadcast from [1, 3, 1, 2] (its gradient sums axes 0 and 2)",
+    "param x: [2, 3, 2, 2] = normal(std: 1)\n  param w: [1, 3, 1, 2] = normal(std: 1)\n  loss = max(x - w) + sum(tanh(x * w))",
   ],
   // batchnorm spelled out: its gamma is the constant 1, or a scalar
   [

@@ -60,8 +60,12 @@ export function wasmKernel(k: Kernel, name: string): WasmKernel | string {
     return { funcs: [func], calls: [{ func: name, args: b.refs }] };
   } catch (e) {
     if (!(e instanceof Unsupported)) throw e;
-    const split = e.split?.(name);
-    return split ?? e.message;
+    try {
+      return e.split?.(name) ?? e.message;
+    } catch (inner) {
+      if (!(inner instanceof Unsupported)) throw inner;
+      return inner.message;
+    }
   }
 }
 
@@ -339,7 +343,7 @@ function reduce(
 ): Func {
   b.dims();
   const shape = b.sizes(spec.shape);
-  const layout = lineLayout(spec.shape, spec.axes, b);
+  const layout = tryLayout(spec, b);
   const e = toExpr(spec.expr, shape, b, tensors, scalars, sizes);
   const full = rowMajor(shape);
   const inputs: Pass[] = [];
@@ -408,6 +412,67 @@ function reduce(
     throw new Unsupported(err.message, (n) => reduceThroughScratch(spec, n, b.k));
   }
   return lineKernel({ name, params: b.list, ...layout, passes });
+}
+
+/** The reduction's lines, or where no view has them, a reduction in two stages. */
+function tryLayout(spec: Extract<KernelSpec, { kind: "reduce" }>, b: Params): LineView {
+  try {
+    return lineLayout(spec.shape, spec.axes, b);
+  } catch (err) {
+    if (!(err instanceof Unsupported)) throw err;
+    throw new Unsupported(err.message, (n) => reduceInStages(spec, n, b.k));
+  }
+}
+
+/**
+ * A reduction over axes apart (axes 1 and 3 of [N, C, H, W]) as two calls: over the last run of
+ * adjacent axes into scratch, where they have size 1, then over the others. A sum of sums, a mean
+ * of means of equal counts and a max of maxes are the reduction's value.
+ */
+function reduceInStages(
+  spec: Extract<KernelSpec, { kind: "reduce" }>,
+  name: string,
+  k: Kernel,
+): WasmKernel {
+  const sorted = [...spec.axes].sort((x, y) => x - y);
+  let i = sorted.length - 1;
+  while (i > 0 && sorted[i - 1] === sorted[i]! - 1) i--;
+  const [rest, last] = [sorted.slice(0, i), sorted.slice(i)];
+  const partial = spec.shape.map((d, a) => (last.includes(a) ? 1 : d));
+  const first = new Params(k);
+  const tensors = Array.from({ length: inputs(k) }, (_, j) => first.tensor(j));
+  const scratch = first.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
+  const scalars = first.scalars();
+  const part = reduce(
+    { ...spec, axes: last, scalar: false },
+    `${name}_part`,
+    first,
+    tensors,
+    scalars,
+    [],
+    scratch,
+  );
+  const second = new Params(k);
+  const from = second.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
+  const out = second.output();
+  const read: KExpr = { kind: "read", arg: 0, shape: partial };
+  const fold = reduce(
+    { ...spec, shape: partial, axes: rest, expr: read },
+    name,
+    second,
+    [from],
+    [],
+    [],
+    out,
+  );
+  return {
+    funcs: [part, fold],
+    calls: [
+      { func: `${name}_part`, args: first.refs },
+      { func: name, args: second.refs },
+    ],
+    scratch: partial,
+  };
 }
 
 /** A reduction as two calls: its expression into scratch (any broadcast), then the reduction. */
