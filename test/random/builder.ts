@@ -14,8 +14,18 @@ import {
   type ShapeSpec,
 } from "./shapes.ts";
 
-/** What a target's data holds (the feed is drawn accordingly). */
-export type TargetDomain = "real" | "unit" | "bits" | "signs" | "onehot";
+/**
+ * What a target's or an int input's data holds (the feed is drawn accordingly): `classes N` and
+ * `indices N` are integers from 0 to N - 1, declared `int`.
+ */
+export type TargetDomain =
+  "real" | "unit" | "bits" | "signs" | "onehot" | `classes ${number}` | `indices ${number}`;
+
+/** The number of integers an int domain ranges over, or null for a domain of floats. */
+export function intBound(domain: TargetDomain): number | null {
+  const m = /^(?:classes|indices) (\d+)$/.exec(domain);
+  return m ? Number(m[1]) : null;
+}
 
 /** An operand as a row writes it: a name, or an adapted value in parentheses. */
 export interface Operand {
@@ -53,6 +63,7 @@ export class Builder {
   readonly targets = new Map<string, TargetDomain>();
   readonly values: Value[] = [];
   private readonly targetValues: Value[] = [];
+  private readonly intInputs: Value[] = [];
   private readonly rowsUsed = new Set<string>();
   private counter = 0;
   /** the current slot's stream, and whether its operands read a target */
@@ -120,11 +131,27 @@ export class Builder {
     let v = same.length > 0 && this.draw.chance(0.5) ? this.draw.pick(same) : undefined;
     if (!v) {
       v = { name: `y${++this.counter}`, shape, target: true, used: true };
-      this.decls.push(`target ${v.name}: ${shapeText(shape)}`);
+      const int = intBound(domain) === null ? "" : " int";
+      this.decls.push(`target ${v.name}: ${shapeText(shape)}${int}`);
       this.targets.set(v.name, domain);
       this.targetValues.push(v);
     }
     this.touchesTarget = true;
+    return { text: v.name, shape };
+  }
+
+  /**
+   * An int input of `shape` holding indices from 0 to `bound` - 1 (one already declared with the
+   * same bound, sometimes). It is not a value of the pool: only the rows that index read it.
+   */
+  indices(shape: Shape, bound: number): Operand {
+    const domain: TargetDomain = `indices ${bound}`;
+    const same = this.intInputs.filter((v) => this.targets.get(v.name) === domain);
+    if (same.length > 0 && this.draw.chance(0.4)) return this.take(this.draw.pick(same));
+    const v = { name: `i${++this.counter}`, shape, target: false, used: true };
+    this.decls.push(`input ${v.name}: ${shapeText(shape)} int`);
+    this.targets.set(v.name, domain);
+    this.intInputs.push(v);
     return { text: v.name, shape };
   }
 

@@ -9,7 +9,7 @@ import type { Node } from "../../src/ir/node.ts";
 import { toposort } from "../../src/ir/toposort.ts";
 import type { Tensor } from "../../src/ops/index.ts";
 import { mulberry32 } from "../../src/train/rng.ts";
-import type { TargetDomain } from "./builder.ts";
+import { intBound, type TargetDomain } from "./builder.ts";
 import { conditioning, type Conditioning } from "./conditioning.ts";
 import { Draw } from "./draw.ts";
 import { FILE, type Sample } from "./sample.ts";
@@ -63,7 +63,9 @@ export function reference(sample: Sample): Reference {
     );
   const maskSeed = d.int(1, 1 << 30);
   const loss = model.train.loss!;
-  const wrt = leaves.map((l) => l.node);
+  // every leaf but the int ones (indices and classes have no gradient)
+  const floats = leaves.filter((l) => l.node.attrs["dtype"] !== "int");
+  const wrt = floats.map((l) => l.node);
   const adjoints = gradients(loss, wrt);
   const updates = model.train.stateUpdates.map((u) => u.node);
   const roots = [loss, ...wrt.map((w) => adjoints.get(w)!), ...updates];
@@ -85,7 +87,7 @@ export function reference(sample: Sample): Reference {
     feed,
     maskSeed,
     loss: train.get(loss)!.data[0]!,
-    grads: new Map(leaves.map((l) => [l.name, train.get(adjoints.get(l.node)!)!.data])),
+    grads: new Map(floats.map((l) => [l.name, train.get(adjoints.get(l.node)!)!.data])),
     outputs: new Map(model.infer.outputs.map((o) => [o.name, infer.get(o.node)!.data])),
     state: new Map(model.train.stateUpdates.map((u, i) => [u.name, train.get(updates[i]!)!.data])),
     largest: Math.max(largest(train.values()), largest(infer.values())),
@@ -111,9 +113,11 @@ function largest(tensors: Iterable<{ data: Float64Array }>): number {
   return top;
 }
 
-/** Data of `shape` in `domain`: reals in [-1, 1], or labels as a loss reads them. */
+/** Data of `shape` in `domain`: reals in [-1, 1], or labels and indices as their ops read them. */
 function leafData(shape: number[], domain: TargetDomain, d: Draw): Float64Array {
   const n = shape.reduce((a, b) => a * b, 1);
+  const bound = intBound(domain);
+  if (bound !== null) return Float64Array.from({ length: n }, () => d.int(0, bound - 1));
   switch (domain) {
     case "real":
       return Float64Array.from({ length: n }, () => 2 * d.unit() - 1);
@@ -129,5 +133,7 @@ function leafData(shape: number[], domain: TargetDomain, d: Draw): Float64Array 
       for (let row = 0; row < n / classes; row++) out[row * classes + d.int(0, classes - 1)] = 1;
       return out;
     }
+    default:
+      throw new Error(`no data for the domain ${domain}`);
   }
 }

@@ -5,7 +5,15 @@
 // statement's expression; `#` is the operand in the one-operand helpers.
 import type { Builder, Operand, TargetDomain } from "./builder.ts";
 import type { Domain } from "./domains.ts";
-import { broadcast, RANKS, type Dim, type Shape, type ShapeSpec } from "./shapes.ts";
+import {
+  ALL_RANKS,
+  BATCH,
+  broadcast,
+  RANKS,
+  type Dim,
+  type Shape,
+  type ShapeSpec,
+} from "./shapes.ts";
 
 export interface Made {
   expr: string;
@@ -19,11 +27,15 @@ export interface Row {
   make(b: Builder): Made;
 }
 
-const ranked = (...ranks: number[]): ShapeSpec => ({ ranks });
-const nonScalar = ranked(...RANKS.filter((r) => r > 0));
-const features: ShapeSpec = { ranks: [1, 2], fixedLast: true };
+const above = (least: number) => ALL_RANKS.filter((r) => r >= least);
+const nonScalar: ShapeSpec = { ranks: RANKS.filter((r) => r > 0), pool: above(1) };
+const features: ShapeSpec = { ranks: [1, 2], pool: above(1), fixedLast: true };
 const batchOfRows: ShapeSpec = { ranks: [2], fixedLast: true, rows: true };
-const anyRank: ShapeSpec = { ranks: RANKS };
+const anyRank: ShapeSpec = { ranks: RANKS, pool: ALL_RANKS };
+/** NCHW images: a batch of at least two, or `batch`, for batchnorm's statistics */
+const images: ShapeSpec = { ranks: [4], rows: true };
+/** [batch, T, features] sequences */
+const sequences: ShapeSpec = { ranks: [3], fixedLast: true };
 
 interface Options {
   domain?: Domain;
@@ -131,14 +143,15 @@ const matmul: Row = {
 
 /**
  * A pipe into layers or user blocks (`UNITS` a random number of units) on an operand of `spec`:
- * the result has UNITS features, or the operand's shape where `keeps`. `blocks` are the block
+ * the result has UNITS features (UNITS channels of an image where `channels`), or the operand's
+ * shape where `keeps`. `blocks` are the block
  * definitions the pipe calls.
  */
 function pipe(
   name: string,
   calls: string,
   spec: ShapeSpec,
-  o: { keeps?: boolean; once?: boolean; blocks?: Record<string, string> } = {},
+  o: { keeps?: boolean; once?: boolean; blocks?: Record<string, string>; channels?: boolean } = {},
 ): Row {
   return {
     name,
@@ -147,7 +160,12 @@ function pipe(
       for (const [n, text] of Object.entries(o.blocks ?? {})) b.block(n, text);
       const x = b.value(spec);
       const units = b.draw.int(1, 3);
-      const shape = o.keeps ? x.shape : [...x.shape.slice(0, -1), units];
+      // UNITS features, or channels of an image (NCHW)
+      const shape = o.keeps
+        ? x.shape
+        : o.channels
+          ? [x.shape[0]!, units, ...x.shape.slice(2)]
+          : [...x.shape.slice(0, -1), units];
       return { expr: `${x.text} |> ${calls.replaceAll("UNITS", String(units))}`, shape };
     },
   };
@@ -185,6 +203,163 @@ const blocks = {
 
 const positive: Options = { domain: "positive" };
 const elementwise = (x: Shape) => x;
+
+const size = (d: Dim) => (typeof d === "number" ? d : 0);
+
+/**
+ * `reshape` to a rank of 3 or 4 (ones inserted) or, from rank 3 or 4, the last two axes merged;
+ * one size sometimes written -1.
+ */
+const reshape: Row = {
+  name: "reshape",
+  make: (b) => {
+    const x = b.value(nonScalar);
+    const d = b.draw;
+    const shape: Dim[] = [...x.shape];
+    if (shape.length >= 3) {
+      const [h, w] = shape.splice(-2) as [number, number];
+      shape.push(h * w);
+    } else {
+      const rank = d.pick([3, 4]);
+      while (shape.length < rank)
+        shape.splice(d.int(shape[0] === BATCH ? 1 : 0, shape.length), 0, 1);
+    }
+    const numbered = shape.flatMap((dim, i) => (typeof dim === "number" ? [i] : []));
+    const free = numbered.length > 0 && d.chance(0.3) ? d.pick(numbered) : -1;
+    const dims = shape.map((dim, i) => (i === free ? -1 : dim));
+    return { expr: `reshape(${x.text}, [${dims.join(", ")}])`, shape };
+  },
+};
+
+/** A window's output size: floor((n + 2 padding - dilation (k - 1) - 1) / stride) + 1. */
+const windows = (n: number, k: number, stride: number, padding: number) =>
+  Math.floor((n + 2 * padding - k) / stride) + 1;
+
+/** A kernel size, stride and padding that fit an image of h by w. */
+function geometry(b: Builder, h: number, w: number) {
+  const d = b.draw;
+  const padding = d.pick([0, 0, 1]);
+  const k = Math.min(d.pick([1, 2, 3]), h + 2 * padding, w + 2 * padding);
+  const stride = d.pick([1, 1, 2]);
+  const out = (n: number) => windows(n, k, stride, padding);
+  return { k, stride, padding, shape: [out(h), out(w)] };
+}
+
+/** The options of a convolution or a pool, its defaults left out. */
+const options = (g: { stride: number; padding: number }, strideDefault: number) =>
+  [
+    ...(g.stride !== strideDefault ? [`stride: ${g.stride}`] : []),
+    ...(g.padding !== 0 ? [`padding: ${g.padding}`] : []),
+  ]
+    .map((o) => `, ${o}`)
+    .join("");
+
+/** conv2d as a layer (its own W and b) or as the primitive over a tensor W (and a bias, sometimes). */
+function conv(layer: boolean): Row {
+  return {
+    name: layer ? "conv2d layer" : "conv2d primitive",
+    make: (b) => {
+      const x = b.value(images);
+      const [n, c, h, w] = x.shape as [Dim, number, number, number];
+      const d = b.draw;
+      const same = layer && d.chance(0.25);
+      const g = same ? { k: 3, stride: 1, padding: 1, shape: [h, w] } : geometry(b, h, w);
+      const out = d.int(1, 3);
+      const shape = [n, out, ...g.shape];
+      if (layer) {
+        const pad = same ? `, padding: "same"` : options(g, 1);
+        return { expr: `${x.text} |> conv2d(${out}, kernel: ${g.k}${pad})`, shape };
+      }
+      const W = b.exact([out, c, g.k, g.k]);
+      const bias = d.chance(0.5) ? `, ${b.exact([out]).text}` : "";
+      return { expr: `conv2d(${x.text}, ${W.text}${bias}${options(g, 1)})`, shape };
+    },
+  };
+}
+
+/** max_pool2d or avg_pool2d over windows that fit the image. */
+function pool(f: string): Row {
+  return {
+    name: f,
+    make: (b) => {
+      const x = b.value(images);
+      const [n, c, h, w] = x.shape as [Dim, number, number, number];
+      const k = Math.min(b.draw.pick([1, 2, 2, 3]), h, w);
+      const stride = b.draw.pick([k, k, 1]);
+      const shape = [n, c, windows(h, k, stride, 0), windows(w, k, stride, 0)];
+      return { expr: `${x.text} |> ${f}(${k}${options({ stride, padding: 0 }, k)})`, shape };
+    },
+  };
+}
+
+/**
+ * layernorm written with primitives: the language's mean drops the axis it reduces, so the
+ * statistics are reshaped back to a size of 1 there.
+ */
+const layernormSpelled: Row = {
+  name: "layernorm spelled out",
+  make: (b) => {
+    const x = b.value({ ranks: [2, 3], pool: above(2), fixedLast: true });
+    const kept = `[${[...x.shape.slice(0, -1), 1].join(", ")}]`;
+    const mean = (v: string) => `reshape(mean(${v}, axis: -1), ${kept})`;
+    const mu = mean(x.text);
+    const expr = `(${x.text} - ${mu}) / sqrt(${mean(`(${x.text} - ${mu}) ^ 2`)} + 1e-5)`;
+    return { expr, shape: x.shape };
+  },
+};
+
+/** `@` of batches of matrices: [n, m, k] @ [n or 1, k, p], or @ [k, p]. */
+const batchedMatmul: Row = {
+  name: "@ of batches",
+  make: (b) => {
+    const x = b.value(sequences);
+    const [n, m, k] = x.shape as [Dim, Dim, number];
+    const d = b.draw;
+    const p = d.pick([1, 2, 3]);
+    const lead: Dim[] = d.pick([[n], [1], []]);
+    const y = b.exact([...lead, k, p]);
+    return { expr: `${x.text} @ ${y.text}`, shape: [n, m, p] };
+  },
+};
+
+/** Attention's scores, masked and normalized: softmax(causal_mask(x @ x^T)). */
+const attention: Row = {
+  name: "causal attention scores",
+  make: (b) => {
+    const x = b.value(sequences);
+    const [n, t] = x.shape as [Dim, number];
+    const mask = "softmax(causal_mask(# @ transpose(#, [0, 2, 1])))";
+    return { expr: mask.replaceAll("#", x.text), shape: [n, t, t] };
+  },
+};
+
+/** A table indexed by an int input: gather from a tensor, or the embedding layer. */
+function lookup(layer: boolean): Row {
+  return {
+    name: layer ? "embedding" : "gather",
+    make: (b) => {
+      const d = b.draw;
+      const [vocab, width] = [d.pick([2, 3, 5, 9]), d.pick([1, 2, 3, 4])];
+      const shape: Dim[] = d.pick([[BATCH], [BATCH, d.pick([2, 3])], [d.pick([2, 4])]]);
+      const idx = b.indices(shape, vocab);
+      if (layer)
+        return { expr: `${idx.text} |> embedding(${vocab}, ${width})`, shape: [...shape, width] };
+      const table = b.exact([vocab, width]);
+      return { expr: `gather(${table.text}, ${idx.text})`, shape: [...shape, width] };
+    },
+  };
+}
+
+/** cross_entropy of a distribution along the last axis against integer classes. */
+const classes: Row = {
+  name: "cross_entropy of integer classes",
+  make: (b) => {
+    const p = b.value({ ranks: [2], pool: above(2), fixedLast: true }, "distribution");
+    const rest = p.shape.slice(0, -1);
+    const y = b.target(rest, `classes ${size(p.shape[p.shape.length - 1]!)}`);
+    return { expr: `cross_entropy(${p.text}, ${y.text})`, shape: rest };
+  },
+};
 
 export const rows: readonly Row[] = [
   // elementwise functions (SPEC section 2), in the domain each needs
@@ -270,6 +445,35 @@ export const rows: readonly Row[] = [
   pipe("block affine", "affine(UNITS)", features, { blocks: blocks.affine }),
   pipe("block gate twice", "twice", anyRank, { keeps: true, blocks: blocks.twice }),
   pipe("block mlp", "mlp(UNITS)", features, { blocks: blocks.mlp }),
+  // shapes of any rank, images and sequences
+  reshape,
+  unary("flatten", "flatten(#)", {
+    spec: { ranks: [3, 4] },
+    shape: (x) => [x[0]!, x.slice(1).reduce<number>((a, d) => a * size(d), 1)],
+  }),
+  conv(true),
+  conv(false),
+  pool("max_pool2d"),
+  pool("avg_pool2d"),
+  unary("global_avg_pool", "global_avg_pool(#)", { spec: images, shape: (x) => x.slice(0, 2) }),
+  pipe("batchnorm on images", "batchnorm", images, { keeps: true }),
+  pipe("conv2d then batchnorm then relu", "conv2d(UNITS, kernel: 1) |> batchnorm |> relu", images, {
+    channels: true,
+  }),
+  batchedMatmul,
+  pipe(
+    "layernorm",
+    "layernorm",
+    { ranks: [1, 2, 3], pool: above(1), fixedLast: true },
+    { keeps: true },
+  ),
+  layernormSpelled,
+  unary("gelu", "gelu(#)"),
+  pipe("dense then gelu", "dense(UNITS) |> gelu", features),
+  attention,
+  lookup(false),
+  lookup(true),
+  classes,
 ];
 
 /** What reduces a dangling value to a term of the loss. */

@@ -11,7 +11,7 @@ export interface Sample {
   source: string;
   /** the rows its statements chose, in order */
   rows: string[];
-  /** what each target's data holds */
+  /** what each target's and each int input's data holds */
   targets: ReadonlyMap<string, TargetDomain>;
   /** the size of `batch` */
   batch: number;

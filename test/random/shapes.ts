@@ -8,25 +8,31 @@ export type Shape = readonly Dim[];
 export const BATCH = "batch";
 
 /**
- * The ranks a row accepts unless it says otherwise. Rank 3 and 4 arrive with the ops that need
- * them (conv2d, pooling): a row asks for them in its own ShapeSpec, and the shapes below handle
- * any rank already.
+ * The ranks of the new leaves a row declares unless it says otherwise. Rank 3 and 4 come from the
+ * rows that need them (images, sequences, reshape): a row takes a value of the pool of any rank it
+ * accepts (`pool`), and the shapes below handle any rank.
  */
 export const RANKS: readonly number[] = [0, 1, 2];
 
+/** Every rank a value of the pool may have. */
+export const ALL_RANKS: readonly number[] = [0, 1, 2, 3, 4];
+
 /** What a row needs of an operand's shape. */
 export interface ShapeSpec {
+  /** the ranks of a new leaf */
   ranks: readonly number[];
+  /** the ranks of a value of the pool it takes (`ranks` unless given) */
+  pool?: readonly number[];
   /** the last axis has a fixed size (a layer's features, the inner size of `@`) */
   fixedLast?: boolean;
   /** the first axis has at least two rows, or is `batch` (batchnorm's statistics) */
   rows?: boolean;
 }
 
-export const anyShape: ShapeSpec = { ranks: RANKS };
+export const anyShape: ShapeSpec = { ranks: RANKS, pool: ALL_RANKS };
 
 export function fits(shape: Shape, spec: ShapeSpec): boolean {
-  if (!spec.ranks.includes(shape.length)) return false;
+  if (!(spec.pool ?? spec.ranks).includes(shape.length)) return false;
   if (spec.fixedLast && typeof shape[shape.length - 1] !== "number") return false;
   return !spec.rows || shape[0] === BATCH || (typeof shape[0] === "number" && shape[0] >= 2);
 }
