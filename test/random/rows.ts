@@ -343,9 +343,12 @@ function lookup(layer: boolean): Row {
       const shape: Dim[] = d.pick([[BATCH], [BATCH, d.pick([2, 3])], [d.pick([2, 4])]]);
       const idx = b.indices(shape, vocab);
       if (layer)
-        return { expr: `${idx.text} |> embedding(${vocab}, ${width})`, shape: [...shape, width] };
+        return {
+          expr: `${idx.text} |> embedding(${vocab}, ${width})`,
+          shape: [...idx.shape, width],
+        };
       const table = b.exact([vocab, width]);
-      return { expr: `gather(${table.text}, ${idx.text})`, shape: [...shape, width] };
+      return { expr: `gather(${table.text}, ${idx.text})`, shape: [...idx.shape, width] };
     },
   };
 }
