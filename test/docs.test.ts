@@ -1,79 +1,123 @@
-// The error codes' page and the limits' page say what the compiler does: every code used in src/
-// is in the catalog (src/diagnostics.ts) and on docs/errors.md, and every code listed there is
-// used; docs/limits.md states the bounds the compiler enforces, by their constants.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { codes } from "../src/diagnostics.ts";
-import { MAX_ELEMENTS } from "../src/ir/node.ts";
-import { MAX_BLOCK_CALLS, MAX_BLOCK_NODES, MAX_NODES } from "../src/parse/context.ts";
-import { MAX_FUSED, MAX_LOCALS } from "../src/codegen/schedule/plan.ts";
-import { MAX_SYNTAX_ERRORS } from "../src/parse/syntax.ts";
+// The documentation as a reader meets it: README is a map of at most 250 lines, every page under
+// docs/ opens with its table of contents and is listed in docs/README.md, every relative link and
+// anchor of README and docs/ resolves, the generated parts are what `npm run docs` writes, and
+// every command of README's ```sh blocks runs (a block marked ```sh long is left to CI's own jobs).
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { generated } from "../scripts/docs.ts";
+import { DOCS, headings, markdownFiles, read, ROOT } from "../scripts/docs/pages.ts";
 
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const path = join(dir, f);
-    return statSync(path).isDirectory() ? files(path) : path.endsWith(".ts") ? [path] : [];
-  });
+const root = fileURLToPath(ROOT);
+const name = (url: URL) => fileURLToPath(url).slice(root.length);
+
+/** The text of a Markdown file with its code (fenced and inline) blanked out. */
+function prose(md: string): string {
+  return md.replace(/^\s*```[^\n]*\n[\s\S]*?^\s*```\s*$/gm, "").replace(/`[^`\n]*`/g, "");
 }
 
-const CODE = /NN\d{4}/g;
-const used = new Set(
-  files("src")
-    .filter((f) => !f.endsWith("diagnostics.ts"))
-    .flatMap((f) => readFileSync(f, "utf8").match(CODE) ?? []),
-);
-const errorsPage = readFileSync("docs/errors.md", "utf8");
-/** the codes the page lists: the first cell of a table row */
-const listed = new Set([...errorsPage.matchAll(/^\| (NN\d{4}) +\|/gm)].map((m) => m[1]!));
-
-describe("docs/errors.md", () => {
-  it("lists every code the compiler uses, and only those", () => {
-    expect([...used].sort()).toEqual([...listed].sort());
-  });
-
-  it("lists the codes of the catalog, each with the catalog's kind", () => {
-    expect(Object.keys(codes).sort()).toEqual([...listed].sort());
-    for (const [code, kind] of Object.entries(codes))
-      expect(errorsPage, code).toMatch(new RegExp(`^\\| ${code} +\\| ${escape(kind)} +\\|`, "m"));
-  });
-
-  it("has a table of contents whose links name its sections", () => {
-    checkContents(errorsPage);
-  });
-});
-
-const limitsPage = readFileSync("docs/limits.md", "utf8");
-
-describe("docs/limits.md", () => {
-  it("states the bounds the compiler enforces", () => {
-    const n = (x: number) => x.toLocaleString("en-US");
-    expect(MAX_ELEMENTS).toBe(2 ** 28);
-    expect(limitsPage).toContain(`at most 2^28 (${n(MAX_ELEMENTS)}) elements`);
-    expect(limitsPage).toContain(`at most ${n(MAX_NODES)} nodes`);
-    expect(limitsPage).toContain(`at most ${n(MAX_BLOCK_CALLS)} inlined`);
-    expect(limitsPage).toContain(`building at most ${n(MAX_BLOCK_NODES)} nodes`);
-    expect(limitsPage).toContain(`at most ${n(MAX_FUSED)} nodes in its expression`);
-    expect(limitsPage).toContain(`at most ${n(MAX_LOCALS)} numbers in locals`);
-    expect(limitsPage).toContain(`up to ${MAX_SYNTAX_ERRORS} per file`);
-  });
-
-  it("has a table of contents whose links name its sections", () => {
-    checkContents(limitsPage);
-  });
-});
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** Every `(#anchor)` of the page is a heading of it, and every `##` heading has a link. */
-function checkContents(page: string) {
-  const anchor = (h: string) =>
-    h
-      .toLowerCase()
-      .replace(/[^a-z0-9 -]/g, "")
-      .replace(/ /g, "-");
-  const headings = [...page.matchAll(/^## (.+)$/gm)].map((m) => anchor(m[1]!));
-  const links = [...page.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
-  for (const l of links) expect(headings, l).toContain(l);
-  for (const h of headings.filter((h) => h !== "contents")) expect(links, h).toContain(h);
+/** Every link target of a Markdown text: [text](target), ![alt](target) and <img src="target">. */
+export function links(md: string): string[] {
+  const text = prose(md);
+  const out: string[] = [];
+  for (const m of text.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) out.push(m[1]!);
+  for (const m of text.matchAll(/<img[^>]*\ssrc="([^"]+)"/g)) out.push(m[1]!);
+  return out;
 }
+
+/** The ```sh blocks of a Markdown text (not ```sh long), as their command lines. */
+export function shCommands(md: string): string[] {
+  const out: string[] = [];
+  for (const m of md.matchAll(/^```sh[ \t]*\n([\s\S]*?)^```/gm)) {
+    for (const line of m[1]!.split("\n")) {
+      const command = line.replace(/\s+#.*$/, "").trim();
+      if (command !== "" && !command.startsWith("#")) out.push(command);
+    }
+  }
+  return out;
+}
+
+describe("the documentation", () => {
+  const files = markdownFiles();
+  const pages = files.filter((f) => f.href.startsWith(DOCS.href));
+
+  it("README is a map: at most 250 lines, linking every page of docs/", () => {
+    const readme = read(new URL("README.md", ROOT));
+    expect(readme.split("\n").length).toBeLessThanOrEqual(250);
+    expect(links(readme)).toContain("docs/README.md");
+    const index = links(read(new URL("README.md", DOCS)));
+    const listed = pages.map(name).filter((p) => p !== "docs/README.md");
+    expect(listed.filter((p) => !index.includes(p.slice("docs/".length)))).toEqual([]);
+  });
+
+  it.each(pages.map((p) => [name(p), p] as const))(
+    "%s opens with its table of contents",
+    (_, url) => {
+      const md = read(url);
+      const toc = md.indexOf("<!-- toc:start -->");
+      expect(toc, "a toc:start marker").toBeGreaterThan(0);
+      const first = md.split("\n").findIndex((l) => l.startsWith("## "));
+      if (first >= 0) expect(toc).toBeLessThan(md.split("\n").slice(0, first).join("\n").length);
+    },
+  );
+
+  it.each(files.map((f) => [name(f), f] as const))(
+    "%s: every relative link and anchor resolves",
+    (_, url) => {
+      const bad: string[] = [];
+      const here = fileURLToPath(url);
+      for (const target of links(read(url))) {
+        if (/^[a-z]+:/i.test(target)) continue; // http:, https:, mailto:
+        const [path, anchor] = target.split("#") as [string, string | undefined];
+        const file = path === "" ? here : resolve(dirname(here), decodeURIComponent(path));
+        if (!existsSync(file)) {
+          bad.push(`${target}: no file ${file.slice(root.length)}`);
+          continue;
+        }
+        if (anchor !== undefined && file.endsWith(".md")) {
+          const anchors = headings(read(new URL(`file://${file}`))).map((h) => h.anchor);
+          if (!anchors.includes(anchor)) bad.push(`${target}: no heading #${anchor}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    },
+  );
+
+  it("the generated parts (tables of contents, docs/cli.md) are what `npm run docs` writes", async () => {
+    const stale: string[] = [];
+    for (const [url, text] of await generated()) if (read(url) !== text) stale.push(name(url));
+    expect(stale, "run `npm run docs`").toEqual([]);
+  }, 60_000);
+});
+
+describe("README's commands", () => {
+  const readme = read(new URL("README.md", ROOT));
+  const commands = shCommands(readme);
+  const dir = mkdtempSync(join(tmpdir(), "nnc-readme-"));
+  for (const d of ["models", "data"]) symlinkSync(join(root, d), join(dir, d));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("are there to run", () => {
+    expect(commands.length).toBeGreaterThanOrEqual(8);
+    expect(commands.every((c) => c.startsWith("npx nnc "))).toBe(true);
+  });
+
+  // In order: a later command reads what an earlier one wrote (train --save, then eval --load).
+  it.each(commands.map((c) => [c]))(
+    "%s",
+    (command) => {
+      const args = command.slice("npx nnc ".length).split(/\s+/);
+      expect(() =>
+        execFileSync(process.execPath, [join(root, "bin/nnc.js"), ...args], {
+          cwd: dir,
+          stdio: "pipe",
+          timeout: 120_000,
+        }),
+      ).not.toThrow();
+    },
+    150_000,
+  );
+});
