@@ -152,9 +152,15 @@ function operands(node: Node): { inputs: readonly Node[]; attrs: Attrs } {
   return { inputs, attrs };
 }
 
-/** `node` in `.nn` notation over its operands as shown: a reshape that changes the rank says so. */
+/** The sizes of a shape but its 1s: a reshape that keeps them only adds or drops unit axes. */
+const sizes = (s: Shape) => s.filter((d) => d !== 1).join(",");
+
+/**
+ * `node` in `.nn` notation over its operands as shown: a reshape that regroups the sizes says so
+ * (`reshape(c2, [batch, 400])`), one that adds or drops axes of size 1 for a broadcast does not.
+ */
 function notate(node: Node, args: Shown[], attrs = node.attrs): Shown {
-  if (node.op === "reshape" && node.inputs[0]!.shape.length !== node.shape.length) {
+  if (node.op === "reshape" && sizes(node.inputs[0]!.shape) !== sizes(node.shape)) {
     const shape = { text: `[${node.shape.join(", ")}]`, prec: PREC.primary };
     return call("reshape")([args[0]!, shape], {});
   }
