@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import * as prettier from "prettier";
 import { compile } from "../src/index.ts";
 import { formatDerivation } from "../src/codegen/index.ts";
+import { withToc } from "./docs/pages.ts";
 
 const FILE = "models/gpt.nn";
 
@@ -138,15 +139,8 @@ function steps(p: string[]): Step[] {
 /** The page, formatted as the repository formats Markdown. */
 export async function gptBackward(): Promise<string> {
   const style = (await prettier.resolveConfig("docs/GPT-BACKWARD.md")) ?? {};
-  return prettier.format(page(), { ...style, parser: "markdown" });
+  return prettier.format(withToc(page()), { ...style, parser: "markdown" });
 }
-
-const anchor = (title: string) =>
-  "#" +
-  title
-    .toLowerCase()
-    .replace(/[^a-z0-9 _-]/g, "")
-    .replace(/ /g, "-");
 
 function page(): string {
   const source = readFileSync(FILE, "utf8");
@@ -173,12 +167,8 @@ function page(): string {
       "equations nnc derived for the same step. (llm.c is cited for its math only; none of its " +
       "code is in this repository.)",
     "",
-    "## Contents",
-    "",
-    "- [The model](#the-model)",
-    "- [The derivation](#the-derivation)",
-    "- [Step by step](#step-by-step)",
-    ...all.map((s) => `  - [${s.title}](${anchor(s.title)})`),
+    "<!-- toc:start -->",
+    "<!-- toc:end -->",
     "",
     "## The model",
     "",

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";
 import { compile } from "../src/index.ts";
 import { formatDerivation } from "../src/codegen/index.ts";
+import { withToc } from "./docs/pages.ts";
 import { gptBackward } from "./gpt-backward.ts";
 
 const FILE = "models/mnist.nn";
@@ -52,7 +53,7 @@ function groups(code: string): { line: number; text: string; body: string[] }[] 
 /** The page, formatted as the repository formats Markdown. */
 export async function walkthrough(): Promise<string> {
   const style = (await prettier.resolveConfig("docs/BACKPROP.md")) ?? {};
-  return prettier.format(page(), { ...style, parser: "markdown" });
+  return prettier.format(withToc(page()), { ...style, parser: "markdown" });
 }
 
 function page(): string {
@@ -81,6 +82,9 @@ function page(): string {
     "This page is written by `npm run walkthrough` from the compiler's own output for " +
       `\`${FILE}\`; a test fails when the two differ. It follows the gradient from the loss back to ` +
       "the first layer's weights, as a lecture would on the board, and shows the code that runs.",
+    "",
+    "<!-- toc:start -->",
+    "<!-- toc:end -->",
     "",
     "```",
     source.trimEnd(),
