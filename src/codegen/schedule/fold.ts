@@ -29,7 +29,7 @@ export interface Fold {
 }
 
 /** The most rows a derivation may have for repetitions to be looked for (the search is quadratic). */
-const MAX_ROWS = 4000;
+const MAX_ROWS = 20000;
 /** The longest repetition looked for, in rows. */
 const MAX_PERIOD = 400;
 
@@ -108,7 +108,14 @@ function bestRun(shape: number[], slots: Slot[][], from: number, to: number): Ru
   let best: Run | null = null;
   let saved = 0;
   for (let period = 1; period <= Math.min(MAX_PERIOD, (to - from) >> 1); period++) {
+    // no run of a longer period can save more than the rows but one repetition and the header
+    if (to - from - period - 1 <= saved) break;
     for (let i = from; i + 2 * period <= to;) {
+      // most rows start no repetition at this period: one comparison says so
+      if (shape[i] !== shape[i + period]) {
+        i++;
+        continue;
+      }
       const run = repetitions(shape, slots, i, period, to);
       if (run.length < 2) {
         i++;
