@@ -111,7 +111,9 @@ function steps(p: string[]): Step[] {
         "`1 / sqrt(hs)`, `dq += k[t2] * dpreatt[t2] * scale` and `dk[t2] += q * dpreatt[t2] * " +
         "scale`. One matmul backward then takes `dqkv` through the fused `[3C, C]` projection.",
       nnc:
-        "The same steps, in `.nn` notation over whole tensors. The softmax's Jacobian is summed " +
+        "The same steps, in `.nn` notation over whole tensors, after the block's forward values " +
+        "they read (the layernorm's statistics, `q`, `k`, `v`, the pattern `a`, its output `o`), " +
+        "each defined once. The softmax's Jacobian is summed " +
         "in closed form, `d_s = a * (d_a - sum(d_a * a, axis: -1))` (`a_sum` is the row's sum), " +
         "which is llm.c's double loop: the `[t2 == t3]` term gives `a * d_a`, the other " +
         "`a * sum(d_a * a)`. `causal_mask(..., fill: 0)` gives the masked entries a zero gradient, " +
@@ -129,7 +131,8 @@ function steps(p: string[]): Step[] {
         "accumulates (`+=`) into every gradient.",
       nnc:
         "`d_wpe` sums `d_x0` over the batch; `scatter_add` adds each row of `d_x0` into the row " +
-        "of `wte` it was read from. nnc writes the sum of `wte`'s two parts out, " +
+        "of `wte` it was read from. The head's part is the gradient of `transpose(wte)` in z's " +
+        "statement, `d_z_transpose`, transposed back; nnc writes the sum of the two parts out, " +
         "`d_wte = d_wte_from_z_transpose + d_wte_from_x0_gather`, where llm.c adds in place.",
       lines: piece(p, /^d_wpe = /, /^d_wte = /),
     },
