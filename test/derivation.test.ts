@@ -140,7 +140,9 @@ describe("nnc grad --math", () => {
   for (const file of files)
     for (const model of modelsOf(readFileSync(file, "utf8")))
       it(`${file}:${model}: names are gradients only when they say so, and every name is defined`, () => {
-        check(readFileSync(file, "utf8"), file, model);
+        const { printout, compared } = check(readFileSync(file, "utf8"), file, model);
+        // a model with a loss has params: their gradients at least are compared with trace's
+        if (printout.length > 0) expect(compared).toBeGreaterThan(0);
       });
 
   it("models/gpt.nn: the backward pass of its 4 layers is one loop, in at most 80 lines", () => {
