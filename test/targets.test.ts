@@ -11,7 +11,7 @@ import { relError } from "./helpers.ts";
 import { randomSource } from "./random-models.ts";
 
 // models whose kernels the wasm target does not have yet (it runs them on the JS target)
-const wasmPending = new Set(["lenet.nn"]);
+const wasmPending = new Set(["gpt.nn", "makemore.nn"]);
 const files = [
   ...readdirSync("models")
     .filter((f) => f.endsWith(".nn") && !wasmPending.has(f))
