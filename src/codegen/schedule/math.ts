@@ -62,9 +62,10 @@ export class MathPrinter {
     if (node.op === "const" || node.op === "dimsize") return this.definition(node);
     if (p.fused.has(node) || p.inlined.has(node) || p.isConstant(node))
       return this.definition(node);
-    // a reshape the source names reads by its name (`img`), any other as what it reshapes
+    // a reshape the source names reads by its name (`img`), any other as its notation says
+    // (`flatten(c2)`, or what it reshapes)
     if (p.alias.has(node))
-      return nameOf(node) !== undefined ? named(nameOf(node)!) : this.value(node.inputs[0]!);
+      return nameOf(node) !== undefined ? named(nameOf(node)!) : this.definition(node);
     return named(p.sourceName(node));
   }
 
