@@ -10,6 +10,7 @@ import {
   type Shape,
 } from "../../ir/node.ts";
 import { registry } from "../../ops/index.ts";
+import { isFlatten } from "../../ops/shape.ts";
 import { lit } from "../../ops/op.ts";
 import { axesArg, binary, call, PREC, type Shown } from "../../ops/notation.ts";
 import type { ConvGeo, KExpr, KernelSpec, PoolGeo } from "./kernels.ts";
@@ -72,7 +73,8 @@ export class MathPrinter {
     if (node.op === "const" || node.op === "dimsize") return this.definition(node);
     if (p.fused.has(node) || p.inlined.has(node) || p.isConstant(node))
       return this.definition(node);
-    // a reshape the source names reads by its name (`img`), any other as what it reshapes
+    // a reshape the source names reads by its name (`img`), any other as its notation says
+    // (`flatten(c2)`, or what it reshapes)
     if (p.alias.has(node))
       return nameOf(node) !== undefined ? named(nameOf(node)!) : this.reshaped(node);
     return named(p.sourceName(node));
@@ -157,10 +159,12 @@ const sizes = (s: Shape) => s.filter((d) => d !== 1).join(",");
 
 /**
  * `node` in `.nn` notation over its operands as shown: a reshape that regroups the sizes says so
- * (`reshape(c2, [batch, 400])`), one that adds or drops axes of size 1 for a broadcast does not.
+ * (`reshape(d_c2, [batch, 16, 5, 5])`; images made rows read `flatten(c2)`), one that adds or
+ * drops axes of size 1 for a broadcast does not.
  */
 function notate(node: Node, args: Shown[], attrs = node.attrs): Shown {
-  if (node.op === "reshape" && sizes(node.inputs[0]!.shape) !== sizes(node.shape)) {
+  const reshape = node.op === "reshape" && !isFlatten(node.inputs[0]!.shape, node.shape);
+  if (reshape && sizes(node.inputs[0]!.shape) !== sizes(node.shape)) {
     const shape = { text: `[${node.shape.join(", ")}]`, prec: PREC.primary };
     return call("reshape")([args[0]!, shape], {});
   }
