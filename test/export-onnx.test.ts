@@ -333,6 +333,30 @@ describe("int inputs and targets (indices, classes)", () => {
   });
 });
 
+describe("causal_mask over a dim fixed by --bind", () => {
+  it("is the constant triangle of the bound size, and ONNX Runtime's forward is the module's", async () => {
+    const source = [
+      "model cm {",
+      "  input x: [batch, T, 3]",
+      "  target y: [batch, T, 2]",
+      "  a = softmax(causal_mask(x @ transpose(x, [0, 2, 1])))",
+      "  p = softmax((a @ x) |> dense(2))",
+      "  output p",
+      "  loss = mean(cross_entropy(p, y))",
+      "}",
+    ].join("\n");
+    const bind = { T: 4 };
+    const c = compile(source, { file: "cm.nn", bind });
+    const bytes = exportOnnx(c.model, c.grads, { weights: seededWeights(c, 1), bind });
+    // batch and T both 4 (randomFeed gives every named dim the batch's size)
+    const { x } = randomFeed(c.model, 4, 3);
+    const feed = { x: x! };
+    const out = await (await session(bytes)).run(ortFeed(feed));
+    const ref = c.load().createModel({ seed: 1 }).forward(jsFeed(feed, "f32"));
+    expect(maxError(out["p"]!.data as Float32Array, ref["p"] as Float32Array)).toBeLessThan(1e-6);
+  });
+});
+
 describe("the training step's optimizer", () => {
   const source = (optimizer: string) =>
     "model m {\n  input x: [batch, 2]\n  target y: [batch, 1]\n  h = x |> dense(3) |> relu\n" +

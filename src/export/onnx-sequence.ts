@@ -41,9 +41,10 @@ const rowSum = (g: OnnxGraph, x: string) =>
 
 /** True above the diagonal of a [T, U] matrix (a position looking at a later one). */
 function upperTriangle(g: OnnxGraph, n: Node): string {
-  const [T, U] = n.shape.slice(-2);
-  if (typeof T !== "number" || typeof U !== "number")
-    throw new Error(`internal: causal_mask of a named size (${T}, ${U}) reached the ONNX export`);
+  // a named dim is fixed by --bind here: a model of two named dims is refused before (NN3007)
+  const [T, U] = n.shape.slice(-2).map((d) => (typeof d === "number" ? d : g.bind[d]));
+  if (T === undefined || U === undefined)
+    throw new Error(`internal: causal_mask of an unbound size ${String(n.shape)}`);
   const above = Array.from({ length: T * U }, (_, k) => Math.floor(k / U) < k % U);
   return g.bools([T, U], above);
 }
