@@ -195,9 +195,9 @@ function markdown(when: string, all: Record<string, Merged[]>): string {
   ].join("\n");
 }
 
-/** Writes the section into README between its markers, formatted as `npm run format` would. */
-async function updateReadme(md: string): Promise<void> {
-  const url = new URL("../README.md", import.meta.url);
+/** Writes the section into docs/performance.md between its markers, as `npm run format` would. */
+async function updateDocs(md: string): Promise<void> {
+  const url = new URL("../docs/performance.md", import.meta.url);
   const readme = readFileSync(url, "utf8");
   const start = "<!-- bench-sequence:start -->";
   const end = "<!-- bench-sequence:end -->";
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     JSON.stringify({ when, loads, results: all, targets: goals(all) }, null, 2) + "\n",
   );
   writeFileSync(new URL("sequence.md", dir), `# Sequence models benchmark\n\n${md}`);
-  await updateReadme(md);
+  await updateDocs(md);
 }
 
 await main();

@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { writeOutput } from "../src/train/outputs.ts";
 import * as prettier from "prettier";
+import { withToc } from "./docs/pages.ts";
 import { blobs, moons as moonsData, spirals } from "./experiments/datasets.ts";
 import { perceptron } from "./experiments/perceptron.ts";
 import { optimizers } from "./experiments/optimizers.ts";
@@ -39,11 +40,14 @@ const markdown = [
     `${minutes} minutes on the machine that last ran it); every number below is the one it measured. ` +
     "Each command printed before a table reproduces that run on its own, with the same numbers.",
   "",
+  "<!-- toc:start -->",
+  "<!-- toc:end -->",
+  "",
   ...doc,
 ].join("\n");
 const style = (await prettier.resolveConfig("docs/EXPERIMENTS.md")) ?? {};
 writeOutput(
   "docs/EXPERIMENTS.md",
-  await prettier.format(markdown, { ...style, parser: "markdown" }),
+  await prettier.format(withToc(markdown), { ...style, parser: "markdown" }),
 );
 console.log(`wrote docs/EXPERIMENTS.md and docs/exp1..8 charts (${minutes} min)`);
