@@ -3,19 +3,21 @@
 // so that every kernel call in it is timed in CPU time of the process (process.cpuUsage() around
 // the call: microseconds, and 1 to 3 µs of overhead a call; wall-clock time means little on a
 // machine shared with other work), then N steps run on MNIST batches after a warm-up; each call
-// site's median over the steps is reported. The model must take MNIST as `x: [batch, 784]` and
-// `y: [batch, 10]`. Default: bench/models/lenet.nn, batch 64, 40 steps, also written to
-// bench/results/profile-lenet.md.
+// site's median over the steps is reported. A model that takes MNIST as `x: [batch, 784]` and
+// `y: [batch, 10]` trains on it; any other on synthetic batches (normal numbers, and integers
+// below each int input's bound: random tokens for the sequence models). Default:
+// bench/models/lenet.nn, batch 64, 40 steps, also written to bench/results/profile-lenet.md.
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { compile } from "../src/index.ts";
 import { loadModule } from "../src/codegen/index.ts";
 import { batchOf } from "./common.ts";
+import { modelIndexBounds, type ModelIR } from "../src/ir/model.ts";
 import { clock, instrument } from "./instrument.ts";
 import { lenetData } from "./lenet.ts";
 
 interface Model {
-  trainStep(feed: Record<string, Float32Array>): number;
+  trainStep(feed: Record<string, Float32Array | Int32Array>): number;
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
@@ -38,8 +40,7 @@ function profile(
       batch,
     });
   const [timed, plain] = [make(js), make(compiled.js)];
-  const { train } = lenetData();
-  const feed = (s: number) => batchOf(train, s, batch);
+  const feed = feeder(compiled.model, batch);
   const per: number[][] = sites.map(() => []);
   const cpu: number[] = [];
   for (let s = 0; s < 10; s++) [timed, plain].forEach((m) => m.trainStep(feed(s)));
@@ -51,6 +52,38 @@ function profile(
     cpu.push(clock() - t0);
   }
   return { compiled, sites, medians: per.map(median), step: median(cpu) };
+}
+
+/** MNIST batches for a model of x: [batch, 784] and y: [batch, 10]; else synthetic ones. */
+function feeder(
+  model: ModelIR,
+  batch: number,
+): (step: number) => Record<string, Float32Array | Int32Array> {
+  const leaves = [...model.inputs, ...model.targets];
+  const mnist = leaves
+    .map((l) => `${l.name}:${l.shape.slice(1).join(",")}`)
+    .sort()
+    .join(" ");
+  if (mnist === "x:784 y:10") {
+    const { train } = lenetData();
+    return (s) => batchOf(train, s, batch);
+  }
+  const bounds = modelIndexBounds(model);
+  let state = 1;
+  const uniform = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  // eight batches made once, used in turn: a step allocates nothing here
+  const batches = Array.from({ length: 8 }, () =>
+    Object.fromEntries(
+      leaves.map((l) => {
+        const n = l.shape.reduce<number>((a, d) => a * (typeof d === "number" ? d : batch), 1);
+        const bound = bounds.get(l.name);
+        if (bound !== undefined)
+          return [l.name, Int32Array.from({ length: n }, () => Math.floor(uniform() * bound))];
+        return [l.name, Float32Array.from({ length: n }, () => uniform() * 2 - 1)];
+      }),
+    ),
+  );
+  return (s) => batches[s % batches.length]!;
 }
 
 function report(file: string, target: "js" | "wasm", batch: number, steps: number): string {

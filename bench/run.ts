@@ -119,6 +119,10 @@ async function main(): Promise<void> {
   process.stderr.write("bench: the wasm kernels\n");
   const kernels = new URL("./wasm-kernels.ts", import.meta.url).pathname;
   execFileSync(process.execPath, ["--import", "tsx", kernels], { stdio: "inherit" });
+  // the sequence models against PyTorch and llm.c (bench/sequence-run.ts)
+  process.stderr.write("bench: the sequence models\n");
+  const sequence = new URL("./sequence-run.ts", import.meta.url).pathname;
+  execFileSync(process.execPath, ["--import", "tsx", sequence], { stdio: "inherit" });
 }
 
 await main();

@@ -29,7 +29,7 @@ describe.each(files)("models/%s", (name) => {
     const rows = checkGradients(load(name), { seed: 5 });
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) if (!r.skipped) expect(r.worst, r.name).toBeLessThan(1e-4);
-  });
+  }, 180_000); // gpt.nn: 66 params, each probed in f64 through the whole network
 
   it("computes the loss and gradients the reference interpreter computes", () => {
     const compiled = load(name);

@@ -607,18 +607,6 @@ const rows: Row[] = [
   },
 ];
 
-/** Rows whose kernels the wasm target does not have yet (the model then runs on the JS target). */
-const wasmPending = new Set<OpName>([
-  "gather",
-  "scatter_add",
-  "pick",
-  "unpick",
-  "softmax_xent_int",
-  "layernorm",
-  "layernorm_dx",
-  "causal_mask",
-]);
-
 /** A convolution's window: stride, padding (top, left, bottom, right) and dilation. */
 function win(
   stride: [number, number],
@@ -826,31 +814,28 @@ describe.each(rows)("$op ($scenario)", (row) => {
     }
   });
 
-  it.skipIf(wasmPending.has(row.op))(
-    "computes on the wasm target what it computes on the JS target, in f32",
-    () => {
-      const rand = rng(977 + row.scenario.length);
-      const { xs, out, model, grads } = emittable(row);
-      const on = (target: "js" | "wasm") => {
-        const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
-        expect(emitted.target, emitted.note).toBe(target);
-        return loadModule(emitted.js).createModel();
-      };
-      const [js, wasm] = [on("js"), on("wasm")];
-      const feed: Record<string, Float32Array | number> = {};
-      [...row.shapes, out.shape].forEach((shape, i) => {
-        const data = Float32Array.from(valuesOf(row, i, shape, rand));
-        feed[i < xs.length ? `e${i}` : "r"] = shape.length === 0 ? data[0]! : data;
-      });
-      const flat = (v: unknown) => (typeof v === "number" ? [v] : (v as Float32Array));
-      expect(relError(flat(wasm.forward(feed).out), flat(js.forward(feed).out))).toBeLessThan(1e-5);
-      if (grads.length > 0) {
-        const [gw, gj] = [wasm.grad(feed).grads, js.grad(feed).grads];
-        for (const t of grads)
-          expect(relError(flat(gw[t.name]), flat(gj[t.name])), t.name).toBeLessThan(1e-5);
-      }
-    },
-  );
+  it("computes on the wasm target what it computes on the JS target, in f32", () => {
+    const rand = rng(977 + row.scenario.length);
+    const { xs, out, model, grads } = emittable(row);
+    const on = (target: "js" | "wasm") => {
+      const emitted = emitModule(model, { dtype: "f32", bind: {}, grads, target });
+      expect(emitted.target, emitted.note).toBe(target);
+      return loadModule(emitted.js).createModel();
+    };
+    const [js, wasm] = [on("js"), on("wasm")];
+    const feed: Record<string, Float32Array | number> = {};
+    [...row.shapes, out.shape].forEach((shape, i) => {
+      const data = Float32Array.from(valuesOf(row, i, shape, rand));
+      feed[i < xs.length ? `e${i}` : "r"] = shape.length === 0 ? data[0]! : data;
+    });
+    const flat = (v: unknown) => (typeof v === "number" ? [v] : (v as Float32Array));
+    expect(relError(flat(wasm.forward(feed).out), flat(js.forward(feed).out))).toBeLessThan(1e-5);
+    if (grads.length > 0) {
+      const [gw, gj] = [wasm.grad(feed).grads, js.grad(feed).grads];
+      for (const t of grads)
+        expect(relError(flat(gw[t.name]), flat(gj[t.name])), t.name).toBeLessThan(1e-5);
+    }
+  });
 
   it.skipIf(row.noGrad)("has a gradient that matches central differences at several points", () => {
     for (const seed of [1, 2, 3]) {

@@ -10,9 +10,9 @@ import { checkGradients, randomFeed } from "../src/check.ts";
 import { relError } from "./helpers.ts";
 import { randomSource } from "./random-models.ts";
 
-// models whose kernels the wasm target does not have yet (it runs them on the JS target): the
-// sequence models need gather
-const wasmPending = new Set(["gpt.nn", "makemore.nn"]);
+// models whose kernels the wasm target does not have yet (it would run them on the JS target):
+// none, every model of models/ runs on wasm
+const wasmPending = new Set<string>();
 const files = [
   ...readdirSync("models")
     .filter((f) => f.endsWith(".nn") && !wasmPending.has(f))
@@ -240,5 +240,25 @@ describe("the wasm target's memory", () => {
     };
     expect(message(wasm)).toBe(message(js));
     expect(message(wasm)).toMatch(/input "x" should have shape \[batch, 784\]/);
+  });
+});
+
+describe("a module not on the target asked for", () => {
+  const mlp = readFileSync("bench/models/mlp.nn", "utf8");
+  const metaOf = (c: Compiled) => (c.load() as AnyModel).meta;
+
+  it("says so in its meta and in compile's result (f64 on the wasm target runs as JS)", () => {
+    const c = compile(mlp, { file: "mlp.nn", dtype: "f64", target: "wasm" });
+    expect(c.target).toBe("js");
+    expect(c.targetNote).toMatch(/the wasm target computes in f32 only/);
+    expect(metaOf(c).target).toBe("js");
+    expect(metaOf(c).targetNote).toBe(c.targetNote);
+  });
+
+  it("has no note where it is on the target asked for (gpt.nn, all on wasm)", () => {
+    const c = compile(readFileSync("models/gpt.nn", "utf8"), { file: "gpt.nn", target: "wasm" });
+    expect(c.target, c.targetNote).toBe("wasm");
+    expect(metaOf(c).target).toBe("wasm");
+    expect(metaOf(c).targetNote).toBeUndefined();
   });
 });

@@ -95,7 +95,12 @@ function emitFor(model: ModelIR, opts: CodegenOptions, why?: string): EmittedMod
     : chooseTarget(plan, kernels, memory, steps, opts.target ?? "js");
   const backend =
     chosen.wasm?.backend ?? jsBackend(plan, kernels, memory, { plain: opts.plain ?? false });
-  const meta = { ...metaOf(plan), target: chosen.wasm ? "wasm" : "js" };
+  // where the module is not on the target asked for, it says why (a fallback is never silent)
+  const meta = {
+    ...metaOf(plan),
+    target: chosen.wasm ? "wasm" : "js",
+    ...(chosen.note ? { targetNote: chosen.note } : {}),
+  };
   const out = emitJs({ plan, steps, meta }, backend);
   const gradCode = (view: GradView) => {
     const g = out.grad({ forward: view.forward ?? false });

@@ -181,7 +181,11 @@ function moduleScope(bytes: Uint8Array): string[] {
   const flag = sharedFlagOffset(bytes);
   return [
     "// the kernels, as a WebAssembly module (`nnc compile --emit wat` prints its text)",
-    `const $bytes = Uint8Array.from(atob("${base64(bytes)}"), (c) => c.charCodeAt(0));`,
+    // base64 in lines of 100 (atob skips the line breaks): no line for the layout to break
+    "const $bytes = Uint8Array.from(",
+    `  atob(\`\n${base64Lines(bytes)}\n\`),`,
+    "  (c) => c.charCodeAt(0),",
+    ");",
     "/** A shared memory keeps views valid as it grows; pages that are not cross-origin isolated",
     " * cannot have one, and then the memory is not shared. */",
     "const $shared = (() => {",
@@ -240,6 +244,13 @@ function leb(bytes: Uint8Array, at: number): [number, number] {
     if ((b & 0x80) === 0) return [value >>> 0, i - at];
     shift += 7;
   }
+}
+
+function base64Lines(bytes: Uint8Array): string {
+  const text = base64(bytes);
+  const lines: string[] = [];
+  for (let i = 0; i < text.length; i += 100) lines.push(text.slice(i, i + 100));
+  return lines.join("\n");
 }
 
 /**

@@ -34,9 +34,15 @@ const oneMinus = (fb: FuncBuilder, p: Code) => v.sub(fb.f32x4(1), p);
  */
 const log1mEps = (fb: FuncBuilder, p: Code) =>
   v.select(fb.f32x4(Math.log(EPS)), M.log1p(fb, v.neg(p)), v.lt(oneMinus(fb, p), fb.f32x4(EPS)));
-/** tanh(k (x + c x^3)), GELU's inner term */
-const geluTanh = (fb: FuncBuilder, x: Code) =>
-  M.tanh(fb, v.mul(fb.f32x4(GELU_K), v.add(x, v.mul(fb.f32x4(GELU_C), v.mul(x, v.mul(x, x))))));
+/**
+ * s = (1 + tanh(u)) / 2 = 1 / (1 + e^(-2u)), u = k (x + c x^3): GELU's gate as one exp and one
+ * division (tanh's own form costs an expm1, a division and a sign select). e^(-2u) overflowing
+ * to +Inf gives s = 0, and 0 gives 1: the limits, never NaN.
+ */
+const geluGate = (fb: FuncBuilder, x: Code) => {
+  const u2 = v.mul(fb.f32x4(-2 * GELU_K), v.add(x, v.mul(fb.f32x4(GELU_C), v.mul(x, v.mul(x, x)))));
+  return v.div(fb.f32x4(1), v.add(fb.f32x4(1), M.exp(fb, u2)));
+};
 
 /** 1 where `mask`, else 0 */
 const indicator = (fb: FuncBuilder, mask: Code) => v.and(mask, fb.f32x4(1));
@@ -98,17 +104,17 @@ export const WASM_OPS: Partial<Record<OpName, WasmEmit>> = {
     v.add(v.mul(gamma!, v.mul(v.sub(x!, mu!), invstd!)), beta!),
   layernorm: (_, [x, mu, invstd, gamma, beta]) =>
     v.add(v.mul(gamma!, v.mul(v.sub(x!, mu!), invstd!)), beta!),
-  // 0.5 x (1 + t), t = tanh(k (x + c x^3))
-  gelu: (fb, [x]) => v.mul(v.mul(fb.f32x4(0.5), x!), v.add(fb.f32x4(1), geluTanh(fb, x!))),
-  // 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2)
-  // (t kept in a local: the first operand sets it, the second reads it)
+  // 0.5 x (1 + t) = x s, t = tanh(k (x + c x^3)), s = (1 + t) / 2
+  gelu: (fb, [x]) => v.mul(x!, geluGate(fb, x!)),
+  // 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2) = s + 2 x s (1 - s) k (1 + 3 c x^2)
+  // (s kept in a local: the first operand sets it, the second reads it)
   gelu_deriv: (fb, [x]) => {
-    const t = fb.local("gelu_t", "v128");
+    const s = fb.local("gelu_s", "v128");
     const k = v.mul(fb.f32x4(3 * GELU_C), v.mul(x!, x!));
-    const slope = v.mul(fb.f32x4(GELU_K), v.add(fb.f32x4(1), k));
+    const slope = v.mul(fb.f32x4(2 * GELU_K), v.add(fb.f32x4(1), k));
     return v.add(
-      v.mul(fb.f32x4(0.5), v.add(fb.f32x4(1), tee(t, geluTanh(fb, x!)))),
-      v.mul(v.mul(fb.f32x4(0.5), x!), v.mul(v.sub(fb.f32x4(1), v.mul(get(t), get(t))), slope)),
+      tee(s, geluGate(fb, x!)),
+      v.mul(v.mul(x!, v.mul(get(s), v.sub(fb.f32x4(1), get(s)))), slope),
     );
   },
   // data movement: the loads' strides already broadcast and reshape

@@ -24,6 +24,7 @@ import type { Func } from "./module.ts";
 import { WASM_OPS } from "./ops.ts";
 import { optimizerKernel, type OptimizerRule } from "./optim.ts";
 import { imageKernel } from "./target-images.ts";
+import { causalMaskKernel, layernormDxKernel, tableKernel, type Strided } from "./sequence.ts";
 import { broadcastStrides, dyn, literal, mulSize, rowMajor, sizeEq, type Size } from "./sizes.ts";
 
 /** One argument of a wasm kernel call, in the kernel's own order. */
@@ -209,14 +210,41 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
     case "pool":
     case "pool_dx":
       throw new Error(`internal: ${spec.kind} is an image kernel`);
-    case "layernorm_dx":
     case "gather":
     case "scatter_add":
     case "pick":
     case "unpick":
     case "softmax_xent_int":
-    case "causal_mask":
-      throw new Unsupported(`the wasm target has no ${spec.kind} kernel yet`);
+      b.dims();
+      return tableKernel({
+        kind: spec.kind,
+        name,
+        params: b.list,
+        a: tensors[0]!,
+        idx: tensors[1]!,
+        out,
+        count: b.product(spec.count),
+        width: "width" in spec ? spec.width : spec.classes,
+        ...("rows" in spec ? { rows: spec.rows } : {}),
+      });
+    case "layernorm_dx":
+      return layernormDx(spec, name, b, tensors, out);
+    case "causal_mask": {
+      b.dims();
+      const [T, U] = spec.shape.slice(-2);
+      if (typeof T !== "number" || typeof U !== "number")
+        throw new Unsupported("a causal mask over axes of sizes known only at run time");
+      return causalMaskKernel({
+        name,
+        params: b.list,
+        batch: b.product(spec.shape.slice(0, -2)),
+        T,
+        U,
+        x: tensors[0]!,
+        out,
+        fill: spec.fill === "zero" ? 0 : -Infinity,
+      });
+    }
     case "dropout_mask": {
       const state = b.add({ name: "state", type: "i32" }, { kind: "rng" });
       b.dims();
@@ -230,6 +258,53 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
       });
     }
   }
+}
+
+/**
+ * layernorm's input gradient: the rows' statistics and gamma must be buffers (one number a row or
+ * one for all; one a feature or one for all), the features a size known here.
+ */
+function layernormDx(
+  spec: Extract<KernelSpec, { kind: "layernorm_dx" }>,
+  name: string,
+  b: Params,
+  tensors: number[],
+  out: number,
+): Func {
+  b.dims();
+  const D = spec.shape[spec.shape.length - 1];
+  if (typeof D !== "number") throw new Unsupported("a layernorm over a named dim");
+  const lead = spec.shape.slice(0, -1);
+  const strided = (e: KExpr, along: Shape): Strided => {
+    if (e.kind !== "read") throw new Unsupported("layernorm's statistics are not buffers");
+    const size = e.shape.reduce<number>((n, d) => n * (typeof d === "number" ? d : -1), 1);
+    if (size === 1) return { ptr: tensors[e.arg]!, step: 0 };
+    // one number per index of `along`, the others of size 1
+    const own = e.shape.slice(-along.length).filter((d) => d !== 1);
+    const want = along.filter((d) => d !== 1);
+    if (
+      e.shape.length >= along.length &&
+      e.shape.slice(0, -along.length).every((d) => d === 1) &&
+      own.length === want.length &&
+      own.every((d, i) => d === want[i])
+    )
+      return { ptr: tensors[e.arg]!, step: 4 };
+    throw new Unsupported(
+      "layernorm's statistics are read broadcast in a way the kernel does not know",
+    );
+  };
+  return layernormDxKernel({
+    name,
+    params: b.list,
+    rows: b.product(lead),
+    D,
+    dy: tensors[0]!,
+    x: tensors[1]!,
+    mean: strided(spec.mean, [...lead, 1]),
+    invstd: strided(spec.invstd, [...lead, 1]),
+    gamma: strided(spec.gamma, [D]),
+    dx: out,
+  });
 }
 
 /** A schedule expression as the generators' expression, its loads broadcast to `loop`. */
