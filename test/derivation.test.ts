@@ -4,7 +4,8 @@
 //   the loss with respect to the value after `d_` (compared with `nnc trace`'s gradients, where
 //   that is a name the source gives), or the part of it that flows through one user (`_from_`);
 // - every name an equation reads is an input, a param, a target, a named dim, a value the source
-//   names, or defined on a line above; no name is defined twice;
+//   names (in a block, after its call's prefix), or defined on a line above; no name is defined
+//   twice;
 // - no name repeats an op suffix (`d_h_matmul_matmul`).
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
@@ -54,6 +55,9 @@ function check(source: string, file: string, model?: string): void {
   );
   const leaves = [...c.model.inputs, ...c.model.targets, ...c.model.params, ...c.model.state];
   const known = new Set([...leaves.map((l) => l.name), ...statements, ...c.model.dims]);
+  // a block's statement reads by its call's prefix: `o` of the block called as `x7.attention`
+  // is `x7.attention.o`
+  const named = (name: string) => known.has(name) || known.has(name.split(".").pop()!);
   const defined = new Set<string>();
   const at = atFor(c);
   const t = trace(c, at);
@@ -70,9 +74,7 @@ function check(source: string, file: string, model?: string): void {
     const expr = rest.split("  # ")[0]!;
     expect(defined.has(lhs), `defined twice: ${where(i)}`).toBe(false);
     for (const name of namesRead(expr))
-      expect(known.has(name) || defined.has(name), `${name} is not defined: ${where(i)}`).toBe(
-        true,
-      );
+      expect(named(name) || defined.has(name), `${name} is not defined: ${where(i)}`).toBe(true);
     expect(lhs, where(i)).not.toMatch(/(_[a-z]+)\1(_|$)/);
     defined.add(lhs);
     const node = rows[i]!.node;

