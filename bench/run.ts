@@ -82,11 +82,14 @@ async function main(): Promise<void> {
   const byName = new Map<string, WorkerResult[]>(names.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++)
     for (const n of names) byName.get(n)!.push(runWorker(n, round, lenetOnly));
-  if (!lenetOnly)
-    for (const n of names.filter((n) => n !== "ort" && n !== "pytorch")) {
-      const { alloc, gradAlloc } = runWorker(n, "alloc");
-      Object.assign(byName.get(n)![0]!, { alloc, gradAlloc });
-    }
+  // (the LeNet workloads alone: nnc's LeNet step only)
+  const measured = lenetOnly
+    ? (n: string) => n.startsWith("nnc")
+    : (n: string) => n !== "ort" && n !== "pytorch";
+  for (const n of names.filter(measured)) {
+    const { alloc, gradAlloc, lenetAlloc } = runWorker(n, "alloc", lenetOnly);
+    Object.assign(byName.get(n)![0]!, { alloc, gradAlloc, lenetAlloc });
+  }
   const results = names.map((n) => merge(byName.get(n)!));
   const when = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const table = rows(results);

@@ -1,6 +1,7 @@
 // `npm run walkthrough`: writes docs/BACKPROP.md, backprop through models/mnist.nn line by line,
 // from the compiler's real output (`nnc grad --math`, `nnc grad`, `nnc grad --kernels`) with a
-// paragraph for each line of the model. A test checks that the page matches the compiler.
+// paragraph for each line of the model, and docs/GPT-BACKWARD.md (./gpt-backward.ts). A test
+// checks that the pages match the compiler.
 import { readFileSync } from "node:fs";
 import { writeOutput } from "../src/train/outputs.ts";
 import { fileURLToPath } from "node:url";
@@ -8,6 +9,7 @@ import * as prettier from "prettier";
 import { compile } from "../src/index.ts";
 import { formatDerivation } from "../src/codegen/index.ts";
 import { withToc } from "./docs/pages.ts";
+import { gptBackward } from "./gpt-backward.ts";
 
 const FILE = "models/mnist.nn";
 
@@ -122,4 +124,6 @@ function page(): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeOutput("docs/BACKPROP.md", await walkthrough());
   console.log("wrote docs/BACKPROP.md");
+  writeOutput("docs/GPT-BACKWARD.md", await gptBackward());
+  console.log("wrote docs/GPT-BACKWARD.md");
 }

@@ -12,7 +12,7 @@ import { randomSource } from "./random-models.ts";
 
 // models whose kernels the wasm target does not have yet (it runs them on the JS target): the
 // sequence models need gather
-const wasmPending = new Set(["lenet.nn", "gpt.nn", "makemore.nn"]);
+const wasmPending = new Set(["gpt.nn", "makemore.nn"]);
 const files = [
   ...readdirSync("models")
     .filter((f) => f.endsWith(".nn") && !wasmPending.has(f))

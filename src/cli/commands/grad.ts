@@ -15,8 +15,11 @@ Prints the backward pass the compiler derived, as the code that runs: each state
 ${compileFlagsHelp}
   --forward        show the forward pass's statements too
   --kernels        show the bodies of the kernels the code calls
-  --math           print the derivation as \`.nn\` equations instead, one a line
-  --at NAME=V,...  with --math: each equation's value too, as \`nnc trace\` computes it (f64)
+  --math           print the derivation as \`.nn\` equations instead, one a line; equations that
+                   repeat with other names (a model's layers) once, as
+                   \`for (X, Y) in (h1, h2), (h2, h3):\` over the names each repetition takes
+  --at NAME=V,...  with --math: each equation's value too, as \`nnc trace\` computes it (f64),
+                   every repetition printed out
   --diff           print a unified diff of the unfused (--no-fuse) against the fused code`;
 
 export const gradCommand = defineCommand({
