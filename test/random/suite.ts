@@ -1,7 +1,7 @@
 // The random-model test as vitest tests, shared by the files test/random-N.test.ts so that
 // vitest's workers run them side by side, in chunks of 100. `npm test` checks the seeds 0 to 1,999
-// (about two minutes on two cores); NNC_RANDOM=full checks 0 to 9,999 (about fifteen), and
-// NNC_RANDOM=FROM-TO any others. A failing sample is printed with its seed, the rows it chose, its
+// (about 90 s of CPU time); NNC_RANDOM=full checks 0 to 9,999 (about 7.5 minutes of CPU time,
+// four on two idle cores), and NNC_RANDOM=FROM-TO any others. A failing sample is printed with its seed, the rows it chose, its
 // source, its problems and the command that replays it.
 import { expect, it } from "vitest";
 import { checkSeed, type Outcome } from "./check.ts";
