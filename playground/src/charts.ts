@@ -5,14 +5,16 @@ import "uplot/dist/uPlot.min.css";
 import { h, short } from "./dom.ts";
 
 /** A step count as an axis shows it: 900, 1.5k, 20k, 1.2M. */
-export function compact(n: number): string {
+export function compact(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return "";
   const a = Math.abs(n);
   const [d, unit] = a >= 1e6 ? [1e6, "M"] : a >= 1e3 ? [1e3, "k"] : [1, ""];
   return `${Number((n / d).toPrecision(3))}${unit}`;
 }
 
 /** A loss as an axis shows it: 0.69, 0.001, 1e-5, 12. */
-export function lossTick(v: number): string {
+export function lossTick(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return "";
   if (v === 0) return "0";
   const a = Math.abs(v);
   return a < 1e-3 || a >= 1e4 ? v.toExponential(0) : String(Number(v.toPrecision(2)));
