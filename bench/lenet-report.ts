@@ -160,6 +160,33 @@ function targetTable(targets: LenetTarget[]): string[] {
   ];
 }
 
+/** The greatest warm compile time of models/lenet.nn to wasm that issue 19 allows, in ms. */
+export const LENET_COMPILE_MS = 150;
+
+/**
+ * What a LeNet step allocates on each of nnc's targets (none, in steady state) and the compile
+ * time of models/lenet.nn to wasm: limits rather than ratios.
+ */
+function budgets(results: Result[]): string[] {
+  const byName = (c: string) => results.find((r) => r.contender === c);
+  const alloc = results
+    .filter((r) => r.lenetAlloc)
+    .map((r) => {
+      const a = r.lenetAlloc!;
+      const bytes = Math.max(0, a.bytesPerStep) + Math.max(0, a.arrayBytesPerStep);
+      return `| bytes allocated per LeNet training step, ${name(r)} (batch 4, over ${a.steps} steps${a.gcs > 0 ? `; ${a.gcs} collections ran: a lower bound` : ""}) | ${bytes.toFixed(1)} | 0 | ${bytes === 0 ? "yes" : "no"} |`;
+    });
+  const warm = byName("nnc-wasm")?.compileMs?.["models/lenet.nn"]?.warm;
+  const compile =
+    warm === undefined
+      ? []
+      : [
+          `| compile time of models/lenet.nn to wasm, warm (ms; median of 9 after 5) | ${warm.toFixed(1)} | < ${LENET_COMPILE_MS} | ${warm < LENET_COMPILE_MS ? "yes" : "no"} |`,
+        ];
+  if (alloc.length === 0 && compile.length === 0) return [];
+  return ["", "| limit | measured | allowed | met |", "|---|--:|--:|:-:|", ...alloc, ...compile];
+}
+
 /** The LeNet section of the report (empty where no contender ran LeNet). */
 export function lenetMarkdown(results: Result[], targets: LenetTarget[]): string {
   const ran = results.filter((r) => WORKLOADS.some((w) => r.perCall[w.key] !== undefined));
@@ -176,6 +203,7 @@ export function lenetMarkdown(results: Result[], targets: LenetTarget[]): string
     "LeNet targets (issue 19), each the contender's time over nnc's in this run:",
     "",
     ...targetTable(targets),
+    ...budgets(results),
   ];
   return lines.join("\n") + "\n";
 }

@@ -18,6 +18,7 @@ import {
 } from "./common.ts";
 import type { Contender, Trainer } from "./contenders/contender.ts";
 import { runLenet, type LenetResult } from "./lenet-worker.ts";
+import { lenetData, lenetWeights } from "./lenet.ts";
 
 export interface Alloc {
   bytesPerStep: number;
@@ -39,6 +40,8 @@ export interface WorkerResult extends LenetResult {
   alloc?: Alloc;
   /** the same for `grad` calls, where the contender has them */
   gradAlloc?: Alloc;
+  /** the same for a LeNet training step (nnc's builds) */
+  lenetAlloc?: Alloc;
   compileMs?: Record<string, { cold: number; warm: number }>;
 }
 
@@ -109,23 +112,37 @@ async function allocation(fn: () => void, n: number): Promise<Alloc> {
 /**
  * The allocation run, in a process of its own with one model, as a user's program has. The batch
  * is small (buffers are sized once, so allocation does not depend on it) so that many calls fit in
- * a short time, which makes the measurement fine-grained.
+ * a short time, which makes the measurement fine-grained. nnc's builds measure a LeNet training
+ * step too (`lenetOnly`: that one alone).
  */
-async function allocationRun(c: Contender, result: WorkerResult): Promise<void> {
-  if (!c.mlp) return;
+async function allocationRun(
+  c: Contender,
+  result: WorkerResult,
+  lenetOnly: boolean,
+): Promise<void> {
   const batch = 4;
-  const { train } = loadMnist();
-  const trainer = await c.mlp(mlpWeights(), batch);
   const n = c.name.startsWith("nnc") ? 1500 : c.name.startsWith("tfjs") ? 30 : 500;
-  const batches = Array.from({ length: 64 }, (_, b) => batchOf(train, b, batch));
-  let b = 0;
-  result.alloc = await allocation(() => {
-    const d = batches[b++ & 63]!;
-    trainer.step(d.x, d.y);
-  }, n);
-  if (trainer.grad) {
-    const d = batches[0]!;
-    result.gradAlloc = await allocation(trainer.grad.bind(trainer, d.x, d.y), n);
+  /** steps over 64 batches of `train`, in turn */
+  const steps = (train: Split, step: (x: Float32Array, y: Float32Array) => void) => {
+    const batches = Array.from({ length: 64 }, (_, b) => batchOf(train, b, batch));
+    let b = 0;
+    return () => {
+      const d = batches[b++ & 63]!;
+      step(d.x, d.y);
+    };
+  };
+  if (c.mlp && !lenetOnly) {
+    const { train } = loadMnist();
+    const trainer = await c.mlp(mlpWeights(), batch);
+    result.alloc = await allocation(steps(train, trainer.step.bind(trainer)), n);
+    if (trainer.grad) {
+      const d = batchOf(train, 0, batch);
+      result.gradAlloc = await allocation(trainer.grad.bind(trainer, d.x, d.y), n);
+    }
+  }
+  if (c.lenet && c.name.startsWith("nnc")) {
+    const trainer = await c.lenet(lenetWeights(), batch);
+    result.lenetAlloc = await allocation(steps(lenetData().train, trainer.step), 500);
   }
 }
 
@@ -158,8 +175,6 @@ export function record(result: WorkerResult, workload: string, t: Timing): void 
 
 /** The MLP and small-model workloads (1 to 4); with the compile times in nnc's first round. */
 async function mlpWorkloads(c: Contender, name: string, result: WorkerResult, first: boolean) {
-  if (name === "nnc" && first) result.compileMs = compileTimes("js");
-  if (name === "nnc-wasm" && first) result.compileMs = compileTimes("wasm");
   const { train, test } = loadMnist();
   if (c.mlp) {
     // from the shared initial weights, in the shared order (one model per process, as a user has)
@@ -212,9 +227,11 @@ async function main(name: string, round: string, lenetOnly: boolean): Promise<Wo
     ...(backend ? { backend } : {}),
   };
   if (round === "alloc") {
-    await allocationRun(c, result);
+    await allocationRun(c, result, lenetOnly);
     return result;
   }
+  if (name === "nnc" && first) result.compileMs = compileTimes("js");
+  if (name === "nnc-wasm" && first) result.compileMs = compileTimes("wasm");
   if (!lenetOnly) await mlpWorkloads(c, name, result, first);
   await runLenet(c, result, first, record);
   return result;

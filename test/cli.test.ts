@@ -119,6 +119,55 @@ describe("nnc compile", () => {
   });
 });
 
+describe("nnc grad and nnc trace on models/lenet.nn", () => {
+  it("--math reads as the derivation, in at most 45 lines", async () => {
+    expect(await main(["grad", "--math", "models/lenet.nn"])).toBe(0);
+    const lines = io.out.trimEnd().split("\n");
+    expect(lines.length).toBeLessThanOrEqual(45);
+    const math = lines.map((l) => l.replace(/\s+#.*$/, ""));
+    // the convolution's two gradients, each its own op
+    expect(math).toContain("d_c2.W = conv2d_weight(c1, d_c2_pre)");
+    expect(math).toContain("d_c1 = conv_transpose2d(d_c2_pre, c2.W)");
+    expect(math).toContain("d_c1.W = conv2d_weight(img, d_c1_pre, padding: 2)");
+    expect(math).toContain("d_c2.b = sum(d_c2_pre, axis: [0, 2, 3])");
+    // max pool's gradient, and where it goes
+    expect(math).toContain("d_c2_relu = max_pool2d_backward(d_c2, c2_relu, kernel: 2)");
+    expect(io.out).toMatch(/# max pool's gradient goes to the maximum of each window \(the first/);
+    // the dense layer reads the pooled images as rows
+    expect(math).toContain("d_h.dense0.W = transpose(flatten(c2)) @ d_h_pre_2");
+  });
+
+  it("--plain writes each convolution as the textbook seven nested loops", async () => {
+    expect(await main(["grad", "--plain", "--kernels", "--forward", "models/lenet.nn"])).toBe(0);
+    const kernels = io.out.split(/\n(?=function )/).filter((k) => /^function \$conv2d/.test(k));
+    // forward (twice), the weight gradient (twice) and the input gradient (once)
+    expect(kernels).toHaveLength(5);
+    for (const k of kernels) {
+      let depth = 0;
+      let deepest = 0;
+      for (const line of k.split("\n")) {
+        if (/^\s*for \(let \w+ = 0; \w+ < [\w.]+; \w+\+\+\) \{$/.test(line)) depth++;
+        else if (/^\s*\}$/.test(line) && depth > 0) depth--;
+        deepest = Math.max(deepest, depth);
+      }
+      expect(deepest, k.split("\n")[0]).toBe(7);
+    }
+  });
+
+  it("trace shows each tensor's shape and its smallest, mean and largest value", async () => {
+    const at = ["--at", "x=0.5,y=0.1", "--bind", "batch=2"];
+    expect(await main(["trace", "models/lenet.nn", ...at])).toBe(0);
+    const row = (name: string) =>
+      io.out.split("\n").find((l) => new RegExp(`^%\\d+ ${name.replace(".", "\\.")} `).test(l))!;
+    const summary = /min -?[\d.e-]+ mean -?[\d.e-]+ max -?[\d.e-]+/;
+    expect(row("c1")).toMatch(/max_pool2d\(%\d+\)\s+\[2, 6, 14, 14\]/);
+    expect(row("c2")).toContain("[2, 16, 5, 5]");
+    for (const name of ["c1", "c2", "c1.W"]) expect(row(name)).toMatch(summary);
+    // the input is 0.5 everywhere
+    expect(row("x")).toContain("min 0.5000 mean 0.5000 max 0.5000");
+  });
+});
+
 describe("nnc grad, graph, stats, check", () => {
   it("grad prints the gradient function with source comments", async () => {
     expect(await main(["grad", "models/neuron.nn"])).toBe(0);

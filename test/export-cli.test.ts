@@ -13,6 +13,7 @@ import { checkOnnxSize } from "../src/export/onnx.ts";
 import { decodeModel } from "../src/export/onnx-proto.ts";
 import { captureStdio } from "./capture.ts";
 import { python, runTorchJobs, tempDir, torchAvailable } from "./export-helpers.ts";
+import { rng } from "./helpers.ts";
 
 const io = captureStdio();
 const dir = tempDir();
@@ -336,4 +337,53 @@ describe.runIf(torchAvailable())("trips out of nnc and back", () => {
     expect(evaluated.test_loss).toBeLessThan(losses[4]!);
     expect(evaluated.examples).toBe(4);
   }, 120_000);
+
+  // the sequence models: int inputs and targets (a CSV column per index), embeddings, layernorm,
+  // attention, batchnorm's running statistics; torch trains the module nnc exports from nnc
+  // init's weights, saves them, and nnc eval's loss (f64) is torch's eval_loss of the same weights
+  it.each([
+    ["makemore", { ctx: [3], next: [] }],
+    ["gpt", { idx: [16], next: [16] }],
+  ] as const)(
+    "models/%s.nn: nnc init -> torch trains 5 steps -> nnc eval --load gives torch's loss",
+    async (model, columns) => {
+      const file = `models/${model}.nn`;
+      const rows = 12;
+      const rand = rng(5);
+      const feed: Record<string, { shape: number[]; data: number[] }> = {};
+      for (const [name, [width]] of Object.entries(columns) as [string, number[]][])
+        feed[name] = {
+          shape: width === undefined ? [rows] : [rows, width],
+          data: Array.from({ length: rows * (width ?? 1) }, () => Math.floor(rand() * 27)),
+        };
+      const widths = Object.values(feed).map((f) => f.shape[1] ?? 1);
+      const header = Object.keys(feed).flatMap((name, i) =>
+        Array.from({ length: widths[i]! }, (_, j) => `${name}${j}`),
+      );
+      const lines = Array.from({ length: rows }, (_, r) =>
+        Object.values(feed)
+          .flatMap((f, i) => f.data.slice(r * widths[i]!, (r + 1) * widths[i]!))
+          .join(","),
+      );
+      const csv = path(`${model}.csv`);
+      writeFileSync(csv, [header.join(","), ...lines, ""].join("\n"));
+      const start = path(`${model}0.safetensors`);
+      const module = path(`${model}.py`);
+      const back = path(`${model}1.safetensors`);
+      expect(await main(["init", file, "--seed", "1", "--save", start])).toBe(0);
+      expect(await main(["export", file, "--format", "torch", "-o", module])).toBe(0);
+      const [r] = runTorchJobs<{ trained: { f64: { losses: number[] } }; eval_loss: number }>(dir, [
+        { module, weights: start, train: Array(5).fill(feed), save: back, eval: feed },
+      ]);
+      const losses = r!.trained.f64.losses;
+      expect(losses[4]!).toBeLessThan(losses[0]!);
+      io.out = "";
+      const evalArgs = ["eval", file, "--load", back, "--data", csv, "--dtype", "f64", "--json"];
+      expect(await main(evalArgs)).toBe(0);
+      const evaluated = lastJson(io.out);
+      expect(evaluated.examples).toBe(rows);
+      expect(Math.abs(evaluated.test_loss - r!.eval_loss) / r!.eval_loss).toBeLessThan(1e-9);
+    },
+    120_000,
+  );
 });

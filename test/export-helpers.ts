@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import * as ort from "onnxruntime-node";
-import type { Leaf, ModelIR } from "../src/ir/model.ts";
+import { modelIndexBounds, type Leaf, type ModelIR } from "../src/ir/model.ts";
+import { isInt } from "../src/ops/leaves.ts";
 import { encodeSafetensors } from "../src/train/safetensors.ts";
 import { randomSource } from "./random-models.ts";
 import { randomArray, rng } from "./helpers.ts";
@@ -193,12 +194,17 @@ export function withoutDropout(source: string): string {
   return source.replace(/dropout\([^)]*\)/g, "dropout(0)");
 }
 
-export type Feed = Record<string, { shape: number[]; data: Float64Array }>;
+/** A model's data by name; `int` marks indices and classes (Int32Array, int64 in ONNX). */
+export type Feed = Record<string, { shape: number[]; data: Float64Array; int?: boolean }>;
 
-/** Random data for `leaves` with the named dims of size `batch`; targets in [0, 1). */
+/**
+ * Random data for `leaves` with the named dims of size `batch`; targets in [0, 1); an int input
+ * or target holds integers below its bound (the rows or classes it indexes).
+ */
 export function randomFeed(model: ModelIR, batch: number, seed: number): Feed {
   const rand = rng(seed);
   const feed: Feed = {};
+  const bounds = modelIndexBounds(model);
   const leaves: [Leaf, boolean][] = [
     ...model.inputs.map((l): [Leaf, boolean] => [l, false]),
     ...model.targets.map((l): [Leaf, boolean] => [l, true]),
@@ -206,7 +212,15 @@ export function randomFeed(model: ModelIR, batch: number, seed: number): Feed {
   for (const [leaf, target] of leaves) {
     const shape = leaf.shape.map((d) => (typeof d === "number" ? d : batch));
     const n = shape.reduce((a, b) => a * b, 1);
-    feed[leaf.name] = { shape, data: randomArray(n, rand, target ? 0 : -1, 1) };
+    const bound = bounds.get(leaf.name);
+    feed[leaf.name] =
+      isInt(leaf.node) && bound !== undefined
+        ? {
+            shape,
+            data: Float64Array.from({ length: n }, () => Math.floor(rand() * bound)),
+            int: true,
+          }
+        : { shape, data: randomArray(n, rand, target ? 0 : -1, 1) };
   }
   return feed;
 }
@@ -215,19 +229,26 @@ export function randomFeed(model: ModelIR, batch: number, seed: number): Feed {
 export function jsFeed(
   feed: Feed,
   type: "f32" | "f64",
-): Record<string, Float32Array | Float64Array | number> {
-  const out: Record<string, Float32Array | Float64Array | number> = {};
+): Record<string, Float32Array | Float64Array | Int32Array | number> {
+  const out: Record<string, Float32Array | Float64Array | Int32Array | number> = {};
   for (const [k, v] of Object.entries(feed))
     out[k] =
-      v.shape.length === 0 ? v.data[0]! : type === "f32" ? Float32Array.from(v.data) : v.data;
+      v.shape.length === 0
+        ? v.data[0]!
+        : v.int
+          ? Int32Array.from(v.data)
+          : type === "f32"
+            ? Float32Array.from(v.data)
+            : v.data;
   return out;
 }
 
 export function ortFeed(feed: Feed, type: "f32" | "f64" = "f32"): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries(feed))
-    out[k] =
-      type === "f32"
+    out[k] = v.int
+      ? new ort.Tensor("int64", BigInt64Array.from(v.data, BigInt), v.shape)
+      : type === "f32"
         ? new ort.Tensor("float32", Float32Array.from(v.data), v.shape)
         : new ort.Tensor("float64", Float64Array.from(v.data), v.shape);
   return out;

@@ -20,6 +20,8 @@ export interface Row {
   build: (xs: Node[]) => Node;
   /** values rounded to multiples of this */
   grid?: number;
+  /** inputs that hold integers (indices, classes), by position: the bound of their values */
+  ints?: Record<number, number>;
 }
 
 const any: Range = [-2, 2];

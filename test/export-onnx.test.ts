@@ -11,7 +11,8 @@ import type { ModelIR } from "../src/ir/model.ts";
 import { isAdam, optimizerSlots } from "../src/export/optimizer.ts";
 import { compile, type Compiled } from "../src/compile.ts";
 import { exportOnnx } from "../src/export/onnx.ts";
-import { decodeModel, encodeDecoded, valueInfo } from "../src/export/onnx-proto.ts";
+import { DataType, decodeModel, encodeDecoded, valueInfo } from "../src/export/onnx-proto.ts";
+import type { onnx as Onnx } from "onnx-proto";
 import { interpret } from "../src/ir/interpret.ts";
 import { toposort } from "../src/ir/toposort.ts";
 import { seededWeights, type Weights } from "../src/export/weights.ts";
@@ -299,6 +300,60 @@ describe("the exported graph's interface", () => {
     const loss = m.trainStep(jsFeed(feed, "f32"));
     expect(maxError(out["train:loss"]!.data as Float32Array, [loss])).toBeLessThan(1e-5);
     expect(maxError(out["step:loss"]!.data as Float32Array, m.params["loss"]!)).toBeLessThan(1e-5);
+  });
+});
+
+describe("int inputs and targets (indices, classes)", () => {
+  const compiled = compile(readFileSync("models/gpt.nn", "utf8"), { file: "models/gpt.nn" });
+  const weights = seededWeights(compiled, 1);
+  const elemTypes = (vs: Onnx.IValueInfoProto[] | null | undefined) =>
+    Object.fromEntries((vs ?? []).map((v) => [v.name, v.type!.tensorType!.elemType]));
+
+  it("are int64 graph inputs, in inference and in the training step", () => {
+    const inference = decodeModel(exportOnnx(compiled.model, compiled.grads, { weights }));
+    expect(elemTypes(inference.graph!.input)).toEqual({ idx: DataType.INT64 });
+    const step = decodeModel(
+      exportOnnx(compiled.model, compiled.grads, { weights, training: true, dtype: "f64" }),
+    );
+    const types = elemTypes(step.graph!.input);
+    expect([types["idx"], types["next"], types["wte"]]).toEqual([
+      DataType.INT64,
+      DataType.INT64,
+      DataType.DOUBLE,
+    ]);
+  });
+
+  it("an index past the table is ONNX Runtime's error, not a read", async () => {
+    const s = await session(exportOnnx(compiled.model, compiled.grads, { weights }));
+    const idx = new BigInt64Array(16).fill(3n);
+    idx[5] = 27n;
+    await expect(s.run({ idx: new Tensor("int64", idx, [1, 16]) })).rejects.toThrow(
+      /out of data bounds, idx=27/,
+    );
+  });
+});
+
+describe("causal_mask over a dim fixed by --bind", () => {
+  it("is the constant triangle of the bound size, and ONNX Runtime's forward is the module's", async () => {
+    const source = [
+      "model cm {",
+      "  input x: [batch, T, 3]",
+      "  target y: [batch, T, 2]",
+      "  a = softmax(causal_mask(x @ transpose(x, [0, 2, 1])))",
+      "  p = softmax((a @ x) |> dense(2))",
+      "  output p",
+      "  loss = mean(cross_entropy(p, y))",
+      "}",
+    ].join("\n");
+    const bind = { T: 4 };
+    const c = compile(source, { file: "cm.nn", bind });
+    const bytes = exportOnnx(c.model, c.grads, { weights: seededWeights(c, 1), bind });
+    // batch and T both 4 (randomFeed gives every named dim the batch's size)
+    const { x } = randomFeed(c.model, 4, 3);
+    const feed = { x: x! };
+    const out = await (await session(bytes)).run(ortFeed(feed));
+    const ref = c.load().createModel({ seed: 1 }).forward(jsFeed(feed, "f32"));
+    expect(maxError(out["p"]!.data as Float32Array, ref["p"] as Float32Array)).toBeLessThan(1e-6);
   });
 });
 

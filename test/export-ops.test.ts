@@ -23,11 +23,14 @@ import {
   runTorchJobs,
   session,
   tempDir,
+  ortFeed,
   torchAvailable,
   writeWeights,
+  type Feed,
 } from "./export-helpers.ts";
 import { modelOf, randomArray, rng } from "./helpers.ts";
 import { imageRows, rankRows, type Range, type Row } from "./export-image-rows.ts";
+import { sequenceRows } from "./export-sequence-rows.ts";
 
 const any: Range = [-2, 2];
 const positive: Range = [0.2, 2];
@@ -122,6 +125,7 @@ const rows: Row[] = [
   },
   ...rankRows,
   ...imageRows,
+  ...sequenceRows,
 ];
 
 /** `conv2d (stride 2, padding 1)`: a row's name in the tests. */
@@ -133,7 +137,10 @@ const leaves: OpName[] = ["const", "input", "param", "state", "dimsize", "dropou
 interface Case {
   row: Row;
   node: Node;
+  /** the row's float inputs, as params */
   params: Node[];
+  /** its int inputs (indices, classes), as model inputs */
+  ints: Node[];
   values: Map<string, Float64Array>;
   expected: Float64Array;
   /** the op's gradient rule, through sum(out * out), where it has one for every input */
@@ -142,63 +149,68 @@ interface Case {
 
 function prepare(row: Row, i: number): Case {
   const rand = rng(40 + i);
-  const params = row.inputs.map(([shape], k) => ops.param(`p${k}`, shape));
+  const bound = (k: number) => row.ints?.[k];
+  const leaves = row.inputs.map(([shape], k) =>
+    bound(k) === undefined ? ops.param(`p${k}`, shape) : ops.input(`p${k}`, shape, "input", true),
+  );
   const values = new Map(
     row.inputs.map(([shape, [lo, hi]], k) => {
-      const v = randomArray(
-        shape.reduce((a, b) => a * b, 1),
-        rand,
-        lo,
-        hi,
-      );
+      const n = shape.reduce((a, b) => a * b, 1);
+      const b = bound(k);
+      if (b !== undefined)
+        return [`p${k}`, Float64Array.from({ length: n }, () => Math.floor(rand() * b))] as const;
+      const v = randomArray(n, rand, lo, hi);
       const grid = row.op === "eq" ? 1 : row.grid;
       return [`p${k}`, grid ? v.map((x) => Math.round(x / grid) * grid) : v] as const;
     }),
   );
-  const node = row.build(params);
+  const node = row.build(leaves);
+  const params = leaves.filter((l) => !ops.isInt(l));
+  const ints = leaves.filter((l) => ops.isInt(l));
   const expected = interpret([node], { values, dims: {} }).get(node)!.data;
   const def = ops.opDef(row.op);
   const loss = ops.sum(ops.mul(node, node));
   let grads: Map<string, Float64Array> | null = null;
-  if (def.grad && def.grad(node, node).every((g) => g !== null)) {
+  // an int input has no gradient; a float one must have its rule
+  const rules = def.grad?.(node, node);
+  if (rules && node.inputs.every((x, k) => !params.includes(x) || rules[k] !== null)) {
     const map = gradients(loss, params);
     const got = interpret([...map.values()], { values, dims: {} });
-    grads = new Map(params.map((p, k) => [`p${k}`, got.get(map.get(p)!)!.data]));
+    grads = new Map(params.map((p) => [nameOf(p), got.get(map.get(p)!)!.data]));
   }
-  return { row, node, params, values, expected, grads };
+  return { row, node, params, ints, values, expected, grads };
+}
+
+const nameOf = (leaf: Node) => leaf.attrs["name"] as string;
+
+/** The row's int inputs as a feed (the float ones are its weights). */
+function intFeed(c: Case): Feed {
+  return Object.fromEntries(
+    c.ints.map((l) => {
+      const name = nameOf(l);
+      return [name, { shape: l.shape as number[], data: c.values.get(name)!, int: true }];
+    }),
+  );
 }
 
 function modelOfCase(c: Case) {
   return modelOf({
+    inputs: c.ints,
     params: c.params.map((p) => [p, { kind: "zeros" }]),
     outputs: { out: c.node },
     loss: ops.sum(ops.mul(c.node, c.node)),
   });
 }
 
-/** The sequence models' ops, whose ONNX and PyTorch forms come with their export. */
-const exportPending: string[] = [
-  "gather",
-  "scatter_add",
-  "pick",
-  "unpick",
-  "softmax_xent_int",
-  "layernorm",
-  "layernorm_dx",
-  "gelu",
-  "gelu_deriv",
-  "causal_mask",
-];
-
 describe("every op has a row in each exporter's table and in this test", () => {
   it("covers the registry", () => {
     const all = Object.keys(ops.registry) as OpName[];
     const untested = all.filter((op) => !leaves.includes(op) && !rows.some((r) => r.op === op));
-    expect(untested.filter((op) => !exportPending.includes(op))).toEqual([]);
+    expect(untested).toEqual([]);
     for (const op of all) {
       expect(onnxOps[op], op).toBeDefined();
       expect(torchOps[op], op).toBeDefined();
-      if (!leaves.includes(op) && !exportPending.includes(op)) {
+      if (!leaves.includes(op)) {
         expect("unsupported" in onnxOps[op], op).toBe(false);
         expect("unsupported" in torchOps[op], op).toBe(false);
       }
@@ -210,7 +222,7 @@ describe("each op as ONNX, run by ONNX Runtime in f64", () => {
   it.each(rows.map((r, i) => [rowName(r), i] as const))("%s", async (_op, i) => {
     const c = prepare(rows[i]!, i);
     const bytes = exportOnnx(modelOfCase(c), [], { weights: c.values, dtype: "f64" });
-    const out = await (await session(bytes)).run({});
+    const out = await (await session(bytes)).run(ortFeed(intFeed(c), "f64"));
     expect(relativeError(out["out"]!.data as Float64Array, c.expected)).toBeLessThan(1e-12);
   });
 });
@@ -242,7 +254,10 @@ describe.runIf(torchAvailable())(
         writeFileSync(module, exportTorch(model));
         const weights = join(dir, `op${i}.safetensors`);
         writeWeights(weights, model, Object.fromEntries(c.values), "f64");
-        return { module, weights, forward: {}, loss: {} };
+        const feed = Object.fromEntries(
+          Object.entries(intFeed(c)).map(([k, v]) => [k, { shape: v.shape, data: [...v.data] }]),
+        );
+        return { module, weights, forward: feed, loss: feed };
       });
       results = runTorchJobs(dir, jobs);
     }, 120_000);

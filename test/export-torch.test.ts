@@ -4,7 +4,8 @@
 // module equal ten trainStep calls (f32 within 1e-5, f64 within 1e-9), each at the rate the
 // model's schedule gives the step, and lr_at is the module's learningRate at every step. Besides
 // models/, small models show every optimizer with weight decay and every kind of schedule.
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compile.ts";
@@ -19,6 +20,7 @@ import {
   JITTER,
   randomFeed,
   randomModels,
+  python,
   relativeError,
   repoModels,
   runTorchJobs,
@@ -195,6 +197,35 @@ describe.runIf(hasTorch)("PyTorch export, run by torch", () => {
         );
     },
   );
+});
+
+describe.runIf(hasTorch)("the module's int inputs (makemore.nn's context)", () => {
+  it("takes integer tensors and whole floats as torch.long, and refuses a fraction by name", () => {
+    const dir = tempDir();
+    const module = join(dir, "makemore.py");
+    const compiled = compile(readFileSync("models/makemore.nn", "utf8"), {
+      file: "models/makemore.nn",
+    });
+    writeFileSync(module, exportTorch(compiled.model));
+    const script = [
+      "import importlib.util, sys, torch",
+      `spec = importlib.util.spec_from_file_location("makemore", sys.argv[1])`,
+      "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)",
+      "model = m.Model().double().eval()",
+      "ints = model(ctx=torch.tensor([[0, 0, 5], [1, 2, 26]]))['p']",
+      "floats = model(ctx=[[0.0, 0.0, 5.0], [1.0, 2.0, 26.0]])['p']",
+      "print(torch.equal(ints, floats), tuple(ints.shape))",
+      "try:",
+      "    model(ctx=[[0.0, 0.5, 5.0], [1.0, 2.0, 26.0]])",
+      "except ValueError as e:",
+      "    print(e)",
+    ].join("\n");
+    const out = execFileSync(python, ["-c", script, module], { encoding: "utf8" });
+    expect(out.trim().split("\n")).toEqual([
+      "True (2, 27)",
+      "input 'ctx' holds indices: whole numbers, got a fraction",
+    ]);
+  });
 });
 
 /** learningRate(3) with no run: the rate, or the error of a schedule that needs the run. */

@@ -1054,3 +1054,38 @@ describe.each(composites)("$fn ($scenario)", (row) => {
     });
   });
 });
+
+// A maximum that a window holds more than once is not differentiable; nnc sends the whole
+// gradient to the first of them in row-major order (the top row first, then left to right), as
+// PyTorch's CPU kernel does (test/torch-cnn.test.ts compares the two on networks full of ties).
+describe("max_pool2d's ties", () => {
+  const source = [
+    "model t {",
+    "  input x: [1, 1, 2, 6]",
+    "  input r: [1, 1, 1, 3]",
+    "  y = max_pool2d(x, 2)",
+    "  output y",
+    "  loss = sum(y * r)",
+    "}",
+  ].join("\n");
+  // windows [1 3; 3 2], [5 5; 5 5] and [0 -1; 4 4]: their maxima 3 (twice), 5 (four times), 4
+  const x = [1, 3, 5, 5, 0, -1, 3, 2, 5, 5, 4, 4];
+  const r = [10, 20, 30];
+  // the first maximum of each window: (0, 1), (0, 2) and (1, 4)
+  const expected = [0, 10, 20, 0, 0, 0, 0, 0, 0, 0, 30, 0];
+  it.each([
+    ["js", "f64", true],
+    ["js", "f64", false],
+    ["js", "f32", true],
+    ["wasm", "f32", true],
+    ["wasm", "f32", false],
+  ] as const)("go to the first maximum of a window: %s %s (fused: %s)", (target, dtype, fuse) => {
+    const c = compile(source, { file: "t.nn", target, dtype, fuse, wrt: ["x"] });
+    expect(c.target, c.targetNote).toBe(target);
+    const cast = (v: number[]) => (dtype === "f32" ? Float32Array.from(v) : Float64Array.from(v));
+    const m = c.load().createModel();
+    const { loss, grads } = m.grad({ x: cast(x), r: cast(r) });
+    expect(loss).toBe(3 * 10 + 5 * 20 + 4 * 30);
+    expect(Array.from(grads["x"] as ArrayLike<number>)).toEqual(expected);
+  });
+});

@@ -13,69 +13,12 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../src/compile.ts";
 import { seededWeights } from "../src/export/weights.ts";
-import { CLASSES, randomNet, source, type Layer, type Net } from "./cnn-spec.ts";
+import { CLASSES, fixedNets, randomNet, source, type Net } from "./cnn-spec.ts";
 import { python, relativeError, tempDir, torchAvailable } from "./export-helpers.ts";
 import { randomArray, rng } from "./helpers.ts";
 
-const conv = (name: string, out: number, more: Partial<Layer & { kind: "conv" }>): Layer => ({
-  name,
-  kind: "conv",
-  out,
-  kernel: [3, 3],
-  stride: [1, 1],
-  padding: [0, 0, 0, 0],
-  dilation: [1, 1],
-  groups: 1,
-  bias: true,
-  ...more,
-});
-
-type Pads = [number, number, number, number] | "same";
-const pool = (name: string, op: "max" | "avg", kernel: number[], stride: number[], padding: Pads) =>
-  ({ name, kind: "pool", op, kernel, stride, padding }) as Layer;
-
-const fixed: Net[] = [
-  {
-    label: "strides, asymmetric padding, dilation, groups; depthwise; batchnorm; avg pool",
-    input: [2, 9, 8],
-    layers: [
-      conv("l1", 4, { stride: [2, 1], padding: [1, 0, 2, 1], dilation: [1, 2], groups: 2 }),
-      { name: "l2", kind: "act", fn: "relu" },
-      conv("l3", 8, { padding: "same", dilation: [2, 1], groups: 4, bias: false }),
-      { name: "l4", kind: "batchnorm" },
-      pool("l5", "avg", [3, 3], [2, 1], [1, 1, 1, 1]),
-    ],
-    head: { kind: "flatten" },
-    grid: false,
-  },
-  {
-    label: '"same" at stride 2 (even kernel), max pool "same", transpose, dense at rank 4 and 3',
-    input: [3, 7, 8],
-    layers: [
-      conv("l1", 4, { kernel: [2, 4], stride: [2, 2], padding: "same" }),
-      { name: "l2", kind: "act", fn: "tanh" },
-      pool("l3", "max", [2, 2], [1, 2], "same"),
-      { name: "l4", kind: "transpose", perm: [0, 3, 1, 2] },
-      { name: "l5", kind: "dense", out: 3 },
-    ],
-    head: { kind: "rows", out: 2 },
-    grid: false,
-  },
-  {
-    label: "ties in overlapping max pools, global_avg_pool",
-    input: [2, 8, 8],
-    layers: [
-      conv("l1", 3, { kernel: [2, 2], bias: false }),
-      pool("l2", "max", [3, 3], [1, 1], [1, 1, 1, 1]),
-      pool("l3", "max", [2, 3], [2, 2], [0, 1, 0, 1]),
-    ],
-    head: { kind: "gap" },
-    grid: true,
-  },
-];
-
 const nets = [
-  ...fixed,
+  ...fixedNets,
   ...Array.from({ length: 12 }, (_, i) => randomNet(100 + i, false)),
   ...Array.from({ length: 3 }, (_, i) => randomNet(200 + i, true)),
 ];

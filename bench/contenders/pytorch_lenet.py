@@ -149,4 +149,5 @@ def main():
     print("RESULT " + json.dumps(result))
 
 
-main()
+if __name__ == "__main__":
+    main()

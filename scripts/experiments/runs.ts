@@ -39,8 +39,10 @@ export function execute(r: Run): History {
 /** Runs `r` as `nnc train` would; returns its history and the trainer, with the trained model. */
 export function train(r: Run): { history: History; trainer: Trainer } {
   const started = performance.now();
+  // the target `nnc train` picks by default: wasm where the model gains from it, else JS
   const compiled = compile(readFileSync(r.file, "utf8"), {
     file: r.file,
+    target: "auto",
     ...(r.model ? { model: r.model } : {}),
   });
   const { train: examples, test } = loadData(r.data, compiled.model, {

@@ -6,6 +6,7 @@
 // runtimes fold into the Conv or Gemm before it). A pattern folds only where its inner nodes are
 // used nowhere else; the nodes only they need are then not written at all.
 import { sameShape, type Node } from "../ir/node.ts";
+import { reachable } from "../ir/toposort.ts";
 import type { OnnxGraph } from "./onnx-graph.ts";
 
 export interface Fold {
@@ -34,15 +35,7 @@ export function findFolds(order: Node[], roots: Node[]): Map<Node, Fold> {
 
 /** The nodes that lowering `roots` writes: each fold reads its inputs, not its inner nodes. */
 export function needed(roots: Node[], folds: Map<Node, Fold>): Set<Node> {
-  const seen = new Set<Node>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    stack.push(...(folds.get(n)?.inputs ?? n.inputs));
-  }
-  return seen;
+  return reachable(roots, (n) => folds.get(n)?.inputs ?? n.inputs);
 }
 
 /** `x @ W + b` of matrices, the product used only here; Gemm's C broadcasts to the product. */

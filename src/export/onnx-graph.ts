@@ -56,10 +56,13 @@ export class OnnxGraph {
     this.taken.add(name);
   }
 
-  /** Declares a graph input `name` of shape `dims`; its named dims can be read from it. */
-  input(name: string, dims: Shape): string {
+  /**
+   * Declares a graph input `name` of shape `dims` (int64 where `int`: indices, classes); its named
+   * dims can be read from it.
+   */
+  input(name: string, dims: Shape, int = false): string {
     this.claim(name);
-    this.inputs.push(valueInfo(name, dims, this.type));
+    this.inputs.push(valueInfo(name, dims, int ? "i64" : this.type));
     dims.forEach((d, axis) => {
       if (typeof d === "string" && !this.dimSources.has(d))
         this.dimSources.set(d, { value: name, axis });
@@ -136,6 +139,13 @@ export class OnnxGraph {
 
   bool(value: boolean): string {
     return this.constant(`b:${value}`, () => boolTensor(this.fresh("bool"), value));
+  }
+
+  /** A bool constant of shape `dims` (a mask). */
+  bools(dims: readonly number[], values: readonly boolean[]): string {
+    return this.constant(`B:${dims.join(",")}:${values.map((v) => +v).join("")}`, () =>
+      boolTensor(this.fresh("mask"), values, dims),
+    );
   }
 
   /** The shape as a 1-D int64 tensor: literal sizes, and named ones read from the inputs. */

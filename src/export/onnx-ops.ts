@@ -9,6 +9,7 @@ import { num } from "../ops/op.ts";
 import type { OnnxGraph } from "./onnx-graph.ts";
 import { elemTypeOf, floatTensor } from "./onnx-proto.ts";
 import { imageOps } from "./onnx-images.ts";
+import { sequenceOps } from "./onnx-sequence.ts";
 
 export type OnnxLowering = (g: OnnxGraph, node: Node, args: string[], hint: string) => string;
 
@@ -94,8 +95,6 @@ function matmul(g: OnnxGraph, n: Node, [a, b]: string[], hint: string): string {
   const lead = [...Array(ra - 2).keys()];
   return g.op("ReduceSum", [product, g.ints(lead)], { keepdims: { int: 0 } }, hint);
 }
-
-const notYet: Unsupported = { unsupported: "this op has no export form yet" };
 
 export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
   const: leaf,
@@ -207,16 +206,7 @@ export const onnxOps: Record<OpName, OnnxLowering | Unsupported> = {
     return g.op("Mul", [scale, inner], {}, hint);
   },
   ...imageOps,
-  gather: notYet,
-  scatter_add: notYet,
-  pick: notYet,
-  unpick: notYet,
-  softmax_xent_int: notYet,
-  layernorm: notYet,
-  layernorm_dx: notYet,
-  gelu: notYet,
-  gelu_deriv: notYet,
-  causal_mask: notYet,
+  ...sequenceOps,
 };
 
 function axisOf(n: Node): number {

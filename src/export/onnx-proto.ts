@@ -45,16 +45,24 @@ export function int64Tensor(name: string, dims: readonly number[], values: numbe
   return { name, dims: [...dims], dataType: DataType.INT64, int64Data: values };
 }
 
-export function boolTensor(name: string, value: boolean): TensorProto {
-  return { name, dims: [], dataType: DataType.BOOL, int32Data: [value ? 1 : 0] };
+export function boolTensor(
+  name: string,
+  value: boolean | readonly boolean[],
+  dims: readonly number[] = [],
+): TensorProto {
+  const values = typeof value === "boolean" ? [value] : value;
+  return { name, dims: [...dims], dataType: DataType.BOOL, int32Data: values.map((v) => +v) };
 }
 
-export function valueInfo(name: string, dims: Dims, type: ElemType): ValueInfoProto {
+/** A graph input's or output's type: the graph's float type, or int64 (indices, classes). */
+export type ValueType = ElemType | "i64";
+
+export function valueInfo(name: string, dims: Dims, type: ValueType): ValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: elemTypeOf(type),
+        elemType: type === "i64" ? DataType.INT64 : elemTypeOf(type),
         shape: {
           dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })),
         },

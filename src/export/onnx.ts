@@ -8,6 +8,7 @@ import type { GradTarget } from "../codegen/index.ts";
 import { Diagnostics, NnError } from "../diagnostics.ts";
 import type { Leaf, ModelIR } from "../ir/model.ts";
 import { nameOf, originOf, shapeToString, type Node, type Shape } from "../ir/node.ts";
+import { isInt } from "../ops/leaves.ts";
 import { findFolds, needed } from "./onnx-fold.ts";
 import { toposort } from "../ir/toposort.ts";
 import { OnnxGraph } from "./onnx-graph.ts";
@@ -81,7 +82,7 @@ function inferenceGraph(g: OnnxGraph, model: ModelIR, weights: Weights | undefin
   if (outputs.length === 0)
     throw exportError(model, "NN8002", `the model \`${model.name}\` has no \`output\` to export`);
   const values = new Map<Node, string>();
-  for (const leaf of model.inputs) values.set(leaf.node, g.input(leaf.name, bound(g, leaf.shape)));
+  for (const leaf of model.inputs) values.set(leaf.node, dataInput(g, leaf));
   leafInitializers(g, [...model.params, ...model.state], weights, values);
   lowerAll(
     g,
@@ -103,8 +104,7 @@ function trainingGraph(g: OnnxGraph, model: ModelIR, targets: readonly GradTarge
     );
   const grads = new Map(targets.filter((t) => t.kind === "param").map((t) => [t.name, t.node]));
   const values = new Map<Node, string>();
-  for (const leaf of [...model.inputs, ...model.targets])
-    values.set(leaf.node, g.input(leaf.name, bound(g, leaf.shape)));
+  for (const leaf of [...model.inputs, ...model.targets]) values.set(leaf.node, dataInput(g, leaf));
   // params and state are inputs: the step is a function of them (weights are the caller's)
   for (const leaf of [...model.params, ...model.state])
     values.set(leaf.node, g.input(leaf.name, leaf.shape));
@@ -188,6 +188,11 @@ function lowerAll(g: OnnxGraph, model: ModelIR, roots: Node[], values: Map<Node,
 
 function hintOf(node: Node): string {
   return nameOf(node) ?? node.op;
+}
+
+/** An input or target as a graph input: int64 where the `.nn` declares it `int`. */
+function dataInput(g: OnnxGraph, leaf: Leaf): string {
+  return g.input(leaf.name, bound(g, leaf.shape), isInt(leaf.node));
 }
 
 /** A shape with the dims fixed by `--bind` written as numbers. */

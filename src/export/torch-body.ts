@@ -3,10 +3,11 @@
 import { Diagnostics } from "../diagnostics.ts";
 import type { ModelIR } from "../ir/model.ts";
 import { nameOf, originOf, type Dim, type Node } from "../ir/node.ts";
-import { toposort } from "../ir/toposort.ts";
+import { reachable, toposort } from "../ir/toposort.ts";
 import { pyFloat, pyLocal } from "./python.ts";
 import { pyComment, pyString, sourceLine } from "../codegen/text.ts";
 import { numberOperands, torchOps } from "./torch-ops.ts";
+import { torchReads } from "./torch-sequence.ts";
 
 export interface Body {
   lines: string[];
@@ -61,8 +62,10 @@ export function body(
   const diags = new Diagnostics(model.source);
   let line = -1;
   const isNumber = (n: Node) => n.op === "const" || n.op === "dimsize";
+  // F.layer_norm computes its statistics itself: their nodes are not written
+  const used = reachable(roots, (n) => (exprs.has(n) ? [] : torchReads(n)));
   for (const node of toposort(roots)) {
-    if (exprs.has(node)) continue;
+    if (exprs.has(node) || !used.has(node)) continue;
     const leaf = leafExpr(node);
     if (leaf !== null && node.op !== "dropout_mask") {
       exprs.set(node, leaf);

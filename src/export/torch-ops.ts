@@ -10,6 +10,7 @@ import { num } from "../ops/op.ts";
 import type { Unsupported } from "./onnx-ops.ts";
 import { pyFloat, pyInts } from "./python.ts";
 import { torchImageOps } from "./torch-images.ts";
+import { torchSequenceOps } from "./torch-sequence.ts";
 
 /** `shape(n)` is the Python tuple of a node's shape, with named dims read from `dims`. */
 export type TorchLowering = (a: string[], n: Node, shape: (n: Node) => string) => string;
@@ -32,8 +33,6 @@ const reduce =
     `${name}(${x}, dim=${pyInts(n.attrs["axes"] as number[])}, keepdim=${n.attrs["keep"] === true ? "True" : "False"})`;
 
 const axis = (n: Node) => String(n.attrs["axis"] as number);
-
-const notYet: Unsupported = { unsupported: "this op has no export form yet" };
 
 export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
   const: leaf,
@@ -106,16 +105,7 @@ export const torchOps: Record<OpName, TorchLowering | Unsupported> = {
     return `${gamma} * ${invstd} / ${count} * (${count} * ${dy} - ${sum(dy!)} - ${xhat} * ${sum(`${dy} * ${xhat}`)})`;
   },
   ...torchImageOps,
-  gather: notYet,
-  scatter_add: notYet,
-  pick: notYet,
-  unpick: notYet,
-  softmax_xent_int: notYet,
-  layernorm: notYet,
-  layernorm_dx: notYet,
-  gelu: notYet,
-  gelu_deriv: notYet,
-  causal_mask: notYet,
+  ...torchSequenceOps,
 };
 
 /** Ops whose Python operands may be plain numbers (the others need tensors). */

@@ -114,11 +114,18 @@ def save_weights(self, path):
     tensors = {**self.nn_params(), **self.nn_state()}
     write_safetensors(path, tensors, {"format": "nnc", "model": self.NAME})
 
-def _take(self, feed, name, shape, dims):
-    """The input \`name\` as a tensor of the model's dtype; its named dims are bound in \`dims\`."""
+def _take(self, feed, name, shape, dims, index=False):
+    """The input \`name\` as a tensor of the model's dtype (torch.long for an \`int\` input, whose
+    values must be whole numbers); its named dims are bound in \`dims\`."""
     if name not in feed:
         raise ValueError(f"missing input {name!r} of shape {list(shape)}")
-    value = torch.as_tensor(feed[name], dtype=self._anchor.dtype, device=self._anchor.device)
+    if index:
+        value = torch.as_tensor(feed[name], device=self._anchor.device)
+        if value.is_floating_point() and not torch.equal(value, torch.round(value)):
+            raise ValueError(f"input {name!r} holds indices: whole numbers, got a fraction")
+        value = value.to(torch.long)
+    else:
+        value = torch.as_tensor(feed[name], dtype=self._anchor.dtype, device=self._anchor.device)
     if value.dim() != len(shape):
         raise ValueError(f"input {name!r} should have shape {list(shape)}, got {list(value.shape)}")
     for d, size in zip(shape, value.shape):

@@ -11,6 +11,7 @@ import { indent, pyFloat } from "./python.ts";
 import { pyComment, pyString, pythonFile } from "../codegen/text.ts";
 import { exportError } from "./weights.ts";
 import type { Node } from "../ir/node.ts";
+import { isInt } from "../ops/leaves.ts";
 
 /** The Python module (export before compiling anything else: comments read the nodes' origins). */
 export function exportTorch(model: ModelIR): string {
@@ -129,7 +130,10 @@ function takeInputs(
   const lines = ["dims = {}"];
   leaves.forEach((l, i) => {
     const local = `${l.name.replace(/[^A-Za-z0-9_]/g, "_")}_${i}`;
-    lines.push(`${local} = self._take(${feed}, ${pyString(l.name)}, ${pyDeclared(l.shape)}, dims)`);
+    const int = isInt(l.node) ? ", index=True" : "";
+    lines.push(
+      `${local} = self._take(${feed}, ${pyString(l.name)}, ${pyDeclared(l.shape)}, dims${int})`,
+    );
     known.set(l.node, local);
   });
   if (model.params.length > 0) lines.push("params = self.nn_params()");

@@ -54,3 +54,16 @@ export function toposort(roots: readonly Node[]): Node[] {
   }
   return order;
 }
+
+/** The nodes reachable from `roots` through `reads` (the inputs a node's code reads). */
+export function reachable(roots: readonly Node[], reads: (n: Node) => readonly Node[]): Set<Node> {
+  const seen = new Set<Node>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    stack.push(...reads(n));
+  }
+  return seen;
+}

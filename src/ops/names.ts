@@ -55,6 +55,10 @@ export type OpName =
   | "max_pool2d_dx"
   | "avg_pool2d"
   | "avg_pool2d_dx"
+  | SequenceOpName;
+
+/** The sequence models' ops (embeddings, classes as integers, layernorm, gelu, the causal mask). */
+export type SequenceOpName =
   | "gather"
   | "scatter_add"
   | "pick"

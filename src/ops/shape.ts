@@ -43,10 +43,20 @@ function countKey(shape: Shape): string {
   return [fixed, ...named].join("*");
 }
 
+/** Whether reshaping `from` to `to` is `flatten`: images (or any rank >= 3) to rows, per example. */
+export function isFlatten(from: Shape, to: Shape): boolean {
+  return from.length >= 3 && to.length === 2 && from[0] === to[0];
+}
+
 export const reshapeOp = defineOp({
   name: "reshape",
   kind: "special",
-  notation: same,
+  // a reshape reads as its operand (a bias made [C, 1, 1] to add to images is the bias), but
+  // images made rows read `flatten(c2)`: `c2 @ W` of an image batch would not say what is computed
+  notation: (args, attrs, node) =>
+    node && isFlatten(node.inputs[0]!.shape, node.shape)
+      ? { text: `flatten(${args[0]!.text})`, prec: PREC.primary }
+      : same(args, attrs, node),
   arity: 1,
   shape: ([x], attrs) => {
     const target = attrs["shape"] as Dim[];

@@ -131,16 +131,17 @@ function tapConv(spec: ConvSpec, N: string): string[] {
         taps((x, y) => `dx[${x}] += wv * dy[${y}]`),
       ),
     ];
-  const fill = spec.epilogue?.bias ? "bias[o]" : "0";
+  const plane = [`(n * ${g.O} + o) * ${OHW}`, `(n * ${g.O} + o + 1) * ${OHW}`] as const;
+  // (the bias written by a loop: passed to `fill`, a float would be boxed on every call)
+  const init = spec.epilogue?.bias
+    ? ["const bo = bias[o];", `for (let k = ${plane[0]}; k < ${plane[1]}; k++) out[k] = bo;`]
+    : [`out.fill(0, ${plane[0]}, ${plane[1]});`];
   return loops(
     [
       ["n", N],
       ["o", g.O],
     ],
-    [
-      `out.fill(${fill}, (n * ${g.O} + o) * ${OHW}, (n * ${g.O} + o + 1) * ${OHW});`,
-      ...taps((x, y) => `out[${y}] += wv * x[${x}]`),
-    ],
+    [...init, ...taps((x, y) => `out[${y}] += wv * x[${x}]`)],
   );
 }
 
