@@ -387,3 +387,58 @@ describe("training in the worker's sessions", () => {
     ).toThrow(/one input \[batch, 784\]/);
   });
 });
+
+describe("the Train tab's numbers", () => {
+  it("write step counts and losses short enough for a phone's axis", async () => {
+    const { compact, lossTick } = await import("../playground/src/charts.ts");
+    expect([0, 900, 1500, 20_000, 1_234_567].map(compact)).toEqual([
+      "0",
+      "900",
+      "1.5k",
+      "20k",
+      "1.23M",
+    ]);
+    expect([0, 0.6931, 0.001, 0.00001, 12, 50_000].map(lossTick)).toEqual([
+      "0",
+      "0.69",
+      "0.001",
+      "1e-5",
+      "12",
+      "5e+4",
+    ]);
+  });
+
+  it("keep a large model's reports to the budget: fewer cells, the first points", async () => {
+    const { reportBudget, reportScale, paramSize } =
+      await import("../playground/src/toy-session.ts");
+    const big = compile(
+      read("models/xor.nn").replace("dense(4) |> sigmoid", "dense(4096) |> relu |> dense(4096)"),
+      { file: "big.nn" },
+    );
+    // h.W 2x4096, h.b, the 4096x4096 dense and its bias, p.W 4096x1, p.b
+    const size = 2 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 + 1;
+    expect(paramSize(big)).toBe(size);
+    expect(reportScale(size, 40, 200)).toEqual({ cells: 8, evaluated: 16 });
+    // a small model: every cell and point
+    const spiral = compile(read("models/spiral.nn"), { file: "models/spiral.nn" });
+    expect(reportScale(paramSize(spiral), 40, 300)).toEqual({ cells: 40, evaluated: 300 });
+    // in between: as many as the budget holds
+    const mid = reportScale(100_000, 40, 300);
+    expect(mid.cells).toBe(Math.floor(Math.sqrt(reportBudget / 100_000)));
+    expect(mid.evaluated).toBe(100);
+  });
+
+  it("say `scalar` for a scalar's shape where a model does not fit a tab", async () => {
+    const setup = (source: string) =>
+      new ToySession({
+        source,
+        file: "models/neuron.nn",
+        target: "js",
+        data: { kind: "xor", n: 20, noise: 0.1, seed: 1 },
+        batch: 4,
+        seed: 1,
+        cells: 4,
+      });
+    expect(() => setup(read("models/neuron.nn"))).toThrow("has x0: scalar, x1: scalar");
+  });
+});

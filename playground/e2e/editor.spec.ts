@@ -44,17 +44,36 @@ test("a typo shows its diagnostic at its line, underlined, with the message on h
   await expect(page.locator(".cm-lintRange-error")).toHaveCount(0);
 });
 
-test("Ctrl+Enter compiles the editor's text into the views", async ({ page }) => {
+test("the views follow the source as it is typed, after a pause; Ctrl+Enter at once", async ({
+  page,
+}) => {
   await open(page, "models/xor.nn", "graph");
   const hW = page.locator('svg.graph g.node[data-op="param"]', { hasText: "h.W" });
   await expect(hW.locator("title")).toContainText("shape [2, 4]");
-  await replaceSource(page, xor.replace("x |> dense(4)", "x |> dense(8)"));
-  // typing alone checks the source but does not redraw the views
-  await page.waitForTimeout(600);
-  await expect(hW.locator("title")).toContainText("shape [2, 4]");
-  await page.locator(".cm-content").press("ControlOrMeta+Enter");
-  await expect(hW.locator("title")).toContainText("shape [2, 8]");
+  // typed, key by key: the graph is redrawn once typing pauses, without Compile
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("ControlOrMeta+Home");
+  const line4 = page.locator(".cm-content .cm-line").nth(3);
+  await line4.click();
+  await page.keyboard.press("End");
+  await page.keyboard.type("\n  q = x |> dense(3)");
   await expect(page.locator("#status")).toContainText("compiled xor");
+  await expect(hW.locator("title")).toContainText("shape [2, 4]");
+  await replaceSource(page, xor.replace("x |> dense(4)", "x |> dense(8)"));
+  await expect(hW.locator("title")).toContainText("shape [2, 8]");
+  // every tab follows: the Train tab sets up the typed model
+  await page.getByRole("tab", { name: "Train" }).click();
+  await expect(page.locator("#panel-train .controls .hint")).toContainText("in a Web Worker");
+  await replaceSource(page, xor.replace("lr: 0.5", "lr: 0.25"));
+  await expect(page.getByLabel("learning rate")).toHaveValue("0.25");
+  // a source with an error: the views say so (none shows the model before), and Ctrl+Enter
+  await replaceSource(page, xor.replace("dense(4)", "dense(4"));
+  await expect(page.locator("#panel-train")).toContainText("The source has errors");
+  await replaceSource(page, xor.replace("x |> dense(4)", "x |> dense(5)"));
+  await page.locator(".cm-content").press("ControlOrMeta+Enter");
+  await expect(page.locator("#status")).toContainText("compiled xor");
+  await page.getByRole("tab", { name: "Graph" }).click();
+  await expect(hW.locator("title")).toContainText("shape [2, 5]");
 });
 
 test("the URL holds the source, so that a link opens the same page", async ({ page, context }) => {

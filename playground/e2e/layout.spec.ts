@@ -1,5 +1,6 @@
 // The page at a phone's width: one column, nothing wider than the screen, every tab reachable.
 import { expect, open, test } from "./fixtures.ts";
+import { expectTicksApart } from "./ticks.ts";
 
 test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
 
@@ -32,15 +33,41 @@ test("the page is readable at a phone's width", async ({ page }) => {
     .first()
     .evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
   expect(fontSize).toBeGreaterThanOrEqual(11);
-  // every tab fits or scrolls within its bar, and each opens
+  // every tab within the screen's width, without scrolling anything sideways, and each opens
   for (const name of ["Graph", "Gradient code", "Train", "MNIST", "Circuit"]) {
     const tab = page.getByRole("tab", { name });
-    await tab.scrollIntoViewIfNeeded();
+    const box = (await tab.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(width);
     await tab.tap();
     await expect(tab).toHaveAttribute("aria-selected", "true");
   }
+  const bar = page.getByRole("tablist");
+  expect(await bar.evaluate((e) => e.scrollWidth <= e.clientWidth)).toBe(true);
   await page.locator("#panel-circuit").scrollIntoViewIfNeeded();
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
     width,
   );
+});
+
+test("the Train tab at a phone's width: the loss chart fits, its tick labels apart", async ({
+  page,
+}) => {
+  await open(page, "models/spiral.nn", "train");
+  await expect(page.locator("#panel-train .controls .hint")).toContainText("in a Web Worker");
+  await page.getByLabel("speed").selectOption("max");
+  await page.getByRole("button", { name: "start" }).tap();
+  await expect
+    .poll(async () =>
+      Number(/step (\d+)/.exec((await page.locator(".stats").textContent()) ?? "")?.[1]),
+    )
+    .toBeGreaterThan(20_000);
+  await page.getByRole("button", { name: "pause" }).tap();
+  const chart = page.locator(".loss-chart");
+  await chart.scrollIntoViewIfNeeded();
+  const box = (await chart.boundingBox())!;
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(390);
+  await expectTicksApart(page);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });

@@ -20,6 +20,12 @@ test("MNIST trains one epoch in the page to at least 85%, then reads a drawn dig
   test.setTimeout(180_000);
   await open(page, "models/mnist.nn", "mnist");
   await expect(page.getByLabel("epochs")).toHaveValue("1");
+  // a digit drawn before training: the pad says to train first
+  const note = page.locator(".digit-note");
+  await expect(note).toHaveText(/^Train a model first/);
+  await drawOne(page);
+  await expect(note).toHaveText(/^Train a model first/);
+  await expect(page.locator(".probs .prob")).toHaveCount(0);
   await page.getByRole("button", { name: "Train" }).click();
   const accuracy = page.locator("#panel-mnist .accuracy");
   await expect(accuracy).toContainText("test accuracy", { timeout: 150_000 });

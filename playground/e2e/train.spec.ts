@@ -1,6 +1,7 @@
 // The Train tab: models trained on toy data of the plane in a Web Worker, the page responsive
 // while they train, the wasm target where the browser runs it.
 import { expect, open, test } from "./fixtures.ts";
+import { expectTicksApart, ticks } from "./ticks.ts";
 import type { Page } from "@playwright/test";
 
 /** The percentage a stat shows (`train accuracy 97.3%`), or NaN before the first report. */
@@ -58,6 +59,7 @@ test("a 2-layer relu net on spirals reaches 95% training accuracy, on the wasm t
   const target = await ready(page);
   expect(target).toContain("spiral: sgd, 3 classes, the wasm target");
   await expect(page.getByLabel("data set")).toHaveValue("spirals");
+  await page.getByLabel("speed").selectOption("max");
   await page.getByRole("button", { name: "start" }).click();
   await expect
     .poll(() => percent(page, "train-accuracy"), { timeout: 60_000, intervals: [250] })
@@ -135,9 +137,88 @@ test("without cross-origin isolation (a host that sends no headers) the wasm tar
   expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
   await expect(page.locator("#status")).not.toContainText("isolated");
   expect(await ready(page)).toContain("the wasm target");
+  await page.getByLabel("speed").selectOption("max");
   await page.getByRole("button", { name: "start" }).click();
   await expect
     .poll(() => percent(page, "train-accuracy"), { timeout: 60_000, intervals: [250] })
     .toBeGreaterThanOrEqual(95);
   await page.getByRole("button", { name: "pause" }).click();
+});
+
+test("training starts slow enough to watch, the speed control runs it faster, the loss on a log axis", async ({
+  page,
+}) => {
+  await open(page, "models/spiral.nn", "train");
+  await ready(page);
+  await expect(page.getByLabel("speed")).toHaveValue("5");
+  await page.getByRole("button", { name: "start" }).click();
+  await expect(page.getByRole("button", { name: "pause" })).toBeVisible();
+  await page.waitForTimeout(2_000);
+  // 5 steps a frame at 20 frames a second: at most 100 steps a second
+  const slow = await step(page);
+  expect(slow).toBeGreaterThan(0);
+  expect(slow).toBeLessThanOrEqual(5 * 20 * 3);
+  await page.getByLabel("speed").selectOption("max");
+  await page.waitForTimeout(2_000);
+  expect(await step(page)).toBeGreaterThan(slow + 5 * slow);
+  await page.getByRole("button", { name: "pause" }).click();
+  // the loss axis: a log scale, its ticks decades apart (10, 1, ...), none overlapping
+  await expect(page.getByRole("checkbox", { name: "log scale" })).toBeChecked();
+  await expectTicksApart(page);
+  const y = (await ticks(page)).y.map((t) => Number(t.text));
+  expect(Math.max(...y) / Math.min(...y)).toBeGreaterThanOrEqual(10);
+  // linear on request: equal steps of loss, equal steps of height
+  await page.getByRole("checkbox", { name: "log scale" }).uncheck();
+  await expect.poll(async () => evenly((await ticks(page)).y)).toBe(true);
+  await expectTicksApart(page);
+});
+
+/** Whether the ticks' positions are linear in their values (within a pixel). */
+function evenly(ticks: { text: string; at: number }[]): boolean {
+  const [a, b] = [ticks[0]!, ticks[ticks.length - 1]!];
+  const perUnit = (b.at - a.at) / (Number(b.text) - Number(a.text));
+  return ticks.every(
+    (t) => Math.abs(a.at + perUnit * (Number(t.text) - Number(a.text)) - t.at) < 1,
+  );
+}
+
+test("a 4096x4096 param: the tab says what it is doing and for how long, then trains", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  const big = [
+    "model big {",
+    "  input  x: [batch, 2]",
+    "  target y: [batch, 1]",
+    "  h = x |> dense(4096) |> relu",
+    "  g = h |> dense(4096) |> relu     # g.W: [4096, 4096]",
+    "  p = g |> dense(1) |> sigmoid",
+    "  output p",
+    "  loss = mean(bce(p, y))",
+    "  optimizer = sgd(lr: 0.01)",
+    "}",
+  ].join("\n");
+  await open(page, "models/xor.nn", "train");
+  await ready(page);
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.insertText(big);
+  const panel = page.locator("#panel-train");
+  const hint = panel.locator(".controls .hint");
+  // working: what, for how long, the buttons off
+  await expect(panel).toHaveAttribute("aria-busy", "true");
+  await expect(hint).toContainText(/(compiling|the first report).*… \d+ s/);
+  await expect(page.getByRole("button", { name: "start" })).toBeDisabled();
+  await expect(hint).toContainText("big: sgd", { timeout: 120_000 });
+  await expect(panel).toHaveAttribute("aria-busy", "false");
+  // the regions on a coarser grid and the loss on the first points, to keep reports short
+  await expect(page.locator(".stats")).toContainText("(first 16 points)");
+  const start = page.getByRole("button", { name: "start" });
+  await expect(start).toBeEnabled();
+  await start.click();
+  // the button says what a click does next, at once
+  await expect(page.getByRole("button", { name: "pause" })).toBeVisible({ timeout: 1_000 });
+  await expect.poll(() => step(page), { timeout: 120_000 }).toBeGreaterThan(0);
+  await page.getByRole("button", { name: "pause" }).click();
+  await expect(page.getByRole("button", { name: "start" })).toBeVisible({ timeout: 1_000 });
 });

@@ -27,15 +27,18 @@ export interface View {
   hoverLine?(line: number | null): void;
 }
 
-/** The diagnostics of compiling `source`; an error that is no NnError becomes one at line 1. */
-export function diagnosticsOf(source: string, options: CompileOptions): Diagnostic[] {
+/** `source` compiled, or its diagnostics; an error that is no NnError becomes one at line 1. */
+export function attempt(
+  source: string,
+  options: CompileOptions,
+): { compiled: Compiled; diagnostics: [] } | { compiled: null; diagnostics: Diagnostic[] } {
   try {
-    compile(source, options);
-    return [];
+    return { compiled: compile(source, options), diagnostics: [] };
   } catch (e) {
-    if (e instanceof NnError) return e.diagnostics;
+    if (e instanceof NnError) return { compiled: null, diagnostics: e.diagnostics };
     const message = e instanceof Error ? e.message : String(e);
-    return [{ file: options.file ?? "", line: 1, col: 1, code: "NN9000", message }];
+    const at = { file: options.file ?? "", line: 1, col: 1 };
+    return { compiled: null, diagnostics: [{ ...at, code: "NN9000", message }] };
   }
 }
 

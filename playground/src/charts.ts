@@ -1,20 +1,59 @@
-// The Train tab's charts: the loss curve (uPlot) and each layer's gradient norm as a bar on a
+// The Train tab's charts: the loss curve (uPlot, log or linear) and each layer's gradient norm as a bar on a
 // log scale (plain HTML: a bar per layer is clearer than a chart library's bar series).
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { h, short } from "./dom.ts";
 
+/** A step count as an axis shows it: 900, 1.5k, 20k, 1.2M. */
+export function compact(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return "";
+  const a = Math.abs(n);
+  const [d, unit] = a >= 1e6 ? [1e6, "M"] : a >= 1e3 ? [1e3, "k"] : [1, ""];
+  return `${Number((n / d).toPrecision(3))}${unit}`;
+}
+
+/** A loss as an axis shows it: 0.69, 0.001, 1e-5, 12. */
+export function lossTick(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return "";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a < 1e-3 || a >= 1e4 ? v.toExponential(0) : String(Number(v.toPrecision(2)));
+}
+
+type Tick = { text: string; at: number };
+
+/**
+ * The loss curve of the training and test points against the step: on a log scale (where a loss
+ * that falls a thousandfold stays readable), or linear. Its tick labels, where they are drawn, are
+ * written to the box's `data-ticks` (JSON of { x, y }: each label's text and position in px).
+ */
 export class LossChart {
-  private readonly data: [number[], number[], number[]] = [[], [], []];
+  private readonly data: [number[], number[], number[]];
   private readonly plot: uPlot;
 
-  constructor(parent: HTMLElement) {
+  constructor(
+    private readonly parent: HTMLElement,
+    private readonly log: boolean,
+    data: [number[], number[], number[]] = [[], [], []],
+    width = 360,
+  ) {
+    this.data = data;
+    const ticks = (u: uPlot, i: number, key: string): Tick[] => {
+      const axis = u.axes[i] as uPlot.Axis & { _splits?: number[]; _values?: (string | null)[] };
+      return (axis._splits ?? []).flatMap((v, k) => {
+        const text = axis._values?.[k];
+        return text ? [{ text, at: u.valToPos(v, key) }] : [];
+      });
+    };
     this.plot = new uPlot(
       {
-        width: 360,
+        width,
         height: 180,
-        scales: { x: { time: false } },
-        axes: [{ label: "step" }, { label: "loss", size: 56 }],
+        scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
+        axes: [
+          { label: "step", space: 56, values: (_, splits) => splits.map(compact) },
+          { label: "loss", size: 56, space: 24, values: (_, splits) => splits.map(lossTick) },
+        ],
         series: [
           { label: "step" },
           { label: "train", stroke: "#0877bd", width: 1.5, points: { show: false } },
@@ -22,26 +61,50 @@ export class LossChart {
         ],
         legend: { live: false },
         cursor: { show: false },
+        hooks: {
+          draw: [
+            (u) => {
+              parent.dataset["ticks"] = JSON.stringify({
+                x: ticks(u, 0, "x"),
+                y: ticks(u, 1, "y"),
+              });
+            },
+          ],
+        },
       },
-      [[], [], []],
+      this.shown(),
       parent,
     );
+  }
+
+  /** The data as drawn: on a log scale, a loss of 0 (a hinge loss's) is left out. */
+  private shown(): uPlot.AlignedData {
+    if (!this.log) return this.data;
+    const positive = (v: number) => (v > 0 ? v : null);
+    return [this.data[0], this.data[1].map(positive), this.data[2].map(positive)];
   }
 
   add(step: number, train: number, test: number): void {
     this.data[0].push(step);
     this.data[1].push(train);
     this.data[2].push(test);
-    this.plot.setData(this.data);
+    this.plot.setData(this.shown());
   }
 
   clear(): void {
     for (const d of this.data) d.length = 0;
-    this.plot.setData(this.data);
+    this.plot.setData(this.shown());
   }
 
   resize(width: number): void {
     this.plot.setSize({ width, height: 180 });
+  }
+
+  /** The same curve on the other scale (uPlot sets a scale's kind once). */
+  remake(log: boolean): LossChart {
+    const width = this.plot.width;
+    this.plot.destroy();
+    return new LossChart(this.parent, log, this.data, width);
   }
 }
 

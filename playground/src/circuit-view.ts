@@ -1,7 +1,7 @@
 // The Circuit tab: a scalar model as the backprop circuit of CS231n's notes, drawn from nnc's own
 // trace: every gate, each wire with its value above (green) and the loss's gradient below (red).
 // Inputs and params are edited in place; "step" applies one step of the model's optimizer.
-import { trace, type Compiled, type Trace, type TraceNode } from "nnc";
+import { graphData, trace, type Compiled, type Trace, type TraceNode } from "nnc";
 import { notice, type Ctx, type View } from "./app.ts";
 import { h, markLine, s, short } from "./dom.ts";
 import { layout, svgWithEdges, textWidth } from "./layout.ts";
@@ -35,6 +35,9 @@ export function gateLabel(n: TraceNode, byId: ReadonlyMap<number, TraceNode>): s
   }
 }
 
+/** The most gates the circuit draws: a diagram to read wire by wire, not a whole network. */
+export const maxGates = 400;
+
 /** Whether every input, target and param of the model is a scalar. */
 function isScalar(compiled: Compiled): boolean {
   const m = compiled.model;
@@ -54,6 +57,17 @@ export class CircuitView implements View {
     this.svg = null;
     if (!ctx.compiled) {
       this.panel.replaceChildren(notice("The source has errors: see the list under the editor."));
+      return;
+    }
+    const gates = graphData(ctx.compiled).nodes.filter((n) => n.inputs.length > 0).length;
+    if (gates > maxGates) {
+      this.panel.replaceChildren(
+        notice(
+          `The circuit draws a scalar model gate by gate, up to ${maxGates} gates; this one has ` +
+            `${gates.toLocaleString("en")}, too many to read wire by wire. The Graph tab draws it.`,
+          ["Open models/neuron.nn", () => ctx.open("models/neuron.nn")],
+        ),
+      );
       return;
     }
     const compiled = ctx.compileWith({ fuse: false, dtype: "f64", wrt: "all" });

@@ -1,7 +1,8 @@
 // The playground page: the editor on the left, the views of the compiled model on the right, the
-// state in the URL.
+// state in the URL. The source is compiled once per pause in typing (250 ms); the diagnostics and
+// the views both follow that compile.
 import { compile, type CompileOptions, type Compiled, type Diagnostic } from "nnc";
-import { diagnosticsOf, type Ctx, type View } from "./app.ts";
+import { attempt, notice, type Ctx, type View } from "./app.ts";
 import { CircuitView } from "./circuit-view.ts";
 import { CodeView } from "./code-view.ts";
 import { h } from "./dom.ts";
@@ -15,12 +16,20 @@ import "./style.css";
 
 const tabs = ["graph", "code", "circuit", "train", "mnist"] as const;
 type Tab = (typeof tabs)[number];
+const tabNames: Record<Tab, string> = {
+  graph: "Graph",
+  code: "Gradient code",
+  circuit: "Circuit",
+  train: "Train",
+  mnist: "MNIST",
+};
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const fileSelect = byId<HTMLSelectElement>("file");
 const modelSelect = byId<HTMLSelectElement>("model");
 const status = byId<HTMLSpanElement>("status");
 const diagnosticsList = byId<HTMLUListElement>("diagnostics");
+const linkNotice = byId<HTMLParagraphElement>("link-notice");
 
 const views: Record<Tab, View> = {
   graph: new GraphView(byId("panel-graph")),
@@ -34,9 +43,12 @@ const state = {
   file: "models/neuron.nn",
   model: undefined as string | undefined,
   tab: "circuit" as Tab,
-  /** what the views show: the last source compiled with Ctrl+Enter, a pick or a link */
+  /** what the views show: the source as last compiled (a pause in typing, Ctrl+Enter, a pick) */
   compiledSource: "",
+  /** the model that compile was for */
+  compiledModel: undefined as string | undefined,
   compiled: null as Compiled | null,
+  diagnostics: [] as Diagnostic[],
   cache: new Map<string, Compiled>(),
 };
 
@@ -73,7 +85,7 @@ const ctx: Ctx = {
 
 const editor = new NnEditor(byId("editor"), {
   source: "",
-  check: (source) => diagnosticsOf(source, options()),
+  check: (source) => compileTyped(source),
   onDiagnostics: showDiagnostics,
   onChange: () => {
     syncModels();
@@ -97,24 +109,51 @@ function showDiagnostics(list: Diagnostic[]): void {
 
 /** Compiles the editor's text and redraws the view shown. */
 function compileNow(): void {
-  state.compiledSource = editor.source;
+  show(editor.source);
+}
+
+/** After a pause in typing: the source's diagnostics, and the views redrawn where it changed. */
+function compileTyped(source: string): Diagnostic[] {
+  if (source === state.compiledSource && state.model === state.compiledModel)
+    return state.diagnostics;
+  return show(source);
+}
+
+/** Compiles `source`, shows its status and diagnostics, and redraws the view shown. */
+function show(source: string): Diagnostic[] {
+  state.compiledSource = source;
+  state.compiledModel = state.model;
   state.cache.clear();
   const start = performance.now();
-  try {
-    state.compiled = compile(state.compiledSource, options());
+  const result = attempt(source, options());
+  state.compiled = result.compiled;
+  state.diagnostics = result.diagnostics;
+  if (result.compiled) {
     const ms = performance.now() - start;
     const isolated = globalThis.crossOriginIsolated ? ", cross-origin isolated" : "";
-    status.textContent = `compiled ${state.compiled.model.name} in ${ms.toFixed(0)} ms${isolated}`;
+    status.textContent = `compiled ${result.compiled.model.name} in ${ms.toFixed(0)} ms${isolated}`;
     status.className = "ok";
-  } catch (e) {
-    state.compiled = null;
-    const list = diagnosticsOf(state.compiledSource, options());
-    showDiagnostics(list);
-    status.textContent = `${list.length} error${list.length === 1 ? "" : "s"}`;
+  } else {
+    const n = result.diagnostics.length;
+    status.textContent = `${n} error${n === 1 ? "" : "s"}`;
     status.className = "bad";
   }
-  views[state.tab].render(ctx);
+  showDiagnostics(result.diagnostics);
+  renderTab(state.tab);
   saveUrlSoon();
+  return result.diagnostics;
+}
+
+/** Draws a tab's view; a view that fails says so in its panel, and shows nothing of before. */
+function renderTab(tab: Tab): void {
+  try {
+    views[tab].render(ctx);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    byId(`panel-${tab}`).replaceChildren(
+      notice(`The ${tabNames[tab]} tab cannot draw this model: ${why}.`),
+    );
+  }
 }
 
 /** The model select lists the models of the editor's text. */
@@ -151,7 +190,7 @@ function selectTab(tab: Tab): void {
     byId(`tab-${t}`).tabIndex = on ? 0 : -1;
     byId(`panel-${t}`).hidden = !on;
   }
-  views[tab].render(ctx);
+  renderTab(tab);
   saveUrlSoon();
 }
 
@@ -171,22 +210,50 @@ function saveUrlSoon(): void {
   }, 300);
 }
 
-/** Shows what the URL holds (a link opened, or pasted over the page's own), else neuron.nn. */
+const firstFile = "models/neuron.nn";
+
+/**
+ * Shows what the URL holds (a link opened, or pasted over the page's own), else neuron.nn; a link
+ * that cannot be read (damaged, cut short, naming no file there is) says so above the page.
+ */
 async function showUrl(): Promise<void> {
-  const shared = await decodeState(location.hash);
-  if (shared && (shared.source !== undefined || modelFile(shared.file))) {
+  const hash = location.hash.replace(/^#/, "");
+  const shared = await decodeState(hash);
+  const readable = shared && (shared.source !== undefined || modelFile(shared.file));
+  if (shared && readable) {
     state.file = shared.file;
     state.model = shared.model;
     if (!modelFile(shared.file) && ![...fileSelect.options].some((o) => o.value === shared.file))
       fileSelect.append(h("option", { value: shared.file }, shared.file));
-    fileSelect.value = shared.file;
     editor.setSource(shared.source ?? modelFile(shared.file)!.source);
-  } else if (!state.compiledSource) editor.setSource(modelFile(state.file)!.source);
+  } else if (hash !== "" || !state.compiledSource) {
+    state.file = firstFile;
+    state.model = undefined;
+    editor.setSource(modelFile(firstFile)!.source);
+  }
+  fileSelect.value = state.file;
+  // a hash that names a source or a file (not only a tab) is a link to show
+  linkNotice.hidden = !/(^|&)(z|src|file)=/.test(hash) || !!readable;
+  if (!linkNotice.hidden)
+    byId("link-notice-text").textContent =
+      `This link could not be read (${shared ? `no file ${shared.file} here` : "it is damaged or cut short"}): ` +
+      `showing ${firstFile} instead.`;
   if (shared?.tab && (tabs as readonly string[]).includes(shared.tab))
     state.tab = shared.tab as Tab;
   syncModels();
   compileNow();
   selectTab(state.tab);
+}
+
+/** One sentence on what to try, until it is dismissed. */
+function intro(): void {
+  const box = byId("intro");
+  const seen = "nnc-playground-intro-seen";
+  box.hidden = localStorage.getItem(seen) === "1";
+  byId("intro-close").addEventListener("click", () => {
+    box.hidden = true;
+    localStorage.setItem(seen, "1");
+  });
 }
 
 async function start(): Promise<void> {
@@ -208,6 +275,8 @@ async function start(): Promise<void> {
       byId(`tab-${next}`).focus();
     });
   });
+  byId("link-notice-close").addEventListener("click", () => (linkNotice.hidden = true));
+  intro();
   window.addEventListener("hashchange", () => void showUrl());
   await showUrl();
   document.body.dataset["ready"] = "true";

@@ -14,7 +14,7 @@ import {
 } from "nnc";
 import { pixels, type DigitTables } from "./digits.ts";
 import { firstConv, layerName, type FirstConv } from "./first-layer.ts";
-import { compileForTraining, type SourceSpec } from "./session.ts";
+import { compileForTraining, leavesText, type SourceSpec } from "./session.ts";
 
 export interface MnistSetup extends SourceSpec {
   epochs: number;
@@ -67,7 +67,7 @@ function checkShape(c: Compiled): void {
     throw new Error(
       `the MNIST tab trains a model with one input [batch, 784] (the pixels), one target [batch, 10] ` +
         `(the class, one-hot) and a loss; \`${m.name}\` has ` +
-        [...m.inputs, ...m.targets].map((l) => `${l.name}: [${l.shape.join(", ")}]`).join(", "),
+        leavesText(m),
     );
 }
 

@@ -8,6 +8,10 @@ import { FirstLayerView } from "./first-layer-view.ts";
 import { h, labelled, numberField, select } from "./dom.ts";
 import type { MnistReply, MnistRequest } from "./protocol.ts";
 
+/** What the drawing pad says until a model is trained. */
+export const trainFirst =
+  "Train a model first (Train, above): then draw a digit here to see what it reads.";
+
 const epochColumns = ["epoch", "train loss", "test loss", "test accuracy"];
 
 /** The models of models/ that the tab trains, to pick from. */
@@ -177,6 +181,7 @@ export class MnistView implements View {
     this.trainButton.disabled = false;
     this.heldOut.disabled = true;
     this.firstLayer.show(null);
+    this.digitNote.textContent = trainFirst;
   }
 
   private train(ctx: Ctx): void {
@@ -250,17 +255,19 @@ export class MnistView implements View {
         ? ""
         : `test accuracy ${(100 * m.accuracy).toFixed(2)}% on 2,000 held-out digits`;
     this.firstLayer.show(m.firstLayer);
+    this.digitNote.textContent = "";
     this.pad.again();
   }
 
   private predict(image: Float32Array): void {
     if (this.trained && this.worker)
       this.worker.postMessage({ type: "predict", image } satisfies MnistRequest);
+    else this.digitNote.textContent = trainFirst;
   }
 
   private cleared(): void {
     this.bars.replaceChildren();
-    this.digitNote.textContent = "";
+    this.digitNote.textContent = this.trained ? "" : trainFirst;
     this.firstLayer.showMaps(null);
   }
 

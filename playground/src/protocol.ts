@@ -8,11 +8,19 @@ export type ToyRequest =
   | { type: "run" }
   | { type: "pause" }
   | { type: "step" }
-  | { type: "lr"; lr: number };
+  | { type: "lr"; lr: number }
+  /** steps per frame (20 frames a second), or as many as fit ("max") */
+  | { type: "speed"; speed: Speed };
+
+export type Speed = number | "max";
 
 export type ToyReply =
-  | { type: "ready"; info: ToyInfo; report: ToyReport }
+  /** what the worker is doing while it sets up, before `ready` */
+  | { type: "phase"; what: string }
+  | { type: "ready"; info: ToyInfo }
   | { type: "report"; report: ToyReport; running: boolean }
+  /** the steps done so far, between reports of a slow model */
+  | { type: "steps"; step: number; running: boolean }
   | { type: "error"; message: string };
 
 export type MnistRequest =

@@ -46,6 +46,14 @@ export function shuffleInPlace(a: Int32Array, rand: () => number): void {
   }
 }
 
+/** A shape as the sources write it: `scalar`, `[batch, 2]`. */
+export const shapeText = (shape: readonly (number | string)[]): string =>
+  shape.length === 0 ? "scalar" : `[${shape.join(", ")}]`;
+
+/** The inputs and targets of a model with their shapes: `x: [batch, 2], y: scalar`. */
+export const leavesText = (m: Compiled["model"]): string =>
+  [...m.inputs, ...m.targets].map((l) => `${l.name}: ${shapeText(l.shape)}`).join(", ");
+
 /** The message of anything thrown. */
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -3,7 +3,13 @@
 // accuracy of the training and test points, each layer's gradient norm and the decision regions.
 import { fit, toyData, Trainer, type Compiled, type Dataset, type ToyKind } from "nnc";
 import { boundsOf, classify, gridPoints, type Reading } from "./heat.ts";
-import { compileForTraining, seeded, shuffleInPlace, type SourceSpec } from "./session.ts";
+import {
+  compileForTraining,
+  leavesText,
+  seeded,
+  shuffleInPlace,
+  type SourceSpec,
+} from "./session.ts";
 
 export interface ToySetup extends SourceSpec {
   data: { kind: ToyKind; n: number; noise: number; seed: number };
@@ -17,6 +23,12 @@ export interface ToySetup extends SourceSpec {
 
 export interface ToyInfo {
   target: "js" | "wasm";
+  /** the params' elements: about the multiply-adds of one example's forward pass */
+  size: number;
+  /** cells per side of the decision regions' grid (fewer for a large model) */
+  cells: number;
+  /** the training and test points each report evaluates (all, or the first few for a large model) */
+  evaluated: number;
   targetNote?: string;
   model: string;
   optimizer: string;
@@ -57,7 +69,7 @@ function checkShape(c: Compiled): void {
   if (!fits)
     throw new Error(
       `the Train tab trains a model with one input [batch, 2] (a point of the plane), one target ` +
-        `and a loss; \`${m.name}\` has ${[...m.inputs, ...m.targets].map((l) => `${l.name}: [${l.shape.join(", ")}]`).join(", ")}`,
+        `and a loss; \`${m.name}\` has ${leavesText(m)}`,
     );
 }
 
@@ -79,7 +91,7 @@ function reading(c: Compiled, width: number, signs: boolean): Reading {
 /** What the page shows of a session: the model, its optimizer, target and data. */
 function toyInfo(
   compiled: Compiled,
-  d: Pick<ToyInfo, "lr" | "batch" | "classes" | "bounds"> & {
+  d: Pick<ToyInfo, "lr" | "batch" | "classes" | "bounds" | "size" | "cells" | "evaluated"> & {
     train: { values: ArrayLike<number> };
     test: { values: ArrayLike<number> };
   },
@@ -96,11 +108,41 @@ function toyInfo(
   };
 }
 
+/** The multiply-adds a report may spend on the regions, and as many on the evaluations. */
+export const reportBudget = 2e7;
+
+/** The params' elements of a compiled model. */
+export function paramSize(c: Compiled): number {
+  return c.model.params.reduce(
+    (a, p) => a + p.shape.reduce<number>((b, d) => b * (typeof d === "number" ? d : 1), 1),
+    0,
+  );
+}
+
+/** What a report of a model of `size` param elements looks at: grid cells per side, points. */
+export function reportScale(size: number, cells: number, points: number) {
+  const examples = Math.floor(reportBudget / Math.max(1, size));
+  return {
+    cells: Math.max(8, Math.min(cells, Math.floor(Math.sqrt(examples)))),
+    evaluated: Math.max(16, Math.min(points, examples >> 1)),
+  };
+}
+
+/** The first `n` examples of a data set. */
+function head(d: Dataset, n: number): Dataset {
+  if (n >= d.n) return d;
+  const fields = d.fields.map((f) => ({ ...f, data: f.data.subarray(0, n * f.width) }));
+  return { ...d, n, fields };
+}
+
 export class ToySession {
   readonly info: ToyInfo;
   private readonly trainer: Trainer;
   private readonly trainData: Dataset;
   private readonly testData: Dataset;
+  /** what the reports evaluate: all the points, or the first few for a large model */
+  private readonly trainSeen: Dataset;
+  private readonly testSeen: Dataset;
   private readonly rand: () => number;
   private readonly order: Int32Array;
   private readonly feed: Record<string, Float32Array | Float64Array>;
@@ -144,10 +186,14 @@ export class ToySession {
       this.trainData.fields.map((f) => [f.name, new Float32Array(batch * f.width)]),
     );
     const bounds = boundsOf(train.values);
-    this.grid = gridPoints(bounds, setup.cells);
+    const size = paramSize(compiled);
+    const scale = reportScale(size, setup.cells, this.trainData.n);
+    this.trainSeen = head(this.trainData, scale.evaluated);
+    this.testSeen = head(this.testData, scale.evaluated);
+    this.grid = gridPoints(bounds, scale.cells);
     this.reading = reading(compiled, width, signs);
     this.output = compiled.model.infer.outputs[0]!.name;
-    this.info = toyInfo(compiled, { lr, batch, classes, bounds, train, test });
+    this.info = toyInfo(compiled, { lr, batch, classes, bounds, train, test, size, ...scale });
   }
 
   /** The training data in the shuffled order, so that its first batch (the gradient norms') is a
@@ -161,6 +207,11 @@ export class ToySession {
       return { ...f, data };
     });
     return { ...this.trainData, fields };
+  }
+
+  /** the steps done so far */
+  get done(): number {
+    return this.steps;
   }
 
   setLearningRate(lr: number): void {
@@ -197,7 +248,7 @@ export class ToySession {
     const m = this.trainer.model;
     const input = this.trainData.fields[0]!.name;
     const values = m.forward({ [input]: this.grid })[this.output] as ArrayLike<number>;
-    const cells = this.setup.cells * this.setup.cells;
+    const cells = this.info.cells * this.info.cells;
     const stepLoss = this.losses.length
       ? this.losses.reduce((a, b) => a + b, 0) / this.losses.length
       : NaN;
@@ -206,8 +257,8 @@ export class ToySession {
       step: this.steps,
       epoch: (this.steps * this.info.batch) / this.trainData.n,
       stepLoss,
-      train: this.trainer.evaluate(this.trainData),
-      test: this.trainer.evaluate(this.testData),
+      train: this.trainer.evaluate(this.trainSeen),
+      test: this.trainer.evaluate(this.testSeen),
       gradNorms: this.trainer.gradNorms(),
       regions: classify(values, cells, this.reading),
     };

@@ -5,7 +5,7 @@ import { notice, type Ctx, type View } from "./app.ts";
 import { normBars, LossChart } from "./charts.ts";
 import { checkbox, h, labelled, numberField, select } from "./dom.ts";
 import { paint } from "./heat.ts";
-import type { ToyReply, ToyRequest } from "./protocol.ts";
+import type { Speed, ToyReply, ToyRequest } from "./protocol.ts";
 import {
   kinds,
   lessons,
@@ -17,6 +17,10 @@ import {
 import type { ToyInfo, ToyReport } from "./toy-session.ts";
 
 const cells = 40;
+
+/** Steps per frame (20 frames a second): slow enough at first to watch the regions form. */
+export const speeds: Speed[] = [1, 5, 20, 100, 500, "max"];
+const firstSpeed: Speed = 5;
 
 const percent = (a: number | null) => (a === null ? "–" : `${(100 * a).toFixed(1)}%`);
 
@@ -32,6 +36,12 @@ export class TrainView implements View {
   private lr: number | undefined;
   private info: ToyInfo | null = null;
   private running = false;
+  private speed: Speed = firstSpeed;
+  private logLoss = true;
+  /** what the worker is doing before its first report, and since when */
+  private phase = "";
+  private phaseStart = 0;
+  private ticker = 0;
   private showTest = false;
   private last: ToyReport | null = null;
   private ctx: Ctx | null = null;
@@ -42,21 +52,62 @@ export class TrainView implements View {
     "aria-label": "decision regions",
   });
   private readonly chartBox = h("div", { class: "loss-chart" });
-  private readonly chart = new LossChart(this.chartBox);
+  private chart = new LossChart(this.chartBox, this.logLoss);
   private readonly stats = h("div", { class: "stats", role: "status" });
+  private readonly stepText = h("span", {}, "");
   private readonly norms = h("div", {});
   private readonly runButton = h("button", { class: "run" }, "start");
+  private readonly stepButton = h("button", {}, "one step");
+  private readonly hint = h("span", { class: "hint busy" });
 
   constructor(private readonly panel: HTMLElement) {
-    this.runButton.addEventListener("click", () =>
-      this.send({ type: this.running ? "pause" : "run" }),
-    );
+    this.runButton.addEventListener("click", () => {
+      this.send({ type: this.running ? "pause" : "run" });
+      this.running = !this.running;
+      this.showButtons();
+    });
+    this.stepButton.addEventListener("click", () => {
+      this.send({ type: "step" });
+      this.running = false;
+      this.showButtons();
+    });
+  }
+
+  /** The buttons as the training is: start or pause, both off until the worker is ready. */
+  private showButtons(): void {
+    this.runButton.textContent = this.running ? "pause" : "start";
+    this.runButton.setAttribute("aria-pressed", String(this.running));
+    this.runButton.disabled = this.stepButton.disabled = this.info === null;
+  }
+
+  /** The hint beside the buttons: the target, or what the worker is doing and for how long. */
+  private showHint(): void {
+    const busy = this.info === null || this.last === null;
+    this.panel.setAttribute("aria-busy", String(busy));
+    clearInterval(this.ticker);
+    if (!busy) {
+      this.hint.textContent = targetText(this.info!);
+      return;
+    }
+    const tick = () => {
+      const s = (performance.now() - this.phaseStart) / 1000;
+      this.hint.textContent = `${this.phase}… ${s.toFixed(0)} s`;
+    };
+    tick();
+    this.ticker = window.setInterval(tick, 500);
+  }
+
+  private setPhase(what: string): void {
+    this.phase = what;
+    this.phaseStart = performance.now();
+    this.showHint();
   }
 
   render(ctx: Ctx): void {
     this.ctx = ctx;
     if (!ctx.compiled) {
       this.stop();
+      clearInterval(this.ticker);
       this.panel.replaceChildren(notice("The source has errors: see the list under the editor."));
       return;
     }
@@ -86,6 +137,7 @@ export class TrainView implements View {
     if (this.worker) return this.worker;
     this.worker = new Worker(new URL("./toy-worker.ts", import.meta.url), { type: "module" });
     this.worker.onmessage = (e: MessageEvent<ToyReply>) => this.receive(e.data);
+    this.worker.postMessage({ type: "speed", speed: this.speed } satisfies ToyRequest);
     return this.worker;
   }
 
@@ -105,6 +157,8 @@ export class TrainView implements View {
     this.info = null;
     this.last = null;
     this.chart.clear();
+    this.phase = "starting the worker";
+    this.phaseStart = performance.now();
     this.send({
       type: "setup",
       setup: {
@@ -125,6 +179,8 @@ export class TrainView implements View {
   private receive(m: ToyReply): void {
     if (m.type === "error") {
       this.running = false;
+      clearInterval(this.ticker);
+      this.panel.setAttribute("aria-busy", "false");
       this.panel.replaceChildren(
         notice(
           `Cannot train: ${m.message}.`,
@@ -135,12 +191,17 @@ export class TrainView implements View {
       this.info = null;
       return;
     }
-    if (m.type === "ready") {
+    if (m.type === "phase") this.setPhase(m.what);
+    else if (m.type === "ready") {
       this.info = m.info;
       this.lr = m.info.lr;
       this.layout();
-    } else this.running = m.running;
-    this.show(m.report);
+    } else if (m.type === "steps") this.stepText.textContent = `step ${m.step}`;
+    else {
+      const first = this.last === null;
+      this.show(m.report);
+      if (first) this.showHint();
+    }
   }
 
   private show(r: ToyReport): void {
@@ -148,25 +209,26 @@ export class TrainView implements View {
     if (!info) return;
     this.last = r;
     this.chart.add(r.step, r.train.loss, r.test.loss);
-    paint(this.canvas, r.regions, cells, info.bounds, info.train, this.showTest ? info.test : []);
+    const shown = this.showTest ? info.test : [];
+    paint(this.canvas, r.regions, info.cells, info.bounds, info.train, shown);
+    this.stepText.textContent = `step ${r.step}`;
+    const some = info.evaluated < info.train.length / 3 ? ` (first ${info.evaluated} points)` : "";
     this.stats.replaceChildren(
-      h("span", {}, `step ${r.step}`),
+      this.stepText,
       h("span", {}, `epoch ${r.epoch.toFixed(1)}`),
       h("span", { "data-stat": "train-loss" }, `train loss ${r.train.loss.toFixed(4)}`),
       h("span", { "data-stat": "train-accuracy" }, `train accuracy ${percent(r.train.accuracy)}`),
       h("span", { "data-stat": "test-loss" }, `test loss ${r.test.loss.toFixed(4)}`),
       h("span", { "data-stat": "test-accuracy" }, `test accuracy ${percent(r.test.accuracy)}`),
+      some && h("span", { class: "hint" }, some),
     );
     this.norms.replaceChildren(h("h3", {}, "Gradient norm per layer"), normBars(r.gradNorms));
-    this.runButton.textContent = this.running ? "pause" : "start";
-    this.runButton.setAttribute("aria-pressed", String(this.running));
+    this.showButtons();
   }
 
   private layout(): void {
     const info = this.info;
     const ctx = this.ctx!;
-    const step = h("button", {}, "one step");
-    step.addEventListener("click", () => this.send({ type: "step" }));
     const reset = h("button", {}, "reset");
     reset.addEventListener("click", () => this.setup());
     this.panel.replaceChildren(
@@ -176,21 +238,50 @@ export class TrainView implements View {
         "div",
         { class: "controls" },
         this.runButton,
-        step,
+        this.stepButton,
         reset,
-        h("span", { class: "hint" }, info ? targetText(info) : "compiling…"),
+        this.speedControl(),
+        this.hint,
       ),
       this.stats,
       h(
         "div",
         { class: "train-layout" },
         h("div", {}, this.canvas),
-        h("div", {}, h("h3", {}, "Loss"), this.chartBox, this.norms),
+        h("div", {}, h("h3", {}, "Loss ", this.logToggle()), this.chartBox, this.norms),
       ),
       lessons(ctx),
     );
-    this.chart.resize(Math.min(360, Math.max(240, this.panel.clientWidth - 400)));
+    this.chart.resize(this.chartWidth());
+    this.showButtons();
+    this.showHint();
     if (this.last && info) this.show(this.last);
+  }
+
+  /** The chart beside the regions where there is room, else the panel's width. */
+  private chartWidth(): number {
+    const w = this.panel.clientWidth - 24;
+    return w >= 640 ? Math.min(360, w - 400) : Math.min(360, Math.max(200, w));
+  }
+
+  private speedControl(): HTMLLabelElement {
+    const options = speeds.map((v) => [String(v), v === "max" ? "max" : `${v} / frame`] as const);
+    const e = select(options, String(this.speed), {
+      "aria-label": "speed",
+      title: "steps of the optimizer per frame, 20 frames a second",
+    });
+    e.addEventListener("change", () => {
+      this.speed = e.value === "max" ? "max" : Number(e.value);
+      this.send({ type: "speed", speed: this.speed });
+    });
+    return labelled("speed", e);
+  }
+
+  private logToggle(): HTMLLabelElement {
+    return checkbox("log scale", this.logLoss, (on) => {
+      this.logLoss = on;
+      this.chart = this.chart.remake(on);
+    });
   }
 
   private dataControls(): HTMLElement {
