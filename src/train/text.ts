@@ -174,76 +174,99 @@ function encodeCorpus(corpus: Corpus, vocab: Vocab): number[][] {
   );
 }
 
-/** Examples as rows: `x` holds each one's context, `y` what follows it. */
+/** Examples as rows: `x` holds each one's context (k indices), `y` what follows it (1 or k). */
 class Rows {
-  readonly x: number[] = [];
-  readonly y: number[] = [];
+  readonly x: FloatArray;
+  readonly y: FloatArray;
   n = 0;
+  constructor(
+    rows: number,
+    readonly k: number,
+    readonly yWidth: number,
+    f64: boolean,
+  ) {
+    const Array_ = f64 ? Float64Array : Float32Array;
+    this.x = new Array_(rows * k);
+    this.y = new Array_(rows * yWidth);
+  }
 }
 
 /** Every k-character context of `word` padded with `end`, with the character after it. */
-function nextOfWord(rows: Rows, word: number[], k: number, end: number): void {
-  const context: number[] = new Array<number>(k).fill(end);
-  for (const ch of [...word, end]) {
-    rows.x.push(...context);
-    rows.y.push(ch);
-    rows.n++;
-    context.shift();
-    context.push(ch);
+function nextOfWord(rows: Rows, word: number[], end: number): void {
+  const k = rows.k;
+  for (let i = 0; i <= word.length; i++, rows.n++) {
+    for (let j = 0; j < k; j++) rows.x[rows.n * k + j] = i - k + j >= 0 ? word[i - k + j]! : end;
+    rows.y[rows.n] = i < word.length ? word[i]! : end;
   }
 }
 
 /** Every k-character context of a stream and the character after it. */
-function nextOfStream(rows: Rows, s: number[], k: number): void {
-  for (let i = k; i < s.length; i++) {
-    for (let j = i - k; j < i; j++) rows.x.push(s[j]!);
-    rows.y.push(s[i]!);
-    rows.n++;
+function nextOfStream(rows: Rows, s: number[]): void {
+  const k = rows.k;
+  for (let i = k; i < s.length; i++, rows.n++) {
+    for (let j = 0; j < k; j++) rows.x[rows.n * k + j] = s[i - k + j]!;
+    rows.y[rows.n] = s[i]!;
   }
 }
 
 /** Windows of T characters of a stream, one after another, each with the window moved on by one. */
-function shiftedOfStream(rows: Rows, s: number[], T: number): void {
-  for (let i = 0; i + T + 1 <= s.length; i += T) {
-    for (let j = i; j < i + T; j++) rows.x.push(s[j]!);
-    for (let j = i + 1; j <= i + T; j++) rows.y.push(s[j]!);
-    rows.n++;
-  }
+function shiftedOfStream(rows: Rows, s: number[]): void {
+  const T = rows.k;
+  for (let i = 0; i + T + 1 <= s.length; i += T, rows.n++)
+    for (let j = 0; j < T; j++) {
+      rows.x[rows.n * T + j] = s[i + j]!;
+      rows.y[rows.n * T + j] = s[i + j + 1]!;
+    }
 }
 
 /** Words joined by the delimiter, with one before the first and after the last: `.ab.c.`. */
 function joined(words: number[][], end: number): number[] {
   const s = [end];
-  for (const w of words) s.push(...w, end);
+  for (const w of words) {
+    for (const c of w) s.push(c);
+    s.push(end);
+  }
   return s;
 }
 
-function rowsOf(parts: number[][], style: SequenceStyle, end: number | null): Rows {
-  const rows = new Rows();
+function rowsOf(parts: number[][], style: SequenceStyle, end: number | null, f64: boolean): Rows {
   const k = style.context;
-  if (end !== null && style.kind === "next") for (const w of parts) nextOfWord(rows, w, k, end);
-  else {
-    const s = end !== null ? joined(parts, end) : parts.flat();
-    if (style.kind === "next") nextOfStream(rows, s, k);
-    else shiftedOfStream(rows, s, k);
+  if (end !== null && style.kind === "next") {
+    const rows = new Rows(
+      parts.reduce((a, w) => a + w.length + 1, 0),
+      k,
+      1,
+      f64,
+    );
+    for (const w of parts) nextOfWord(rows, w, end);
+    return rows;
   }
+  const s = end !== null ? joined(parts, end) : parts.flat();
+  if (style.kind === "next") {
+    const rows = new Rows(Math.max(0, s.length - k), k, 1, f64);
+    nextOfStream(rows, s);
+    return rows;
+  }
+  const rows = new Rows(Math.max(0, Math.floor((s.length - 1) / k)), k, k, f64);
+  shiftedOfStream(rows, s);
   return rows;
 }
 
-function dataset(rows: Rows, style: SequenceStyle, model: ModelIR, source: string, f64: boolean) {
-  const Array_ = f64 ? Float64Array : Float32Array;
+function dataset(rows: Rows, style: SequenceStyle, model: ModelIR, source: string): Dataset {
   const shapeOf = (name: string) =>
     [...model.inputs, ...model.targets].find((l) => l.name === name)!.shape;
-  const field = (name: string, role: Field["role"], width: number, values: number[]): Field => {
-    const data: FloatArray = Array_.from(values);
-    return { name, role, width, shape: shapeOf(name), data };
-  };
-  const k = style.context;
+  const field = (name: string, role: Field["role"], width: number, data: FloatArray): Field => ({
+    name,
+    role,
+    width,
+    shape: shapeOf(name),
+    data,
+  });
   const fields = [
-    field(style.input, "input", k, rows.x),
-    field(style.target, "target", style.kind === "next" ? 1 : k, rows.y),
+    field(style.input, "input", rows.k, rows.x),
+    field(style.target, "target", rows.yWidth, rows.y),
   ];
-  return { source, n: rows.n, fields } satisfies Dataset;
+  return { source, n: rows.n, fields };
 }
 
 export interface TextData {
@@ -294,14 +317,9 @@ export function textData(corpus: Corpus, model: ModelIR, options: TextOptions): 
     split = `${cut} characters for training, the last ${s.length - cut} held out`;
   }
   const end = corpus.kind === "lines" ? vocab.end : null;
-  const train = dataset(rowsOf(trainParts, style, end), style, model, options.spec, f64);
-  const test = dataset(
-    rowsOf(testParts, style, end),
-    style,
-    model,
-    `${options.spec} (held out)`,
-    f64,
-  );
+  const rows = (parts: number[][]) => rowsOf(parts, style, end, f64);
+  const train = dataset(rows(trainParts), style, model, options.spec);
+  const test = dataset(rows(testParts), style, model, `${options.spec} (held out)`);
   if (train.n === 0)
     throw dataError(
       "NN6002",
