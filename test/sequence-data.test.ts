@@ -337,6 +337,13 @@ describe("nnc train --data text:FILE, nnc sample, nnc eval", () => {
     expect(io.err).toMatch(/init\.safetensors:1:1: error NN6204: these weights keep no vocabulary/);
   });
 
+  it("nnc sample refuses a model that reads no characters (NN6201), before reading weights", async () => {
+    expect(await main(["sample", "models/xor.nn", "--load", path("none.safetensors")])).toBe(1);
+    expect(io.err).toMatch(
+      /models\/xor\.nn:1:1: error NN6201: nnc sample draws characters: the model `xor` needs one input/,
+    );
+  });
+
   it("--steps runs exactly that many steps across epochs, the schedule's length", () => {
     const compiled = compile(bigram("next"));
     const { train, test } = textData(corpusOfWords(["abc", "de"]), compiled.model, {

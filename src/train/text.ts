@@ -51,7 +51,10 @@ const at1 = (file: string) => ({ file, line: 1, col: 1 });
  * Whether `model` reads characters, and how: one int input [batch, k] and one int target, [batch]
  * (next) or [batch, k] (shifted); NN6201 otherwise.
  */
-export function sequenceStyle(model: ModelIR, data: string): SequenceStyle {
+export function sequenceStyle(
+  model: ModelIR,
+  doing = "--data words and text:FILE give characters as integers",
+): SequenceStyle {
   const [x, ...moreX] = model.inputs;
   const [y, ...moreY] = model.targets;
   const fixed = (d: unknown): d is number => typeof d === "number";
@@ -71,7 +74,7 @@ export function sequenceStyle(model: ModelIR, data: string): SequenceStyle {
   throw dataError(
     "NN6201",
     at1(model.file),
-    `--data ${data} gives characters as integers: the model \`${model.name}\` needs one input ` +
+    `${doing}: the model \`${model.name}\` needs one input ` +
       "[batch, k] int and one target, [batch] int (the character after each context of k) or " +
       `[batch, k] int (each position's next character); it declares ${declared || "none"}`,
   );
@@ -292,7 +295,7 @@ export interface TextOptions {
  * position, its last `holdout` held out (as nanoGPT's character data).
  */
 export function textData(corpus: Corpus, model: ModelIR, options: TextOptions): TextData {
-  const style = sequenceStyle(model, options.spec);
+  const style = sequenceStyle(model, `--data ${options.spec} gives characters as integers`);
   const vocab = options.vocab ?? vocabOf(corpus);
   checkVocabFits(model, style, vocab, options.spec);
   const parts = encodeCorpus(corpus, vocab);

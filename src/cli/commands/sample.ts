@@ -48,7 +48,7 @@ export const sampleCommand = defineCommand({
       maxLength: numberOpt(p, "length", 100, "int", 1, 100_001),
     };
     const compiled = compileFile(p, file, { target: "js" });
-    const style = sequenceStyle(compiled.model, "words");
+    const style = sequenceStyle(compiled.model, "nnc sample draws characters");
     const dtype = compileOptions(p, file).dtype ?? "f32";
     const { weights, vocab } = loadWeightsAndVocab(load, compiled.model, dtype);
     if (vocab === null)
