@@ -1,5 +1,5 @@
 // The report of a run: every round's repetitions merged, the table rows, and the Markdown that goes
-// to bench/results/latest.md and into README's "Performance" section.
+// to bench/results/latest.md and into docs/performance.md between its markers.
 import os from "node:os";
 import { flops, REPS } from "./common.ts";
 import type { WorkerResult } from "./worker.ts";

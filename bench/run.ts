@@ -1,6 +1,6 @@
 // `npm run bench`: every contender in its own process (with --expose-gc), one after another, on
 // the same data, initial weights and steps; then the table, with every ratio taken within this
-// run, written to bench/results/ (JSON and Markdown) and into README's "Performance" section.
+// run, written to bench/results/ (JSON and Markdown) and into docs/performance.md between its markers.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
@@ -56,9 +56,9 @@ generated code on both targets, a hand-written JS baseline, TensorFlow.js 4 on i
 bench/results/latest.md and latest.json (with wall-clock times too).
 `;
 
-/** Writes the table into README between its markers, formatted as `npm run format` would. */
+/** Writes the table into docs/performance.md between its markers, formatted as `npm run format` would. */
 async function updateReadme(md: string): Promise<void> {
-  const url = new URL("../README.md", import.meta.url);
+  const url = new URL("../docs/performance.md", import.meta.url);
   const readme = readFileSync(url, "utf8");
   const start = "<!-- bench:start -->";
   const end = "<!-- bench:end -->";

@@ -10,7 +10,7 @@
 //     (bench/wasm-conv.ts).
 // Every number is the best of many interleaved rounds in CPU time of the process (one thread):
 // the machine is shared and noisy, so only ratios within one run mean anything. Writes
-// bench/results/wasm-kernels.{json,md} and the table into README.md between its markers.
+// bench/results/wasm-kernels.{json,md} and the table into docs/performance.md between its markers.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -243,7 +243,7 @@ async function main() {
   const dir = new URL("./results/", import.meta.url);
   mkdirSync(dir, { recursive: true });
   writeFileSync(new URL("wasm-kernels.md", dir), md);
-  const readme = new URL("../README.md", import.meta.url);
+  const readme = new URL("../docs/performance.md", import.meta.url);
   const text = readFileSync(readme, "utf8");
   const [start, end] = ["<!-- bench:kernels:start -->", "<!-- bench:kernels:end -->"];
   if (text.includes(start) && text.includes(end)) {

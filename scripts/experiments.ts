@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { writeOutput } from "../src/train/outputs.ts";
 import * as prettier from "prettier";
+import { withToc } from "./docs/pages.ts";
 import { blobs, moons as moonsData, spirals } from "./experiments/datasets.ts";
 import { perceptron } from "./experiments/perceptron.ts";
 import { optimizers } from "./experiments/optimizers.ts";
@@ -57,12 +58,15 @@ const intro = [
     "`npm run experiments -- NAME...` runs some of them (" +
     `${experiments.map(([e]) => e).join(", ")}) and keeps the other sections as they are.`,
   "",
+  "<!-- toc:start -->",
+  "<!-- toc:end -->",
+  "",
 ].join("\n");
 const markdown = names.length === 0 ? [intro, ...fresh].join("\n") : merge(fresh);
 const style = (await prettier.resolveConfig("docs/EXPERIMENTS.md")) ?? {};
 writeOutput(
   "docs/EXPERIMENTS.md",
-  await prettier.format(markdown, { ...style, parser: "markdown" }),
+  await prettier.format(withToc(markdown), { ...style, parser: "markdown" }),
 );
 console.log(
   `wrote docs/EXPERIMENTS.md and the charts of ${chosen.map(([e]) => e).join(", ")} (${minutes} min)`,

@@ -1,12 +1,15 @@
 // `npm run walkthrough`: writes docs/BACKPROP.md, backprop through models/mnist.nn line by line,
 // from the compiler's real output (`nnc grad --math`, `nnc grad`, `nnc grad --kernels`) with a
-// paragraph for each line of the model. A test checks that the page matches the compiler.
+// paragraph for each line of the model, and docs/GPT-BACKWARD.md (./gpt-backward.ts). A test
+// checks that the pages match the compiler.
 import { readFileSync } from "node:fs";
 import { writeOutput } from "../src/train/outputs.ts";
 import { fileURLToPath } from "node:url";
 import * as prettier from "prettier";
 import { compile } from "../src/index.ts";
 import { formatDerivation } from "../src/codegen/index.ts";
+import { withToc } from "./docs/pages.ts";
+import { gptBackward } from "./gpt-backward.ts";
 
 const FILE = "models/mnist.nn";
 
@@ -50,7 +53,7 @@ function groups(code: string): { line: number; text: string; body: string[] }[] 
 /** The page, formatted as the repository formats Markdown. */
 export async function walkthrough(): Promise<string> {
   const style = (await prettier.resolveConfig("docs/BACKPROP.md")) ?? {};
-  return prettier.format(page(), { ...style, parser: "markdown" });
+  return prettier.format(withToc(page()), { ...style, parser: "markdown" });
 }
 
 function page(): string {
@@ -79,6 +82,9 @@ function page(): string {
     "This page is written by `npm run walkthrough` from the compiler's own output for " +
       `\`${FILE}\`; a test fails when the two differ. It follows the gradient from the loss back to ` +
       "the first layer's weights, as a lecture would on the board, and shows the code that runs.",
+    "",
+    "<!-- toc:start -->",
+    "<!-- toc:end -->",
     "",
     "```",
     source.trimEnd(),
@@ -118,4 +124,6 @@ function page(): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeOutput("docs/BACKPROP.md", await walkthrough());
   console.log("wrote docs/BACKPROP.md");
+  writeOutput("docs/GPT-BACKWARD.md", await gptBackward());
+  console.log("wrote docs/GPT-BACKWARD.md");
 }

@@ -179,7 +179,7 @@ function slotOf(
 }
 
 /** Leaves from which the loss is reached only through a `step` somewhere on the way. */
-function upstreamOfStep(loss: Node): Set<Node> {
+export function upstreamOfStep(loss: Node): Set<Node> {
   const order = toposort([loss]);
   const below = new Set<Node>();
   for (const node of order) if (node.op === "step") for (const n of toposort([node])) below.add(n);

@@ -204,16 +204,31 @@ export function gradTargets(
   const diags = new Diagnostics(source);
   const top: At = { file, line: 1, col: 1 };
   const data = [...model.inputs, ...model.targets];
-  const wrtNames = options.wrt === "all" ? data.map((d) => d.name) : [...(options.wrt ?? [])];
-  for (const name of wrtNames)
+  // integers (indices, classes) have no gradient: "all" is every input and target of numbers
+  const isInt = (d: { node: Node }) => d.node.attrs["dtype"] === "int";
+  const wrtNames =
+    options.wrt === "all"
+      ? data.filter((d) => !isInt(d)).map((d) => d.name)
+      : [...(options.wrt ?? [])];
+  for (const name of wrtNames) {
+    const leaf = data.find((d) => d.name === name);
     diags.must(
-      data.some((d) => d.name === name),
+      leaf !== undefined,
       "NN5001",
       top,
       () =>
         `--wrt names \`${name}\`, which is not an input or target of model \`${model.name}\` ` +
         `(it has ${data.map((d) => d.name).join(", ") || "none"})`,
     );
+    diags.must(
+      !leaf || !isInt(leaf),
+      "NN5001",
+      top,
+      () =>
+        `--wrt names \`${name}\`, an int ${leaf!.node.attrs["role"]}: integers (indices, classes) ` +
+        "have no gradient; name an input or target of numbers",
+    );
+  }
   const bind = ownEntries(options.bind);
   checkBind(model, bind, diags, top);
   const known = (d: string) => bind.has(d);
@@ -317,5 +332,6 @@ function asNnError(e: unknown, file: string, source: string): NnError {
   return new NnError(
     [{ file, line: 1, col: 1, code: "NN9000", message: `internal compiler error: ${message}` }],
     source,
+    { cause: e },
   );
 }

@@ -75,11 +75,13 @@ export interface Diagnostic {
 
 /** Thrown by `compile` for bad source; `diagnostics` lists every error found. */
 export class NnError extends Error {
+  /** `cause`: for an internal error (NN9000), the exception the compiler failed with */
   constructor(
     readonly diagnostics: Diagnostic[],
     readonly source = "",
+    options?: { cause: unknown },
   ) {
-    super(diagnostics.map((d) => formatDiagnostic(d, source)).join("\n"));
+    super(diagnostics.map((d) => formatDiagnostic(d, source)).join("\n"), options);
     this.name = "NnError";
   }
 }

@@ -98,6 +98,34 @@ describe("checkGradients", () => {
     for (const r of rows) expect(r.worst).toBeLessThan(1e-6);
   });
 
+  // integers have no gradient: `--wrt all` leaves int inputs and targets out (perturbing an
+  // index by h was a refused feed), and naming one is a coded error
+  const sequence = `model m {
+  input idx: [batch, 3] int
+  input x: [batch, 3, 4]
+  target y: [batch, 3] int
+  param W: [5, 4] = normal(std: 0.5)
+  z = gather(W, idx) * x
+  loss = mean(cross_entropy(softmax(z), y))
+}
+`;
+  it("checks the inputs of numbers with --wrt all, and not the int ones", () => {
+    const c = compile(sequence, { file: "m.nn", dtype: "f64", wrt: "all" });
+    expect(c.grads.map((g) => g.name)).toEqual(["W", "x"]);
+    const rows = checkGradients(c, { seed: 2 });
+    expect(rows.map((r) => [r.name, r.ok, r.checked])).toEqual([
+      ["W", true, 20],
+      ["x", true, 36],
+    ]);
+    for (const r of rows) expect(r.worst).toBeLessThan(1e-6);
+  });
+
+  it.each(["idx", "y"])("refuses --wrt %s, an int leaf, with NN5001", (name) => {
+    expect(() => compile(sequence, { file: "m.nn", wrt: [name] })).toThrow(
+      new RegExp(`NN5001: --wrt names \`${name}\`, an int (input|target): integers`),
+    );
+  });
+
   it("spends 4 loss evaluations on the largest param: 1 direction", () => {
     const largest = checkPlan(build(sumOfProducts(16384)))!;
     expect(largest).toMatchObject({ evaluations: 4, directions: 1, samples: 0 });

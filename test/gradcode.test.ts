@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { compile, type Compiled } from "../src/index.ts";
 import { formatDerivation } from "../src/codegen/index.ts";
 import { walkthrough } from "../scripts/walkthrough.ts";
+import { gptBackward } from "../scripts/gpt-backward.ts";
 
 const compiled = (m: string, extra = {}): Compiled => {
   const file = `models/${m}.nn`;
@@ -123,5 +124,11 @@ describe("nnc grad: the backward pass, apart from the kernels", () => {
 describe("docs/BACKPROP.md", () => {
   it("is what `npm run walkthrough` writes from the compiler's output today", async () => {
     expect(readFileSync("docs/BACKPROP.md", "utf8")).toBe(await walkthrough());
+  });
+});
+
+describe("docs/GPT-BACKWARD.md", () => {
+  it("is what `npm run walkthrough` writes from the compiler's output today", async () => {
+    expect(readFileSync("docs/GPT-BACKWARD.md", "utf8")).toBe(await gptBackward());
   });
 });

@@ -7,6 +7,7 @@ import { compile } from "../src/index.ts";
 import { lower } from "../src/parse/index.ts";
 import { loadData } from "../src/train/load.ts";
 import { Trainer } from "../src/train/trainer.ts";
+import { updates as cases } from "./optimizer-steps.ts";
 
 type Model = {
   params: Record<string, Float64Array>;
@@ -85,41 +86,6 @@ describe("a step with weight decay matches the update written by hand", () => {
     }
     return { W, b };
   };
-  const adamStep = (p: number, g: number, st: number[], t: number, lr: number) => {
-    st[0] = 0.9 * st[0]! + 0.1 * g;
-    st[1] = 0.999 * st[1]! + 0.001 * g * g;
-    return p - (lr * (st[0] / (1 - 0.9 ** t))) / (Math.sqrt(st[1] / (1 - 0.999 ** t)) + 1e-8);
-  };
-  const wd = 0.3;
-  const cases: [string, (p: number, g: number, d: boolean, st: number[], t: number) => number][] = [
-    [`sgd(lr: 0.1, weight_decay: ${wd})`, (p, g, d) => p - 0.1 * (g + (d ? wd : 0) * p)],
-    [
-      `sgd(lr: 0.1, momentum: 0.9, weight_decay: ${wd})`,
-      (p, g, d, st) => {
-        st[0] = 0.9 * st[0]! - 0.1 * (g + (d ? wd : 0) * p);
-        return p + st[0];
-      },
-    ],
-    [
-      `rmsprop(lr: 0.01, weight_decay: ${wd})`,
-      (p, g, d, st) => {
-        const gd = g + (d ? wd : 0) * p;
-        st[0] = 0.9 * st[0]! + 0.1 * gd * gd;
-        return p - (0.01 * gd) / (Math.sqrt(st[0]) + 1e-7);
-      },
-    ],
-    // coupled: Adam's moments see g + wd p
-    [
-      `adam(lr: 0.01, weight_decay: ${wd})`,
-      (p, g, d, st, t) => adamStep(p, g + (d ? wd : 0) * p, st, t, 0.01),
-    ],
-    // decoupled, as PyTorch's AdamW: p -= lr wd p, then Adam's step on the loss's gradient
-    [
-      `adamw(lr: 0.01, weight_decay: ${wd})`,
-      (p, g, d, st, t) => adamStep(p - 0.01 * (d ? wd : 0) * p, g, st, t, 0.01),
-    ],
-  ];
-
   it.each(cases)("%s", (optimizer, update) => {
     const m = build(linear(optimizer));
     for (let t = 0; t < 4; t++) m.trainStep({ x });

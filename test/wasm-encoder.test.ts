@@ -3,7 +3,7 @@
 // and for every kind of kernel; and the engine must accept and name what we encode.
 import { describe, expect, it } from "vitest";
 import wabtInit from "wabt";
-import { Bytes, encode } from "../src/codegen/wasm/encode.ts";
+import { base64, Bytes, encode } from "../src/codegen/wasm/encode.ts";
 import { formatF32, printWat } from "../src/codegen/wasm/wat.ts";
 import { ISA, opInfo, type Mnemonic } from "../src/codegen/wasm/isa.ts";
 import { flatten, get, set, type Instr } from "../src/codegen/wasm/code.ts";
@@ -29,6 +29,17 @@ function assemble(wat: string): Uint8Array {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+describe("base64, as the module embeds its binary", () => {
+  it("is what Node's encoder gives, for every length of a random byte string up to 300", () => {
+    let seed = 7;
+    const byte = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let n = 0; n <= 300; n++) {
+      const bytes = Uint8Array.from({ length: n }, byte);
+      expect(base64(bytes), `${n} bytes`).toBe(Buffer.from(bytes).toString("base64"));
+    }
+  });
+});
+
 describe("LEB128", () => {
   it.each([
     [0, "00"],
@@ -52,6 +63,16 @@ describe("LEB128", () => {
     [-(2 ** 31), "8080808078"],
   ])("signed %d is %s", (n, bytes) => {
     expect(hex(new Bytes().s32(n).done())).toBe(bytes);
+  });
+  it("signed 32-bit numbers are written as the 64-bit encoder writes them", () => {
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    const values = [0, -1, 1, 63, 64, -64, -65, 2 ** 31 - 1, -(2 ** 31)];
+    for (let i = 0; i < 2000; i++) values.push((next() ^ (next() << 16)) >> (next() % 32));
+    for (const n of values)
+      expect(hex(new Bytes().s32(n).done()), String(n)).toBe(
+        hex(new Bytes().s64(BigInt(n)).done()),
+      );
   });
 });
 

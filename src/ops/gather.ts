@@ -90,6 +90,7 @@ export const pickOp = defineOp({
 
 export const unpickOp = defineOp({
   name: "unpick",
+  role: "one_hot",
   kind: "special",
   arity: 2,
   indices: [1],

@@ -71,6 +71,8 @@ export interface OpDef {
   /** What a reader should know of its gradient rule, shown beside the backward code (for an op
    * that only a gradient rule builds, beside the op itself). */
   gradNote?: string;
+  /** The word a value it computes is named by after its statement (`loss_xent`); default: its name. */
+  role?: string;
 }
 
 export function defineOp<T extends OpDef>(def: T): T {

@@ -71,6 +71,7 @@ export const softmaxXent = (z: Node, y: Node, axis = -1): Node =>
  */
 export const softmaxXentIntOp = defineOp({
   name: "softmax_xent_int",
+  role: "xent",
   kind: "special",
   indices: [1],
   indexBound: (n) => n.inputs[0]!.shape.at(-1) as number,

@@ -2,7 +2,16 @@
 // tensor; others may be numbers), and its body is lowered in a scope of its own whose params are
 // named `<prefix>.<param>`, the prefix coming from the calling statement's binding.
 import type { BlockDecl, Expr } from "./ast.ts";
-import { checkWork, POISON, report, toNode, type Cx, type Frame, type Val } from "./context.ts";
+import {
+  checkWork,
+  markOrigins,
+  POISON,
+  report,
+  toNode,
+  type Cx,
+  type Frame,
+  type Val,
+} from "./context.ts";
 import { evalArgs, type ParamSpec } from "./args.ts";
 import { nodesBuilt } from "../ir/node.ts";
 import { definitions, lowerBody } from "./statements.ts";
@@ -26,6 +35,10 @@ export function callBlock(block: BlockDecl, call: Extract<Expr, { kind: "call" }
   }));
   const args = evalArgs(cx, name, specs, call);
   if (!args) return POISON;
+  // the arguments belong to the calling statement (`layernorm(x1)` in `x2 = x1 + mlp(layernorm(x1))`),
+  // not to the first statement of the block that reads them
+  const caller = cx.m.statements[cx.m.statements.length - 1];
+  if (caller) markOrigins(cx.m, caller.mark, caller.origin);
   const frame: Frame = {
     scope: new Map(block.params.map((p) => [p.name, { value: args.value(p.name), at: p.at }])),
     prefix: cx.namer.next(name),

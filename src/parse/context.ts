@@ -65,6 +65,8 @@ export interface ModelCx {
   touched: Node[];
   /** the block invocations in progress, innermost last */
   calls: { block: string; at: Pos }[];
+  /** the statements being lowered, innermost last: where each began in `touched`, its origin */
+  statements: { mark: number; origin: Origin }[];
   /** the model's scope, where every param is also visible by its full name (`h.W`) */
   root: Map<string, Binding>;
   /** block calls inlined so far, in both modes, and the nodes they built */

@@ -24,6 +24,8 @@ export function lower(source: string, opts: LowerOptions): ModelIR {
     if (e instanceof NnError) throw e;
     // a failure of the compiler itself: still an NnError, so callers see one kind of exception
     const message = `internal error while lowering: ${e instanceof Error ? e.message : String(e)}`;
-    throw new NnError([{ file: opts.file, line: 1, col: 1, code: "NN9000", message }], source);
+    throw new NnError([{ file: opts.file, line: 1, col: 1, code: "NN9000", message }], source, {
+      cause: e,
+    });
   }
 }

@@ -57,6 +57,7 @@ export function lowerProgram(program: Program, opts: LowerOptions): ModelIR {
       stateUpdates: [],
       touched: [],
       calls: [],
+      statements: [],
       root: new Map(),
       inlined,
     };

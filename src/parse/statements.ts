@@ -51,10 +51,16 @@ export function lowerBody(
   let result: Val | null = null;
   for (const s of body) {
     const mark = m.touched.length;
-    const v = lowerNested(s, frame, m, out);
-    if (s.kind === "return" && result === null) result = v;
     const binding = bindingOf(s, frame);
-    markOrigins(m, mark, { ...originAt(m, s.at), ...(binding ? { binding } : {}) });
+    const origin = { ...originAt(m, s.at), ...(binding ? { binding } : {}) };
+    m.statements.push({ mark, origin });
+    try {
+      const v = lowerNested(s, frame, m, out);
+      if (s.kind === "return" && result === null) result = v;
+    } finally {
+      m.statements.pop();
+    }
+    markOrigins(m, mark, origin);
   }
   return result;
 }

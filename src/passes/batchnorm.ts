@@ -11,7 +11,7 @@
 //   batchnorm(x @ W + b) in inference -> (x @ W) s + c, s = gamma invstd, c = (b - mu) s + beta:
 //     the normalization folded into the dense layer's weights, on the output side, recomputed
 //     per call from the current params and state in O(features).
-import { originOf, setOrigin, setRole, type Node } from "../ir/node.ts";
+import { displayName, originOf, setOrigin, setRole, type Node } from "../ir/node.ts";
 import { add, batchAxes, batchnorm, c, invStd, layernorm, mul, sub } from "../ops/index.ts";
 import { constValue, k, p, P, v, type Bindings } from "./pattern.ts";
 import { rules, type RewriteContext, type Rule } from "./rewrite.ts";
@@ -109,7 +109,7 @@ function normalize({ x, m, s }: Bindings, n: Node, cx: RewriteContext): Node | n
       cx.miss(kind, n, "the variance is not the mean of the squared deviations from that mean");
       return null;
     }
-    const [mu, invstd] = [named(m!, "mean", n), stdOf(variance, eps, n)];
+    const [mu, invstd] = [named(m!, "mean", n), stdOf(variance, eps, m!)];
     return kind === "batchnorm"
       ? batchnorm(x!, mu, invstd, c(1), c(0), true)
       : layernorm(x!, mu, invstd, c(1), c(0));
@@ -128,7 +128,9 @@ function stdOf(variance: Node, eps: number, at: Node): Node {
 function named(node: Node, role: string, at: Node): Node {
   if (node.inputs.length === 0) return node;
   const origin = originOf(at);
-  setRole(node, `${origin?.binding ?? "batch"}_${role}`);
+  // after the statistic's own name where the layer gave it one (`h_mean`: `h_invstd`)
+  const base = /^(.*)_mean$/.exec(displayName(at) ?? "")?.[1] ?? origin?.binding ?? "batch";
+  setRole(node, `${base}_${role}`);
   if (origin) setOrigin(node, origin);
   return node;
 }

@@ -15,8 +15,11 @@ Prints the backward pass the compiler derived, as the code that runs: each state
 ${compileFlagsHelp}
   --forward        show the forward pass's statements too
   --kernels        show the bodies of the kernels the code calls
-  --math           print the derivation as \`.nn\` equations instead, one a line
-  --at NAME=V,...  with --math: each equation's value too, as \`nnc trace\` computes it (f64)
+  --math           print the derivation as \`.nn\` equations instead, one a line; equations that
+                   repeat with other names (a model's layers) once, as
+                   \`for (X, Y) in (h1, h2), (h2, h3):\` over the names each repetition takes
+  --at NAME=V,...  with --math: each equation's value too, as \`nnc trace\` computes it (f64),
+                   every repetition printed out
   --diff           print a unified diff of the unfused (--no-fuse) against the fused code`;
 
 export const gradCommand = defineCommand({
@@ -56,7 +59,7 @@ export const gradCommand = defineCommand({
 });
 
 /** The derivation; with `at`, each equation's value in f64, as in a backprop diagram. */
-function math(compiled: Compiled, at: Map<string, number> | null): string[] {
+export function math(compiled: Compiled, at: Map<string, number> | null): string[] {
   const rows = compiled.derivation;
   if (at === null) return formatDerivation(rows);
   const { values, dims } = traceValues(compiled, at, 1);

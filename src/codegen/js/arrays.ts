@@ -7,8 +7,10 @@ import type { Plan } from "../schedule/plan.ts";
 import type { BufferAccess } from "./entry.ts";
 import { kernelFunction, type KernelOptions } from "./kernels.ts";
 import type { Backend } from "./module.ts";
-import { optimizer } from "./optim.ts";
+import { optimizer, type Copy } from "./optim.ts";
 import { buffers, params, stateDecls, weightsOption } from "./storage.ts";
+
+const copy: Copy = (to, from) => `${to}.set(${from});`;
 
 const access = (plan: Plan): BufferAccess => ({
   call(step, scalar) {
@@ -30,7 +32,7 @@ const access = (plan: Plan): BufferAccess => ({
   stale: (view, buffer, size) =>
     `${view}.buffer !== ${buffer}.buffer || ${view}.length !== ${size}`,
   view: (buffer, size) => `${buffer}.subarray(0, ${size})`,
-  copy: (to, from) => `${to}.set(${from});`,
+  copy,
   viewsPerCall: false,
   initialView: (buffer) => buffer,
 });
@@ -53,6 +55,6 @@ export function jsBackend(
       ...buffers(plan, memory),
     ],
     kernelText,
-    optimizer: (scalar) => optimizer(plan, scalar),
+    optimizer: (scalar) => optimizer(plan, scalar, copy),
   };
 }

@@ -65,38 +65,54 @@ interface Scan {
   quoted: Uint8Array;
   /** the line's outermost depth (below 0 on a line that closes brackets opened above it) */
   top: number;
+  /**
+   * the characters outside strings at the outermost depth, in order: the only places a line is
+   * broken at, few even on a long line (a wasm module's bytes are one string)
+   */
+  tops: number[];
 }
 
 /**
  * Where each character of `code` sits: its bracket depth, and whether it is inside a string. A line
  * is scanned once, and every way of breaking it reads that scan (a line holding a wasm module's
- * bytes is long).
+ * bytes is long: a string is passed over whole, with indexOf).
  */
 function scan(code: string): Scan {
   const depth = new Int32Array(code.length);
   const quoted = new Uint8Array(code.length);
+  const plain: number[] = [];
   let d = 0;
-  let quote = 0;
   let top = 0;
   for (let i = 0; i < code.length; i++) {
     const ch = code.charCodeAt(i);
-    if (quote !== 0) {
-      depth[i] = d;
-      quoted[i] = 1;
-      if (ch === 92 /* \\ */ && i + 1 < code.length) {
-        depth[++i] = d;
-        quoted[i] = 1;
-      } else if (ch === quote) quote = 0;
+    if (ch === 34 || ch === 39 || ch === 96) {
+      // " ' `: the string, quotes included
+      const end = stringEnd(code, i);
+      depth.fill(d, i, end + 1);
+      quoted.fill(1, i, end + 1);
+      i = end;
       continue;
     }
-    if (ch === 34 || ch === 39 || ch === 96) quote = ch; // " ' `
     if (ch === 41 || ch === 93 || ch === 125) d--; // ) ] }
     depth[i] = d;
-    quoted[i] = quote !== 0 ? 1 : 0;
-    if (quote === 0 && d < top) top = d;
+    plain.push(i);
+    if (d < top) top = d;
     if (ch === 40 || ch === 91 || ch === 123) d++; // ( [ {
   }
-  return { depth, quoted, top };
+  return { depth, quoted, top, tops: plain.filter((i) => depth[i] === top) };
+}
+
+/** The index of the quote closing the string opened at `open`, or the line's last index. */
+function stringEnd(code: string, open: number): number {
+  const quote = code[open]!;
+  let from = open + 1;
+  for (;;) {
+    const close = code.indexOf(quote, from);
+    const escape = code.indexOf("\\", from);
+    if (escape < 0 || (close >= 0 && close < escape)) return close < 0 ? code.length - 1 : close;
+    // a backslash and the character after it, whatever it is
+    from = escape + 2;
+  }
 }
 
 /** `if (condition) statement;` (or `for`, `while`) as `if (condition)` / `  statement;`. */
@@ -118,12 +134,18 @@ function breakControl(indent: string, code: string, s: Scan): string[] | null {
  */
 function breakList(indent: string, code: string, s: Scan): string[] | null {
   const { depth, quoted, top } = s;
-  for (let open = 0; open < code.length; open++) {
-    if (quoted[open] || depth[open] !== top || !isList(code, open)) continue;
+  for (const open of s.tops) {
+    if (!isList(code, open)) continue;
     const close = matching(code, open, depth, quoted);
     if (close < 0) continue;
-    const inside = depth.subarray(open + 1, close);
-    const items = splitAt(code.slice(open + 1, close), ",", inside, top + 1);
+    const [from, to] = [open + 1, close];
+    const items = splitAt(
+      code.slice(from, to),
+      ",",
+      depth.subarray(from, to),
+      quoted.subarray(from, to),
+      top + 1,
+    );
     if (items.length < 2 && (items.length === 0 || items[0]!.length < 40)) continue;
     const inner = indent + "  ";
     return [
@@ -154,8 +176,13 @@ function matching(code: string, open: number, depth: Int32Array, quoted: Uint8Ar
 }
 
 /** Pieces of `text` between the separators found at `level` (outside strings). */
-function splitAt(text: string, sep: string, depth: Int32Array, level: number): string[] {
-  const { quoted } = scan(text);
+function splitAt(
+  text: string,
+  sep: string,
+  depth: Int32Array,
+  quoted: Uint8Array,
+  level: number,
+): string[] {
   const out: string[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++)
@@ -169,9 +196,8 @@ function splitAt(text: string, sep: string, depth: Int32Array, level: number): s
 
 /** `x = expression;` as `x =` / `  expression;`. */
 function breakAssignment(indent: string, code: string, s: Scan): string[] | null {
-  const { depth, quoted, top } = s;
-  for (let i = 1; i < code.length - 2; i++) {
-    if (quoted[i] || depth[i] !== top || code.slice(i - 1, i + 2) !== " = ") continue;
+  for (const i of s.tops) {
+    if (i < 1 || i >= code.length - 2 || code.slice(i - 1, i + 2) !== " = ") continue;
     const lhs = code.slice(0, i - 1);
     const rhs = code.slice(i + 2);
     if (rhs.length === 0) return null;
@@ -184,11 +210,8 @@ function breakAssignment(indent: string, code: string, s: Scan): string[] | null
 const LEVELS = [[" ? ", " : "], [" || "], [" && "], [" + ", " - "], [" * ", " / "]];
 
 function breakOperators(indent: string, code: string, s: Scan): string[] | null {
-  const { depth, quoted, top } = s;
   for (const ops of LEVELS) {
-    const cuts: number[] = [];
-    for (let i = 0; i < code.length; i++)
-      if (!quoted[i] && depth[i] === top && ops.some((op) => code.startsWith(op, i))) cuts.push(i);
+    const cuts = s.tops.filter((i) => ops.some((op) => code.startsWith(op, i)));
     if (cuts.length === 0) continue;
     const pieces: string[] = [];
     let start = 0;
@@ -204,9 +227,9 @@ function breakOperators(indent: string, code: string, s: Scan): string[] | null 
 
 /** `a * (b + c);` as `a * (` / `  b + c` / `);`: the first parenthesized group at depth 0. */
 function breakGroup(indent: string, code: string, s: Scan): string[] | null {
-  const { depth, quoted, top } = s;
-  for (let open = 0; open < code.length; open++) {
-    if (quoted[open] || depth[open] !== top || code[open] !== "(") continue;
+  const { depth, quoted } = s;
+  for (const open of s.tops) {
+    if (code[open] !== "(") continue;
     const close = matching(code, open, depth, quoted);
     if (close < 0 || close - open < 20) continue;
     return [

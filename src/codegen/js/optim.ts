@@ -38,14 +38,12 @@ interface Updated {
 }
 
 function updatedParams(plan: Plan): Updated[] {
-  // the first param of the model that is the gradient's, by node or by name (looked up in maps:
-  // a model may have tens of thousands of params)
-  const params = plan.model.params;
-  const byNode = new Map(params.map((p, i) => [p.node, i]));
-  const byName = new Map(params.map((p, i) => [p.name, i]));
+  // the param a gradient belongs to, by name: not by node, since a gradient can be another param
+  // (d(a * b)/db is a); looked up in a map, as a model may have tens of thousands of params
+  const byName = new Map(plan.model.params.map((p) => [p.name, p]));
   return plan.paramGrads.flatMap((g) => {
-    const i = Math.min(byNode.get(g.node) ?? Infinity, byName.get(g.name) ?? Infinity);
-    return i < Infinity ? [{ leaf: params[i]!, grad: g }] : [];
+    const leaf = byName.get(g.name);
+    return leaf ? [{ leaf, grad: g }] : [];
   });
 }
 
@@ -152,9 +150,13 @@ export function jsUpdates(plan: Plan): UpdateTarget {
   };
 }
 
+/** The statement copying `size` numbers of the buffer `from` into the buffer `to`. */
+export type Copy = (to: string, from: string, size: string) => string;
+
 export function optimizer(
   plan: Plan,
   scalar: (n: Node) => string,
+  copy: Copy,
   target: UpdateTarget = jsUpdates(plan),
 ): OptimizerCode {
   const o = plan.model.optimizer;
@@ -169,7 +171,11 @@ export function optimizer(
     );
   const roles = stateOf(o);
   const extra = corrections(o).map((c) => `$${c}`);
-  for (const { leaf, grad: g } of updatedParams(plan)) {
+  const updated = updatedParams(plan);
+  const grads = gradientBuffers(plan, updated, target, copy);
+  state.push(...grads.state);
+  step.push(...grads.copies);
+  for (const { leaf, grad: g } of updated) {
     const size = plan.size(leaf.shape);
     const scalarParam = isScalar(leaf.shape);
     // a scalar param's state is JS's on every target: only JS code reads it
@@ -188,7 +194,8 @@ export function optimizer(
       step.push(...scalarUpdate(plan, { o, wd, leaf, g, roles, buffers }, scalar));
       continue;
     }
-    const args = [plan.nameOf(leaf.node), plan.nameOf(g.node), ...buffers, "$lr", ...extra];
+    const gradient = grads.names.get(leaf.name) ?? plan.nameOf(g.node);
+    const args = [plan.nameOf(leaf.node), gradient, ...buffers, "$lr", ...extra];
     step.push(target.update({ o, size, roles, wd }, args));
   }
   const api = plan.sys.fresh("optimizer");
@@ -203,6 +210,30 @@ export function optimizer(
     schedule: scheduleCode(o, learningRate, plan.sys.fresh("baseLr")),
     learningRate,
   };
+}
+
+/**
+ * The params are updated in place one after another, so a gradient that is a param's own buffer
+ * (d(a * b)/db is a) would be read after an earlier update changed it: such gradients are copied
+ * into buffers of their own before the first update. (A scalar param's value is read into a
+ * local at the start of the step, so only tensors need this.)
+ */
+function gradientBuffers(plan: Plan, updated: Updated[], target: UpdateTarget, copy: Copy) {
+  const params = new Set(updated.map((u) => u.leaf.node));
+  const names = new Map<string, string>();
+  const state: string[] = [];
+  const copies: string[] = [];
+  for (const { leaf, grad } of updated) {
+    if (isScalar(leaf.shape) || !params.has(plan.storageOf(grad.node))) continue;
+    const size = plan.size(leaf.shape);
+    const name = plan.namer.fresh(`d_${leaf.name}`);
+    names.set(leaf.name, name);
+    state.push(...target.stateBuffer(name, size));
+    copies.push(copy(name, plan.nameOf(grad.node), size));
+  }
+  if (copies.length > 0)
+    copies.unshift("// gradients that are params: kept before an update changes them");
+  return { names, state, copies };
 }
 
 /** A scalar param's update, inline in the step. */

@@ -43,7 +43,6 @@ export function params(plan: Plan, placement: Placement = ownArrays): string[] {
     const { store, lines: made, define } = place(plan, p, "$params", placement);
     lines.push(...made, ...initCode(plan, p, store), ...(define ? [define] : []));
   }
-  const names = plan.model.params.map((p) => p.name).join(", ");
   lines.push(
     "if ($options.params !== undefined) {",
     "  const $given = $options.params;",
@@ -51,7 +50,7 @@ export function params(plan: Plan, placement: Placement = ownArrays): string[] {
     '    throw new Error("params must be an object, got " + $describe($given));',
     "  for (const $key of $given instanceof Map ? $given.keys() : Object.keys($given)) {",
     "    if (!$hasOwn($params, $key))",
-    `      throw new Error("unknown param " + JSON.stringify($key) + "; the params are: " + ${jsString(names)});`,
+    `      throw new Error("unknown param " + JSON.stringify($key) + "; the params are: " + Object.keys($params).join(", "));`,
     "    const $value = $given instanceof Map ? $given.get($key) : $given[$key];",
     "    const $ok = Array.isArray($value) || $isNumberArray($value);",
     "    if (!$ok || $value.length !== $params[$key].length)",

@@ -99,8 +99,13 @@ export interface Kernel {
   /** the compiler's name for it, telling what it computes: `$matmul_tn_784x64x128` */
   name: string;
   spec: KernelSpec;
-  /** how many tensor arguments, the output included */
+  /** how many tensor arguments, the output included unless `scalarResult` */
   tensors: number;
+  /**
+   * the result is one number, which the caller receives rather than a buffer of its own: true for
+   * every kernel whose node is a scalar (a sum, a scalar's dropout mask), whatever its spec
+   */
+  scalarResult: boolean;
   scalars: number;
   /** the named dims whose sizes it takes, in order */
   dims: string[];
@@ -129,7 +134,8 @@ export class KernelSet {
     if (!call) {
       const args = new Args(this.plan);
       const spec = specOf(node, this.plan, args);
-      const output = isScalar(node.shape) ? [] : [node];
+      const scalarResult = isScalar(node.shape);
+      const output = scalarResult ? [] : [node];
       const tensors = [...args.tensors, ...output];
       const dims = dimsOf(spec, this.plan);
       const key = JSON.stringify({ spec, t: tensors.length, s: args.scalars.length, dims });
@@ -137,7 +143,7 @@ export class KernelSet {
       if (!kernel) {
         const name = this.plan.sys.fresh(kernelName(spec));
         const counts = { tensors: tensors.length, scalars: args.scalars.length };
-        kernel = { name, spec, ...counts, dims, first: node };
+        kernel = { name, spec, ...counts, scalarResult, dims, first: node };
         this.byKey.set(key, kernel);
       }
       call = { kernel, node, tensors, scalars: args.scalars };
@@ -157,10 +163,20 @@ class Args {
   readonly scalars: Node[] = [];
   constructor(readonly plan: Plan) {}
 
+  /** A tensor an expression reads: one argument however many reads (the index says which). */
   tensor(n: Node): number {
     const storage = this.plan.storageOf(n);
     const k = this.tensors.indexOf(storage);
     return k >= 0 ? k : this.tensors.push(storage) - 1;
+  }
+
+  /**
+   * A tensor a kernel reads by its position (a matrix product's A and B, softmax_xent's z and y,
+   * a convolution's input and weights): an argument of its own even where it is another operand
+   * too (`w @ w`).
+   */
+  operand(n: Node): void {
+    this.tensors.push(this.plan.storageOf(n));
   }
 
   scalar(n: Node): number {
@@ -196,8 +212,8 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
   const epilogue = plan.epilogues.get(node);
   if (epilogue) {
     const product = specOf(epilogue.product, plan, args);
-    if (epilogue.scale) args.tensor(epilogue.scale);
-    if (epilogue.shift) args.tensor(epilogue.shift);
+    if (epilogue.scale) args.operand(epilogue.scale);
+    if (epilogue.shift) args.operand(epilogue.shift);
     const { scale, shift, activation } = epilogue;
     const then = activation ? { activation } : {};
     if (product.kind === "conv2d") return { ...product, epilogue: { bias: !!shift, ...then } };
@@ -220,16 +236,16 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
   }
   switch (node.op) {
     case "matmul":
-      args.tensor(x);
-      args.tensor(node.inputs[1]!);
+      args.operand(x);
+      args.operand(node.inputs[1]!);
       return productSpec(node, plan);
     case "softmax":
     case "log_softmax":
-      args.tensor(x);
+      args.operand(x);
       return { kind: "softmax", log: node.op === "log_softmax", shape, axis: axis(node) };
     case "softmax_xent":
-      args.tensor(x);
-      args.tensor(node.inputs[1]!);
+      args.operand(x);
+      args.operand(node.inputs[1]!);
       return {
         kind: "softmax_xent",
         shape: plan.dims(x.shape),
@@ -238,8 +254,8 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
       };
     case "batchnorm_dx": {
       const [g, xin, mu, invstd, gamma] = node.inputs as [Node, Node, Node, Node, Node];
-      args.tensor(g);
-      args.tensor(xin);
+      args.operand(g);
+      args.operand(xin);
       return {
         kind: "batchnorm_dx",
         shape,
@@ -250,8 +266,8 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
     }
     case "layernorm_dx": {
       const [g, xin, mu, invstd, gamma] = node.inputs as [Node, Node, Node, Node, Node];
-      args.tensor(g);
-      args.tensor(xin);
+      args.operand(g);
+      args.operand(xin);
       const [mean, inv, gam] = [args.expr(mu), args.expr(invstd), args.expr(gamma)];
       return { kind: "layernorm_dx", shape, mean, invstd: inv, gamma: gam };
     }
@@ -260,20 +276,20 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
     case "pick":
     case "unpick":
     case "softmax_xent_int":
-      node.inputs.forEach((t) => args.tensor(t));
+      node.inputs.forEach((t) => args.operand(t));
       return tableSpec(node, plan);
     case "causal_mask":
-      args.tensor(x);
+      args.operand(x);
       return { kind: "causal_mask", shape, fill: node.attrs["fill"] === "zero" ? "zero" : "-inf" };
     case "transpose":
-      args.tensor(x);
+      args.operand(x);
       return { kind: "transpose", shape: plan.dims(x.shape), perm: node.attrs["perm"] as number[] };
     case "dropout_mask":
       return { kind: "dropout_mask", shape, rate: num(node.attrs, "rate") };
     case "conv2d":
     case "conv2d_dx":
     case "conv2d_dw": {
-      node.inputs.forEach((t) => args.tensor(t));
+      node.inputs.forEach((t) => args.operand(t));
       const geo = { ...geometryOf(node), N: plan.dims([node.inputs[0]!.shape[0]!])[0]! };
       return { kind: node.op, geo };
     }
@@ -281,7 +297,7 @@ function specOf(node: Node, plan: Plan, args: Args): KernelSpec {
     case "avg_pool2d":
     case "max_pool2d_dx":
     case "avg_pool2d_dx": {
-      node.inputs.forEach((t) => args.tensor(t));
+      node.inputs.forEach((t) => args.operand(t));
       const geo = { ...poolGeometryOf(node), N: plan.dims([node.inputs[0]!.shape[0]!])[0]! };
       const op = node.op.startsWith("max") ? "max" : "avg";
       return node.op.endsWith("_dx") ? { kind: "pool_dx", op, geo } : { kind: "pool", op, geo };

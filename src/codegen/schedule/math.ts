@@ -1,7 +1,14 @@
 // The math of each statement in `.nn` notation, in the source's names: `d_h.W = transpose(x) @
 // d_h_pre`. A value computed inside another's loop or expression is shown inline, as the code
 // computes it; every other value by its name. Comments and `nnc grad --math` print these.
-import { nameOf, shapeToString, type Node, type Shape } from "../../ir/node.ts";
+import {
+  nameOf,
+  shapeToString,
+  type Attrs,
+  type AttrValue,
+  type Node,
+  type Shape,
+} from "../../ir/node.ts";
 import { registry } from "../../ops/index.ts";
 import { lit } from "../../ops/op.ts";
 import { axesArg, binary, call, PREC, type Shown } from "../../ops/notation.ts";
@@ -31,7 +38,10 @@ export class MathPrinter {
   equation(node: Node): string {
     let e = this.equations.get(node);
     if (e === undefined) {
-      e = `${this.plan.sourceName(node)} = ${this.definition(node).text}`;
+      // a buffer named after a reshape of it is that reshape: `d_v = reshape(...)`
+      const view = this.plan.viewedAs.get(node);
+      const shown = this.definition(node);
+      e = `${this.plan.sourceName(node)} = ${(view ? notate(view, [shown]) : shown).text}`;
       this.equations.set(node, e);
     }
     return e;
@@ -48,11 +58,11 @@ export class MathPrinter {
         return binary("/", PREC.product, this.value(x), this.value(r.inputs[1]!));
       }
     }
-    const notation = registry[node.op].notation ?? call(node.op);
-    return notation(
-      node.inputs.map((x) => this.value(x)),
-      node.attrs,
+    const { inputs, attrs } = operands(node);
+    return notate(
       node,
+      inputs.map((x) => this.value(x)),
+      attrs,
     );
   }
 
@@ -64,14 +74,19 @@ export class MathPrinter {
       return this.definition(node);
     // a reshape the source names reads by its name (`img`), any other as what it reshapes
     if (p.alias.has(node))
-      return nameOf(node) !== undefined ? named(nameOf(node)!) : this.value(node.inputs[0]!);
+      return nameOf(node) !== undefined ? named(nameOf(node)!) : this.reshaped(node);
     return named(p.sourceName(node));
+  }
+
+  /** A reshape that changes the rank says so; one that keeps it reads as its operand. */
+  private reshaped(node: Node): Shown {
+    return notate(node, [this.value(node.inputs[0]!)]);
   }
 
   /** The values an equation for `node` reads by name (its inputs, through the inlined ones). */
   reads(node: Node, out = new Set<Node>()): Set<Node> {
     const p = this.plan;
-    for (const x of node.inputs) {
+    for (const x of operands(node).inputs) {
       if (x.op === "const" || x.op === "dimsize" || p.isConstant(x)) continue;
       if (p.fused.has(x) || p.inlined.has(x)) this.reads(x, out);
       else if (p.alias.has(x) && nameOf(x) === undefined) this.reads(x, out);
@@ -103,9 +118,9 @@ export class MathPrinter {
     if (depth > 0) {
       if (node.op === "const" || node.op === "dimsize" || p.isConstant(node))
         return this.definition(node);
-      const name = nameOf(node);
-      if (name !== undefined) return named(name);
-      if (node.inputs.length === 0 || stop(node)) {
+      if (isStatement(node)) return named(nameOf(node)!);
+      // a block's own value is defined on a line of its own, as the block's statement is
+      if (node.inputs.length === 0 || stop(node) || nameOf(node) !== undefined) {
         reads.push(node);
         return this.value(node);
       }
@@ -117,12 +132,52 @@ export class MathPrinter {
       if (a === null || a.text.length > 160) return null;
       args.push(a);
     }
-    const notation = registry[node.op].notation ?? call(node.op);
-    return notation(args, node.attrs, node);
+    return notate(node, args);
   }
 }
 
+/**
+ * The operands an equation shows for `node`: a product reads a transposed matrix as the matrix,
+ * its side's transpose flag flipped (`d_z @ wte`, not `d_z @ transpose(z_transpose)`).
+ */
+function operands(node: Node): { inputs: readonly Node[]; attrs: Attrs } {
+  if (node.op !== "matmul") return { inputs: node.inputs, attrs: node.attrs };
+  const attrs: Record<string, AttrValue> = { ...node.attrs };
+  const inputs = node.inputs.map((x, i) => {
+    if (x.op !== "transpose" || x.shape.length !== 2) return x;
+    const flag = i === 0 ? "ta" : "tb";
+    attrs[flag] = attrs[flag] !== true;
+    return x.inputs[0]!;
+  });
+  return { inputs, attrs };
+}
+
+/** The sizes of a shape but its 1s: a reshape that keeps them only adds or drops unit axes. */
+const sizes = (s: Shape) => s.filter((d) => d !== 1).join(",");
+
+/**
+ * `node` in `.nn` notation over its operands as shown: a reshape that regroups the sizes says so
+ * (`reshape(c2, [batch, 400])`), one that adds or drops axes of size 1 for a broadcast does not.
+ */
+function notate(node: Node, args: Shown[], attrs = node.attrs): Shown {
+  if (node.op === "reshape" && sizes(node.inputs[0]!.shape) !== sizes(node.shape)) {
+    const shape = { text: `[${node.shape.join(", ")}]`, prec: PREC.primary };
+    return call("reshape")([args[0]!, shape], {});
+  }
+  const notation = registry[node.op].notation ?? call(node.op);
+  return notation(args, attrs, node);
+}
+
 const named = (text: string): Shown => ({ text, prec: PREC.primary });
+
+/**
+ * Whether a statement of the model names the value (`h`): a reader finds it in the source. A
+ * block's own values (`x1.attention.a`, the block's `a` in the statement of `x1`) are not.
+ */
+export function isStatement(n: Node): boolean {
+  const name = nameOf(n);
+  return name !== undefined && (n.inputs.length === 0 || !name.includes("."));
+}
 
 /** What a kernel computes, in `.nn` notation over its parameters' names. */
 export function kernelMath(spec: KernelSpec, tensors: string[], scalars: string[]): string {

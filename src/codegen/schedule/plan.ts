@@ -56,6 +56,8 @@ export class Plan {
   /** an elementwise node computed in the store of the matrix product it reads (`relu(x @ W + b)`) */
   readonly epilogues = new Map<Node, Epilogue>();
   readonly names = new Map<Node, string>();
+  /** a buffer named after the reshape that views it (`d_c2`, the flatten's input gradient) */
+  readonly viewedAs = new Map<Node, Node>();
   /** the name of each materialized value as the source writes it (`d_h.dense.W`), for comments */
   readonly sourceNames = new Map<Node, string>();
   /** scalar params and state: the length-1 array that stores them */
@@ -247,7 +249,10 @@ export class Plan {
     for (const [a] of this.alias) {
       const owner = this.storageOf(a);
       const name = nameOf(a);
-      if (name !== undefined && !this.names.has(owner)) this.setName(owner, name);
+      if (name !== undefined && !this.names.has(owner)) {
+        this.setName(owner, name);
+        this.viewedAs.set(owner, a);
+      }
     }
     const forward = new Set([...f.loss.order, ...f.forward.order]);
     for (const pass of [true, false])

@@ -12,6 +12,7 @@ import {
   type Dim,
   type Node,
 } from "../../ir/node.ts";
+import { registry } from "../../ops/index.ts";
 
 /**
  * The name of a value the source does not name; `nameOf(x)` is the name another value already
@@ -32,9 +33,10 @@ export function roleName(
   if (share !== undefined) return `d_${nameOf(share.of)}_from_${nameOf(share.via)}`;
   // a value a gradient rule computes on the way: named after the value the rule differentiates
   const of = differentiates(n);
-  if (of && of !== n && differentiates(of) === undefined) return `${nameOf(of)}_${n.op}`;
+  const role = registry[n.op].role ?? n.op;
+  if (of && of !== n && differentiates(of) === undefined) return `${nameOf(of)}_${role}`;
   const binding = originOf(n)?.binding;
-  if (binding !== undefined) return `${binding}_${n.op}`;
+  if (binding !== undefined) return `${binding}_${role}`;
   return `${n.op}${n.id}`;
 }
 

@@ -15,23 +15,34 @@ import {
   type Module,
 } from "./module.ts";
 
+const scratchBytes = new Uint8Array(8);
+const scratch = new DataView(scratchBytes.buffer);
+const utf8Encoder = new TextEncoder();
+
 /** A growable byte buffer with the encodings of the binary format. */
 export class Bytes {
   private buf: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   length = 0;
 
+  /** room for `n` more bytes */
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    bigger.set(this.buf);
+    this.buf = bigger;
+  }
+
   byte(b: number): this {
-    if (this.length === this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
+    this.reserve(1);
     this.buf[this.length++] = b & 0xff;
     return this;
   }
 
   bytes(bs: ArrayLike<number>): this {
-    for (let i = 0; i < bs.length; i++) this.byte(bs[i]!);
+    this.reserve(bs.length);
+    if (bs instanceof Uint8Array) this.buf.set(bs, this.length);
+    else for (let i = 0; i < bs.length; i++) this.buf[this.length + i] = bs[i]! & 0xff;
+    this.length += bs.length;
     return this;
   }
 
@@ -58,24 +69,30 @@ export class Bytes {
     }
   }
 
+  /** s64's encoding of a 32-bit integer, in numbers (`>>` keeps the sign as BigInt's does) */
   s32(n: number): this {
-    return this.s64(BigInt(n | 0));
+    let x = n | 0;
+    for (;;) {
+      const b = x & 0x7f;
+      x >>= 7;
+      const done = (x === 0 && (b & 0x40) === 0) || (x === -1 && (b & 0x40) !== 0);
+      this.byte(done ? b : b | 0x80);
+      if (done) return this;
+    }
   }
 
   f32(x: number): this {
-    const dv = new DataView(new ArrayBuffer(4));
-    dv.setFloat32(0, x, true);
-    return this.bytes(new Uint8Array(dv.buffer));
+    scratch.setFloat32(0, x, true);
+    return this.bytes(scratchBytes.subarray(0, 4));
   }
 
   f64(x: number): this {
-    const dv = new DataView(new ArrayBuffer(8));
-    dv.setFloat64(0, x, true);
-    return this.bytes(new Uint8Array(dv.buffer));
+    scratch.setFloat64(0, x, true);
+    return this.bytes(scratchBytes);
   }
 
   name(s: string): this {
-    const utf8 = new TextEncoder().encode(s);
+    const utf8 = utf8Encoder.encode(s);
     return this.u32(utf8.length).bytes(utf8);
   }
 
@@ -83,7 +100,7 @@ export class Bytes {
   sized(write: (b: Bytes) => void): this {
     const inner = new Bytes();
     write(inner);
-    return this.u32(inner.length).bytes(inner.done());
+    return this.u32(inner.length).bytes(inner.buf.subarray(0, inner.length));
   }
 
   done(): Uint8Array<ArrayBuffer> {
@@ -263,4 +280,23 @@ function nameSection(out: Bytes, m: Module): void {
       }
     });
   });
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** What `btoa` gives for the bytes, written directly (no string of char codes in between). */
+export function base64(bytes: Uint8Array): string {
+  const out: string[] = [];
+  const char = (n: number) => BASE64[n & 63]!;
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out.push(char(n >> 18) + char(n >> 12) + char(n >> 6) + char(n));
+  }
+  const rest = bytes.length - i;
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out.push(char(n >> 18) + char(n >> 12) + (rest === 2 ? char(n >> 6) : "=") + "=");
+  }
+  return out.join("");
 }

@@ -3,7 +3,7 @@
 // formula of its op in src/ops and of the JS kernels in src/codegen, in f32.
 import { f32, get, set, v, type Code } from "./code.ts";
 import type { FuncBuilder } from "./func.ts";
-import type { KernelParam } from "./kernel.ts";
+import { paramOf, type KernelParam } from "./kernel.ts";
 import { lineKernel, type LineVals, type Pass, type Runs } from "./lines.ts";
 import type { Func } from "./module.ts";
 import * as M from "./simd-math.ts";
@@ -200,11 +200,13 @@ function sq(x: Code, fb: FuncBuilder): Code {
   return [set(l, x), v.mul(get(l), get(l))];
 }
 
-/** A per-feature input of batchnorm_dx: an array of C, or one number for every feature. */
-export interface PerFeature {
-  ptr: number;
-  broadcast?: boolean;
-}
+/**
+ * A per-feature value of batchnorm (mean, 1/std, gamma): an array at a pointer param (one number
+ * there if `broadcast`), a constant (gamma of batchnorm spelled out without one: 1), or a scalar
+ * f32 param.
+ */
+export type PerFeature =
+  { ptr: number; broadcast?: boolean } | { value: number } | { scalar: number };
 
 /**
  * batchnorm's input gradient with batch statistics, per feature (column) of [N, C]:
@@ -224,18 +226,18 @@ export function batchnormDxKernel(
     dbeta?: number;
   },
 ): Func {
-  const input = (name: string, p: PerFeature): Pass => ({
-    kind: "input",
-    name,
-    ptr: p.ptr,
-    broadcast: p.broadcast,
-  });
+  const input = (fb: FuncBuilder, name: string, p: PerFeature): Pass => {
+    if ("ptr" in p) return { kind: "input", name, ptr: p.ptr, broadcast: p.broadcast };
+    const one = (): Code =>
+      "value" in p ? fb.f32x4(p.value) : v.splat(get(paramOf(fb, spec.params, p.scalar, "f32")));
+    return { kind: "let", name, value: one };
+  };
   const xhat = (read: (p: number) => Code, vals: LineVals) =>
     v.mul(v.sub(read(spec.x), vals["mu"]!), vals["invstd"]!);
   return kernel(spec, (fb) => [
-    input("mu", spec.mu),
-    input("invstd", spec.invstd),
-    input("gamma", spec.gamma),
+    input(fb, "mu", spec.mu),
+    input(fb, "invstd", spec.invstd),
+    input(fb, "gamma", spec.gamma),
     {
       kind: "reduce",
       op: "sum",

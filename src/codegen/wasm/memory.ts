@@ -11,7 +11,7 @@
 import { isScalar, type Node, type Shape } from "../../ir/node.ts";
 import type { BufferAccess } from "../js/entry.ts";
 import type { Backend } from "../js/module.ts";
-import { optimizer, type UpdateTarget } from "../js/optim.ts";
+import { optimizer, type Copy, type UpdateTarget } from "../js/optim.ts";
 import {
   bufferNodes,
   params as jsParams,
@@ -23,7 +23,7 @@ import type { MemoryPlan } from "../schedule/memory.ts";
 import { jsComment, jsString, sourceLine } from "../text.ts";
 import type { FnName, Plan } from "../schedule/plan.ts";
 import type { FnSteps } from "../schedule/steps.ts";
-import { encode } from "./encode.ts";
+import { base64, encode } from "./encode.ts";
 import { checkBytes } from "./limits.ts";
 import type { Func, Module } from "./module.ts";
 import { wasmKernel, wasmUpdate, type ArgRef, type WasmKernel } from "./target.ts";
@@ -74,7 +74,7 @@ export function wasmBackend(
     moduleScope: () => moduleScope(encoded()),
     storage: () => layout.storage(),
     kernelText: new Map(),
-    optimizer: (scalar) => optimizer(plan, scalar, updates.target),
+    optimizer: (scalar) => optimizer(plan, scalar, copy, updates.target),
   };
   return {
     backend,
@@ -115,6 +115,9 @@ function scratchOf(
   return out;
 }
 
+const copy: Copy = (to, from, size) =>
+  `$f32.copyWithin(${to} >> 2, ${from} >> 2, (${from} >> 2) + ${size});`;
+
 function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): BufferAccess {
   return {
     call(step, scalar) {
@@ -146,8 +149,7 @@ function access(plan: Plan, built: Map<string, WasmKernel>, layout: Layout): Buf
     first: (buffer) => `$f32[${buffer} >> 2]`,
     stale: (view, buffer, size) => `$stale(${view}, $f32, ${buffer}, ${size})`,
     view: (buffer, size) => `new Float32Array($f32.buffer, ${buffer}, ${size})`,
-    copy: (to, from, size) =>
-      `$f32.copyWithin(${to} >> 2, ${from} >> 2, (${from} >> 2) + ${size});`,
+    copy,
     viewsPerCall: true,
     initialView: () => "$f32.subarray(0, 0)",
   };
@@ -238,13 +240,6 @@ function leb(bytes: Uint8Array, at: number): [number, number] {
     if ((b & 0x80) === 0) return [value >>> 0, i - at];
     shift += 7;
   }
-}
-
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
 }
 
 /**

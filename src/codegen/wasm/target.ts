@@ -14,6 +14,7 @@ import {
   lineLength,
   softmaxKernel,
   softmaxXentKernel,
+  type PerFeature,
 } from "./lines-kernels.ts";
 import type { FuncBuilder } from "./func.ts";
 import { lineKernel, type Pass, type Runs } from "./lines.ts";
@@ -59,8 +60,12 @@ export function wasmKernel(k: Kernel, name: string): WasmKernel | string {
     return { funcs: [func], calls: [{ func: name, args: b.refs }] };
   } catch (e) {
     if (!(e instanceof Unsupported)) throw e;
-    const split = e.split?.(name);
-    return split ?? e.message;
+    try {
+      return e.split?.(name) ?? e.message;
+    } catch (inner) {
+      if (!(inner instanceof Unsupported)) throw inner;
+      return inner.message;
+    }
   }
 }
 
@@ -91,7 +96,7 @@ class Params {
   }
   /** the output: the last tensor, or (a scalar result) the cell it is stored in */
   output(name = "out"): number {
-    return this.tensor(this.k.tensors - (scalarResult(this.k.spec) ? 0 : 1), name);
+    return this.tensor(inputs(this.k), name);
   }
   scalars(): number[] {
     return Array.from({ length: this.k.scalars }, (_, i) =>
@@ -118,12 +123,8 @@ class Params {
   }
 }
 
-function scalarResult(spec: KernelSpec): boolean {
-  return (spec.kind === "reduce" || spec.kind === "softmax_xent") && spec.scalar;
-}
-
-/** How many tensor inputs a spec reads (the output not counted). */
-const inputs = (k: Kernel) => k.tensors - (scalarResult(k.spec) ? 0 : 1);
+/** How many tensor inputs a kernel reads (the output not counted). */
+const inputs = (k: Kernel) => k.tensors - (k.scalarResult ? 0 : 1);
 
 function build(spec: KernelSpec, name: string, b: Params): Func {
   const k = b.k;
@@ -184,7 +185,9 @@ function build(spec: KernelSpec, name: string, b: Params): Func {
     }
     case "batchnorm_dx": {
       b.dims();
-      const perFeature = (e: KExpr) => {
+      const perFeature = (e: KExpr): PerFeature => {
+        if (e.kind === "const") return { value: e.value };
+        if (e.kind === "scalar") return { scalar: scalars[e.arg]! };
         if (e.kind !== "read") throw new Unsupported("batchnorm's statistics are not buffers");
         return { ptr: tensors[e.arg]!, broadcast: e.shape.every((d) => d === 1) };
       };
@@ -274,15 +277,29 @@ function toExpr(
   }
 }
 
+type LineView = { outer: Size; n: Size; inner: Size; runs?: Runs };
+
 /**
  * A tensor viewed as [outer, n, inner] around the axes a kernel works along: adjacent axes, or
- * axes on both sides of the kept ones (per channel of [N, C, H, W]: lines of N runs of H W).
+ * axes on both sides of the kept ones (per channel of [N, C, H, W]: lines of N runs of H W). An
+ * axis of size 1 orders nothing, so it counts as worked along or kept, whichever gives a view
+ * (per channel of [N, C, H, 1], axes 0 and 2 are axes 0, 2 and 3).
  */
-function lineLayout(
-  shape: Shape,
-  axes: number[],
-  b: Params,
-): { outer: Size; n: Size; inner: Size; runs?: Runs } {
+function lineLayout(shape: Shape, axes: number[], b: Params): LineView {
+  const ones = shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  const candidates = [
+    axes,
+    [...new Set([...axes, ...ones])],
+    axes.filter((a) => !ones.includes(a)),
+  ].filter((c) => c.length > 0);
+  for (const c of candidates) {
+    const view = viewAround(shape, c, b);
+    if (view) return view;
+  }
+  throw new Unsupported(`axes ${axes} are neither adjacent nor around the ones kept`);
+}
+
+function viewAround(shape: Shape, axes: number[], b: Params): LineView | null {
   const sorted = [...axes].sort((x, y) => x - y);
   const [first, last] = [sorted[0]!, sorted[sorted.length - 1]!];
   if (last - first + 1 === sorted.length)
@@ -294,9 +311,8 @@ function lineLayout(
   const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const [k0, k1] = [kept[0]!, kept[kept.length - 1]!];
   const between = k1 - k0 + 1 === kept.length && sorted.every((a) => a < k0 || a > k1);
-  const stride = literal(b.product(shape.slice(k0)));
-  if (!between || stride === undefined)
-    throw new Unsupported(`axes ${axes} are neither adjacent nor around the ones kept`);
+  const stride = between ? literal(b.product(shape.slice(k0))) : undefined;
+  if (stride === undefined) return null;
   return {
     outer: b.product(shape.slice(k0, k1 + 1)),
     n: b.product(shape.slice(k1 + 1)),
@@ -306,7 +322,7 @@ function lineLayout(
 }
 
 /** batchnorm's features: the columns of [rows, C], the channels of [N, C, H, W]. */
-function featureLines(shape: Shape, b: Params): { outer: Size; n: Size; inner: Size; runs?: Runs } {
+function featureLines(shape: Shape, b: Params): LineView {
   if (shape.length === 2) return { outer: 1, n: b.size(shape[0]!), inner: b.size(shape[1]!) };
   return lineLayout(shape, [0, ...shape.slice(2).map((_, i) => i + 2)], b);
 }
@@ -327,7 +343,7 @@ function reduce(
 ): Func {
   b.dims();
   const shape = b.sizes(spec.shape);
-  const layout = lineLayout(spec.shape, spec.axes, b);
+  const layout = tryLayout(spec, b);
   const e = toExpr(spec.expr, shape, b, tensors, scalars, sizes);
   const full = rowMajor(shape);
   const inputs: Pass[] = [];
@@ -396,6 +412,67 @@ function reduce(
     throw new Unsupported(err.message, (n) => reduceThroughScratch(spec, n, b.k));
   }
   return lineKernel({ name, params: b.list, ...layout, passes });
+}
+
+/** The reduction's lines, or where no view has them, a reduction in two stages. */
+function tryLayout(spec: Extract<KernelSpec, { kind: "reduce" }>, b: Params): LineView {
+  try {
+    return lineLayout(spec.shape, spec.axes, b);
+  } catch (err) {
+    if (!(err instanceof Unsupported)) throw err;
+    throw new Unsupported(err.message, (n) => reduceInStages(spec, n, b.k));
+  }
+}
+
+/**
+ * A reduction over axes apart (axes 1 and 3 of [N, C, H, W]) as two calls: over the last run of
+ * adjacent axes into scratch, where they have size 1, then over the others. A sum of sums, a mean
+ * of means of equal counts and a max of maxes are the reduction's value.
+ */
+function reduceInStages(
+  spec: Extract<KernelSpec, { kind: "reduce" }>,
+  name: string,
+  k: Kernel,
+): WasmKernel {
+  const sorted = [...spec.axes].sort((x, y) => x - y);
+  let i = sorted.length - 1;
+  while (i > 0 && sorted[i - 1] === sorted[i]! - 1) i--;
+  const [rest, last] = [sorted.slice(0, i), sorted.slice(i)];
+  const partial = spec.shape.map((d, a) => (last.includes(a) ? 1 : d));
+  const first = new Params(k);
+  const tensors = Array.from({ length: inputs(k) }, (_, j) => first.tensor(j));
+  const scratch = first.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
+  const scalars = first.scalars();
+  const part = reduce(
+    { ...spec, axes: last, scalar: false },
+    `${name}_part`,
+    first,
+    tensors,
+    scalars,
+    [],
+    scratch,
+  );
+  const second = new Params(k);
+  const from = second.add({ name: "scratch", type: "ptr" }, { kind: "scratch" });
+  const out = second.output();
+  const read: KExpr = { kind: "read", arg: 0, shape: partial };
+  const fold = reduce(
+    { ...spec, shape: partial, axes: rest, expr: read },
+    name,
+    second,
+    [from],
+    [],
+    [],
+    out,
+  );
+  return {
+    funcs: [part, fold],
+    calls: [
+      { func: `${name}_part`, args: first.refs },
+      { func: name, args: second.refs },
+    ],
+    scratch: partial,
+  };
 }
 
 /** A reduction as two calls: its expression into scratch (any broadcast), then the reduction. */
