@@ -17,6 +17,7 @@ import { moons } from "./experiments/moons.ts";
 import { svm } from "./experiments/svm.ts";
 import { nielsen } from "./experiments/nielsen.ts";
 import { lenet } from "./experiments/lenet.ts";
+import { gpt, makemore } from "./experiments/sequences.ts";
 
 /** The experiments in the document's order: section N is the N-th. */
 const experiments: [string, () => string[]][] = [
@@ -29,6 +30,8 @@ const experiments: [string, () => string[]][] = [
   ["svm", svm],
   ["nielsen", nielsen],
   ["lenet", lenet],
+  ["makemore", makemore],
+  ["gpt", gpt],
 ];
 const only = process.argv.slice(2);
 for (const name of only)

@@ -55,6 +55,11 @@ export const codes = {
   NN6008: "value beyond the float range",
   NN6103: "weights not finite",
   NN6104: "weights beyond the float range",
+  // characters as data (--data words, text:FILE) and sampling
+  NN6201: "model does not read characters",
+  NN6202: "vocabulary larger than the model",
+  NN6203: "character outside the vocabulary",
+  NN6204: "no vocabulary in the weights",
   NN9000: "internal compiler error",
 } as const;
 

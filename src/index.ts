@@ -37,12 +37,29 @@ export {
 export { parseCsv } from "./train/csv.ts";
 export { fit, type Dataset, type Table } from "./train/data.ts";
 export {
+  decodeMetadata,
   decodeSafetensors,
   encodeSafetensors,
   weightsFromBytes,
   weightsToBytes,
   type Tensor,
 } from "./train/safetensors.ts";
+
+// models of characters: the sampler, vocabularies, and text as int windows
+export { sample, draw, type SampleOptions } from "./sample.ts";
+export {
+  corpusOfText,
+  corpusOfWords,
+  textData,
+  vocabFromMetadata,
+  vocabMetadata,
+  vocabOf,
+  wordsVocab,
+  type Corpus,
+  type TextData,
+  type TextOptions,
+  type Vocab,
+} from "./train/text.ts";
 
 // for pages that show inside the compiler (the playground): the graphs as data, a trace's every
 // value and gradient, every value a trained model computes for one feed (a layer's feature maps),

@@ -222,7 +222,11 @@ describe("nnc predict", () => {
   );
   it.each([
     ["no --load", ["models/xor.nn", "--data", "data/xor.csv"], /--load W\.safetensors is required/],
-    ["no --data", ["models/xor.nn", "--load", "w"], /--data mnist\|FILE\.csv is required/],
+    [
+      "no --data",
+      ["models/xor.nn", "--load", "w"],
+      /--data mnist\|words\|text:FILE\|FILE\.csv is required/,
+    ],
     [
       "weights of another model",
       ["models/softmax.nn", "--load", "XOR", "--data", "data/xor.csv"],

@@ -104,7 +104,7 @@ describe("nnc train", () => {
   });
 
   const errors: [string, string[], RegExp][] = [
-    ["no --data", ["models/xor.nn"], /--data mnist\|FILE\.csv is required/],
+    ["no --data", ["models/xor.nn"], /--data mnist\|words\|text:FILE\|FILE\.csv is required/],
     [
       "a missing CSV file",
       ["models/xor.nn", "--data", "nope.csv"],

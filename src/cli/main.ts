@@ -13,6 +13,7 @@ import { trainCommand } from "./commands/train.ts";
 import { evalCommand } from "./commands/eval.ts";
 import { initCommand } from "./commands/init.ts";
 import { predictCommand } from "./commands/predict.ts";
+import { sampleCommand } from "./commands/sample.ts";
 import { exportCommand } from "./commands/export.ts";
 import { packageVersion } from "./version.ts";
 
@@ -27,6 +28,7 @@ export const commands: Command[] = [
   trainCommand,
   evalCommand,
   predictCommand,
+  sampleCommand,
   exportCommand,
 ];
 

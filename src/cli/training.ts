@@ -4,6 +4,7 @@ import { NnError } from "../diagnostics.ts";
 import type { ModelIR } from "../ir/model.ts";
 import { stringOpt, UsageError, type Parsed } from "./args.ts";
 import type { NamedFile } from "../train/outputs.ts";
+import { textFile } from "../train/load.ts";
 
 /** A numeric flag: an integer at least `min`, or any number in [min, max) (above `min` if `open`). */
 export function numberOpt(
@@ -40,7 +41,8 @@ export function numberOpt(
 
 export function requireData(p: Parsed, usageText: string): string {
   const data = stringOpt(p, "data");
-  if (data === undefined) throw new UsageError(`--data mnist|FILE.csv is required\n\n${usageText}`);
+  if (data === undefined)
+    throw new UsageError(`--data mnist|words|text:FILE|FILE.csv is required\n\n${usageText}`);
   return data;
 }
 
@@ -69,7 +71,9 @@ export function inputFiles(file: string, p: Parsed): NamedFile[] {
   const load = stringOpt(p, "load");
   return [
     { path: file, what: "the model's source" },
-    ...(data !== undefined && data !== "mnist" ? [{ path: data, what: "the --data file" }] : []),
+    ...(data !== undefined && data !== "mnist" && data !== "words"
+      ? [{ path: textFile(data) ?? data, what: "the --data file" }]
+      : []),
     ...(test !== undefined ? [{ path: test, what: "the --test file" }] : []),
     ...(load !== undefined ? [{ path: load, what: "the --load weights" }] : []),
   ];

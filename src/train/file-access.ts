@@ -11,6 +11,8 @@ const MiB = 2 ** 20;
 export const FILE_LIMITS = {
   source: { bytes: 16 * MiB, size: "16 MiB", what: ".nn source files" },
   csv: { bytes: 256 * MiB, size: "256 MiB", what: "CSV files" },
+  // every character becomes a window of the context's length and more: 16 MiB gives ~1 GiB of them
+  text: { bytes: 16 * MiB, size: "16 MiB", what: "text files" },
   weights: { bytes: 2 ** 31, size: "2 GiB", what: "weights files" },
 } as const;
 

@@ -8,7 +8,8 @@ import type { FloatArray, Table } from "./data.ts";
 import { dataError } from "./errors.ts";
 import { readRegularFile } from "./file-access.ts";
 import { writeOutputs } from "./outputs.ts";
-import { weightsFromBytes, weightsToBytes } from "./safetensors.ts";
+import { decodeMetadata, weightsFromBytes, weightsToBytes } from "./safetensors.ts";
+import { vocabFromMetadata, type Vocab } from "./text.ts";
 
 type Weighted = Parameters<typeof weightsToBytes>[1];
 
@@ -40,12 +41,29 @@ export function loadWeights(
   ir: ModelIR,
   dtype: "f32" | "f64" = "f64",
 ): Map<string, FloatArray> {
-  const bytes = readRegularFile(file, "weights", (code, message) =>
+  return weightsFromBytes(readWeightsFile(file), file, ir, dtype);
+}
+
+/**
+ * loadWeights, and the vocabulary kept in the file's metadata (null where it has none: weights of
+ * nnc init, or of a model trained on numbers).
+ */
+export function loadWeightsAndVocab(
+  file: string,
+  ir: ModelIR,
+  dtype: "f32" | "f64" = "f64",
+): { weights: Map<string, FloatArray>; vocab: Vocab | null } {
+  const bytes = readWeightsFile(file);
+  const weights = weightsFromBytes(bytes, file, ir, dtype);
+  return { weights, vocab: vocabFromMetadata(decodeMetadata(bytes)) };
+}
+
+function readWeightsFile(file: string): Buffer {
+  return readRegularFile(file, "weights", (code, message) =>
     dataError(
       "NN6101",
       { file, line: 1, col: 1 },
       code === "ENOENT" ? "no such file" : `cannot read the weights (${message})`,
     ),
   );
-  return weightsFromBytes(bytes, file, ir, dtype);
 }

@@ -1,17 +1,25 @@
-// `--data mnist|FILE.csv` (and `--test FILE.csv`): the training and held-out data sets, fitted to
-// the model.
+// `--data mnist|words|text:FILE|FILE.csv` (and `--test FILE.csv`): the training and held-out data
+// sets, fitted to the model.
 import type { ModelIR } from "../ir/model.ts";
 import { readCsv } from "./files.ts";
 import { F32_MAX } from "./safetensors.ts";
 import { fit, subset, type Dataset } from "./data.ts";
+import { dataError } from "./errors.ts";
 import { mnist, type MnistOptions } from "./mnist.ts";
 import { mulberry32, permutation } from "./rng.ts";
+import { textData, type Vocab } from "./text.ts";
+import { textCorpus, wordsCorpus } from "./words.ts";
 
 export interface DataOptions {
   /** a separate CSV file of held-out examples */
   test?: string;
-  /** the fraction of a CSV file's rows held out when there is no `test` file (default 0.2) */
+  /**
+   * the fraction of a CSV file's rows held out when there is no `test` file (default 0.2), or of
+   * the words or the text (default 0.1)
+   */
   holdout?: number;
+  /** words and text: encode with this vocabulary (a weights file's) instead of the data's own */
+  vocab?: Vocab;
   /** sizes for MNIST, to train on a part of it */
   mnist?: MnistOptions;
   /** the model's float type: an f32 model cannot take values beyond float32's range */
@@ -23,7 +31,12 @@ export interface Data {
   test: Dataset;
   /** how the held-out set was chosen, for the user */
   note: string;
+  /** words and text: the characters of the indices, kept in the weights file */
+  vocab?: Vocab;
 }
+
+/** `text:FILE`'s file, or undefined for another spec. */
+export const textFile = (spec: string) => (spec.startsWith("text:") ? spec.slice(5) : undefined);
 
 /** Below this many rows nothing is held out: the test set is the training set. */
 export const smallData = 10;
@@ -34,6 +47,22 @@ const holdoutSeed = 1998;
  * `mnist` package) or the path of a CSV file, of which a fixed 20% is held out.
  */
 export function loadData(spec: string, model: ModelIR, options: DataOptions = {}): Data {
+  const text = textFile(spec);
+  if (spec === "words" || text !== undefined) {
+    if (options.test !== undefined)
+      throw dataError(
+        "NN6005",
+        { file: options.test, line: 1, col: 1 },
+        `--test takes a CSV file; --data ${spec} holds its own held-out part (--holdout sets its size)`,
+      );
+    const corpus = text !== undefined ? textCorpus(text) : wordsCorpus();
+    return textData(corpus, model, {
+      spec,
+      ...(options.holdout !== undefined ? { holdout: options.holdout } : {}),
+      ...(options.vocab ? { vocab: options.vocab } : {}),
+      ...(options.dtype ? { dtype: options.dtype } : {}),
+    });
+  }
   if (spec === "mnist") {
     const split = mnist(options.mnist);
     const train = fit(split.train, model, "mnist");

@@ -122,6 +122,28 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Map<string, 
   return out;
 }
 
+/**
+ * The string entries of the `__metadata__` of a safetensors file that decodeSafetensors has read
+ * (empty where it has none).
+ */
+export function decodeMetadata(bytes: Uint8Array): Record<string, string> {
+  const out = record<string>();
+  if (bytes.length < 8) return out;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  let meta: unknown;
+  try {
+    const header: unknown = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    if (header !== null && typeof header === "object" && Object.hasOwn(header, METADATA))
+      meta = (header as Record<string, unknown>)[METADATA];
+  } catch {
+    return out;
+  }
+  if (meta === null || typeof meta !== "object") return out;
+  for (const [k, v] of Object.entries(meta)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
 interface Weighted {
   params: Record<string, FloatArray>;
   state: Record<string, FloatArray>;
@@ -139,9 +161,16 @@ function tensorsOf(ir: ModelIR, m: Weighted): Tensor[] {
   ];
 }
 
-/** A model's params and state as the bytes of a safetensors file. */
-export function weightsToBytes(ir: ModelIR, m: Weighted): Uint8Array {
-  return encodeSafetensors(tensorsOf(ir, m), { format: "nnc", model: ir.name });
+/**
+ * A model's params and state as the bytes of a safetensors file; `metadata` joins nnc's own
+ * (`format`, `model`) in its `__metadata__` (the vocabulary of a model of characters).
+ */
+export function weightsToBytes(
+  ir: ModelIR,
+  m: Weighted,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  return encodeSafetensors(tensorsOf(ir, m), { ...metadata, format: "nnc", model: ir.name });
 }
 
 /**

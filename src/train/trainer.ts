@@ -49,6 +49,11 @@ function copyInto(saved: Map<string, FloatArray>, arrays: Record<string, FloatAr
 
 export interface TrainOptions {
   epochs: number;
+  /**
+   * stop after this many steps, wherever an epoch is (the run's length for the schedule); the run
+   * then has as many epochs as it takes, `epochs` aside
+   */
+  steps?: number;
   batch: number;
   seed: number;
   /** overrides the model's learning rate */
@@ -154,9 +159,24 @@ export class Trainer {
     return full + (rest >= 2 || (rest === 1 && full === 0) ? 1 : 0);
   }
 
-  /** The run's length, for the schedule: every epoch's steps, and the steps of one. */
+  /** The run's length, for the schedule: every epoch's steps (or --steps), and the steps of one. */
   get length(): { steps: number; stepsPerEpoch: number } {
-    return { steps: this.options.epochs * this.stepsPerEpoch, stepsPerEpoch: this.stepsPerEpoch };
+    const steps = this.options.steps ?? this.options.epochs * this.stepsPerEpoch;
+    return { steps, stepsPerEpoch: this.stepsPerEpoch };
+  }
+
+  /** Epochs of the run: the option's, or as many as `steps` takes. */
+  get epochs(): number {
+    const steps = this.options.steps;
+    return steps === undefined ? this.options.epochs : Math.ceil(steps / this.stepsPerEpoch);
+  }
+
+  /**
+   * The order of the training examples in this epoch: step s (1-based) of it trains on the
+   * examples order[(s - 1) * batch .. s * batch). A view, valid until the next epoch begins.
+   */
+  get exampleOrder(): Int32Array {
+    return this.order;
   }
 
   /**
@@ -188,7 +208,7 @@ export class Trainer {
       },
     ];
     hooks.epochEnd?.(epochs[0]!);
-    for (let epoch = 1; epoch <= this.options.epochs; epoch++) {
+    for (let epoch = 1; epoch <= this.epochs; epoch++) {
       const began = seconds();
       const losses = this.epoch(epoch, hooks);
       for (const l of losses) steps.push(l); // an epoch may have 100,000 steps and more
@@ -211,7 +231,7 @@ export class Trainer {
   /** One pass over the training data in a fresh seeded order; returns each step's loss. */
   private epoch(epoch: number, hooks: TrainHooks): number[] {
     if (epoch > 1) shuffle(this.order, this.rand);
-    const total = this.stepsPerEpoch;
+    const total = Math.min(this.stepsPerEpoch, this.runLength.steps - this.globalStep);
     hooks.epochStart?.(epoch, total);
     const losses: number[] = [];
     for (let s = 0; s < total; s++) {

@@ -2,18 +2,20 @@ import { oneFile, parse, stringOpt, UsageError } from "../args.ts";
 import { defineCommand, out } from "../command.ts";
 import { compileFile, compileOptions } from "../common.ts";
 import { requireData, requireLoss } from "../training.ts";
-import { loadData } from "../../train/load.ts";
-import { loadWeights } from "../../train/files.ts";
+import { loadData, textFile } from "../../train/load.ts";
+import { loadWeightsAndVocab } from "../../train/files.ts";
 import { Evaluator } from "../../train/evaluate.ts";
 import { setWeights } from "../../train/trainer.ts";
 
-const usage = `usage: nnc eval FILE.nn --load W.safetensors --data mnist|FILE.csv [options]
+const usage = `usage: nnc eval FILE.nn --load W.safetensors --data mnist|words|text:FILE|FILE.csv [options]
 
 Loads trained params and state into the model and reports its loss (in inference mode) and
-accuracy on held-out data: the 2,000 held-out MNIST digits, or every row of a CSV file.
+accuracy on held-out data: the 2,000 held-out MNIST digits, the held-out part of words or text
+(as nnc train splits it), or every row of a CSV file.
 
-  --load W.safetensors   the weights, as written by nnc train --save
-  --data mnist|FILE.csv  the data (CSV columns as for nnc train)
+  --load W.safetensors   the weights, as written by nnc train --save (words and text are read
+                         with the vocabulary it keeps)
+  --data SPEC            the data: mnist, words, text:FILE (as for nnc train), or FILE.csv
   --json                 print one line of JSON: examples, test_loss, test_accuracy
   --model NAME           which model of the file (default: the first)
   --dtype f32|f64        the float type of the generated code (default: f32)`;
@@ -38,9 +40,15 @@ export const evalCommand = defineCommand({
     const compiled = compileFile(p, file);
     requireLoss(compiled.model, "evaluate");
     const dtype = compileOptions(p, file).dtype ?? "f32";
-    const weights = loadWeights(load, compiled.model, dtype);
-    // a CSV file is evaluated whole: it is the held-out data here
-    const { test } = loadData(data, compiled.model, { holdout: 0, dtype });
+    const { weights, vocab } = loadWeightsAndVocab(load, compiled.model, dtype);
+    // a CSV file is evaluated whole: it is the held-out data here; words and text are split as
+    // nnc train splits them
+    const text = data === "words" || textFile(data) !== undefined;
+    const { test } = loadData(data, compiled.model, {
+      dtype,
+      ...(text ? {} : { holdout: 0 }),
+      ...(vocab ? { vocab } : {}),
+    });
     const m = compiled.load().createModel({});
     setWeights(m, weights);
     const r = new Evaluator(compiled.model, dtype).evaluate(m, test);

@@ -3,7 +3,9 @@ import { defineCommand, out } from "../command.ts";
 import { compileFile, compileOptions } from "../common.ts";
 import { inputFiles, numberOpt, requireData } from "../training.ts";
 import { prepareOutputs, refuseOverwrites, writeOutputs } from "../../train/outputs.ts";
-import { loadWeights, readCsv } from "../../train/files.ts";
+import { loadWeightsAndVocab, readCsv } from "../../train/files.ts";
+import { loadData, textFile } from "../../train/load.ts";
+import type { Vocab } from "../../train/text.ts";
 import { fitInputs, type Dataset } from "../../train/data.ts";
 import { mnist } from "../../train/mnist.ts";
 import { F32_MAX } from "../../train/safetensors.ts";
@@ -18,9 +20,12 @@ name where it gives one number per example, p_0, p_1, ... for an output p of mor
 per example, in the data's order.
 
   --load W.safetensors   the weights (nnc train --save, nnc init)
-  --data FILE.csv|mnist  FILE.csv: a header row, then the inputs' columns as nnc train reads
+  --data FILE.csv|mnist|words|text:FILE
+                         FILE.csv: a header row, then the inputs' columns as nnc train reads
                          them; the targets' columns may follow, and are left unread.
-                         mnist: the 2,000 held-out digits of nnc train --data mnist
+                         mnist: the 2,000 held-out digits of nnc train --data mnist.
+                         words, text:FILE: the held-out contexts or windows of nnc train, read
+                         with the vocabulary the weights keep
   -o, --out OUT.csv      where to write the predictions (default: standard output)
   --batch N              examples per forward call (default 256; the numbers do not depend on it)
   --model NAME           which model of the file (default: the first)
@@ -56,8 +61,8 @@ export const predictCommand = defineCommand({
     const compiled = compileFile(p, file, stringOpt(p, "target") ? {} : { target: "auto" });
     const dtype = compileOptions(p, file).dtype ?? "f32";
     const columns = outputColumns(compiled.model);
-    const data = predictionData(spec, compiled.model, dtype);
-    const weights = loadWeights(load, compiled.model, dtype);
+    const { weights, vocab } = loadWeightsAndVocab(load, compiled.model, dtype);
+    const data = predictionData(spec, compiled.model, dtype, vocab);
     const m = compiled.load().createModel({ weights, batch: Math.min(batch, data.n) });
     const csv = predictionsCsv(predict(m, data, columns, batch), dtype);
     if (csv.first)
@@ -79,7 +84,16 @@ export const predictCommand = defineCommand({
 });
 
 /** The rows to predict: a CSV file's, or MNIST's held-out digits, fitted to the model's inputs. */
-function predictionData(spec: string, model: ModelIR, dtype: "f32" | "f64"): Dataset {
+function predictionData(
+  spec: string,
+  model: ModelIR,
+  dtype: "f32" | "f64",
+  vocab: Vocab | null,
+): Dataset {
+  if (spec === "words" || textFile(spec) !== undefined) {
+    const { test } = loadData(spec, model, { dtype, ...(vocab ? { vocab } : {}) });
+    return { ...test, fields: test.fields.filter((f) => f.role === "input") };
+  }
   if (spec === "mnist")
     return fitInputs(withoutLastColumn(mnist().test), model, "mnist (held out)");
   const limit = dtype === "f64" ? Infinity : F32_MAX;

@@ -15,12 +15,13 @@ import { scheduleText } from "../../codegen/js/optim.ts";
 import { loadData } from "../../train/load.ts";
 import { Trainer, type EpochReport, type History } from "../../train/trainer.ts";
 import { progressHooks, shownEpochs } from "../../train/progress.ts";
-import { loadWeights } from "../../train/files.ts";
+import { loadWeightsAndVocab } from "../../train/files.ts";
+import { vocabMetadata, type Vocab } from "../../train/text.ts";
 import { weightsToBytes } from "../../train/safetensors.ts";
 import { terminalCurve } from "../../train/curve.ts";
 import { trainingChart } from "../../train/charts.ts";
 
-const usage = `usage: nnc train FILE.nn --data mnist|FILE.csv [options]
+const usage = `usage: nnc train FILE.nn --data mnist|words|text:FILE|FILE.csv [options]
 
 Trains the model on the data with its optimizer: a progress bar per epoch, then the training loss,
 the held-out loss and accuracy of each epoch (with the seconds that epoch took), and the loss curve.
@@ -28,17 +29,28 @@ the held-out loss and accuracy of each epoch (with the seconds that epoch took),
   --data mnist|FILE.csv  mnist: the 10,000 digits of the \`mnist\` package, 8,000 for training and
                          2,000 held out. FILE.csv: a header row, then one example per row; the
                          columns fill the inputs, then the targets, in declaration order, each by
-                         its width; a one-hot target may be one column holding the class index
+                         its width; a one-hot target may be one column holding the class index.
+                         words: ~275,000 English words (characters . and a-z, 27 indices) for a
+                         model of characters: input [batch, k] int and target [batch] int (each
+                         k-character context and the next) or [batch, k] int (windows of the words
+                         joined by \`.\`, and the window moved on by one); 10% of the words held
+                         out. text:FILE: the same from a text file (one word per line where no line
+                         has a space, else raw text), its characters the vocabulary (docs/sequence.md)
   --test FILE.csv        held-out examples (default: 20% of a CSV's rows, picked at random but
                          the same every run; all rows when there are fewer than 10)
-  --holdout F            the fraction of --data held out when there is no --test (default 0.2)
+  --holdout F            the fraction of --data held out when there is no --test (default 0.2;
+                         0.1 of words and text)
   --epochs N             passes over the training data (default 10)
+  --steps N              train this many batches instead, wherever an epoch is (the schedule's
+                         length); the held-out loss is measured at each epoch's end and at the last
   --batch N              examples per step (default 32)
   --lr X                 learning rate (finite, above 0), instead of the one in the model's optimizer
   --seed N               seed of the initial params, the shuffling and dropout (default 1)
   --load W.safetensors   start from these params and state instead of the initializers (a file of
-                         nnc train --save, or of nnc init: the initializers written apart)
-  --save W.safetensors   write the trained params and state (safetensors format; its folder is
+                         nnc train --save, or of nnc init: the initializers written apart); words
+                         and text are read with the vocabulary it keeps, where it keeps one
+  --save W.safetensors   write the trained params and state (safetensors format, with the
+                         vocabulary of words or text in its metadata; its folder is
                          made, and checked, before training starts; should the write still
                          fail at the end, they go to a fallback file the error names)
   --plot FILE.svg        write a chart of train/test loss and test accuracy per epoch
@@ -56,6 +68,7 @@ export const trainOptions = {
   test: { type: "string" },
   holdout: { type: "string" },
   epochs: { type: "string" },
+  steps: { type: "string" },
   batch: { type: "string" },
   lr: { type: "string" },
   seed: { type: "string" },
@@ -72,10 +85,11 @@ export const trainOptions = {
 interface Settings {
   data: string;
   epochs: number;
+  steps: number | undefined;
   batch: number;
   seed: number;
   lr: number | undefined;
-  holdout: number;
+  holdout: number | undefined;
   save: NamedFile | undefined;
   plot: NamedFile | undefined;
 }
@@ -86,13 +100,17 @@ function settings(p: Parsed): Settings {
   return {
     data: requireData(p, usage),
     epochs: epochsOpt(p),
+    steps: stringOpt(p, "steps") === undefined ? undefined : numberOpt(p, "steps", 1, "int", 1),
     batch: numberOpt(p, "batch", 32, "int", 1),
     seed: numberOpt(p, "seed", 1, "int", 0),
     lr:
       stringOpt(p, "lr") === undefined
         ? undefined
         : numberOpt(p, "lr", 0, "real", 0, Infinity, true),
-    holdout: numberOpt(p, "holdout", 0.2, "real", 0, 1),
+    holdout:
+      stringOpt(p, "holdout") === undefined
+        ? undefined
+        : numberOpt(p, "holdout", 0.2, "real", 0, 1),
     save: save === undefined ? undefined : { path: save, what: "the --save weights" },
     plot: plot === undefined ? undefined : { path: plot, what: "the --plot chart" },
   };
@@ -110,7 +128,7 @@ function epochsOpt(p: Parsed): number {
 
 export const trainCommand = defineCommand({
   name: "train",
-  summary: "train a model on MNIST or a CSV file, with progress, loss and accuracy",
+  summary: "train a model on MNIST, words, text or a CSV file, with progress, loss and accuracy",
   usage,
   options: trainOptions,
   async run(argv) {
@@ -126,8 +144,8 @@ export const trainCommand = defineCommand({
     const trainer = makeTrainer(p, file, s, compiled);
     const write = (text: string) => void process.stdout.write(text + "\n");
     write(trainer.header);
-    const history = train(trainer.trainer, s.epochs, write);
-    finish(history, s, compiled, trainer.trainer, write);
+    const history = train(trainer.trainer, trainer.trainer.epochs, write);
+    finish(history, s, compiled, trainer, write);
     if (p.values["json"] === true) await out(JSON.stringify(summary(history)));
     return 0;
   },
@@ -137,15 +155,18 @@ export const trainCommand = defineCommand({
 function makeTrainer(p: Parsed, file: string, s: Settings, compiled: Compiled) {
   const dtype = compileOptions(p, file).dtype ?? "f32";
   const testFile = stringOpt(p, "test");
-  const { train, test, note } = loadData(s.data, compiled.model, {
-    holdout: s.holdout,
-    dtype,
-    ...(testFile !== undefined ? { test: testFile } : {}),
-  });
   const load = stringOpt(p, "load");
-  const weights = load !== undefined ? loadWeights(load, compiled.model, dtype) : undefined;
+  const loaded = load !== undefined ? loadWeightsAndVocab(load, compiled.model, dtype) : undefined;
+  const weights = loaded?.weights;
+  const { train, test, note, vocab } = loadData(s.data, compiled.model, {
+    dtype,
+    ...(s.holdout !== undefined ? { holdout: s.holdout } : {}),
+    ...(testFile !== undefined ? { test: testFile } : {}),
+    ...(loaded?.vocab ? { vocab: loaded.vocab } : {}),
+  });
   const trainer = new Trainer(compiled, train, test, {
     epochs: s.epochs,
+    ...(s.steps !== undefined ? { steps: s.steps } : {}),
     batch: s.batch,
     seed: s.seed,
     ...(s.lr !== undefined ? { lr: s.lr } : {}),
@@ -160,13 +181,15 @@ function makeTrainer(p: Parsed, file: string, s: Settings, compiled: Compiled) {
     ...(o.isDefault
       ? [`no \`optimizer\` in ${file}: training with the default, sgd(lr: ${o.lr})`]
       : []),
-    `${plural(s.epochs, "epoch")} of ${plural(steps, "batch", "batches")} of up to ${Math.min(s.batch, train.n)}, ` +
+    (s.steps !== undefined
+      ? `${plural(s.steps, "step")} (${plural(trainer.epochs, "epoch")} of up to ${steps}) of batches of up to ${Math.min(s.batch, train.n)}, `
+      : `${plural(s.epochs, "epoch")} of ${plural(steps, "batch", "batches")} of up to ${Math.min(s.batch, train.n)}, `) +
       [`${o.kind} lr ${s.lr ?? o.lr}`, ...recipe(o), `seed ${s.seed}`].join(", ") +
       (load ? `, from ${load}` : ""),
     `target: ${compiled.target === "wasm" ? "wasm (WebAssembly SIMD)" : "js"}` +
       (compiled.targetNote ? ` (${compiled.targetNote})` : ""),
   ].join("\n");
-  return { trainer, header };
+  return { trainer, header, vocab };
 }
 
 /** What the optimizer runs besides its rate, where the model sets it: `warmup 3 steps, cosine(to: 0.1)`. */
@@ -198,7 +221,7 @@ function finish(
   history: History,
   s: Settings,
   compiled: Compiled,
-  trainer: Trainer,
+  { trainer, vocab }: { trainer: Trainer; vocab: Vocab | undefined },
   write: (text: string) => void,
 ): void {
   const last = history.epochs[history.epochs.length - 1]!;
@@ -208,12 +231,17 @@ function finish(
   const acc =
     last.testAccuracy === null ? "" : `test accuracy ${(100 * last.testAccuracy).toFixed(2)}%, `;
   write(
-    `\n${acc}test loss ${last.testLoss.toFixed(4)} after ${s.epochs} epoch${s.epochs === 1 ? "" : "s"} ` +
+    `\n${acc}test loss ${last.testLoss.toFixed(4)} after ` +
+      (s.steps !== undefined
+        ? `${s.steps} step${s.steps === 1 ? "" : "s"} `
+        : `${s.epochs} epoch${s.epochs === 1 ? "" : "s"} `) +
       `(${history.seconds.toFixed(1)} s in all)`,
   );
   // both or neither; where that fails at the end, both to fallback files the error names
   const files: OutputData[] = [];
-  if (s.save) files.push({ ...s.save, data: weightsToBytes(compiled.model, trainer.model) });
+  const metadata = vocab ? vocabMetadata(vocab) : {};
+  if (s.save)
+    files.push({ ...s.save, data: weightsToBytes(compiled.model, trainer.model, metadata) });
   if (s.plot)
     files.push({ ...s.plot, data: trainingChart(history, `${compiled.model.name} on ${s.data}`) });
   if (files.length > 0) writeOutputsOrFallback(files);
