@@ -70,12 +70,12 @@ export function decodeDigits(bytes: Uint8Array): DigitTables {
 }
 
 /**
- * The bytes of the digits file, gunzipped here (DecompressionStream: every current browser) unless
+ * The bytes of a gzipped file (the digits, the words), gunzipped here (DecompressionStream: every current browser) unless
  * the server already did (a host that sends it with `Content-Encoding: gzip`).
  */
-export async function gunzip(response: Response): Promise<Uint8Array> {
+export async function gunzip(response: Response, what = "the digits"): Promise<Uint8Array> {
   if (!response.ok)
-    throw new Error(`cannot load the digits (${response.status} ${response.statusText})`);
+    throw new Error(`cannot load ${what} (${response.status} ${response.statusText})`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));

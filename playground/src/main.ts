@@ -11,10 +11,11 @@ import { GraphView } from "./graph-view.ts";
 import { MnistView } from "./mnist-view.ts";
 import { fileWithSource, modelFile, modelFiles, modelNames } from "./models.ts";
 import { decodeState, encodeState } from "./share.ts";
+import { TextView } from "./text-view.ts";
 import { TrainView } from "./train-view.ts";
 import "./style.css";
 
-const tabs = ["graph", "code", "circuit", "train", "mnist"] as const;
+const tabs = ["graph", "code", "circuit", "train", "mnist", "text"] as const;
 type Tab = (typeof tabs)[number];
 const tabNames: Record<Tab, string> = {
   graph: "Graph",
@@ -22,6 +23,7 @@ const tabNames: Record<Tab, string> = {
   circuit: "Circuit",
   train: "Train",
   mnist: "MNIST",
+  text: "Text",
 };
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -37,6 +39,7 @@ const views: Record<Tab, View> = {
   circuit: new CircuitView(byId("panel-circuit")),
   train: new TrainView(byId("panel-train")),
   mnist: new MnistView(byId("panel-mnist")),
+  text: new TextView(byId("panel-text")),
 };
 
 const state = {

@@ -1,6 +1,7 @@
 // The messages between the page and its training workers.
 import type { EpochReport } from "nnc";
 import type { FirstLayer, Maps, MnistSetup } from "./mnist-session.ts";
+import type { Attention, TextSetup } from "./text-session.ts";
 import type { ToyInfo, ToyReport, ToySetup } from "./toy-session.ts";
 
 export type ToyRequest =
@@ -37,4 +38,26 @@ export type MnistReply =
   | { type: "done"; accuracy: number | null; seconds: number; firstLayer: FirstLayer | null }
   | { type: "probabilities"; p: Float32Array; maps: Maps | null }
   | { type: "digit"; index: number; image: Float32Array; label: number }
+  | { type: "error"; message: string };
+
+export type TextRequest =
+  | { type: "train"; setup: TextSetup; words: string }
+  | { type: "pause" }
+  | { type: "resume" }
+  /** one head's attention for a word */
+  | { type: "attention"; word: string; layer: number; head: number };
+
+export type TextReply =
+  | { type: "loading"; what: string }
+  | { type: "start"; target: "js" | "wasm"; targetNote?: string; model: string; note: string }
+  /** about every second while it trains: the mean training loss since the last, new samples */
+  | {
+      type: "report";
+      step: number;
+      trainLoss: number;
+      testLoss: number;
+      samples: string[];
+      stepsPerSecond: number;
+    }
+  | { type: "attention"; attention: Attention | null; word: string }
   | { type: "error"; message: string };
