@@ -21,6 +21,7 @@ import {
   withOptimizer,
 } from "../playground/src/optimizer-edit.ts";
 import { decodeState, encodeState } from "../playground/src/share.ts";
+import { TextSession } from "../playground/src/text-session.ts";
 import { ToySession, type ToySetup } from "../playground/src/toy-session.ts";
 
 const read = (path: string) => readFileSync(path, "utf8");
@@ -385,6 +386,70 @@ describe("training in the worker's sessions", () => {
           tables,
         ),
     ).toThrow(/one input \[batch, 784\]/);
+  });
+});
+
+describe("the Text tab's session", () => {
+  const words = JSON.parse(
+    readFileSync(
+      new URL("../node_modules/an-array-of-english-words/index.json", import.meta.url),
+      "utf8",
+    ),
+  ) as string[];
+  const session = (file: string, target: "js" | "wasm" = "wasm") =>
+    new TextSession({ source: read(file), file, target, batch: 32, seed: 1 }, words);
+
+  it("trains makemore.nn on the words: the held-out loss falls from ln 27, samples are a-z", () => {
+    const s = session("models/makemore.nn");
+    expect(s.note).toMatch(/^words: 247443 lines for training, 27494 held out/);
+    const before = s.testLoss();
+    expect(before).toBeCloseTo(Math.log(27), 1);
+    for (let i = 0; i < 300; i++) s.step();
+    expect(s.testLoss()).toBeLessThan(2.8);
+    const samples = s.samples(10, 1);
+    expect(samples).toHaveLength(10);
+    for (const w of samples) expect(w).toMatch(/^[a-z]{0,30}$/);
+    expect(s.samples(10, 1)).toEqual(samples); // the same seed, the same words
+    expect(s.attention("hello", 0, 0)).toBeNull(); // no attention in an MLP
+  });
+
+  it("reads gpt.nn's attention: block 1's softmax(q k^T / 4) of one head, computed by hand", () => {
+    const s = session("models/gpt.nn");
+    for (let i = 0; i < 20; i++) s.step();
+    const a = s.attention("Hello!", 0, 2)!;
+    expect(a).toMatchObject({ chars: [".", "h", "e", "l", "l", "o"], layer: 0, head: 2 });
+    expect([a.layers, a.heads]).toEqual([4, 4]);
+    expect(s.attention("hello", 9, 9)).toMatchObject({ layer: 3, head: 3 }); // clamped
+    // by hand: x0 = wte[idx] + wpe, layernorm, the q and k denses, head 2's 16 channels
+    const p = s.model.params;
+    const C = 64;
+    const idx = a.chars.map((c) => ".abcdefghijklmnopqrstuvwxyz".indexOf(c));
+    const ln = idx.map((id, t) => {
+      const x = Array.from({ length: C }, (_, c) => p["wte"]![id * C + c]! + p["wpe"]![t * C + c]!);
+      const mean = x.reduce((u, v) => u + v, 0) / C;
+      const variance = x.reduce((u, v) => u + (v - mean) ** 2, 0) / C;
+      const g = p["x1.layernorm.gamma"]!;
+      const b = p["x1.layernorm.beta"]!;
+      return x.map((v, c) => ((v - mean) / Math.sqrt(variance + 1e-5)) * g[c]! + b[c]!);
+    });
+    const dense = (name: string, x: number[], o: number) =>
+      x.reduce((u, v, c) => u + v * p[`${name}.W`]![c * C + o]!, p[`${name}.b`]![o]!);
+    const head = (name: string, t: number) =>
+      Array.from({ length: 16 }, (_, d) => dense(name, ln[t]!, 2 * 16 + d));
+    const n = a.chars.length;
+    for (let i = 0; i < n; i++) {
+      const q = head("x1.attention.q", i);
+      const scores = Array.from({ length: i + 1 }, (_, j) => {
+        const k = head("x1.attention.k", j);
+        return q.reduce((u, v, d) => u + v * k[d]!, 0) / 4;
+      });
+      const top = Math.max(...scores);
+      const e = scores.map((v) => Math.exp(v - top));
+      const sum = e.reduce((u, v) => u + v, 0);
+      for (let j = 0; j < n; j++)
+        expect(a.values[i * n + j]).toBeCloseTo(j <= i ? e[j]! / sum : 0, 9);
+    }
+    expect(a.values[0]).toBe(1);
   });
 });
 
