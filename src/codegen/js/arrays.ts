@@ -21,10 +21,12 @@ const access = (plan: Plan): BufferAccess => ({
       ...tensors.map((t) => plan.nameOf(t)),
       ...result,
       ...rng,
-      ...scalars.map(scalar),
+      ...(scalars.length > 0 ? ["$scalars"] : []),
       ...kernel.dims.map((d) => plan.dim(d)),
     ];
-    return [`${kernel.name}(${args.join(", ")});`];
+    // the kernel's scalars go through $scalars (js/kernels.ts says why)
+    const set = scalars.map((s, i) => `$scalars[${i}] = ${scalar(s)};`);
+    return [...set, `${kernel.name}(${args.join(", ")});`];
   },
   result: "$cell[0]",
   copyIn: (buffer, source) => `${buffer}.set(${source});`,
@@ -49,6 +51,7 @@ export function jsBackend(
     access: access(plan),
     moduleScope: () => [...kernelText.values()].flatMap((k) => [...k, ""]),
     storage: () => [
+      `const $scalars = new Float64Array(${Math.max(1, ...kernels.all().map((k) => k.scalars))});`,
       ...params(plan),
       ...stateDecls(plan),
       ...weightsOption(plan),

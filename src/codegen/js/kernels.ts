@@ -98,11 +98,15 @@ export function kernelFunction(k: Kernel, opts: KernelOptions): string[] {
     dim: (d) => (typeof d === "number" ? lit(d) : dimParam(d)),
   };
   const extra = k.spec.kind === "dropout_mask" ? ["rng"] : [];
-  const params = [...p.tensors, ...extra, ...p.scalars, ...p.dims];
+  // the scalars arrive in a Float64Array, `scalars`: a number computed at run time (1 / batch)
+  // passed as an argument would be boxed, a heap allocation per call
+  const scalars = p.scalars.length > 0 ? ["scalars"] : [];
+  const read = p.scalars.map((s, i) => `const ${s} = scalars[${i}];`);
+  const params = [...p.tensors, ...extra, ...scalars, ...p.dims];
   return [
     `// ${jsComment(kernelMath(k.spec, p.tensors, p.scalars))}`,
     `function ${k.name}(${params.join(", ")}) {`,
-    ...body(k.spec, scope, p.tensors, opts).map((l) => `  ${l}`),
+    ...[...read, ...body(k.spec, scope, p.tensors, opts)].map((l) => `  ${l}`),
     "}",
   ];
 }

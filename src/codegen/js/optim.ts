@@ -96,7 +96,14 @@ function update(
 }
 
 const isAdam = (o: OptimizerSpec) => o.kind === "adam" || o.kind === "adamw";
-const corrections = (o: OptimizerSpec) => (isAdam(o) ? ["correction1", "correction2"] : []);
+
+/** Adam's bias corrections after `step` steps, as consts `${prefix}correction1` and 2. */
+function correctionLines(o: OptimizerSpec, step: string, prefix = ""): string[] {
+  return [
+    `const ${prefix}correction1 = 1 - Math.pow(${lit(o.beta1)}, ${step});`,
+    `const ${prefix}correction2 = 1 - Math.pow(${lit(o.beta2)}, ${step});`,
+  ];
+}
 
 /** The weight decay of a param: the optimizer's, where it applies to the param, else 0. */
 const decayOf = (o: OptimizerSpec, name: string) =>
@@ -116,7 +123,8 @@ export interface UpdateTarget {
   stateBuffer(name: string, size: string): string[];
   /** the statement that shows the buffer `name` as `slots[key]` (`slots` is a record) */
   slot(slots: string, key: string, name: string, size: string): string;
-  /** the statement updating a tensor param; `args`: value, grad, state..., lr, corrections */
+  /** the statement updating a tensor param; `args`: value, grad, state..., lr (the target adds
+   * Adam's bias corrections in its own form) */
   update(key: UpdateKey, args: string[]): string;
   /** module-scope code of the updates used (JS functions) */
   kernels(): string[];
@@ -144,7 +152,10 @@ export function jsUpdates(plan: Plan): UpdateTarget {
         names.set(id, plan.sys.fresh(id));
         kernels.push(...updateKernel(key.o, names.get(id)!, key.size, key.roles, key.wd));
       }
-      return `${names.get(id)!}(${args.join(", ")});`;
+      // Adam's step count, a small integer: the corrections, numbers computed per step, would be
+      // boxed as arguments (a heap allocation per step), so the update computes them
+      const step = isAdam(key.o) ? ["$stepCount"] : [];
+      return `${names.get(id)!}(${[...args, ...step].join(", ")});`;
     },
     kernels: () => kernels,
   };
@@ -164,13 +175,8 @@ export function optimizer(
   const state: string[] = ["let $stepCount = 0;", `const ${slots} = Object.create(null);`];
   if (plan.hoisted) state.push("let $g = 0; // a scalar param's gradient, in its update");
   const step: string[] = ["$stepCount++;"];
-  if (isAdam(o))
-    step.push(
-      `const $correction1 = 1 - Math.pow(${lit(o.beta1)}, $stepCount);`,
-      `const $correction2 = 1 - Math.pow(${lit(o.beta2)}, $stepCount);`,
-    );
+  if (isAdam(o)) step.push(...correctionLines(o, "$stepCount", "$"));
   const roles = stateOf(o);
-  const extra = corrections(o).map((c) => `$${c}`);
   const updated = updatedParams(plan);
   const grads = gradientBuffers(plan, updated, target, copy);
   state.push(...grads.state);
@@ -195,7 +201,7 @@ export function optimizer(
       continue;
     }
     const gradient = grads.names.get(leaf.name) ?? plan.nameOf(g.node);
-    const args = [plan.nameOf(leaf.node), gradient, ...buffers, "$lr", ...extra];
+    const args = [plan.nameOf(leaf.node), gradient, ...buffers, "$lr"];
     step.push(target.update({ o, size, roles, wd }, args));
   }
   const api = plan.sys.fresh("optimizer");
@@ -291,16 +297,19 @@ function updateKernel(
   roles: string[],
   wd: number,
 ): string[] {
-  const params = ["value", "grad", ...roles, "lr", ...corrections(o)];
+  const adam = isAdam(o);
+  const params = ["value", "grad", ...roles, "lr", ...(adam ? ["step"] : [])];
   const at = (what: string) => `${what}[i]`;
   const hyper = { lr: "lr", correction1: "correction1", correction2: "correction2" };
   const body = [
     `const g = ${coupled(o, wd, "grad[i]", "value[i]")};`,
     ...update(o, "g", at, hyper, wd),
   ];
+  const corrections = adam ? correctionLines(o, "step") : [];
   return [
     `// ${o.kind} on ${size} numbers${wd > 0 ? `, with weight decay ${wd}` : ""}`,
     `function ${name}(${params.join(", ")}) {`,
+    ...corrections.map((l) => `  ${l}`),
     `  for (let i = 0; i < ${size}; i++) {`,
     ...body.map((l) => `    ${l}`),
     "  }",

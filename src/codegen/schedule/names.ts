@@ -22,7 +22,7 @@ export const JS_GLOBALS = words(`Math Number Object Array ArrayBuffer DataView F
 
 /** The compiler's own fixed names, claimed before any kernel is named. */
 const FIXED = words(`$meta $createModel $options $params $state $given $key $value $ok $seed $rng
-  $cell $lr $ensure $forwardResult $grads $gradResult $forward $evalLoss $grad $trainStep $step
+  $cell $scalars $lr $ensure $forwardResult $grads $gradResult $forward $evalLoss $grad $trainStep $step
   $lossOut $reseed $setLearningRate $feed $stepCount $correction1 $correction2 $g $hasOwn
   $describe $badInput $feedValue $isNumberArray $takeArray $takeIndices $takeNumber $bindDim
   $checkLength

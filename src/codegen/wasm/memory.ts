@@ -169,7 +169,9 @@ function wasmUpdates(plan: Plan, layout: Layout): { target: UpdateTarget; funcs:
         names.set(id, name);
         funcs.push(wasmUpdate(key.o, key.wd, Number(key.size), name));
       }
-      return `$k.${names.get(id)!}(${args.join(", ")});`;
+      const corrections =
+        key.o.kind === "adam" || key.o.kind === "adamw" ? ["$correction1", "$correction2"] : [];
+      return `$k.${names.get(id)!}(${[...args, ...corrections].join(", ")});`;
     },
     kernels: () => [],
   };
