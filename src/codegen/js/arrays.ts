@@ -51,7 +51,7 @@ export function jsBackend(
     access: access(plan),
     moduleScope: () => [...kernelText.values()].flatMap((k) => [...k, ""]),
     storage: () => [
-      `const $scalars = new Float64Array(${Math.max(1, ...kernels.all().map((k) => k.scalars))});`,
+      `const $scalars = new Float64Array(${scalarSlots(kernels.all())});`,
       ...params(plan),
       ...stateDecls(plan),
       ...weightsOption(plan),
@@ -60,4 +60,11 @@ export function jsBackend(
     kernelText,
     optimizer: (scalar) => optimizer(plan, scalar, copy),
   };
+}
+
+/** The slots of `$scalars`: the most scalars any kernel takes, at least one. */
+function scalarSlots(kernels: readonly { scalars: number }[]): number {
+  let slots = 1;
+  for (const k of kernels) if (k.scalars > slots) slots = k.scalars;
+  return slots;
 }
