@@ -14,7 +14,7 @@ async function format(md: string, url: URL): Promise<string> {
 export async function generated(): Promise<Map<URL, string>> {
   const out = new Map<URL, string>();
   const cli = new URL("cli.md", DOCS);
-  out.set(cli, await format(await cliPage(), cli));
+  out.set(cli, await format(cliPage(), cli));
   for (const url of markdownFiles()) {
     if (url.href === cli.href) continue;
     out.set(url, await format(withToc(read(url)), url));

@@ -3,8 +3,7 @@
 // command's own --help). `npm run docs` writes them; test/docs.test.ts checks that the files in
 // the repository are what it would write, and that every link and anchor resolves.
 import { readdirSync, readFileSync } from "node:fs";
-import { main } from "../../src/cli/main.ts";
-import { commands } from "../../src/cli/main.ts";
+import { commands, help } from "../../src/cli/main.ts";
 
 export const DOCS = new URL("../../docs/", import.meta.url);
 export const ROOT = new URL("../../", import.meta.url);
@@ -58,26 +57,8 @@ export function withToc(md: string): string {
   return md.slice(0, start) + block + md.slice(end + TOC_END.length);
 }
 
-/** What `nnc NAME --help` prints. */
-async function helpText(args: string[]): Promise<string> {
-  let text = "";
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
-    done?.();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await main(args);
-  } finally {
-    process.stdout.write = write;
-  }
-  return text.trimEnd();
-}
-
 /** docs/cli.md: every command's --help, as the commands print it. */
-export async function cliPage(): Promise<string> {
+export function cliPage(): string {
   const parts = [
     "# The command line",
     "",
@@ -93,12 +74,12 @@ export async function cliPage(): Promise<string> {
     "## nnc",
     "",
     "```text",
-    await helpText(["--help"]),
+    help(),
     "```",
   ];
   for (const c of commands) {
     parts.push("", `## nnc ${c.name}`, "", c.summary[0]!.toUpperCase() + c.summary.slice(1) + ".");
-    parts.push("", "```text", await helpText([c.name, "--help"]), "```");
+    parts.push("", "```text", c.usage.trimEnd(), "```");
   }
   return withToc(parts.join("\n") + "\n");
 }

@@ -32,7 +32,8 @@ export const commands: Command[] = [
   exportCommand,
 ];
 
-function help(): string {
+/** What `nnc --help` prints: the commands, a line each. */
+export function help(): string {
   const width = commands.reduce((m, c) => Math.max(m, c.name.length), 0);
   return [
     "usage: nnc COMMAND [options]   (nnc COMMAND --help for each)",
